@@ -1,0 +1,78 @@
+/**
+ * Encoder descriptors: everything needed to fetch, verify and run a CLIP-compatible
+ * two-tower encoder. An index names its encoder by id; the worker refuses a mismatch.
+ */
+export interface EncoderFile {
+  /** Relative to the app's base URL, or absolute (`{modelHost}` is replaced). */
+  url: string;
+  /** Known size in bytes (checked after download when given). */
+  bytes?: number;
+  /** Known SHA-256 hex (checked after download when given). */
+  sha256?: string;
+}
+
+export interface EncoderDescriptor {
+  id: string;
+  label: string;
+  dim: number;
+  text: EncoderFile;
+  vision: EncoderFile;
+  inputs: { text: string; vision: string };
+  outputs: { text: string; vision: string };
+  /** Tokenizer files, relative to the app's base URL. */
+  tokenizer: { json: string; config: string };
+  contextLength: number;
+  image: { size: number; mean: [number, number, number]; std: [number, number, number] };
+}
+
+export const DEFAULT_MODEL_HOST = 'https://huggingface.co';
+
+const CLIP_IMAGE = {
+  size: 224,
+  mean: [0.48145466, 0.4578275, 0.40821073] as [number, number, number],
+  std: [0.26862954, 0.26130258, 0.27577711] as [number, number, number],
+};
+const CLIP_IO = {
+  inputs: { text: 'input_ids', vision: 'pixel_values' },
+  outputs: { text: 'text_embeds', vision: 'image_embeds' },
+  tokenizer: {
+    json: 'tokenizers/clip-vit-b32/tokenizer.json',
+    config: 'tokenizers/clip-vit-b32/tokenizer_config.json',
+  },
+  contextLength: 77,
+  image: CLIP_IMAGE,
+};
+
+/** OpenAI CLIP ViT-B/32 as exported by Xenova (quantized), fetched from the model host at run time. */
+export const CLIP_VIT_B32: EncoderDescriptor = {
+  id: 'clip-vit-b32',
+  label: 'CLIP ViT-B/32 (quantized)',
+  dim: 512,
+  text: { url: '{modelHost}/Xenova/clip-vit-base-patch32/resolve/main/onnx/text_model_quantized.onnx', bytes: 64_504_507 },
+  vision: { url: '{modelHost}/Xenova/clip-vit-base-patch32/resolve/main/onnx/vision_model_quantized.onnx', bytes: 89_117_001 },
+  ...CLIP_IO,
+};
+
+/**
+ * A tiny deterministic encoder with CLIP's exact I/O (tools/test-encoder): colour-aware,
+ * used as the test fixture and by the skeleton's demo index.
+ */
+export const TEST_ENCODER: EncoderDescriptor = {
+  id: 'test-encoder',
+  label: 'Test encoder (colour, 32-d)',
+  dim: 32,
+  text: { url: 'encoders/test-encoder/text_model.onnx', bytes: 525_309, sha256: 'cd5d062f17e40b51989d946886eba6d06a4c143b61b16bf0783847326687885c' },
+  vision: { url: 'encoders/test-encoder/vision_model.onnx', bytes: 6_894, sha256: '57185c9c0d5c17cfca73086ea8caef119115b058fe695899abdff9b8caeb7465' },
+  ...CLIP_IO,
+};
+
+export const ENCODERS: Record<string, EncoderDescriptor> = {
+  [CLIP_VIT_B32.id]: CLIP_VIT_B32,
+  [TEST_ENCODER.id]: TEST_ENCODER,
+};
+
+/** Resolves a descriptor file URL against the app base and the configured model host. */
+export function resolveEncoderUrl(file: EncoderFile, appBase: string, modelHost = DEFAULT_MODEL_HOST): string {
+  const url = file.url.replace('{modelHost}', modelHost.replace(/\/+$/, ''));
+  return new URL(url, appBase).href;
+}

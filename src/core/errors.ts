@@ -1,0 +1,36 @@
+/** Every failure the app can explain to a person carries a stable code and a human message. */
+export type AppErrorCode =
+  | 'network'
+  | 'http'
+  | 'integrity'
+  | 'index-format'
+  | 'encoder-mismatch'
+  | 'encoder-unknown'
+  | 'backend'
+  | 'bad-query';
+
+export class AppError extends Error {
+  readonly code: AppErrorCode;
+  /** What failed, e.g. a URL or a file name; shown to the user next to the message. */
+  readonly subject?: string;
+
+  constructor(code: AppErrorCode, message: string, subject?: string) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.subject = subject;
+  }
+}
+
+/** A plain, structured-clone-safe view of an error for crossing the worker boundary. */
+export interface ErrorInfo {
+  code: AppErrorCode | 'internal';
+  message: string;
+  subject?: string;
+}
+
+export function toErrorInfo(err: unknown): ErrorInfo {
+  if (err instanceof AppError) return { code: err.code, message: err.message, subject: err.subject };
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'internal', message };
+}

@@ -1,0 +1,297 @@
+import { createHash } from 'node:crypto';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from './errors.ts';
+import { fetchBytes, fileName } from './fetchBytes.ts';
+
+const SIZE = 3 * 1024 * 1024;
+const CHUNK = 96 * 1024;
+
+/** 3 MiB of deterministic, non-repeating-looking bytes (xorshift32). */
+const BODY = (() => {
+  const out = new Uint8Array(SIZE);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < SIZE; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+})();
+const BODY_SHA256 = createHash('sha256').update(BODY).digest('hex');
+
+/** Writes `body` in CHUNK-sized pieces, yielding to the event loop between them. */
+async function writeChunked(res: ServerResponse, body: Uint8Array, upTo = body.byteLength): Promise<void> {
+  for (let at = 0; at < upTo; at += CHUNK) {
+    const piece = body.subarray(at, Math.min(at + CHUNK, upTo));
+    if (!res.write(piece)) await new Promise<void>((resolve) => res.once('drain', () => resolve()));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+let server: Server;
+let base: string;
+let refusedUrl: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    void (async () => {
+      switch (path) {
+        case '/data/big.bin':
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': SIZE });
+          await writeChunked(res, BODY);
+          res.end();
+          return;
+        case '/data/chunked.bin':
+          // No Content-Length: Node uses chunked transfer encoding.
+          res.writeHead(200, { 'content-type': 'application/octet-stream' });
+          await writeChunked(res, BODY);
+          res.end();
+          return;
+        case '/data/small.json':
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 });
+          res.end('[]');
+          return;
+        case '/data/broken.bin':
+          // Promises the whole body, sends a third, then drops the connection.
+          res.writeHead(200, { 'content-length': SIZE });
+          await writeChunked(res, BODY, SIZE / 3);
+          setTimeout(() => res.socket?.destroy(), 20);
+          return;
+        case '/data/broken-chunked.bin':
+          res.writeHead(200, {});
+          await writeChunked(res, BODY, SIZE / 3);
+          setTimeout(() => res.socket?.destroy(), 20);
+          return;
+        case '/data/stall.bin':
+          // Sends a little, then never finishes (until the client aborts or the server closes).
+          res.writeHead(200, { 'content-length': SIZE });
+          res.write(BODY.subarray(0, 1000));
+          return;
+        case '/data/server-error':
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end('boom');
+          return;
+        default:
+          res.writeHead(404, { 'content-type': 'text/plain' });
+          res.end('not found');
+      }
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  // A port that was just listening and is now closed: connecting to it is refused.
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  refusedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/index.bin`;
+  await new Promise<void>((resolve, reject) => closed.close((err) => (err ? reject(err) : resolve())));
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+type Progress = [loaded: number, total: number | undefined];
+
+async function expectAppError(promise: Promise<unknown>, code: AppError['code'], pattern: RegExp): Promise<AppError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, 'expected the promise to reject').toBeInstanceOf(AppError);
+  const appErr = err as AppError;
+  expect(appErr.code).toBe(code);
+  expect(appErr.message).toMatch(pattern);
+  return appErr;
+}
+
+function checkProgress(calls: Progress[], expectedTotal: number | undefined, finalLoaded: number): void {
+  expect(calls.length).toBeGreaterThan(2);
+  expect(calls[0]).toEqual([0, expectedTotal]);
+  for (let i = 1; i < calls.length; i++) {
+    expect(calls[i][0]).toBeGreaterThanOrEqual(calls[i - 1][0]);
+    expect(calls[i][1]).toBe(expectedTotal);
+  }
+  expect(calls[calls.length - 1][0]).toBe(finalLoaded);
+}
+
+describe('fetchBytes against a real HTTP server', () => {
+  it('downloads a 3 MiB body with Content-Length, reporting progress up to the total', async () => {
+    const calls: Progress[] = [];
+    const bytes = await fetchBytes(`${base}/data/big.bin`, { onProgress: (l, t) => calls.push([l, t]) });
+    expect(bytes.byteLength).toBe(SIZE);
+    expect(Buffer.from(bytes).equals(Buffer.from(BODY))).toBe(true);
+    checkProgress(calls, SIZE, SIZE);
+    // Strictly increasing after the initial 0: every call reports new bytes.
+    for (let i = 2; i < calls.length; i++) expect(calls[i][0]).toBeGreaterThan(calls[i - 1][0]);
+  });
+
+  it('downloads a chunked body without Content-Length (total unknown)', async () => {
+    const calls: Progress[] = [];
+    const bytes = await fetchBytes(`${base}/data/chunked.bin`, { onProgress: (l, t) => calls.push([l, t]) });
+    expect(Buffer.from(bytes).equals(Buffer.from(BODY))).toBe(true);
+    checkProgress(calls, undefined, SIZE);
+  });
+
+  it('uses the expected size as the progress total when given', async () => {
+    const calls: Progress[] = [];
+    await fetchBytes(`${base}/data/chunked.bin`, { bytes: SIZE, onProgress: (l, t) => calls.push([l, t]) });
+    checkProgress(calls, SIZE, SIZE);
+  });
+
+  it('accepts a matching size and SHA-256 (either case)', async () => {
+    const bytes = await fetchBytes(`${base}/data/big.bin`, { bytes: SIZE, sha256: BODY_SHA256 });
+    expect(bytes.byteLength).toBe(SIZE);
+    const again = await fetchBytes(`${base}/data/big.bin`, { sha256: BODY_SHA256.toUpperCase() });
+    expect(again.byteLength).toBe(SIZE);
+  });
+
+  it('rejects a size mismatch with AppError("integrity")', async () => {
+    const err = await expectAppError(
+      fetchBytes(`${base}/data/big.bin`, { bytes: SIZE - 1 }),
+      'integrity',
+      new RegExp(`big\\.bin has ${SIZE} bytes, expected ${SIZE - 1}`),
+    );
+    expect(err.subject).toBe(`${base}/data/big.bin`);
+    await expectAppError(fetchBytes(`${base}/data/small.json`, { bytes: 3 }), 'integrity', /has 2 bytes, expected 3/);
+  });
+
+  it('rejects a checksum mismatch with AppError("integrity")', async () => {
+    const wrong = createHash('sha256').update('something else').digest('hex');
+    await expectAppError(
+      fetchBytes(`${base}/data/big.bin`, { bytes: SIZE, sha256: wrong }),
+      'integrity',
+      new RegExp(`big\\.bin failed its checksum \\(SHA-256 ${BODY_SHA256.slice(0, 12)}…, expected ${wrong.slice(0, 12)}…\\)`),
+    );
+    // A single flipped bit is caught.
+    const flipped = BODY_SHA256.slice(0, 63) + (BODY_SHA256[63] === '0' ? '1' : '0');
+    await expectAppError(fetchBytes(`${base}/data/chunked.bin`, { sha256: flipped }), 'integrity', /failed its checksum/);
+  });
+
+  it('turns a 404 into AppError("http") with the status in the message', async () => {
+    const err = await expectAppError(fetchBytes(`${base}/data/missing.bin?v=2`), 'http', /HTTP 404/);
+    expect(err.message).toBe('missing.bin could not be loaded: HTTP 404.');
+    expect(err.subject).toBe(`${base}/data/missing.bin?v=2`);
+    await expectAppError(fetchBytes(`${base}/data/server-error`), 'http', /server-error could not be loaded: HTTP 500/);
+  });
+
+  it('turns a refused connection into AppError("network")', async () => {
+    const err = await expectAppError(fetchBytes(refusedUrl), 'network', /Could not reach index\.bin \(network error\)/);
+    expect(err.subject).toBe(refusedUrl);
+  });
+
+  it('turns a connection dropped mid-body into AppError("network")', async () => {
+    const calls: Progress[] = [];
+    await expectAppError(
+      fetchBytes(`${base}/data/broken.bin`, { onProgress: (l, t) => calls.push([l, t]) }),
+      'network',
+      /broken\.bin.*interrupted/,
+    );
+    // It did get part of the body before the drop.
+    expect(calls[calls.length - 1][0]).toBeGreaterThan(0);
+    expect(calls[calls.length - 1][0]).toBeLessThan(SIZE);
+    await expectAppError(fetchBytes(`${base}/data/broken-chunked.bin`), 'network', /interrupted/);
+  });
+
+  it('rejects with the abort reason (not an AppError) when aborted before the request', async () => {
+    const reason = new Error('user went away');
+    const err = await fetchBytes(`${base}/data/big.bin`, { signal: AbortSignal.abort(reason) }).catch((e: unknown) => e);
+    expect(err).toBe(reason);
+    expect(err).not.toBeInstanceOf(AppError);
+  });
+
+  it('rejects with the abort reason when aborted while the body streams', async () => {
+    const controller = new AbortController();
+    const reason = new Error('cancelled mid-download');
+    const promise = fetchBytes(`${base}/data/stall.bin`, {
+      signal: controller.signal,
+      onProgress: (loaded) => {
+        if (loaded > 0) controller.abort(reason);
+      },
+    });
+    const err = await promise.catch((e: unknown) => e);
+    expect(err).toBe(reason);
+  });
+
+  it('rejects with an AbortError DOMException when aborted without a reason', async () => {
+    const controller = new AbortController();
+    const promise = fetchBytes(`${base}/data/stall.bin`, {
+      signal: controller.signal,
+      onProgress: (loaded) => {
+        if (loaded > 0) controller.abort();
+      },
+    });
+    const err = await promise.catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(AppError);
+    expect((err as Error).name).toBe('AbortError');
+  });
+});
+
+describe('fetchBytes with an injected fetch', () => {
+  it('passes the URL and signal through', async () => {
+    const seen: [string, RequestInit | undefined][] = [];
+    const signal = new AbortController().signal;
+    const fetchImpl = (async (input: string | URL | Request, init?: RequestInit) => {
+      seen.push([String(input), init]);
+      return new Response(new Uint8Array([1, 2, 3]));
+    }) as typeof fetch;
+    const bytes = await fetchBytes('https://example.test/a/b.bin', { fetchImpl, signal });
+    expect(Array.from(bytes)).toEqual([1, 2, 3]);
+    expect(seen).toHaveLength(1);
+    expect(seen[0][0]).toBe('https://example.test/a/b.bin');
+    expect(seen[0][1]?.signal).toBe(signal);
+  });
+
+  it('handles a response without a body', async () => {
+    const calls: Progress[] = [];
+    const fetchImpl = (async () => new Response(null, { status: 200 })) as typeof fetch;
+    const bytes = await fetchBytes('https://example.test/empty', { fetchImpl, onProgress: (l, t) => calls.push([l, t]) });
+    expect(bytes.byteLength).toBe(0);
+    expect(calls[0]).toEqual([0, undefined]);
+    expect(calls[calls.length - 1]).toEqual([0, undefined]);
+  });
+
+  it('wraps a thrown fetch error as AppError("network")', async () => {
+    const fetchImpl = (async () => {
+      throw new TypeError('Failed to fetch');
+    }) as typeof fetch;
+    await expectAppError(fetchBytes('https://example.test/x/index.bin', { fetchImpl }), 'network', /^Could not reach index\.bin/);
+  });
+
+  it('lets an error thrown by onProgress propagate unchanged (not relabelled as a network error)', async () => {
+    const boom = new RangeError('progress handler failed');
+    const fetchImpl = (async () => new Response(new Uint8Array(10))) as typeof fetch;
+    const err = await fetchBytes('https://example.test/p', {
+      fetchImpl,
+      onProgress: (loaded) => {
+        if (loaded > 0) throw boom;
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBe(boom);
+  });
+
+  it('verifies the SHA-256 of an empty body', async () => {
+    const empty = createHash('sha256').update(new Uint8Array(0)).digest('hex');
+    const fetchImpl = (async () => new Response(new Uint8Array(0))) as typeof fetch;
+    await expect(fetchBytes('https://example.test/e', { fetchImpl, bytes: 0, sha256: empty })).resolves.toHaveLength(0);
+  });
+});
+
+describe('fileName', () => {
+  it.each([
+    ['https://host/index/demo/index.bin', 'index.bin'],
+    ['https://host/index/demo/models.json?v=3#frag', 'models.json'],
+    ['https://host/a/b.bin#x/y', 'b.bin'],
+    ['relative/path/manifest.json', 'manifest.json'],
+    ['manifest.json', 'manifest.json'],
+    ['https://host/index/demo/', 'https://host/index/demo/'],
+    ['https://host/', 'https://host/'],
+  ])('%s → %s', (url, expected) => {
+    expect(fileName(url)).toBe(expected);
+  });
+});

@@ -1,0 +1,94 @@
+import { AppError } from './errors.ts';
+import { sha256Hex } from './sha256.ts';
+
+export interface FetchBytesOptions {
+  /** Expected size in bytes; checked after download when given. */
+  bytes?: number;
+  /** Expected SHA-256 (hex); checked after download when given. */
+  sha256?: string;
+  signal?: AbortSignal;
+  /** Called as bytes arrive; `total` is the expected size when known. */
+  onProgress?: (loaded: number, total: number | undefined) => void;
+  fetchImpl?: typeof fetch;
+}
+
+/**
+ * Downloads a file as bytes, streaming so callers can show byte progress,
+ * and verifies size and checksum before anyone uses the data.
+ */
+export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Promise<Uint8Array> {
+  const doFetch = opts.fetchImpl ?? fetch;
+  let response: Response;
+  try {
+    response = await doFetch(url, { signal: opts.signal });
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    throw new AppError('network', `Could not reach ${fileName(url)} (network error).`, url);
+  }
+  if (!response.ok) {
+    throw new AppError('http', `${fileName(url)} could not be loaded: HTTP ${response.status}.`, url);
+  }
+  const header = Number(response.headers.get('content-length'));
+  // Content-Length is the compressed size when the server gzips; prefer the known size.
+  const total = opts.bytes ?? (Number.isFinite(header) && header > 0 ? header : undefined);
+
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  opts.onProgress?.(0, total);
+  // A connection dropped mid-body surfaces from the body reads (not from fetch()) as a bare TypeError.
+  const interrupted = (err: unknown): never => {
+    if (opts.signal?.aborted) throw err;
+    throw new AppError('network', `The download of ${fileName(url)} was interrupted (network error).`, url);
+  };
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read().catch(interrupted);
+      if (done) break;
+      chunks.push(value);
+      loaded += value.byteLength;
+      opts.onProgress?.(loaded, total);
+    }
+  } else {
+    const buf = new Uint8Array(await response.arrayBuffer().catch(interrupted));
+    chunks.push(buf);
+    loaded = buf.byteLength;
+    opts.onProgress?.(loaded, total);
+  }
+  const out = concat(chunks, loaded);
+
+  if (opts.bytes !== undefined && out.byteLength !== opts.bytes) {
+    throw new AppError(
+      'integrity',
+      `${fileName(url)} has ${out.byteLength} bytes, expected ${opts.bytes}: the file is incomplete or a different version.`,
+      url,
+    );
+  }
+  if (opts.sha256 !== undefined) {
+    const actual = await sha256Hex(out);
+    if (actual !== opts.sha256.toLowerCase()) {
+      throw new AppError(
+        'integrity',
+        `${fileName(url)} failed its checksum (SHA-256 ${actual.slice(0, 12)}…, expected ${opts.sha256.slice(0, 12)}…).`,
+        url,
+      );
+    }
+  }
+  return out;
+}
+
+function concat(chunks: Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+export function fileName(url: string): string {
+  const path = url.split(/[?#]/)[0];
+  return path.slice(path.lastIndexOf('/') + 1) || url;
+}

@@ -1,0 +1,86 @@
+/** Euclidean norm of each row of a row-major [count, dim] matrix. */
+export function rowNorms(rows: Float32Array, count: number, dim: number): Float32Array {
+  const norms = new Float32Array(count);
+  for (let m = 0; m < count; m++) {
+    const row = rows.subarray(m * dim, (m + 1) * dim);
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += row[j] * row[j];
+    norms[m] = Math.sqrt(s);
+  }
+  return norms;
+}
+
+/** Scales a vector to unit length in place (zero vectors stay zero). */
+export function l2normalize(v: Float32Array): Float32Array {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+  for (let i = 0; i < v.length; i++) v[i] *= inv;
+  return v;
+}
+
+/**
+ * 1st-moment score: cos(q, μ/|μ|) for every model. `q` must be unit length.
+ * The paper ranks by exp(cos); the order is the same.
+ */
+export function firstMomentScores(
+  means: Float32Array,
+  norms: Float32Array,
+  dim: number,
+  query: Float32Array,
+): Float32Array {
+  const count = norms.length;
+  const scores = new Float32Array(count);
+  for (let m = 0; m < count; m++) {
+    const mu = means.subarray(m * dim, (m + 1) * dim);
+    let dot = 0;
+    for (let j = 0; j < dim; j++) dot += mu[j] * query[j];
+    scores[m] = norms[m] > 0 ? dot / norms[m] : 0;
+  }
+  return scores;
+}
+
+export interface Ranked {
+  index: number;
+  score: number;
+}
+
+/** The k best scores, highest first; ties keep index order. O(n log k). */
+export function topK(scores: Float32Array, k: number): Ranked[] {
+  const n = Math.min(k, scores.length);
+  if (n <= 0) return [];
+  // Min-heap of size n over (score, -index) so equal scores prefer lower indices.
+  const heap: Ranked[] = [];
+  const worse = (a: Ranked, b: Ranked) => a.score < b.score || (a.score === b.score && a.index > b.index);
+  const siftDown = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let w = i;
+      if (l < heap.length && worse(heap[l], heap[w])) w = l;
+      if (r < heap.length && worse(heap[r], heap[w])) w = r;
+      if (w === i) return;
+      [heap[i], heap[w]] = [heap[w], heap[i]];
+      i = w;
+    }
+  };
+  const siftUp = (i: number) => {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!worse(heap[i], heap[p])) return;
+      [heap[i], heap[p]] = [heap[p], heap[i]];
+      i = p;
+    }
+  };
+  for (let i = 0; i < scores.length; i++) {
+    const item = { index: i, score: scores[i] };
+    if (heap.length < n) {
+      heap.push(item);
+      siftUp(heap.length - 1);
+    } else if (worse(heap[0], item)) {
+      heap[0] = item;
+      siftDown(0);
+    }
+  }
+  return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
+}

@@ -1,0 +1,103 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect, test } from '@playwright/test';
+import { CLIP_VIT_B32 } from '../../src/core/encoders.ts';
+import { fixtureModels, makeFixtureIndex } from '../support/fixtureIndex.ts';
+
+/**
+ * The real CLIP ViT-B/32 weights cannot be downloaded here, so this drives the production loading
+ * path (configurable model host → hub-style URL → streamed download with byte progress → size check
+ * → ORT session) against a local HTTP server standing in for the model hub.
+ */
+const TEXT_PATH = '/Xenova/clip-vit-base-patch32/resolve/main/onnx/text_model_quantized.onnx';
+
+/** Pads an ONNX model to `size` bytes with an unknown protobuf field, which ONNX parsers skip. */
+function padOnnx(model: Buffer, size: number): Buffer {
+  const varint = (n: number) => {
+    const out: number[] = [];
+    while (n > 127) {
+      out.push((n & 127) | 128);
+      n = Math.floor(n / 128);
+    }
+    out.push(n);
+    return Buffer.from(out);
+  };
+  const key = varint((999 << 3) | 2); // field 999, length-delimited
+  let fill = size - model.length - key.length - 4;
+  while (model.length + key.length + varint(fill).length + fill !== size) fill += size - (model.length + key.length + varint(fill).length + fill);
+  return Buffer.concat([model, key, varint(fill), Buffer.alloc(fill)]);
+}
+
+let server: Server;
+let host: string;
+const requests: string[] = [];
+let body: Buffer;
+
+test.beforeAll(async () => {
+  const testModel = await readFile(new URL('../../public/encoders/test-encoder/text_model.onnx', import.meta.url));
+  const padded = padOnnx(testModel, CLIP_VIT_B32.text.bytes!);
+  server = createServer(async (req, res) => {
+    requests.push(req.url ?? '');
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    if (req.url !== TEXT_PATH) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
+    // Stream slowly enough that a person (and the test) sees the byte progress.
+    const chunk = 1 << 20;
+    for (let i = 0; i < body.length; i += chunk) {
+      if (!res.write(body.subarray(i, i + chunk))) await new Promise((r) => res.once('drain', r));
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  host = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  body = padded;
+});
+
+test.afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+async function serveClipIndex(page: import('@playwright/test').Page) {
+  const files = await makeFixtureIndex({ id: CLIP_VIT_B32.id, dim: 512 }, fixtureModels(3), new Float32Array(3 * 512).fill(0.01));
+  await page.context().route('**/clip-fixture/*', (route) => {
+    const name = new URL(route.request().url()).pathname.split('/').pop()!;
+    return files[name] ? route.fulfill({ body: files[name] }) : route.fulfill({ status: 404 });
+  });
+}
+
+test('a CLIP index downloads the encoder from the configured model host with byte progress', async ({ page }, info) => {
+  test.skip(info.project.name !== 'wasm', 'the download path is backend-independent');
+  await serveClipIndex(page);
+  requests.length = 0;
+  await page.goto(`./?index=clip-fixture/&backend=wasm&modelHost=${encodeURIComponent(host)}`);
+
+  const progress = page.getByRole('list', { name: 'Downloads' });
+  await expect(progress).toContainText('CLIP ViT-B/32 (quantized) text encoder');
+  await expect(progress).toContainText('/ 61.5 MB');
+  await page.screenshot({ path: `test-results/screenshots/${info.project.name}-clip-download.png`, fullPage: true });
+
+  // The stand-in file is the 32-d test graph padded to CLIP's exact size: it downloads, passes the
+  // size check and starts a session, and then the app refuses its output shape with a clear error.
+  const banner = page.getByTestId('error-banner');
+  await expect(banner).toContainText('returned 32 dimensions, expected 512');
+  expect(requests).toEqual([TEXT_PATH]);
+});
+
+test('a model host serving a file of the wrong size is rejected before use', async ({ page }, info) => {
+  test.skip(info.project.name !== 'wasm', 'the download path is backend-independent');
+  await serveClipIndex(page);
+  const original = body;
+  body = original.subarray(0, 5_000_000);
+  try {
+    await page.goto(`./?index=clip-fixture/&backend=wasm&modelHost=${encodeURIComponent(host)}`);
+    await expect(page.getByTestId('error-banner')).toContainText(
+      'text_model_quantized.onnx has 5000000 bytes, expected 64504507',
+    );
+    await expect(page.getByTestId('error-banner')).toHaveAttribute('data-code', 'integrity');
+  } finally {
+    body = original;
+  }
+});

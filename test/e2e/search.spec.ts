@@ -1,0 +1,138 @@
+import { expect, test, type Page } from '@playwright/test';
+import { nodeTextScores } from '../support/nodeSearch.ts';
+
+const shot = (name: string, project: string) => `test-results/screenshots/${project}-${name}.png`;
+
+/** Fails the test on any uncaught error or unhandled rejection in the page. */
+function watchPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  return errors;
+}
+
+/** Types a query, presses Enter and waits until that search (not an earlier one) has rendered. */
+async function runQuery(page: Page, text: string) {
+  const status = page.getByTestId('status');
+  const before = Number(await status.getAttribute('data-seq'));
+  await page.getByRole('searchbox', { name: /describe the images/i }).fill(text);
+  await page.keyboard.press('Enter');
+  await expect(status).toHaveAttribute('data-seq', String(before + 1));
+  await expect(page.getByRole('heading', { name: new RegExp(`for “${text}”`) })).toBeVisible();
+  const results = page.getByTestId('results').locator('li');
+  await expect(results.first()).toBeVisible();
+  return results;
+}
+
+async function readResults(page: Page) {
+  return page.getByTestId('results').locator('li').evaluateAll((items) =>
+    items.map((li) => ({
+      id: li.getAttribute('data-model-id')!,
+      score: Number(li.getAttribute('data-score')),
+      rank: Number(li.getAttribute('data-rank')),
+    })),
+  );
+}
+
+function nodeRanking(ids: string[], scores: Float32Array) {
+  return [...scores.keys()].sort((a, b) => scores[b] - scores[a] || a - b).map((i) => ids[i]);
+}
+
+test.describe('text search through the whole stack', () => {
+  test('ranks models for a text query on the expected backend, matching onnxruntime-node', async ({ page }, info) => {
+    const errors = watchPageErrors(page);
+    await page.goto('./');
+    const status = page.getByTestId('status');
+    await expect(status).toHaveAttribute('data-phase', 'ready');
+    const expectedBackend = info.project.name === 'webgpu' ? 'webgpu' : 'wasm';
+    await expect(status).toHaveAttribute('data-backend', expectedBackend);
+    await expect(page.getByTestId('backend')).toHaveText(expectedBackend === 'webgpu' ? 'WebGPU' : 'WASM');
+
+    for (const [query, top] of [
+      ['green forest', 'forest-canopy'],
+      ['teal', 'teal-lagoon'],
+      ['white snow', 'snowfield'],
+    ] as const) {
+      await runQuery(page, query);
+      const shown = await readResults(page);
+      const reference = await nodeTextScores('index/demo', query);
+      expect(shown[0].id).toBe(top);
+      // Same order as Node, and every score equal to 1e-4.
+      expect(shown.map((r) => r.id)).toEqual(nodeRanking(reference.ids, reference.scores).slice(0, shown.length));
+      for (const r of shown) {
+        expect(Math.abs(r.score - reference.scores[reference.ids.indexOf(r.id)])).toBeLessThan(1e-4);
+      }
+      expect(shown.map((r) => r.rank)).toEqual(shown.map((_, i) => i + 1));
+    }
+    await expect(page.getByTestId('timings')).toContainText(/encode \d+\.\d ms · score \d+\.\d\d ms/);
+    await page.screenshot({ path: shot('results', info.project.name), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  test('?backend=wasm forces WASM and gives the same ranking', async ({ page }) => {
+    await page.goto('./?backend=wasm&q=deep%20blue%20water');
+    await expect(page.getByTestId('status')).toHaveAttribute('data-backend', 'wasm');
+    await expect(page.getByText('WASM was requested')).toBeVisible();
+    await expect(page.getByTestId('results').locator('li').first()).toHaveAttribute('data-model-id', 'deep-sea');
+    const reference = await nodeTextScores('index/demo', 'deep blue water');
+    const shown = await readResults(page);
+    expect(shown.map((r) => r.id)).toEqual(nodeRanking(reference.ids, reference.scores).slice(0, shown.length));
+  });
+});
+
+test.describe('failures are shown, never a blank page', () => {
+  test('a missing encoder file shows the error banner, and retry recovers', async ({ page }, info) => {
+    const errors = watchPageErrors(page);
+    let block = true;
+    await page.context().route('**/encoders/test-encoder/text_model.onnx', (route) =>
+      block ? route.fulfill({ status: 404, body: 'not found' }) : route.fallback(),
+    );
+    await page.goto('./?q=teal');
+    const banner = page.getByTestId('error-banner');
+    await expect(banner).toBeVisible();
+    await expect(banner).toContainText('text_model.onnx could not be loaded: HTTP 404');
+    await expect(banner).toHaveAttribute('data-code', 'http');
+    await page.screenshot({ path: shot('missing-encoder', info.project.name), fullPage: true });
+
+    block = false;
+    await banner.getByRole('button', { name: 'Retry' }).click();
+    await expect(banner).toBeHidden();
+    await expect(page.getByTestId('results').locator('li').first()).toHaveAttribute('data-model-id', 'teal-lagoon');
+    expect(errors).toEqual([]);
+  });
+
+  test('a corrupted index file fails its checksum with a clear message', async ({ page }) => {
+    const errors = watchPageErrors(page);
+    await page.context().route('**/index/demo/index.bin', async (route) => {
+      const response = await route.fetch();
+      const body = await response.body();
+      body[200] ^= 0xff;
+      await route.fulfill({ response, body });
+    });
+    await page.goto('./');
+    await expect(page.getByTestId('error-banner')).toContainText('index.bin failed its checksum');
+    expect(errors).toEqual([]);
+  });
+
+  test('an unreachable index (network error) shows the error banner', async ({ page }) => {
+    await page.context().route('**/index/demo/manifest.json', (route) => route.abort('connectionrefused'));
+    await page.goto('./');
+    await expect(page.getByTestId('error-banner')).toContainText('network error');
+  });
+});
+
+test('a lost WebGPU device falls back to WASM and the query still answers', async ({ page }, info) => {
+  test.skip(info.project.name !== 'webgpu', 'needs WebGPU');
+  await page.goto('./?debug=1');
+  await expect(page.getByTestId('status')).toHaveAttribute('data-phase', 'ready');
+  await runQuery(page, 'teal');
+  await expect(page.getByTestId('status')).toHaveAttribute('data-backend', 'webgpu');
+  const before = await readResults(page);
+  expect(await page.evaluate(() => (window as unknown as { modelSearchDebug: { loseDevice(): Promise<boolean> } }).modelSearchDebug.loseDevice())).toBe(true);
+  await runQuery(page, 'teal');
+  await expect(page.getByTestId('status')).toHaveAttribute('data-backend', 'wasm');
+  await expect(page.getByTestId('status')).toContainText('device lost');
+  const after = await readResults(page);
+  expect(after.map((r) => r.id)).toEqual(before.map((r) => r.id));
+  for (const [i, r] of after.entries()) expect(Math.abs(r.score - before[i].score)).toBeLessThan(1e-4);
+  await page.screenshot({ path: shot('device-lost', info.project.name), fullPage: true });
+});
