@@ -41,7 +41,10 @@ const manifest = await writeIndexDir(join(PUBLIC_DIR, 'index', 'demo'), {
     family: m.family,
     creator: 'model-search demo',
     licence: 'CC0-1.0',
+    resolution: '224×224',
+    links: [],
+    thumbnails: [],
   })),
-  means,
-});
+  index: { dim, means },
+}, { force: true });
 console.log(`Wrote public/index/demo: ${manifest.count} models, ${dim}-d, index.bin ${manifest.files['index.bin'].bytes} B`);

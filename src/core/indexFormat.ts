@@ -1,13 +1,12 @@
 import { AppError } from './errors.ts';
+import { packedRowOffset, packedSize, toHalfArray } from './linalg.ts';
 
 /**
- * Binary index layout (little-endian), version 1.
+ * Binary index layout (little-endian), version 1 — see docs/index-format.md.
  *
  *   0  magic "MSIX" · 4 u32 version · 8 u32 dim · 12 u32 count · 16 u32 sectionCount · 20..63 zero
  *   64 section table: sectionCount × 32 bytes { u32 kind, u32 dtype, u64 offset, u64 byteLength, u64 reserved }
  *   sections: each starts at a multiple of 64 so typed arrays / GPU buffers can view them without copies.
- *
- * See docs/index-format.md.
  */
 export const INDEX_MAGIC = 'MSIX';
 export const INDEX_VERSION = 1;
@@ -16,35 +15,155 @@ export const SECTION_ENTRY_BYTES = 32;
 export const SECTION_ALIGN = 64;
 
 export const SectionKind = {
-  /** float32 [count, dim]: per-model mean of L2-normalised sample embeddings (not renormalised). */
+  /** f32 [count, dim]: mean μ of the model's L2-normalised sample embeddings (not renormalised). */
   Means: 1,
+  /** f32 [count]: |μ|. */
+  Norms: 2,
+  /** f16|f32 [count, dim(dim+1)/2]: packed lower triangle (row by row) of W = L⁻¹, Σ + εI = L Lᵀ. */
+  Precision: 3,
+  /** f32 [count, dim]: b = W μ. */
+  PrecisionBias: 4,
+  /** f32 [count]: log |Σ + εI|. */
+  LogDet: 5,
+  /** f32 [count]: the ε used for each model (raised where Cholesky needed jitter). */
+  Epsilon: 6,
+  /** u32 [count + 1]: row offsets of each model's samples in the Samples section. */
+  SampleOffsets: 7,
+  /** f16|f32 [total, dim]: kept L2-normalised sample embeddings, model by model. */
+  Samples: 8,
+  /** f32 [dim, dim]: fine-tuned projection P (row-major); queries and means are compared as P x. */
+  Projection: 9,
+  /** f32 [count, dim]: P μ / |P μ|, precomputed by the builder. */
+  ProjectedMeans: 10,
 } as const;
 export type SectionKind = (typeof SectionKind)[keyof typeof SectionKind];
 
-export const DType = { F32: 1, F16: 2 } as const;
+export const DType = { F32: 1, F16: 2, U32: 3 } as const;
 export type DType = (typeof DType)[keyof typeof DType];
 
-export interface SectionInput {
+export type Precision = 'f32' | 'f16';
+
+/** A float section either as float32 values or as raw fp16 bit patterns. */
+export type FloatData = { dtype: 'f32'; data: Float32Array } | { dtype: 'f16'; data: Uint16Array };
+
+export interface GaussianSections {
+  precision: FloatData;
+  bias: Float32Array;
+  logDet: Float32Array;
+  epsilon: Float32Array;
+}
+
+export interface SampleSections {
+  offsets: Uint32Array;
+  data: FloatData;
+}
+
+export interface ProjectionSections {
+  matrix: Float32Array;
+  projectedMeans: Float32Array;
+}
+
+/** A parsed, validated index. Arrays view the file's bytes where alignment allows. */
+export interface SearchIndex {
+  version: number;
+  dim: number;
+  count: number;
+  means: Float32Array;
+  norms: Float32Array;
+  gaussian?: GaussianSections;
+  samples?: SampleSections;
+  projection?: ProjectionSections;
+}
+
+export const MAX_DIM = 4096;
+export const MAX_COUNT = 10_000_000;
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+export interface IndexInput {
+  dim: number;
+  means: Float32Array; // [count, dim]
+  gaussian?: {
+    precision: Float64Array | Float32Array; // [count, packedSize(dim)]
+    bias: Float32Array;
+    logDet: Float32Array;
+    epsilon: Float32Array;
+    dtype: Precision;
+  };
+  samples?: { perModel: Float32Array[]; dtype: Precision }; // each [n_m, dim]
+  projection?: Float32Array; // [dim, dim]
+}
+
+interface SectionBytes {
   kind: SectionKind;
   dtype: DType;
   data: Uint8Array;
 }
 
-export interface ParsedIndex {
-  version: number;
-  dim: number;
-  count: number;
-  means: Float32Array;
-}
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-const MAX_DIM = 4096;
-const MAX_COUNT = 10_000_000;
+function floatSection(kind: SectionKind, values: Float32Array | Float64Array, dtype: Precision): SectionBytes {
+  return dtype === 'f16'
+    ? { kind, dtype: DType.F16, data: bytesOf(toHalfArray(values)) }
+    : { kind, dtype: DType.F32, data: bytesOf(values instanceof Float32Array ? values : Float32Array.from(values)) };
+}
 
 function align(n: number): number {
   return Math.ceil(n / SECTION_ALIGN) * SECTION_ALIGN;
 }
 
-export function writeIndex(dim: number, count: number, sections: SectionInput[]): Uint8Array {
+/** Serialises an index; the inverse of readIndex. */
+export function writeIndex(input: IndexInput): Uint8Array {
+  const { dim } = input;
+  const count = input.means.length / dim;
+  if (!Number.isInteger(count) || count < 1) throw new Error('means must hold count × dim values');
+  const norms = new Float32Array(count);
+  for (let m = 0; m < count; m++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += input.means[m * dim + j] ** 2;
+    norms[m] = Math.sqrt(s);
+  }
+  const sections: SectionBytes[] = [
+    floatSection(SectionKind.Means, input.means, 'f32'),
+    floatSection(SectionKind.Norms, norms, 'f32'),
+  ];
+  if (input.gaussian) {
+    const g = input.gaussian;
+    sections.push(
+      floatSection(SectionKind.Precision, g.precision, g.dtype),
+      floatSection(SectionKind.PrecisionBias, g.bias, 'f32'),
+      floatSection(SectionKind.LogDet, g.logDet, 'f32'),
+      floatSection(SectionKind.Epsilon, g.epsilon, 'f32'),
+    );
+  }
+  if (input.samples) {
+    const offsets = new Uint32Array(count + 1);
+    input.samples.perModel.forEach((s, m) => (offsets[m + 1] = offsets[m] + s.length / dim));
+    const all = new Float32Array(offsets[count] * dim);
+    input.samples.perModel.forEach((s, m) => all.set(s, offsets[m] * dim));
+    sections.push({ kind: SectionKind.SampleOffsets, dtype: DType.U32, data: bytesOf(offsets) });
+    sections.push(floatSection(SectionKind.Samples, all, input.samples.dtype));
+  }
+  if (input.projection) {
+    const p = input.projection;
+    const projected = new Float32Array(count * dim);
+    for (let m = 0; m < count; m++) {
+      const mu = input.means.subarray(m * dim, (m + 1) * dim);
+      const out = projected.subarray(m * dim, (m + 1) * dim);
+      let s = 0;
+      for (let i = 0; i < dim; i++) {
+        let v = 0;
+        for (let j = 0; j < dim; j++) v += p[i * dim + j] * mu[j];
+        out[i] = v;
+        s += v * v;
+      }
+      const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+      for (let i = 0; i < dim; i++) out[i] *= inv;
+    }
+    sections.push(floatSection(SectionKind.Projection, p, 'f32'), floatSection(SectionKind.ProjectedMeans, projected, 'f32'));
+  }
+
   let offset = align(HEADER_BYTES + sections.length * SECTION_ENTRY_BYTES);
   const placed = sections.map((s) => {
     const at = offset;
@@ -69,12 +188,24 @@ export function writeIndex(dim: number, count: number, sections: SectionInput[])
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Reading
+
 function fail(message: string): never {
   throw new AppError('index-format', `The index file is invalid: ${message}.`, 'index.bin');
 }
 
+interface RawSection {
+  kind: number;
+  dtype: number;
+  offset: number;
+  length: number;
+}
+
+const KIND_NAMES: Record<number, string> = Object.fromEntries(Object.entries(SectionKind).map(([k, v]) => [v, k]));
+
 /** Parses and validates an index; every problem becomes an AppError('index-format'). */
-export function readIndex(bytes: Uint8Array): ParsedIndex {
+export function readIndex(bytes: Uint8Array): SearchIndex {
   if (bytes.byteLength < HEADER_BYTES) fail(`it has only ${bytes.byteLength} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
@@ -89,7 +220,7 @@ export function readIndex(bytes: Uint8Array): ParsedIndex {
   if (sectionCount > 64) fail(`${sectionCount} sections is too many`);
   if (HEADER_BYTES + sectionCount * SECTION_ENTRY_BYTES > bytes.byteLength) fail('the section table is truncated');
 
-  let means: Float32Array | undefined;
+  const found = new Map<number, RawSection>();
   for (let i = 0; i < sectionCount; i++) {
     const e = HEADER_BYTES + i * SECTION_ENTRY_BYTES;
     const kind = view.getUint32(e, true);
@@ -98,18 +229,104 @@ export function readIndex(bytes: Uint8Array): ParsedIndex {
     const length = view.getBigUint64(e + 16, true);
     if (offset % BigInt(SECTION_ALIGN) !== 0n) fail(`section ${i} is not 64-byte aligned`);
     if (offset + length > BigInt(bytes.byteLength)) fail(`section ${i} runs past the end of the file`);
-    if (kind === SectionKind.Means) {
-      if (dtype !== DType.F32) fail('the means section must be float32');
-      if (length !== BigInt(count * dim * 4)) fail(`the means section has ${length} bytes, expected ${count * dim * 4}`);
-      // Copy so the array is aligned regardless of where `bytes` sits in its buffer.
-      const start = bytes.byteOffset + Number(offset);
-      means = new Float32Array(bytes.buffer.slice(start, start + Number(length)));
-    }
+    if (found.has(kind)) fail(`section ${KIND_NAMES[kind] ?? kind} appears twice`);
     // Unknown kinds are skipped: newer writers may add optional sections.
+    found.set(kind, { kind, dtype, offset: Number(offset), length: Number(length) });
   }
-  if (!means) fail('the means section is missing');
-  for (let i = 0; i < means.length; i++) {
-    if (!Number.isFinite(means[i])) fail(`model ${Math.floor(i / dim)} has a non-finite mean value`);
+
+  const name = (kind: SectionKind) => KIND_NAMES[kind];
+  const section = (kind: SectionKind, dtypes: DType[], elements: number): RawSection => {
+    const s = found.get(kind);
+    if (!s) fail(`the ${name(kind)} section is missing`);
+    if (!dtypes.includes(s.dtype as DType)) fail(`the ${name(kind)} section has an unsupported data type ${s.dtype}`);
+    const width = s.dtype === DType.F16 ? 2 : 4;
+    if (s.length !== elements * width) fail(`the ${name(kind)} section has ${s.length} bytes, expected ${elements * width}`);
+    return s;
+  };
+  const f32 = (kind: SectionKind, elements: number) => {
+    const s = section(kind, [DType.F32], elements);
+    const a = typedView(bytes, s, Float32Array, elements);
+    checkFinite(a, name(kind));
+    return a;
+  };
+  const float = (kind: SectionKind, elements: number): FloatData => {
+    const s = section(kind, [DType.F32, DType.F16], elements);
+    if (s.dtype === DType.F16) {
+      const a = typedView(bytes, s, Uint16Array, elements);
+      for (let i = 0; i < a.length; i++) if ((a[i] & 0x7c00) === 0x7c00) fail(`the ${name(kind)} section has a non-finite value at ${i}`);
+      return { dtype: 'f16', data: a };
+    }
+    const a = typedView(bytes, s, Float32Array, elements);
+    checkFinite(a, name(kind));
+    return { dtype: 'f32', data: a };
+  };
+
+  const means = f32(SectionKind.Means, count * dim);
+  const norms = f32(SectionKind.Norms, count);
+  const result: SearchIndex = { version, dim, count, means, norms };
+
+  if (found.has(SectionKind.Precision)) {
+    const precision = float(SectionKind.Precision, count * packedSize(dim));
+    const gaussian: GaussianSections = {
+      precision,
+      bias: f32(SectionKind.PrecisionBias, count * dim),
+      logDet: f32(SectionKind.LogDet, count),
+      epsilon: f32(SectionKind.Epsilon, count),
+    };
+    // Scoring divides by and takes logs of the diagonal: it must be strictly positive.
+    const p = precision.data;
+    const diagonalOk = (v: number) => v > 0;
+    const decode = precision.dtype === 'f16' ? halfSign : (v: number) => v;
+    for (let m = 0; m < count; m++) {
+      const base = m * packedSize(dim);
+      for (let i = 0; i < dim; i++) {
+        if (!diagonalOk(decode(p[base + packedRowOffset(i) + i]))) fail(`model ${m} has a non-positive precision diagonal`);
+      }
+    }
+    result.gaussian = gaussian;
   }
-  return { version, dim, count, means };
+  if (found.has(SectionKind.SampleOffsets)) {
+    const s = section(SectionKind.SampleOffsets, [DType.U32], count + 1);
+    const offsets = typedView(bytes, s, Uint32Array, count + 1);
+    if (offsets[0] !== 0) fail('sample offsets must start at 0');
+    for (let m = 0; m < count; m++) if (offsets[m + 1] < offsets[m]) fail('sample offsets must not decrease');
+    const total = offsets[count];
+    if (total * dim > 2 ** 31) fail('too many samples');
+    result.samples = { offsets, data: float(SectionKind.Samples, total * dim) };
+  }
+  if (found.has(SectionKind.Projection)) {
+    result.projection = {
+      matrix: f32(SectionKind.Projection, dim * dim),
+      projectedMeans: f32(SectionKind.ProjectedMeans, count * dim),
+    };
+  }
+  return result;
+}
+
+/** Positive sign test for an fp16 value (> 0 and finite). */
+function halfSign(bits: number): number {
+  if (bits & 0x8000) return -1;
+  return bits & 0x7fff ? 1 : 0;
+}
+
+function checkFinite(a: Float32Array, what: string): void {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) fail(`the ${what} section has a non-finite value at ${i}`);
+}
+
+type TypedCtor<T> = { new (buffer: ArrayBuffer, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number } & {
+  new (length: number): T;
+};
+
+/** A zero-copy view when the section is aligned in memory, else an aligned copy. */
+function typedView<T extends Float32Array | Uint16Array | Uint32Array>(
+  bytes: Uint8Array,
+  s: RawSection,
+  ctor: TypedCtor<T>,
+  elements: number,
+): T {
+  const start = bytes.byteOffset + s.offset;
+  if (start % ctor.BYTES_PER_ELEMENT === 0) return new ctor(bytes.buffer as ArrayBuffer, start, elements);
+  const copy = new ctor(elements);
+  new Uint8Array(copy.buffer).set(bytes.subarray(s.offset, s.offset + s.length));
+  return copy;
 }

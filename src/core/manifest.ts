@@ -12,10 +12,30 @@ export interface IndexManifest {
   formatVersion: number;
   name: string;
   createdWith: string;
-  encoder: { id: string; dim: number };
+  encoder: { id: string; dim: number; files?: Record<string, FileEntry> };
   count: number;
   licence: string;
   files: { 'index.bin': FileEntry; 'models.json': FileEntry };
+  /** How the statistics were built (informational). */
+  params?: BuildParams;
+}
+
+export interface BuildParams {
+  /** Requested ε added to every covariance diagonal. */
+  epsilon?: number;
+  /** Storage of the precision factors. */
+  precision?: 'f16' | 'f32';
+  /** Sample embeddings kept per model (for Monte-Carlo / best-k), 0 if none. */
+  samplesKept?: number;
+  /** Sample images embedded per model: min / mean / max. */
+  samplesPerModel?: { min: number; mean: number; max: number };
+  /** The structure of the fine-tuned projection, when one ships. */
+  projection?: 'diagonal' | 'triangular' | 'full';
+}
+
+export interface ModelLink {
+  label: string;
+  url: string;
 }
 
 /** Untrusted metadata of one model, in index order. Render as text only. */
@@ -26,6 +46,12 @@ export interface ModelMeta {
   family: string;
   creator: string;
   licence: string;
+  /** e.g. "512×512"; free text. */
+  resolution: string;
+  /** Only http(s) links survive parsing. */
+  links: ModelLink[];
+  /** Thumbnail paths relative to the index folder. */
+  thumbnails: string[];
 }
 
 function bad(message: string): never {
@@ -71,6 +97,37 @@ export function parseModels(json: unknown, count: number): ModelMeta[] {
       family: text('family', ''),
       creator: text('creator', ''),
       licence: text('licence', ''),
+      resolution: text('resolution', ''),
+      links: safeLinks(r.links),
+      thumbnails: safeThumbnails(r.thumbnails),
     };
   });
+}
+
+/** Keeps only links whose URL parses as http(s); anything else (javascript:, data:, junk) is dropped. */
+export function safeLinks(value: unknown): ModelLink[] {
+  if (!Array.isArray(value)) return [];
+  const out: ModelLink[] = [];
+  for (const v of value) {
+    const l = v as Partial<ModelLink> | null;
+    if (typeof l?.url !== 'string') continue;
+    let url: URL;
+    try {
+      url = new URL(l.url);
+    } catch {
+      continue;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') continue;
+    out.push({ label: typeof l.label === 'string' && l.label ? l.label : url.hostname, url: url.href });
+  }
+  return out;
+}
+
+/** Thumbnails must be plain relative paths inside the index folder (no scheme, no '..', no leading '/'). */
+function safeThumbnails(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (p): p is string =>
+      typeof p === 'string' && /^[\w][\w./-]*$/.test(p) && !p.split('/').includes('..') && p.length < 300,
+  );
 }

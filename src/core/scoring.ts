@@ -19,26 +19,7 @@ export function l2normalize(v: Float32Array): Float32Array {
   return v;
 }
 
-/**
- * 1st-moment score: cos(q, μ/|μ|) for every model. `q` must be unit length.
- * The paper ranks by exp(cos); the order is the same.
- */
-export function firstMomentScores(
-  means: Float32Array,
-  norms: Float32Array,
-  dim: number,
-  query: Float32Array,
-): Float32Array {
-  const count = norms.length;
-  const scores = new Float32Array(count);
-  for (let m = 0; m < count; m++) {
-    const mu = means.subarray(m * dim, (m + 1) * dim);
-    let dot = 0;
-    for (let j = 0; j < dim; j++) dot += mu[j] * query[j];
-    scores[m] = norms[m] > 0 ? dot / norms[m] : 0;
-  }
-  return scores;
-}
+export { firstMomentScores } from './methods.ts';
 
 export interface Ranked {
   index: number;

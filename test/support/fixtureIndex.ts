@@ -1,4 +1,4 @@
-import { DType, SectionKind, writeIndex } from '../../src/core/indexFormat.ts';
+import { writeIndex } from '../../src/core/indexFormat.ts';
 import { MANIFEST_FORMAT, type IndexManifest, type ModelMeta } from '../../src/core/manifest.ts';
 import { sha256Hex } from '../../src/core/sha256.ts';
 
@@ -8,9 +8,7 @@ export async function makeFixtureIndex(
   models: ModelMeta[],
   means: Float32Array,
 ): Promise<Record<string, Buffer>> {
-  const bin = writeIndex(encoder.dim, models.length, [
-    { kind: SectionKind.Means, dtype: DType.F32, data: new Uint8Array(means.buffer) },
-  ]);
+  const bin = writeIndex({ dim: encoder.dim, means });
   const modelsJson = new TextEncoder().encode(JSON.stringify(models));
   const manifest: IndexManifest = {
     format: MANIFEST_FORMAT,
@@ -41,5 +39,8 @@ export function fixtureModels(n: number): ModelMeta[] {
     family: 'fixture',
     creator: 'tests',
     licence: 'CC0-1.0',
+    resolution: '',
+    links: [],
+    thumbnails: [],
   }));
 }

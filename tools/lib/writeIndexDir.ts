@@ -1,7 +1,7 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DType, SectionKind, writeIndex } from '../../src/core/indexFormat.ts';
-import { MANIFEST_FORMAT, type IndexManifest, type ModelMeta } from '../../src/core/manifest.ts';
+import { writeIndex, type IndexInput } from '../../src/core/indexFormat.ts';
+import { MANIFEST_FORMAT, type BuildParams, type IndexManifest, type ModelMeta } from '../../src/core/manifest.ts';
 import { sha256Hex } from '../../src/core/sha256.ts';
 
 export interface IndexDirInput {
@@ -10,16 +10,26 @@ export interface IndexDirInput {
   encoder: { id: string; dim: number };
   licence: string;
   models: ModelMeta[];
-  /** Row-major [count, dim]. */
-  means: Float32Array;
+  index: IndexInput;
+  params?: BuildParams;
+  /** Extra files (e.g. thumbnails), by path relative to the index folder. */
+  extraFiles?: Map<string, Uint8Array>;
 }
 
-/** Writes manifest.json + index.bin + models.json into `outDir` atomically (temp dir, then rename). */
-export async function writeIndexDir(outDir: string, input: IndexDirInput): Promise<IndexManifest> {
-  const count = input.models.length;
-  const bin = writeIndex(input.encoder.dim, count, [
-    { kind: SectionKind.Means, dtype: DType.F32, data: new Uint8Array(input.means.buffer, input.means.byteOffset, input.means.byteLength) },
-  ]);
+export class OutputExistsError extends Error {}
+
+/**
+ * Writes manifest.json + index.bin + models.json (+ extra files) into `outDir` atomically:
+ * everything goes into a temp folder beside it, which is renamed into place only when complete,
+ * so a crash never leaves a half-written index. Refuses to replace an existing folder unless `force`.
+ */
+export async function writeIndexDir(outDir: string, input: IndexDirInput, opts: { force?: boolean } = {}): Promise<IndexManifest> {
+  const exists = await access(outDir).then(() => true, () => false);
+  if (exists && !opts.force) throw new OutputExistsError(`${outDir} already exists (use --force to replace it).`);
+  if (input.models.length * input.encoder.dim !== input.index.means.length) {
+    throw new Error('models and means disagree on the model count');
+  }
+  const bin = writeIndex(input.index);
   const modelsJson = new TextEncoder().encode(JSON.stringify(input.models, null, 1) + '\n');
   const manifest: IndexManifest = {
     format: MANIFEST_FORMAT,
@@ -27,20 +37,36 @@ export async function writeIndexDir(outDir: string, input: IndexDirInput): Promi
     name: input.name,
     createdWith: input.createdWith,
     encoder: input.encoder,
-    count,
+    count: input.models.length,
     licence: input.licence,
     files: {
       'index.bin': { bytes: bin.byteLength, sha256: await sha256Hex(bin) },
       'models.json': { bytes: modelsJson.byteLength, sha256: await sha256Hex(modelsJson) },
     },
+    ...(input.params ? { params: input.params } : {}),
   };
-  const tmp = join(dirname(outDir), `.${input.name}.tmp-${process.pid}`);
-  await rm(tmp, { recursive: true, force: true });
+  const tmp = join(dirname(outDir), `.${input.name}.tmp-${process.pid}-${Date.now()}`);
   await mkdir(tmp, { recursive: true });
-  await writeFile(join(tmp, 'index.bin'), bin);
-  await writeFile(join(tmp, 'models.json'), modelsJson);
-  await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-  await rm(outDir, { recursive: true, force: true });
-  await rename(tmp, outDir);
+  try {
+    await writeFile(join(tmp, 'index.bin'), bin);
+    await writeFile(join(tmp, 'models.json'), modelsJson);
+    for (const [path, bytes] of input.extraFiles ?? []) {
+      await mkdir(dirname(join(tmp, path)), { recursive: true });
+      await writeFile(join(tmp, path), bytes);
+    }
+    // The manifest goes last: a folder without one is never mistaken for an index.
+    await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    if (exists) {
+      const old = `${tmp}.old`;
+      await rename(outDir, old);
+      await rename(tmp, outDir);
+      await rm(old, { recursive: true, force: true });
+    } else {
+      await rename(tmp, outDir);
+    }
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
   return manifest;
 }

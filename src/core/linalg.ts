@@ -1,0 +1,124 @@
+/**
+ * Dense linear algebra in float64 for index building, and the packed-triangle / fp16 helpers
+ * the scoring kernels read. Matrices are row-major Float64Arrays of n×n.
+ */
+
+/** Number of entries in a packed lower triangle of an n×n matrix (row i holds columns 0..i). */
+export function packedSize(n: number): number {
+  return (n * (n + 1)) / 2;
+}
+
+/** Offset of row i in a packed lower triangle. */
+export function packedRowOffset(i: number): number {
+  return (i * (i + 1)) / 2;
+}
+
+/**
+ * In-place Cholesky factorisation A = L Lᵀ of a symmetric positive-definite matrix; the lower
+ * triangle of `a` becomes L (the upper triangle is zeroed). Returns false if A is not PD.
+ */
+export function choleskyInPlace(a: Float64Array, n: number): boolean {
+  for (let j = 0; j < n; j++) {
+    const rj = j * n;
+    let d = a[rj + j];
+    for (let k = 0; k < j; k++) d -= a[rj + k] * a[rj + k];
+    if (!(d > 0) || !Number.isFinite(d)) return false;
+    const ljj = Math.sqrt(d);
+    a[rj + j] = ljj;
+    const inv = 1 / ljj;
+    for (let i = j + 1; i < n; i++) {
+      const ri = i * n;
+      let s = a[ri + j];
+      for (let k = 0; k < j; k++) s -= a[ri + k] * a[rj + k];
+      a[ri + j] = s * inv;
+    }
+    for (let k = j + 1; k < n; k++) a[rj + k] = 0;
+  }
+  return true;
+}
+
+/** Inverse of a lower-triangular matrix (returns a new lower-triangular matrix). */
+export function invertLowerTriangular(l: Float64Array, n: number): Float64Array {
+  const w = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    // Solve L x = e_j by forward substitution; x is column j of W (zero above the diagonal).
+    w[j * n + j] = 1 / l[j * n + j];
+    for (let i = j + 1; i < n; i++) {
+      let s = 0;
+      const ri = i * n;
+      for (let k = j; k < i; k++) s += l[ri + k] * w[k * n + j];
+      w[ri + j] = -s / l[ri + i];
+    }
+  }
+  return w;
+}
+
+/** Packs the lower triangle of a dense n×n matrix row by row. */
+export function packLower(a: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(packedSize(n));
+  let o = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) out[o++] = a[i * n + j];
+  return out;
+}
+
+// --- IEEE 754 half precision -------------------------------------------------------------
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** Rounds a number to the nearest fp16 bit pattern (round half to even; overflow → ±Inf). */
+export function toHalfBits(value: number): number {
+  f32[0] = value;
+  const x = u32[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Inf / NaN
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign; // underflow to signed zero
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    if (rem > mid || (rem === mid && half & 1)) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
+  return sign | half; // a carry into the exponent is the correct rounding
+}
+
+let halfTable: Float32Array | undefined;
+
+/** A 65536-entry table from fp16 bit pattern to float32 value. */
+export function halfToFloatTable(): Float32Array {
+  if (halfTable) return halfTable;
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1;
+    const e = (h >>> 10) & 0x1f;
+    const m = h & 0x3ff;
+    if (e === 0) t[h] = sign * m * 2 ** -24;
+    else if (e === 0x1f) t[h] = m ? NaN : sign * Infinity;
+    else t[h] = sign * (1 + m / 1024) * 2 ** (e - 15);
+  }
+  halfTable = t;
+  return t;
+}
+
+export function toHalfArray(values: ArrayLike<number>): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = toHalfBits(values[i]);
+  return out;
+}
+
+export function fromHalfArray(bits: Uint16Array): Float32Array {
+  const t = halfToFloatTable();
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = t[bits[i]];
+  return out;
+}
