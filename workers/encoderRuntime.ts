@@ -1,30 +1,34 @@
 import * as ort from 'onnxruntime-web/webgpu';
-import { encodeTokenIds } from '../src/core/encode.ts';
+import { encodePixelValues, encodeTokenIds } from '../src/core/encode.ts';
 import { AppError } from '../src/core/errors.ts';
 import { resolveEncoderUrl, type EncoderDescriptor } from '../src/core/encoders.ts';
 import { fetchBytes, fileName } from '../src/core/fetchBytes.ts';
+import { preprocessRgba, type RgbaImage } from '../src/core/preprocess.ts';
 import type { Backend, LoadProgress } from '../src/core/searchTypes.ts';
 import { createClipTokenizer, type ClipTokenizer } from '../src/core/tokenizer.ts';
 
 type Progress = (p: LoadProgress) => void;
+export type Tower = 'text' | 'vision';
 
 // Without cross-origin isolation (e.g. inside an embed) WASM must run single-threaded.
 ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
 ort.env.logLevel = 'error';
 
+const TOWER_LABEL: Record<Tower, string> = { text: 'text encoder', vision: 'image encoder' };
+
 /**
- * Owns one encoder: its downloaded bytes, the tokenizer and the ORT text session for the active
- * backend. Every resource is a promise singleton so concurrent callers share one load. A WebGPU
- * failure (including a lost device) flips one flag to WASM and the same code path runs again.
+ * Owns one encoder: downloaded bytes, tokenizer and one ORT session per tower for the active
+ * backend. Every resource is a promise singleton so concurrent callers share one load; the vision
+ * tower is only fetched when the first image query arrives. A WebGPU failure (including a lost
+ * device) flips one flag to WASM and the same code path runs again.
  */
 export class EncoderRuntime {
   readonly desc: EncoderDescriptor;
   backend: Backend;
   backendReason: string | undefined;
-  private textBytes?: Promise<Uint8Array>;
+  private readonly bytes: Partial<Record<Tower, Promise<Uint8Array>>> = {};
+  private readonly sessions: Partial<Record<Tower, { backend: Backend; session: Promise<ort.InferenceSession> }>> = {};
   private tokenizer?: Promise<ClipTokenizer>;
-  private textSession?: Promise<ort.InferenceSession>;
-  private sessionBackend?: Backend;
 
   constructor(
     desc: EncoderDescriptor,
@@ -32,36 +36,40 @@ export class EncoderRuntime {
     backendReason: string | undefined,
     private readonly appBase: string,
     private readonly modelHost: string | undefined,
-    private progress: Progress,
+    private readonly progress: Progress,
   ) {
     this.desc = desc;
     this.backend = backend;
     this.backendReason = backendReason;
   }
 
-  setProgress(progress: Progress): void {
-    this.progress = progress;
-  }
-
   /** Loads tokenizer + text session and runs one warm-up query (compiles GPU shaders once). */
   async ready(): Promise<void> {
-    await Promise.all([this.getTokenizer(), this.getTextSession()]);
+    await Promise.all([this.getTokenizer(), this.getSession('text')]);
   }
 
   async encodeText(text: string): Promise<Float32Array> {
-    const tokenizer = await this.getTokenizer();
-    const ids = tokenizer.encodeBatch([text]);
+    const ids = (await this.getTokenizer()).encodeBatch([text]);
     return this.withFallback(async () => {
-      const session = await this.getTextSession();
-      const [embedding] = await encodeTokenIds(ort, session, this.desc, ids, 1);
+      const [embedding] = await encodeTokenIds(ort, await this.getSession('text'), this.desc, ids, 1);
+      return embedding;
+    });
+  }
+
+  /** Embeds decoded RGBA pixels with CLIP preprocessing (src/core, shared with the Node tools). */
+  async encodeImage(image: RgbaImage): Promise<Float32Array> {
+    const pixels = preprocessRgba(image, this.desc.image);
+    return this.withFallback(async () => {
+      const [embedding] = await encodePixelValues(ort, await this.getSession('vision'), this.desc, pixels, 1);
       return embedding;
     });
   }
 
   /** Test/diagnostic hook: destroys the WebGPU device as a driver reset would. */
   async loseDevice(): Promise<boolean> {
-    if (this.backend !== 'webgpu' || !this.textSession) return false;
-    await this.textSession;
+    const text = this.sessions.text;
+    if (this.backend !== 'webgpu' || !text || text.backend !== 'webgpu') return false;
+    await text.session;
     (await currentGpuDevice()).destroy();
     return true;
   }
@@ -81,17 +89,18 @@ export class EncoderRuntime {
     console.warn(`[search worker] ${reason}; switching to WASM.`);
     this.backend = 'wasm';
     this.backendReason = reason;
-    const old = this.textSession;
-    this.textSession = undefined;
-    old?.then((s) => s.release()).catch(() => {});
+    for (const tower of ['text', 'vision'] as const) {
+      const old = this.sessions[tower];
+      delete this.sessions[tower];
+      old?.session.then((s) => s.release()).catch(() => {});
+    }
     this.progress({ status: 'fallback', from: 'webgpu', to: 'wasm', reason });
   }
 
   private getTokenizer(): Promise<ClipTokenizer> {
     this.tokenizer ??= (async () => {
       const load = async (path: string) => {
-        const url = new URL(path, this.appBase).href;
-        const bytes = await fetchBytes(url);
+        const bytes = await fetchBytes(new URL(path, this.appBase).href);
         return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
       };
       const [json, config] = await Promise.all([load(this.desc.tokenizer.json), load(this.desc.tokenizer.config)]);
@@ -101,12 +110,14 @@ export class EncoderRuntime {
     return this.tokenizer;
   }
 
-  private getTextBytes(): Promise<Uint8Array> {
-    this.textBytes ??= (async () => {
-      const file = this.desc.text;
+  private getBytes(tower: Tower): Promise<Uint8Array> {
+    const cached = this.bytes[tower];
+    if (cached) return cached;
+    const promise = (async () => {
+      const file = this.desc[tower];
       const url = resolveEncoderUrl(file, this.appBase, this.modelHost);
       const name = fileName(url);
-      this.progress({ status: 'initiate', file: name, label: `${this.desc.label} text encoder` });
+      this.progress({ status: 'initiate', file: name, label: `${this.desc.label} ${TOWER_LABEL[tower]}` });
       const bytes = await fetchBytes(url, {
         bytes: file.bytes,
         sha256: file.sha256,
@@ -115,47 +126,59 @@ export class EncoderRuntime {
       this.progress({ status: 'done', file: name });
       return bytes;
     })();
-    this.textBytes.catch(() => (this.textBytes = undefined));
-    return this.textBytes;
-  }
-
-  private getTextSession(): Promise<ort.InferenceSession> {
-    if (this.textSession && this.sessionBackend === this.backend) return this.textSession;
-    const backend = this.backend;
-    this.sessionBackend = backend;
-    const promise = (async () => {
-      const bytes = await this.getTextBytes();
-      this.progress({ status: 'session', backend });
-      let session: ort.InferenceSession;
-      try {
-        session = await ort.InferenceSession.create(bytes, {
-          executionProviders: [backend],
-          graphOptimizationLevel: 'all',
-          // Only errors: ORT's node-placement warnings are expected and would alarm users in the console.
-          logSeverityLevel: 3,
-        });
-      } catch (err) {
-        const why = err instanceof Error ? err.message : String(err);
-        if (backend !== 'webgpu') {
-          throw new AppError('backend', `The ${this.desc.label} text encoder could not be started: ${why}`, this.desc.text.url);
-        }
-        this.fallBackToWasm(`WebGPU session could not be created (${err instanceof Error ? err.message : String(err)})`);
-        return this.getTextSession();
-      }
-      if (backend === 'webgpu') this.watchDevice();
-      this.progress({ status: 'warmup', backend });
-      const tokenizer = await this.getTokenizer();
-      await encodeTokenIds(ort, session, this.desc, tokenizer.encodeBatch(['']), 1);
-      return session;
-    })();
-    this.textSession = promise;
-    promise.catch(() => {
-      if (this.textSession === promise) this.textSession = undefined;
-    });
+    this.bytes[tower] = promise;
+    promise.catch(() => delete this.bytes[tower]);
     return promise;
   }
 
+  private getSession(tower: Tower): Promise<ort.InferenceSession> {
+    const current = this.sessions[tower];
+    if (current && current.backend === this.backend) return current.session;
+    const backend = this.backend;
+    const session = this.createSession(tower, backend);
+    const entry = { backend, session };
+    this.sessions[tower] = entry;
+    session.catch(() => {
+      if (this.sessions[tower] === entry) delete this.sessions[tower];
+    });
+    return session;
+  }
+
+  private async createSession(tower: Tower, backend: Backend): Promise<ort.InferenceSession> {
+    const bytes = await this.getBytes(tower);
+    this.progress({ status: 'session', backend });
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, {
+        executionProviders: [backend],
+        graphOptimizationLevel: 'all',
+        // Only errors: ORT's node-placement warnings are expected and would alarm users in the console.
+        logSeverityLevel: 3,
+      });
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      if (backend !== 'webgpu') {
+        throw new AppError('backend', `The ${this.desc.label} ${TOWER_LABEL[tower]} could not be started: ${why}`, this.desc[tower].url);
+      }
+      this.fallBackToWasm(`WebGPU session could not be created (${why})`);
+      return this.getSession(tower);
+    }
+    if (backend === 'webgpu') this.watchDevice();
+    // One warm-up run compiles the GPU shaders before the first real query.
+    this.progress({ status: 'warmup', backend });
+    if (tower === 'text') {
+      await encodeTokenIds(ort, session, this.desc, (await this.getTokenizer()).encodeBatch(['']), 1);
+    } else {
+      const s = this.desc.image.size;
+      await encodePixelValues(ort, session, this.desc, new Float32Array(3 * s * s), 1);
+    }
+    return session;
+  }
+
+  private watching = false;
   private watchDevice(): void {
+    if (this.watching) return;
+    this.watching = true;
     void currentGpuDevice().then((device) =>
       device.lost.then((info) => this.fallBackToWasm(`WebGPU device lost (${info.reason || 'unknown'}: ${info.message})`)),
     );

@@ -1,7 +1,9 @@
 import { expose, transfer } from 'comlink';
 import { AppError } from '../src/core/errors.ts';
 import { ENCODERS } from '../src/core/encoders.ts';
-import { firstMomentScores, topK } from '../src/core/scoring.ts';
+import { modelSimilarityScores, productOfExperts, scoreMethod, supportedMethods } from '../src/core/methods.ts';
+import { preprocessRgba } from '../src/core/preprocess.ts';
+import { topK } from '../src/core/scoring.ts';
 import type {
   Backend,
   LoadProgress,
@@ -11,6 +13,7 @@ import type {
   WorkerConfig,
 } from '../src/core/searchTypes.ts';
 import { installErrorTransfer } from '../src/shared/comlinkErrors.ts';
+import { decodeImage } from './decodeImage.ts';
 import { EncoderRuntime } from './encoderRuntime.ts';
 import { loadIndex, type LoadedIndex } from './indexLoader.ts';
 import { probeWebGpu } from './webgpu.ts';
@@ -51,8 +54,8 @@ function getRuntime(): Promise<EncoderRuntime> {
     if (!desc) {
       throw new AppError('encoder-unknown', `The index was built with an unknown encoder "${index.manifest.encoder.id}".`);
     }
-    if (desc.dim !== index.dim) {
-      throw new AppError('encoder-mismatch', `Encoder ${desc.id} gives ${desc.dim}-d embeddings but the index has ${index.dim}-d.`);
+    if (desc.dim !== index.index.dim) {
+      throw new AppError('encoder-mismatch', `Encoder ${desc.id} gives ${desc.dim}-d embeddings but the index has ${index.index.dim}-d.`);
     }
     const { backend, reason } = await chooseBackend(cfg.backend);
     return new EncoderRuntime(desc, backend, reason, cfg.appBase, cfg.modelHost, (p) => progress(p));
@@ -84,7 +87,9 @@ const api = {
       encoderId: runtime.desc.id,
       encoderLabel: runtime.desc.label,
       indexName: index.manifest.name,
-      modelCount: index.count,
+      modelCount: index.index.count,
+      methods: supportedMethods(index.index),
+      params: index.manifest.params,
       loadMs: performance.now() - t0,
     };
   },
@@ -97,23 +102,54 @@ const api = {
   },
 
   async search(req: SearchRequest): Promise<SearchResponse> {
-    const text = req.text.trim();
-    if (!text) throw new AppError('bad-query', 'Type a description of the images you are looking for.');
-    const [index, runtime] = await Promise.all([getIndex(), getRuntime()]);
+    const [loaded, runtime] = await Promise.all([getIndex(), getRuntime()]);
+    const { index, models } = loaded;
+    const parts = validateParts(req, index.count);
+    const methods = supportedMethods(index);
+    const modelQuery = parts.length === 1 && parts[0].part.kind === 'model';
+    // Model as query always compares means (cos μa·μb), whatever method is selected.
+    const method = modelQuery ? 'first-moment' : req.method;
+    if (!methods.includes(method)) {
+      throw new AppError('bad-query', `This index does not support the ${method} method (it has: ${methods.join(', ')}).`);
+    }
+
     const t0 = performance.now();
-    const query = await runtime.encodeText(text);
+    const embeddings: (Float32Array | null)[] = [];
+    for (const { part } of parts) {
+      if (part.kind === 'text') embeddings.push(await runtime.encodeText(part.text));
+      else if (part.kind === 'image') embeddings.push(await runtime.encodeImage(await decodeImage(part.image)));
+      else embeddings.push(null);
+    }
     const t1 = performance.now();
-    const scores = firstMomentScores(index.means, index.norms, index.dim, query);
+    const perPart = parts.map(({ part }, i) =>
+      part.kind === 'model' ? modelSimilarityScores(index, part.modelIndex) : scoreMethod(index, method, embeddings[i]!, req.params),
+    );
+    const scores = perPart.length === 1 ? perPart[0] : productOfExperts(perPart.map((s, i) => ({ scores: s, weight: parts[i].weight })));
     const top = topK(scores, req.topK);
     const t2 = performance.now();
     const response: SearchResponse = {
       backend: runtime.backend,
+      method,
       encodeMs: t1 - t0,
       scoreMs: t2 - t1,
-      results: top.map((r, i) => ({ rank: i + 1, index: r.index, score: r.score, model: index.models[r.index] })),
+      results: top.map((r, i) => ({ rank: i + 1, index: r.index, score: r.score, model: models[r.index] })),
       scores,
     };
     return transfer(response, [scores.buffer]);
+  },
+
+  /** Embeds an image file with the index's encoder (used by tests to compare with the Node path). */
+  async encodeImage(image: Blob): Promise<{ encoderId: string; embedding: Float32Array; backend: Backend }> {
+    const runtime = await getRuntime();
+    const embedding = await runtime.encodeImage(await decodeImage(image));
+    return transfer({ encoderId: runtime.desc.id, embedding, backend: runtime.backend }, [embedding.buffer]);
+  },
+
+  /** Diagnostics: the CLIP pixel tensor the worker feeds the vision tower for an image file. */
+  async preprocessImage(image: Blob): Promise<Float32Array> {
+    const runtime = await getRuntime();
+    const pixels = preprocessRgba(await decodeImage(image), runtime.desc.image);
+    return transfer(pixels, [pixels.buffer]);
   },
 
   /** Diagnostics: simulate a lost GPU device (driver reset); the next query falls back to WASM. */
@@ -122,6 +158,23 @@ const api = {
     return runtime.loseDevice();
   },
 };
+
+/** Rejects malformed requests with a message a person can act on. */
+function validateParts(req: SearchRequest, count: number): SearchRequest['parts'] {
+  const parts = req.parts.filter((p) => p.weight > 0);
+  if (!req.parts.length || !parts.length) throw new AppError('bad-query', 'Enter some text, add an image or pick a model to search with.');
+  for (const { part, weight } of req.parts) {
+    if (!Number.isFinite(weight) || weight < 0) throw new AppError('bad-query', 'Query weights must be non-negative numbers.');
+    if (part.kind === 'text' && !part.text.trim()) throw new AppError('bad-query', 'Type a description of the images you are looking for.');
+    if (part.kind === 'model' && !(Number.isInteger(part.modelIndex) && part.modelIndex >= 0 && part.modelIndex < count)) {
+      throw new AppError('bad-query', 'That model is not in this index.');
+    }
+  }
+  if (parts.some((p) => p.part.kind === 'model') && parts.length > 1) {
+    throw new AppError('bad-query', 'A model can only be used as a query on its own.');
+  }
+  return parts.map((p) => (p.part.kind === 'text' ? { ...p, part: { kind: 'text', text: p.part.text.trim() } } : p));
+}
 
 export type SearchWorkerApi = typeof api;
 

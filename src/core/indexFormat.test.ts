@@ -10,24 +10,39 @@ import {
   SectionKind,
   readIndex,
   writeIndex,
-  type SectionInput,
+  type IndexInput,
+  type Precision,
 } from './indexFormat.ts';
+import { halfToFloatTable, packedRowOffset, packedSize, toHalfArray, toHalfBits } from './linalg.ts';
+import { MomentAccumulator, gaussianFactors } from './modelStats.ts';
 
-// fast-check is not installed in this project, so there is no property test here; the
-// exhaustive truncation loop and the table-driven corruption cases cover the reader instead.
+// Property tests (random truncation / bit flips / header sizes) live in indexFormat.property.test.ts;
+// this file holds the layout, the round trips and the table-driven corruption cases.
 
-function bytesOf(f: Float32Array): Uint8Array {
-  return new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
-}
-
-function meansSection(means: Float32Array): SectionInput {
-  return { kind: SectionKind.Means, dtype: DType.F32, data: bytesOf(means) };
-}
-
-/** Deterministic test means: [count, dim] with varied signs and magnitudes. */
+/**
+ * Deterministic test means: [count, dim] with varied signs and magnitudes. Each row is scaled to a
+ * length |μ| in [0.35, 0.95): means of unit embeddings, as the reader requires (|μ| ≤ 1 + 1e-3).
+ */
 function makeMeans(count: number, dim: number): Float32Array {
-  return Float32Array.from({ length: count * dim }, (_, i) => Math.sin(i * 1.7 + 0.3) * (1 + (i % 5)) * 0.1);
+  const raw = Float64Array.from({ length: count * dim }, (_, i) => Math.sin(i * 1.7 + 0.3) * (1 + (i % 5)) * 0.1);
+  const out = new Float32Array(count * dim);
+  for (let m = 0; m < count; m++) {
+    const row = raw.subarray(m * dim, (m + 1) * dim);
+    const length = 0.35 + 0.6 * ((m * 0.618) % 1);
+    const n = Math.hypot(...row);
+    for (let j = 0; j < dim; j++) out[m * dim + j] = (row[j] / n) * length;
+  }
+  return out;
 }
+
+/** Euclidean length of row m of a [count, dim] array, in float64. */
+function rowNorm(a: ArrayLike<number>, dim: number, m: number): number {
+  let s = 0;
+  for (let j = 0; j < dim; j++) s += a[m * dim + j] ** 2;
+  return Math.sqrt(s);
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Runs `fn`, which must throw AppError('index-format') whose message matches `pattern`. */
 function expectIndexError(fn: () => unknown, pattern: RegExp): AppError {
@@ -47,8 +62,16 @@ function expectIndexError(fn: () => unknown, pattern: RegExp): AppError {
   return err;
 }
 
+interface Entry {
+  kind: number;
+  dtype: number;
+  offset: number;
+  byteLength: number;
+  reserved: bigint;
+}
+
 /** Section table entry i of an index, as written. */
-function entry(bytes: Uint8Array, i: number) {
+function entry(bytes: Uint8Array, i: number): Entry {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const e = HEADER_BYTES + i * SECTION_ENTRY_BYTES;
   return {
@@ -60,17 +83,145 @@ function entry(bytes: Uint8Array, i: number) {
   };
 }
 
+function sectionCount(bytes: Uint8Array): number {
+  return new DataView(bytes.buffer, bytes.byteOffset).getUint32(16, true);
+}
+
+/** The table entry of a section kind, and its position in the table. */
+function entryOf(bytes: Uint8Array, kind: number): Entry & { index: number } {
+  for (let i = 0; i < sectionCount(bytes); i++) {
+    const e = entry(bytes, i);
+    if (e.kind === kind) return { ...e, index: i };
+  }
+  throw new Error(`no section ${kind}`);
+}
+
 function patch(bytes: Uint8Array, edit: (view: DataView) => void): Uint8Array {
   const copy = bytes.slice();
   edit(new DataView(copy.buffer));
   return copy;
 }
 
+interface RawSection {
+  kind: number;
+  dtype: number;
+  data: Uint8Array;
+}
+
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const align = (n: number) => Math.ceil(n / SECTION_ALIGN) * SECTION_ALIGN;
+
+/**
+ * Writes arbitrary sections with the documented layout (what writeIndex did before it took typed
+ * input). Lets the tests craft files the real writer never produces: unknown kinds, duplicates,
+ * wrong sizes and dtypes, missing sections.
+ */
+function rawIndex(dim: number, count: number, sections: RawSection[]): Uint8Array {
+  let offset = align(HEADER_BYTES + sections.length * SECTION_ENTRY_BYTES);
+  const placed = sections.map((s) => {
+    const at = offset;
+    offset = align(at + s.data.byteLength);
+    return at;
+  });
+  const out = new Uint8Array(offset);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < 4; i++) out[i] = INDEX_MAGIC.charCodeAt(i);
+  view.setUint32(4, INDEX_VERSION, true);
+  view.setUint32(8, dim, true);
+  view.setUint32(12, count, true);
+  view.setUint32(16, sections.length, true);
+  sections.forEach((s, i) => {
+    const e = HEADER_BYTES + i * SECTION_ENTRY_BYTES;
+    view.setUint32(e, s.kind, true);
+    view.setUint32(e + 4, s.dtype, true);
+    view.setBigUint64(e + 8, BigInt(placed[i]), true);
+    view.setBigUint64(e + 16, BigInt(s.data.byteLength), true);
+    out.set(s.data, placed[i]);
+  });
+  return out;
+}
+
+/** The sections of a file, copied out in table order. */
+function sectionsOf(bytes: Uint8Array): RawSection[] {
+  return Array.from({ length: sectionCount(bytes) }, (_, i) => {
+    const e = entry(bytes, i);
+    return { kind: e.kind, dtype: e.dtype, data: bytes.slice(e.offset, e.offset + e.byteLength) };
+  });
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
+}
+
+/** Small deterministic PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A complete index input built the real way: unit sample embeddings per model → MomentAccumulator →
+ * gaussianFactors. Model 1 keeps no samples in the samples section (an allowed empty range).
+ */
+function fullInput(dim: number, count: number, precision: Precision, samples: Precision, seed = 1): IndexInput {
+  const next = rng(seed);
+  const P = packedSize(dim);
+  const means = new Float32Array(count * dim);
+  const prec = new Float64Array(count * P);
+  const bias = new Float32Array(count * dim);
+  const logDet = new Float32Array(count);
+  const epsilon = new Float32Array(count);
+  const perModel: Float32Array[] = [];
+  for (let m = 0; m < count; m++) {
+    const n = 3 + ((m * 5) % 7);
+    const x = new Float32Array(n * dim);
+    const acc = new MomentAccumulator(dim);
+    for (let s = 0; s < n; s++) {
+      let norm = 0;
+      for (let j = 0; j < dim; j++) {
+        const v = (j === m % dim ? 2 : 0) + next() - 0.5;
+        x[s * dim + j] = v;
+        norm += v * v;
+      }
+      for (let j = 0; j < dim; j++) x[s * dim + j] /= Math.sqrt(norm);
+      acc.add(x.subarray(s * dim, (s + 1) * dim));
+    }
+    const f = gaussianFactors(acc.mean(), acc.covariance(), 1e-3);
+    means.set(f.mean, m * dim);
+    prec.set(f.precision, m * P);
+    bias.set(f.bias, m * dim);
+    logDet[m] = f.logDet;
+    epsilon[m] = f.epsilon;
+    perModel.push(m === 1 ? new Float32Array(0) : x);
+  }
+  const projection = Float32Array.from({ length: dim * dim }, (_, k) => (k % (dim + 1) === 0 ? 1 : 0) + (next() - 0.5) * 0.3);
+  return {
+    dim,
+    means,
+    gaussian: { precision: prec, bias, logDet, epsilon, dtype: precision },
+    samples: { perModel, dtype: samples },
+    projection,
+  };
+}
+
 const DIM = 16;
 const COUNT = 3;
-// 16 × 3 × 4 = 192 bytes of means: a multiple of 64, so the file has no trailing padding.
+// 16 × 3 × 4 = 192 bytes of means (a multiple of 64) followed by 12 bytes of norms.
 const MEANS = makeMeans(COUNT, DIM);
-const VALID = writeIndex(DIM, COUNT, [meansSection(MEANS)]);
+const VALID = writeIndex({ dim: DIM, means: MEANS });
+const FULL_INPUT = fullInput(5, 4, 'f32', 'f32');
+const FULL = writeIndex(FULL_INPUT);
+const FULL16_INPUT = fullInput(5, 4, 'f16', 'f16', 2);
+const FULL16 = writeIndex(FULL16_INPUT);
 
 describe('writeIndex layout', () => {
   it('writes the documented header', () => {
@@ -79,107 +230,215 @@ describe('writeIndex layout', () => {
     expect(view.getUint32(4, true)).toBe(INDEX_VERSION);
     expect(view.getUint32(8, true)).toBe(DIM);
     expect(view.getUint32(12, true)).toBe(COUNT);
-    expect(view.getUint32(16, true)).toBe(1);
+    expect(view.getUint32(16, true)).toBe(2);
     expect(Array.from(VALID.subarray(20, 64)).every((b) => b === 0)).toBe(true);
-    const e = entry(VALID, 0);
-    expect(e).toEqual({ kind: SectionKind.Means, dtype: DType.F32, offset: 128, byteLength: 192, reserved: 0n });
-    expect(VALID.byteLength).toBe(128 + 192);
+    expect(entry(VALID, 0)).toEqual({ kind: SectionKind.Means, dtype: DType.F32, offset: 128, byteLength: 192, reserved: 0n });
+    expect(entry(VALID, 1)).toEqual({ kind: SectionKind.Norms, dtype: DType.F32, offset: 320, byteLength: 12, reserved: 0n });
+    expect(VALID.byteLength).toBe(384);
   });
 
-  it('places every section at a multiple of 64 and pads the file to 64', () => {
-    const odd = new Uint8Array(37).map((_, i) => i + 1);
-    const odd2 = new Uint8Array(65).fill(0xab);
-    const means = makeMeans(5, 3); // 60 bytes
-    const bytes = writeIndex(3, 5, [
-      { kind: 42 as SectionKind, dtype: DType.F16, data: odd },
-      meansSection(means),
-      { kind: 7 as SectionKind, dtype: DType.F32, data: odd2 },
-    ]);
-    expect(bytes.byteLength % SECTION_ALIGN).toBe(0);
-    const entries = [0, 1, 2].map((i) => entry(bytes, i));
-    let prevEnd = HEADER_BYTES + 3 * SECTION_ENTRY_BYTES;
-    for (const [i, data] of [odd, bytesOf(means), odd2].entries()) {
-      const e = entries[i];
-      expect(e.offset % SECTION_ALIGN).toBe(0);
-      expect(e.offset).toBeGreaterThanOrEqual(prevEnd);
-      expect(e.byteLength).toBe(data.byteLength);
-      expect(bytes.subarray(e.offset, e.offset + e.byteLength)).toEqual(data);
-      prevEnd = e.offset + e.byteLength;
+  it('places every section at a multiple of 64, in order, without overlap, and pads the file to 64', () => {
+    for (const bytes of [VALID, FULL, FULL16]) {
+      expect(bytes.byteLength % SECTION_ALIGN).toBe(0);
+      let prevEnd = HEADER_BYTES + sectionCount(bytes) * SECTION_ENTRY_BYTES;
+      for (let i = 0; i < sectionCount(bytes); i++) {
+        const e = entry(bytes, i);
+        expect(e.offset % SECTION_ALIGN).toBe(0);
+        expect(e.offset).toBeGreaterThanOrEqual(prevEnd);
+        expect(e.offset - prevEnd).toBeLessThan(SECTION_ALIGN);
+        expect(e.reserved).toBe(0n);
+        prevEnd = e.offset + e.byteLength;
+      }
+      expect(bytes.byteLength - prevEnd).toBeLessThan(SECTION_ALIGN);
     }
-    expect(readIndex(bytes).means).toEqual(means);
+  });
+
+  it('writes every section of a full index with the documented kind, dtype and size', () => {
+    const d = 5;
+    const c = 4;
+    const total = (FULL_INPUT.samples!.perModel.reduce((s, x) => s + x.length, 0)) / d;
+    const expectTable = (bytes: Uint8Array, prec: number, samples: number) =>
+      expect(Array.from({ length: sectionCount(bytes) }, (_, i) => entry(bytes, i)).map((e) => [e.kind, e.dtype, e.byteLength])).toEqual([
+        [SectionKind.Means, DType.F32, c * d * 4],
+        [SectionKind.Norms, DType.F32, c * 4],
+        [SectionKind.Precision, prec, c * packedSize(d) * (prec === DType.F16 ? 2 : 4)],
+        [SectionKind.PrecisionBias, DType.F32, c * d * 4],
+        [SectionKind.LogDet, DType.F32, c * 4],
+        [SectionKind.Epsilon, DType.F32, c * 4],
+        [SectionKind.SampleOffsets, DType.U32, (c + 1) * 4],
+        [SectionKind.Samples, samples, total * d * (samples === DType.F16 ? 2 : 4)],
+        [SectionKind.Projection, DType.F32, d * d * 4],
+        [SectionKind.ProjectedMeans, DType.F32, c * d * 4],
+      ]);
+    expectTable(FULL, DType.F32, DType.F32);
+    const total16 = FULL16_INPUT.samples!.perModel.reduce((s, x) => s + x.length, 0) / d;
+    expect(total16).toBe(total);
+    expectTable(FULL16, DType.F16, DType.F16);
+    // The raw builder used below reproduces the writer byte for byte.
+    expect(rawIndex(d, c, sectionsOf(FULL))).toEqual(FULL);
+    expect(rawIndex(DIM, COUNT, sectionsOf(VALID))).toEqual(VALID);
+  });
+
+  it('rejects means that are not count × dim values', () => {
+    expect(() => writeIndex({ dim: DIM, means: MEANS.subarray(0, DIM * COUNT - 1) })).toThrow(/count × dim/);
+    expect(() => writeIndex({ dim: DIM, means: new Float32Array(0) })).toThrow(/count × dim/);
   });
 });
 
 describe('readIndex round trip', () => {
   it('returns the header fields and bit-identical means', () => {
-    // Awkward values: -0, subnormals, extremes, values that are not exactly representable in decimal.
-    const special = Float32Array.from([
-      -0, 0, 1.401298464324817e-45, -1.17549435e-38, 3.4028234663852886e38, -3.4028234663852886e38,
-      Math.fround(0.1), Math.fround(-1 / 3),
-    ]);
-    const means = new Float32Array(4 * 8);
+    // Awkward values: -0, subnormals, values that are not exactly representable in decimal, and the
+    // longest means the reader allows (means of unit embeddings: |μ| ≤ 1 + 1e-3).
+    const special = [-0, 0, 1.401298464324817e-45, -1.17549435e-38, Math.fround(0.1), Math.fround(-1 / 3), 0, 0];
+    const means = new Float32Array(5 * 8);
     means.set(special, 0);
-    means.set(makeMeans(3, 8), 8);
-    const parsed = readIndex(writeIndex(8, 4, [meansSection(means)]));
+    means.set(makeMeans(2, 8), 8);
+    means[24 + 2] = 1; // exactly unit length
+    means[32 + 7] = -(1 + 9e-4); // just inside the tolerance
+    const parsed = readIndex(writeIndex({ dim: 8, means }));
     expect(parsed.version).toBe(INDEX_VERSION);
     expect(parsed.dim).toBe(8);
-    expect(parsed.count).toBe(4);
+    expect(parsed.count).toBe(5);
     expect(parsed.means).toBeInstanceOf(Float32Array);
-    expect(new Uint32Array(parsed.means.buffer, parsed.means.byteOffset, parsed.means.length)).toEqual(
-      new Uint32Array(means.buffer),
-    );
+    expect(new Uint32Array(parsed.means.buffer, parsed.means.byteOffset, parsed.means.length)).toEqual(new Uint32Array(means.buffer));
     expect(Object.is(parsed.means[0], -0)).toBe(true);
+    expect(parsed.norms[3]).toBe(1);
+    expect(parsed.norms[4]).toBe(Math.fround(1 + 9e-4));
+    expect(parsed.gaussian).toBeUndefined();
+    expect(parsed.samples).toBeUndefined();
+    expect(parsed.projection).toBeUndefined();
   });
 
-  it('round-trips dim 1 / count 1 and a 512-dim index', () => {
-    const one = readIndex(writeIndex(1, 1, [meansSection(Float32Array.from([0.5]))]));
-    expect(Array.from(one.means)).toEqual([0.5]);
-    const big = makeMeans(40, 512);
-    const parsed = readIndex(writeIndex(512, 40, [meansSection(big)]));
-    expect(new Uint32Array(parsed.means.buffer)).toEqual(new Uint32Array(big.buffer));
-  });
-
-  it('works on a subarray at an odd byteOffset of a bigger buffer', () => {
-    for (const at of [1, 3, 5, 63]) {
-      const big = new Uint8Array(at + VALID.byteLength + 11).fill(0xee);
-      big.set(VALID, at);
-      const view = big.subarray(at, at + VALID.byteLength);
-      expect(view.byteOffset).toBe(at);
-      const parsed = readIndex(view);
-      expect(parsed.dim).toBe(DIM);
-      expect(parsed.count).toBe(COUNT);
-      expect(new Uint32Array(parsed.means.buffer, parsed.means.byteOffset, parsed.means.length)).toEqual(
-        new Uint32Array(MEANS.buffer),
-      );
+  it('stores |μ| per model in the norms section', () => {
+    const parsed = readIndex(VALID);
+    for (let m = 0; m < COUNT; m++) {
+      let s = 0;
+      for (let j = 0; j < DIM; j++) s += MEANS[m * DIM + j] ** 2;
+      expect(parsed.norms[m]).toBe(Math.fround(Math.sqrt(s)));
     }
   });
 
-  it('returns a copy of the means, independent of the input bytes', () => {
-    const bytes = VALID.slice();
-    const parsed = readIndex(bytes);
-    bytes.fill(0, 128);
-    expect(parsed.means).toEqual(MEANS);
-    expect(parsed.means.byteOffset % 4).toBe(0);
+  it('round-trips dim 1 / count 1 and a 512-dim index', () => {
+    const one = readIndex(writeIndex({ dim: 1, means: Float32Array.from([0.5]) }));
+    expect(Array.from(one.means)).toEqual([0.5]);
+    expect(Array.from(one.norms)).toEqual([0.5]);
+    const minusOne = readIndex(writeIndex({ dim: 1, means: Float32Array.from([-1]) }));
+    expect(Array.from(minusOne.norms)).toEqual([1]);
+    const big = makeMeans(40, 512);
+    for (let m = 0; m < 40; m++) expect(rowNorm(big, 512, m)).toBeLessThan(1);
+    const parsed = readIndex(writeIndex({ dim: 512, means: big }));
+    expect(new Uint32Array(parsed.means.buffer, parsed.means.byteOffset, parsed.means.length)).toEqual(new Uint32Array(big.buffer));
   });
 
-  it('skips unknown section kinds before and after the means', () => {
-    const bytes = writeIndex(DIM, COUNT, [
-      { kind: 0 as SectionKind, dtype: 99 as DType, data: new Uint8Array(3).fill(0xff) },
-      { kind: 1000 as SectionKind, dtype: DType.F16, data: new Uint8Array(130).fill(0x7f) },
-      meansSection(MEANS),
-      { kind: 0xffffffff as SectionKind, dtype: 0 as DType, data: new Uint8Array([1, 2, 3]) },
-    ]);
+  it('round-trips every section: f32 precision and samples', () => {
+    const input = FULL_INPUT;
+    const g = input.gaussian!;
+    const parsed = readIndex(FULL);
+    const d = input.dim;
+    expect(parsed.means).toEqual(input.means);
+    expect(parsed.gaussian!.precision.dtype).toBe('f32');
+    expect(parsed.gaussian!.precision.data).toEqual(Float32Array.from(g.precision));
+    expect(parsed.gaussian!.bias).toEqual(g.bias);
+    expect(parsed.gaussian!.logDet).toEqual(g.logDet);
+    expect(parsed.gaussian!.epsilon).toEqual(g.epsilon);
+    const counts = input.samples!.perModel.map((x) => x.length / d);
+    expect(counts[1]).toBe(0);
+    expect(Array.from(parsed.samples!.offsets)).toEqual(counts.reduce((o, n) => [...o, o[o.length - 1] + n], [0]));
+    expect(parsed.samples!.data.dtype).toBe('f32');
+    const all = new Float32Array(parsed.samples!.data.data.length);
+    let at = 0;
+    for (const x of input.samples!.perModel) all.set(x, (at += x.length) - x.length);
+    expect(parsed.samples!.data.data).toEqual(all);
+    expect(parsed.projection!.matrix).toEqual(input.projection);
+    // Projected means are P μ / |P μ| (float64 reference).
+    for (let m = 0; m < parsed.count; m++) {
+      const pm = Array.from({ length: d }, (_, i) => {
+        let v = 0;
+        for (let j = 0; j < d; j++) v += input.projection![i * d + j] * input.means[m * d + j];
+        return v;
+      });
+      const n = Math.hypot(...pm);
+      for (let i = 0; i < d; i++) expect(parsed.projection!.projectedMeans[m * d + i]).toBeCloseTo(pm[i] / n, 6);
+    }
+  });
+
+  it('round-trips every section: f16 precision and f16 samples keep the rounded bit patterns', () => {
+    const input = FULL16_INPUT;
+    const parsed = readIndex(FULL16);
+    expect(parsed.gaussian!.precision.dtype).toBe('f16');
+    expect(parsed.gaussian!.precision.data).toBeInstanceOf(Uint16Array);
+    expect(parsed.gaussian!.precision.data).toEqual(toHalfArray(input.gaussian!.precision));
+    expect(parsed.gaussian!.bias).toEqual(input.gaussian!.bias);
+    expect(parsed.samples!.data.dtype).toBe('f16');
+    const flat = input.samples!.perModel.flatMap((x) => Array.from(x));
+    expect(parsed.samples!.data.data).toEqual(toHalfArray(flat));
+    expect(parsed.projection!.matrix).toEqual(input.projection);
+    // Mixed: f16 precision with f32 samples, no projection.
+    const mixed = readIndex(writeIndex({ ...input, samples: { ...input.samples!, dtype: 'f32' }, projection: undefined }));
+    expect(mixed.gaussian!.precision.dtype).toBe('f16');
+    expect(mixed.samples!.data.dtype).toBe('f32');
+    expect(mixed.projection).toBeUndefined();
+  });
+
+  it('works on a subarray at an odd byteOffset of a bigger buffer (copies where it cannot view)', () => {
+    for (const at of [1, 2, 3, 5, 63]) {
+      for (const src of [VALID, FULL16]) {
+        const big = new Uint8Array(at + src.byteLength + 11).fill(0xee);
+        big.set(src, at);
+        const view = big.subarray(at, at + src.byteLength);
+        expect(view.byteOffset).toBe(at);
+        const parsed = readIndex(view);
+        const ref = readIndex(src);
+        expect(parsed.dim).toBe(ref.dim);
+        expect(parsed.count).toBe(ref.count);
+        expect(parsed).toEqual(ref);
+        for (const a of [parsed.means, parsed.norms, parsed.gaussian?.precision.data, parsed.samples?.offsets]) {
+          if (a) expect(a.byteOffset % a.BYTES_PER_ELEMENT).toBe(0);
+        }
+      }
+    }
+  });
+
+  it('views the file bytes without copying when aligned (documented: arrays view the file)', () => {
+    const bytes = FULL.slice();
     const parsed = readIndex(bytes);
-    expect(parsed.means).toEqual(MEANS);
+    for (const a of [parsed.means, parsed.norms, parsed.gaussian!.bias, parsed.samples!.offsets, parsed.projection!.matrix]) {
+      expect(a.buffer).toBe(bytes.buffer);
+      expect(a.byteOffset % SECTION_ALIGN).toBe(0);
+    }
+    // A misaligned copy is independent of the input bytes.
+    const big = new Uint8Array(VALID.byteLength + 1);
+    big.set(VALID, 1);
+    const copy = readIndex(big.subarray(1));
+    big.fill(0);
+    expect(copy.means).toEqual(MEANS);
+  });
+
+  it('skips unknown section kinds before, between and after the known ones', () => {
+    const known = sectionsOf(FULL);
+    const bytes = rawIndex(5, 4, [
+      { kind: 0, dtype: 99, data: new Uint8Array(3).fill(0xff) },
+      { kind: 1000, dtype: DType.F16, data: new Uint8Array(130).fill(0x7f) },
+      ...known.slice(0, 4),
+      { kind: 11, dtype: DType.F32, data: bytesOf(Float32Array.of(NaN)) },
+      ...known.slice(4),
+      { kind: 0xffffffff, dtype: 0, data: new Uint8Array([1, 2, 3]) },
+    ]);
+    expect(readIndex(bytes)).toEqual(readIndex(FULL));
+  });
+
+  it('accepts the sections in any order', () => {
+    const shuffled = sectionsOf(FULL).reverse();
+    expect(readIndex(rawIndex(5, 4, shuffled))).toEqual(readIndex(FULL));
   });
 
   it('treats trailing alignment padding as optional', () => {
-    // 5 × 3 × 4 = 60 bytes of means at offset 128: the writer pads to 192, the reader needs 188.
+    // 5 × 3 × 4 = 60 bytes of means at 128, norms (20 bytes) at 192: the writer pads to 256, the reader needs 212.
     const means = makeMeans(5, 3);
-    const bytes = writeIndex(3, 5, [meansSection(means)]);
-    expect(bytes.byteLength).toBe(192);
-    expect(readIndex(bytes.subarray(0, 188)).means).toEqual(means);
-    expectIndexError(() => readIndex(bytes.subarray(0, 187)), /section 0 runs past the end/);
+    const bytes = writeIndex({ dim: 3, means });
+    expect(bytes.byteLength).toBe(256);
+    expect(readIndex(bytes.subarray(0, 212)).means).toEqual(means);
+    expectIndexError(() => readIndex(bytes.subarray(0, 211)), /section 1 runs past the end/);
   });
 });
 
@@ -214,21 +473,17 @@ describe('readIndex rejects malformed files with AppError("index-format")', () =
 
   it('rejects too many sections and a truncated section table', () => {
     expectIndexError(() => readIndex(patch(VALID, (v) => v.setUint32(16, 65, true))), /65 sections is too many/);
-    // One entry needs 64 + 32 = 96 bytes.
-    expectIndexError(() => readIndex(VALID.subarray(0, 95)), /section table is truncated/);
-    // 9 entries need 64 + 288 = 352 bytes; the file has 320.
-    expectIndexError(() => readIndex(patch(VALID, (v) => v.setUint32(16, 9, true))), /section table is truncated/);
+    // Two entries need 64 + 64 = 128 bytes.
+    expectIndexError(() => readIndex(VALID.subarray(0, 127)), /section table is truncated/);
+    // 11 entries need 64 + 352 = 416 bytes; the file has 384.
+    expectIndexError(() => readIndex(patch(VALID, (v) => v.setUint32(16, 11, true))), /section table is truncated/);
   });
 
   it('rejects a section that runs past the end of the file', () => {
-    expectIndexError(
-      () => readIndex(patch(VALID, (v) => v.setBigUint64(HEADER_BYTES + 16, 193n, true))),
-      /section 0 runs past the end of the file/,
-    );
-    expectIndexError(
-      () => readIndex(patch(VALID, (v) => v.setBigUint64(HEADER_BYTES + 8, 1024n, true))),
-      /section 0 runs past the end/,
-    );
+    // The norms (section 1) end at 332 of 384 bytes.
+    expectIndexError(() => readIndex(patch(VALID, (v) => v.setBigUint64(HEADER_BYTES + SECTION_ENTRY_BYTES + 16, 65n, true))), /section 1 runs past the end of the file/);
+    expectIndexError(() => readIndex(patch(VALID, (v) => v.setBigUint64(HEADER_BYTES + 16, 257n, true))), /section 0 runs past the end of the file/);
+    expectIndexError(() => readIndex(patch(VALID, (v) => v.setBigUint64(HEADER_BYTES + 8, 1024n, true))), /section 0 runs past the end/);
     // Offsets and lengths near 2^64 must not wrap around.
     expectIndexError(
       () => readIndex(patch(VALID, (v) => v.setBigUint64(HEADER_BYTES + 8, 0xffffffffffffffc0n, true))),
@@ -241,10 +496,64 @@ describe('readIndex rejects malformed files with AppError("index-format")', () =
   });
 
   it('bounds-checks unknown sections too', () => {
-    const bytes = writeIndex(DIM, COUNT, [meansSection(MEANS), { kind: 9 as SectionKind, dtype: DType.F32, data: new Uint8Array(4) }]);
+    const bytes = rawIndex(DIM, COUNT, [...sectionsOf(VALID), { kind: 99, dtype: DType.F32, data: new Uint8Array(4) }]);
     expect(readIndex(bytes).means).toEqual(MEANS);
-    const bad = patch(bytes, (v) => v.setBigUint64(HEADER_BYTES + SECTION_ENTRY_BYTES + 16, 1n << 20n, true));
-    expectIndexError(() => readIndex(bad), /section 1 runs past the end/);
+    const bad = patch(bytes, (v) => v.setBigUint64(HEADER_BYTES + 2 * SECTION_ENTRY_BYTES + 16, 1n << 20n, true));
+    expectIndexError(() => readIndex(bad), /section 2 runs past the end/);
+  });
+
+  // A corrupted offset must not alias the header or another section: one flipped bit in the norms
+  // entry's offset (512 → 0) used to make the reader take "MSIX", the version, dim and count as the
+  // norms (subnormal norms → 1st-moment scores of ±Infinity).
+  it('rejects a non-empty section that starts inside the header or the section table', () => {
+    const tableEnd = align(HEADER_BYTES + sectionCount(FULL) * SECTION_ENTRY_BYTES);
+    expect(tableEnd).toBe(384);
+    const e = entryOf(FULL, SectionKind.Norms);
+    for (const at of [0n, 64n, BigInt(tableEnd - SECTION_ALIGN)]) {
+      const bad = patch(FULL, (v) => v.setBigUint64(HEADER_BYTES + e.index * SECTION_ENTRY_BYTES + 8, at, true));
+      expectIndexError(() => readIndex(bad), new RegExp(`section ${e.index} starts inside the header or section table`));
+    }
+    // Unknown sections are held to the same rule.
+    const withUnknown = rawIndex(DIM, COUNT, [...sectionsOf(VALID), { kind: 99, dtype: DType.F32, data: new Uint8Array(4) }]);
+    const unknownAt0 = patch(withUnknown, (v) => v.setBigUint64(HEADER_BYTES + 2 * SECTION_ENTRY_BYTES + 8, 0n, true));
+    expectIndexError(() => readIndex(unknownAt0), /section 2 starts inside the header or section table/);
+  });
+
+  it('accepts a section that starts right after the section table, and an empty section anywhere', () => {
+    // The first section of every written file starts exactly at the aligned end of the table.
+    expect(entry(FULL, 0).offset).toBe(align(HEADER_BYTES + sectionCount(FULL) * SECTION_ENTRY_BYTES));
+    expect(entry(VALID, 0).offset).toBe(align(HEADER_BYTES + 2 * SECTION_ENTRY_BYTES));
+    expect(readIndex(VALID).means).toEqual(MEANS);
+    // An empty (unknown) section may point at offset 0: it reads no bytes.
+    const withEmpty = rawIndex(DIM, COUNT, [...sectionsOf(VALID), { kind: 99, dtype: DType.F32, data: new Uint8Array(0) }]);
+    const emptyAt0 = patch(withEmpty, (v) => v.setBigUint64(HEADER_BYTES + 2 * SECTION_ENTRY_BYTES + 8, 0n, true));
+    expect(entry(emptyAt0, 2)).toMatchObject({ offset: 0, byteLength: 0 });
+    expect(readIndex(emptyAt0).means).toEqual(MEANS);
+  });
+
+  it('rejects two known sections that overlap', () => {
+    const means = entryOf(FULL, SectionKind.Means);
+    const bias = entryOf(FULL, SectionKind.PrecisionBias);
+    const norms = entryOf(FULL, SectionKind.Norms);
+    // Same size as the means (count × dim float32): point the bias at the means' bytes.
+    expect(bias.byteLength).toBe(means.byteLength);
+    const aliased = patch(FULL, (v) => v.setBigUint64(HEADER_BYTES + bias.index * SECTION_ENTRY_BYTES + 8, BigInt(means.offset), true));
+    expectIndexError(() => readIndex(aliased), /sections Means and PrecisionBias overlap/);
+    // A partial overlap: the norms start 64 bytes into the 80-byte means.
+    expect(means.byteLength).toBeGreaterThan(SECTION_ALIGN);
+    const partial = patch(FULL, (v) => v.setBigUint64(HEADER_BYTES + norms.index * SECTION_ENTRY_BYTES + 8, BigInt(means.offset + SECTION_ALIGN), true));
+    expectIndexError(() => readIndex(partial), /sections Means and Norms overlap/);
+  });
+
+  it('accepts adjacent sections, and unknown sections that alias known data', () => {
+    // VALID's 192-byte means end exactly where the norms start.
+    const [means, norms] = [entry(VALID, 0), entry(VALID, 1)];
+    expect(means.offset + means.byteLength).toBe(norms.offset);
+    expect(readIndex(VALID).norms).toHaveLength(COUNT);
+    // Unknown sections are skipped, so they may overlap anything past the table.
+    const withUnknown = rawIndex(DIM, COUNT, [...sectionsOf(VALID), { kind: 99, dtype: DType.F32, data: new Uint8Array(192) }]);
+    const aliased = patch(withUnknown, (v) => v.setBigUint64(HEADER_BYTES + 2 * SECTION_ENTRY_BYTES + 8, BigInt(entry(withUnknown, 0).offset), true));
+    expect(readIndex(aliased).means).toEqual(MEANS);
   });
 
   it.each([1, 4, 32, 100, 127])('rejects a section offset of %i (not 64-byte aligned)', (offset) => {
@@ -253,68 +562,77 @@ describe('readIndex rejects malformed files with AppError("index-format")', () =
   });
 
   it('rejects a means section of the wrong size', () => {
-    for (const len of [0, 4, 188, 196, 256]) {
-      const bytes = patch(VALID.length >= 128 + len ? VALID : concat(VALID, new Uint8Array(64)), (v) =>
-        v.setBigUint64(HEADER_BYTES + 16, BigInt(len), true),
-      );
-      expectIndexError(() => readIndex(bytes), new RegExp(`means section has ${len} bytes, expected 192`));
+    for (const len of [0, 4, 188]) {
+      const bytes = patch(VALID, (v) => v.setBigUint64(HEADER_BYTES + 16, BigInt(len), true));
+      expectIndexError(() => readIndex(bytes), new RegExp(`Means section has ${len} bytes, expected 192`));
     }
-    // Also when the writer is handed the wrong amount of data.
-    const short = writeIndex(DIM, COUNT, [meansSection(MEANS.subarray(0, DIM * COUNT - 1))]);
-    expectIndexError(() => readIndex(short), /has 188 bytes, expected 192/);
-    const long = writeIndex(DIM, COUNT - 1, [meansSection(MEANS)]);
-    expectIndexError(() => readIndex(long), /has 192 bytes, expected 128/);
+    // Growing the means in place runs into the norms that follow them: an overlap.
+    for (const len of [196, 256]) {
+      const bytes = patch(VALID, (v) => v.setBigUint64(HEADER_BYTES + 16, BigInt(len), true));
+      expectIndexError(() => readIndex(bytes), /sections Means and Norms overlap/);
+    }
+    // With the means last, a longer section is a size error.
+    const [means, norms] = sectionsOf(VALID);
+    for (const extra of [4, 64]) {
+      const bytes = rawIndex(DIM, COUNT, [norms, { ...means, data: concat(means.data, new Uint8Array(extra)) }]);
+      expectIndexError(() => readIndex(bytes), new RegExp(`Means section has ${192 + extra} bytes, expected 192`));
+    }
+    // Also when the header's count disagrees with the data.
+    const fewer = patch(VALID, (v) => v.setUint32(12, COUNT - 1, true));
+    expectIndexError(() => readIndex(fewer), /Means section has 192 bytes, expected 128/);
   });
 
   it.each([
     ['F16', DType.F16],
+    ['U32', DType.U32],
     ['unknown dtype 0', 0],
-    ['unknown dtype 3', 3],
+    ['unknown dtype 7', 7],
   ])('rejects a means section of dtype %s', (_label, dtype) => {
     const bad = patch(VALID, (v) => v.setUint32(HEADER_BYTES + 4, dtype, true));
-    expectIndexError(() => readIndex(bad), /the means section must be float32/);
+    expectIndexError(() => readIndex(bad), new RegExp(`the Means section has an unsupported data type ${dtype}`));
   });
 
-  it('rejects a file without a means section', () => {
-    const none = writeIndex(DIM, COUNT, []);
-    expectIndexError(() => readIndex(none), /the means section is missing/);
-    const other = writeIndex(DIM, COUNT, [{ kind: 2 as SectionKind, dtype: DType.F32, data: bytesOf(MEANS) }]);
-    expectIndexError(() => readIndex(other), /the means section is missing/);
+  it('rejects a file without a means or norms section', () => {
+    const [means, norms] = sectionsOf(VALID);
+    expectIndexError(() => readIndex(rawIndex(DIM, COUNT, [])), /the Means section is missing/);
+    expectIndexError(() => readIndex(rawIndex(DIM, COUNT, [norms])), /the Means section is missing/);
+    // Means data under another (unknown) kind is not the means.
+    expectIndexError(() => readIndex(rawIndex(DIM, COUNT, [{ ...means, kind: 99 }, norms])), /the Means section is missing/);
+    expectIndexError(() => readIndex(rawIndex(DIM, COUNT, [means])), /the Norms section is missing/);
   });
 
   it.each([
     ['NaN', NaN],
     ['Infinity', Infinity],
     ['-Infinity', -Infinity],
-  ])('rejects %s in the means and names the model', (_label, value) => {
-    for (const [flat, model] of [
-      [0, 0],
-      [DIM + 5, 1],
-      [DIM * COUNT - 1, 2],
-    ]) {
+  ])('rejects %s in the means and names the position', (_label, value) => {
+    for (const flat of [0, DIM + 5, DIM * COUNT - 1]) {
       const means = MEANS.slice();
       means[flat] = value;
-      const bytes = writeIndex(DIM, COUNT, [meansSection(means)]);
-      expectIndexError(() => readIndex(bytes), new RegExp(`model ${model} has a non-finite mean value`));
+      expectIndexError(() => readIndex(writeIndex({ dim: DIM, means })), new RegExp(`the Means section has a non-finite value at ${flat}\\.`));
     }
   });
 
   it('rejects a NaN with a non-canonical bit pattern', () => {
     const bad = VALID.slice();
     new DataView(bad.buffer).setUint32(128 + 4 * 7, 0x7f800001, true); // signalling NaN
-    expectIndexError(() => readIndex(bad), /model 0 has a non-finite mean value/);
+    expectIndexError(() => readIndex(bad), /the Means section has a non-finite value at 7/);
+    const negNaN = VALID.slice();
+    new DataView(negNaN.buffer).setUint32(128 + 4 * 9, 0xffc00000, true);
+    expectIndexError(() => readIndex(negNaN), /non-finite value at 9/);
   });
 
   it('rejects every truncation of a valid file, from 0 bytes to one short of full', () => {
-    expect(VALID.byteLength).toBe(320);
+    expect(VALID.byteLength).toBe(384);
     const seen = new Set<string>();
-    for (let len = 0; len < VALID.byteLength; len++) {
+    for (let len = 0; len < 332; len++) {
       const err = expectIndexError(() => readIndex(VALID.subarray(0, len)), /./);
       seen.add(err.message.replace(/\d+/g, 'N'));
       // And the same truncation as a fresh, exactly sized buffer.
       expectIndexError(() => readIndex(VALID.slice(0, len)), /./);
     }
-    expect(readIndex(VALID.subarray(0, VALID.byteLength)).means).toEqual(MEANS);
+    // From 332 bytes on, only alignment padding is missing.
+    for (let len = 332; len <= VALID.byteLength; len++) expect(readIndex(VALID.subarray(0, len)).means).toEqual(MEANS);
     // Short files hit the header check, longer ones the section bounds check.
     expect([...seen].sort()).toEqual([
       'The index file is invalid: it has only N bytes.',
@@ -322,11 +640,484 @@ describe('readIndex rejects malformed files with AppError("index-format")', () =
       'The index file is invalid: the section table is truncated.',
     ]);
   });
+
+  it('rejects every truncation of a full index (all sections)', () => {
+    for (const bytes of [FULL, FULL16]) {
+      let end = 0;
+      for (let i = 0; i < sectionCount(bytes); i++) end = Math.max(end, entry(bytes, i).offset + entry(bytes, i).byteLength);
+      for (let len = 0; len < end; len++) expectIndexError(() => readIndex(bytes.subarray(0, len)), /./);
+      expect(readIndex(bytes.subarray(0, end))).toEqual(readIndex(bytes));
+    }
+  });
 });
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a, 0);
-  out.set(b, a.byteLength);
-  return out;
-}
+describe('readIndex validates the Gaussian, sample and projection sections', () => {
+  const d = 5;
+  const c = 4;
+  const P = packedSize(d);
+  const sizes: [number, string, number, number][] = [
+    // kind, name, elements, bytes per element in FULL
+    [SectionKind.Norms, 'Norms', c, 4],
+    [SectionKind.Precision, 'Precision', c * P, 4],
+    [SectionKind.PrecisionBias, 'PrecisionBias', c * d, 4],
+    [SectionKind.LogDet, 'LogDet', c, 4],
+    [SectionKind.Epsilon, 'Epsilon', c, 4],
+    [SectionKind.SampleOffsets, 'SampleOffsets', c + 1, 4],
+    [SectionKind.Samples, 'Samples', readIndex(FULL).samples!.offsets[c] * d, 4],
+    [SectionKind.Projection, 'Projection', d * d, 4],
+    [SectionKind.ProjectedMeans, 'ProjectedMeans', c * d, 4],
+  ];
+
+  it.each(sizes)('rejects a %i (%s) section of the wrong size', (kind, name, elements, width) => {
+    for (const src of [FULL, FULL16]) {
+      const w = (kind === SectionKind.Precision || kind === SectionKind.Samples) && src === FULL16 ? 2 : width;
+      const expected = elements * w;
+      for (const delta of [-w, w, -1, 1, -expected]) {
+        const sections = sectionsOf(src).map((s) => {
+          if (s.kind !== kind) return s;
+          const data = delta < 0 ? s.data.slice(0, s.data.byteLength + delta) : concat(s.data, new Uint8Array(delta));
+          return { ...s, data };
+        });
+        expectIndexError(() => readIndex(rawIndex(d, c, sections)), new RegExp(`the ${name} section has ${expected + delta} bytes, expected ${expected}\\.`));
+      }
+    }
+  });
+
+  it('rejects wrong sizes produced by the writer from wrong-length input', () => {
+    const g = FULL_INPUT.gaussian!;
+    expectIndexError(() => readIndex(writeIndex({ ...FULL_INPUT, gaussian: { ...g, bias: g.bias.subarray(1) } })), /PrecisionBias section has 76 bytes, expected 80/);
+    expectIndexError(() => readIndex(writeIndex({ ...FULL_INPUT, gaussian: { ...g, precision: g.precision.subarray(0, 3 * P) } })), /Precision section has 180 bytes, expected 240/);
+    expectIndexError(() => readIndex(writeIndex({ ...FULL_INPUT, gaussian: { ...g, logDet: new Float32Array(c + 1) } })), /LogDet section has 20 bytes, expected 16/);
+    expectIndexError(() => readIndex(writeIndex({ ...FULL_INPUT, projection: new Float32Array(d * d - 1) })), /Projection section has 96 bytes, expected 100/);
+  });
+
+  it.each([
+    SectionKind.Means,
+    SectionKind.Norms,
+    SectionKind.Precision,
+    SectionKind.PrecisionBias,
+    SectionKind.LogDet,
+    SectionKind.Epsilon,
+    SectionKind.SampleOffsets,
+    SectionKind.Samples,
+    SectionKind.Projection,
+    SectionKind.ProjectedMeans,
+  ])('rejects a duplicated section of kind %i', (kind) => {
+    const sections = sectionsOf(FULL);
+    const dup = sections.find((s) => s.kind === kind)!;
+    const name = Object.entries(SectionKind).find(([, v]) => v === kind)![0];
+    // Even when both copies are identical, and wherever the duplicate sits.
+    expectIndexError(() => readIndex(rawIndex(d, c, [...sections, dup])), new RegExp(`section ${name} appears twice`));
+    expectIndexError(() => readIndex(rawIndex(d, c, [dup, ...sections])), new RegExp(`section ${name} appears twice`));
+  });
+
+  it('rejects a duplicated unknown section kind too', () => {
+    const extra = { kind: 1000, dtype: DType.F32, data: new Uint8Array(8) };
+    expectIndexError(() => readIndex(rawIndex(d, c, [...sectionsOf(FULL), extra, extra])), /section 1000 appears twice/);
+  });
+
+  it.each([
+    [SectionKind.Precision, 'PrecisionBias', SectionKind.PrecisionBias],
+    [SectionKind.Precision, 'LogDet', SectionKind.LogDet],
+    [SectionKind.Precision, 'Epsilon', SectionKind.Epsilon],
+    [SectionKind.SampleOffsets, 'Samples', SectionKind.Samples],
+    [SectionKind.Projection, 'ProjectedMeans', SectionKind.ProjectedMeans],
+  ])('a section of kind %i without its %s section is an error', (_present, name, missing) => {
+    const sections = sectionsOf(FULL).filter((s) => s.kind !== missing);
+    expectIndexError(() => readIndex(rawIndex(d, c, sections)), new RegExp(`the ${name} section is missing`));
+  });
+
+  it('optional groups are optional', () => {
+    const without = (...kinds: number[]) => rawIndex(d, c, sectionsOf(FULL).filter((s) => !kinds.includes(s.kind)));
+    const noGauss = readIndex(without(SectionKind.Precision, SectionKind.PrecisionBias, SectionKind.LogDet, SectionKind.Epsilon));
+    expect(noGauss.gaussian).toBeUndefined();
+    expect(noGauss.samples).toBeDefined();
+    const noSamples = readIndex(without(SectionKind.SampleOffsets, SectionKind.Samples));
+    expect(noSamples.samples).toBeUndefined();
+    expect(noSamples.gaussian).toBeDefined();
+    const noProjection = readIndex(without(SectionKind.Projection, SectionKind.ProjectedMeans));
+    expect(noProjection.projection).toBeUndefined();
+  });
+
+  it.each([
+    [SectionKind.Norms, [DType.F16, DType.U32]],
+    [SectionKind.Precision, [DType.U32, 0, 4]],
+    [SectionKind.PrecisionBias, [DType.F16, DType.U32]],
+    [SectionKind.LogDet, [DType.F16]],
+    [SectionKind.Epsilon, [DType.F16]],
+    [SectionKind.SampleOffsets, [DType.F32, DType.F16]],
+    [SectionKind.Samples, [DType.U32, 9]],
+    [SectionKind.Projection, [DType.F16]],
+    [SectionKind.ProjectedMeans, [DType.F16]],
+  ])('rejects section kind %i with unsupported data types %j', (kind, dtypes) => {
+    const e = entryOf(FULL, kind);
+    for (const dtype of dtypes) {
+      const bad = patch(FULL, (v) => v.setUint32(HEADER_BYTES + e.index * SECTION_ENTRY_BYTES + 4, dtype, true));
+      expectIndexError(() => readIndex(bad), new RegExp(`section has an unsupported data type ${dtype}`));
+    }
+  });
+
+  describe('sample offsets', () => {
+    const e = entryOf(FULL, SectionKind.SampleOffsets);
+    const setOffset = (i: number, value: number) => patch(FULL, (v) => v.setUint32(e.offset + 4 * i, value, true));
+    const offsets = Array.from(readIndex(FULL).samples!.offsets);
+
+    it('must start at 0', () => {
+      expect(offsets[0]).toBe(0);
+      expectIndexError(() => readIndex(setOffset(0, 1)), /sample offsets must start at 0/);
+      expectIndexError(() => readIndex(setOffset(0, 0xffffffff)), /sample offsets must start at 0/);
+    });
+
+    it('must not decrease', () => {
+      expectIndexError(() => readIndex(setOffset(1, offsets[2] + 1)), /sample offsets must not decrease/);
+      expectIndexError(() => readIndex(setOffset(c - 1, 0)), /must not decrease/);
+      expectIndexError(() => readIndex(setOffset(c, offsets[c - 1] - 1)), /must not decrease/);
+      // Equal neighbours (a model without kept samples) are fine.
+      expect(offsets[1]).toBe(offsets[2]);
+    });
+
+    it('must agree with the size of the samples section', () => {
+      expectIndexError(() => readIndex(setOffset(c, offsets[c] + 1)), /the Samples section has \d+ bytes, expected \d+/);
+      expectIndexError(() => readIndex(setOffset(c, offsets[c] - 1)), /the Samples section has \d+ bytes, expected \d+/);
+    });
+
+    it('rejects an absurd total', () => {
+      expectIndexError(() => readIndex(setOffset(c, 0xffffffff)), /too many samples/);
+    });
+  });
+
+  /** The value a reader sees at element `at` of a float section (fp16 decoded). */
+  const getFloat = (bytes: Uint8Array, kind: number, at: number): number => {
+    const e = entryOf(bytes, kind);
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return e.dtype === DType.F16 ? halfToFloatTable()[v.getUint16(e.offset + 2 * at, true)] : v.getFloat32(e.offset + 4 * at, true);
+  };
+  /** A copy with element `at` of a float section set to `value` (rounded to fp16 where the section is fp16). */
+  const setFloat = (bytes: Uint8Array, kind: number, at: number, value: number): Uint8Array => {
+    const e = entryOf(bytes, kind);
+    return patch(bytes, (v) =>
+      e.dtype === DType.F16 ? v.setUint16(e.offset + 2 * at, toHalfBits(value), true) : v.setFloat32(e.offset + 4 * at, value, true),
+    );
+  };
+  const diagPos = (m: number, i: number) => m * P + packedRowOffset(i) + i;
+  /** −2 Σ log W_ii of model m, from the stored factor. */
+  const factorLogDet = (bytes: Uint8Array, m: number) => {
+    let s = 0;
+    for (let i = 0; i < d; i++) s += Math.log(getFloat(bytes, SectionKind.Precision, diagPos(m, i)));
+    return -2 * s;
+  };
+  /** The reader's log-determinant tolerance. */
+  const logDetTol = (logDet: number) => 2e-3 * d + 1e-3 * Math.abs(logDet);
+  /** A copy with W_ii of model m set to `value` and, if asked, the stored logDet made consistent again. */
+  const withDiagonal = (bytes: Uint8Array, m: number, i: number, value: number, fixLogDet: boolean) => {
+    const out = setFloat(bytes, SectionKind.Precision, diagPos(m, i), value);
+    return fixLogDet ? setFloat(out, SectionKind.LogDet, m, factorLogDet(out, m)) : out;
+  };
+  const bound = (bytes: Uint8Array, m: number) => 1.01 / Math.sqrt(getFloat(bytes, SectionKind.Epsilon, m));
+
+  describe('precision factor plausibility (unit-vector statistics)', () => {
+    it('the valid indexes satisfy every bound the reader checks', () => {
+      for (const bytes of [FULL, FULL16]) {
+        for (let m = 0; m < c; m++) {
+          const eps = getFloat(bytes, SectionKind.Epsilon, m);
+          expect(eps).toBe(Math.fround(1e-3));
+          for (let k = 0; k < P; k++) expect(Math.abs(getFloat(bytes, SectionKind.Precision, m * P + k))).toBeLessThanOrEqual(bound(bytes, m));
+          for (let i = 0; i < d; i++) expect(getFloat(bytes, SectionKind.Precision, diagPos(m, i))).toBeGreaterThanOrEqual(0.5);
+          const ld = getFloat(bytes, SectionKind.LogDet, m);
+          expect(Math.abs(ld - factorLogDet(bytes, m))).toBeLessThanOrEqual(logDetTol(ld));
+        }
+      }
+    });
+
+    // W_ii = 1/L_ii ≥ 1/√(Σ_ii + ε) > 0.5 for unit embeddings: a smaller diagonal is corruption.
+    it.each([
+      ['0', 0],
+      ['-0', -0],
+      ['-1', -1],
+      ['-1e-30', -1e-30],
+      ['1e-45 (tiny positive)', 1e-45],
+      ['0.4999', 0.4999],
+    ])('rejects a float32 diagonal of %s as implausible', (_label, value) => {
+      for (const [m, i] of [
+        [0, 0],
+        [2, 3],
+        [c - 1, d - 1],
+      ]) {
+        // Even with the log-determinant made to match (where it is finite).
+        for (const fix of value > 0 ? [false, true] : [false]) {
+          expectIndexError(() => readIndex(withDiagonal(FULL, m, i, value, fix)), new RegExp(`model ${m} has an implausible precision diagonal`));
+        }
+      }
+    });
+
+    it.each([
+      ['+0', 0x0000],
+      ['-0', 0x8000],
+      ['-1', 0xbc00],
+      ['negative subnormal', 0x8001],
+      ['smallest subnormal', 0x0001],
+      ['largest value below 0.5', 0x37ff],
+    ])('rejects an fp16 diagonal of %s as implausible', (_label, bits) => {
+      const e = entryOf(FULL16, SectionKind.Precision);
+      for (const [m, i] of [
+        [0, 0],
+        [1, 2],
+        [c - 1, d - 1],
+      ]) {
+        const bad = patch(FULL16, (v) => v.setUint16(e.offset + 2 * diagPos(m, i), bits, true));
+        expectIndexError(() => readIndex(bad), new RegExp(`model ${m} has an implausible precision diagonal \\(${escapeRe(String(halfToFloatTable()[bits]))}\\)`));
+      }
+    });
+
+    it('accepts a diagonal of exactly 0.5 with a matching log-determinant, and negative off-diagonals', () => {
+      for (const bytes of [FULL, FULL16]) {
+        const ok = withDiagonal(bytes, 0, 0, 0.5, true);
+        const parsed = readIndex(ok).gaussian!;
+        expect(parsed.precision.data[0]).toBe(bytes === FULL16 ? 0x3800 : 0.5);
+        // W_10 = −1 (within the entry bound): off-diagonals may have either sign.
+        const neg = setFloat(bytes, SectionKind.Precision, packedRowOffset(1), -1);
+        expect(readIndex(neg).gaussian!.precision.data[packedRowOffset(1)]).toBe(bytes === FULL16 ? 0xbc00 : -1);
+      }
+    });
+
+    // ‖W‖₂ ≤ 1/√ε bounds every entry (with 1 % slack).
+    it('rejects a precision entry with |W_ij| > 1.01/√ε, off or on the diagonal, of either sign', () => {
+      for (const bytes of [FULL, FULL16]) {
+        for (const m of [0, c - 1]) {
+          const b = bound(bytes, m);
+          expect(b).toBeCloseTo(31.939, 3);
+          for (const k of [m * P + packedRowOffset(3) + 1, diagPos(m, 2)]) {
+            for (const value of [b * 1.01, -b * 1.01]) {
+              expectIndexError(() => readIndex(setFloat(bytes, SectionKind.Precision, k, value)), new RegExp(`model ${m} has a precision value out of range`));
+            }
+          }
+        }
+      }
+      // The old "non-positive diagonal" case −65504 (largest fp16 magnitude) is now out of range first.
+      const e = entryOf(FULL16, SectionKind.Precision);
+      const huge = patch(FULL16, (v) => v.setUint16(e.offset + 2 * diagPos(1, 1), 0xfbff, true));
+      expectIndexError(() => readIndex(huge), /model 1 has a precision value out of range/);
+    });
+
+    it('accepts off-diagonal entries just inside 1.01/√ε', () => {
+      for (const bytes of [FULL, FULL16]) {
+        const m = 2;
+        const k = m * P + packedRowOffset(4) + 1;
+        for (const value of [bound(bytes, m) * 0.999, -bound(bytes, m) * 0.999]) {
+          const ok = setFloat(bytes, SectionKind.Precision, k, value);
+          const stored = getFloat(ok, SectionKind.Precision, k);
+          expect(Math.abs(stored)).toBeGreaterThan(bound(bytes, m) * 0.99);
+          expect(Math.abs(stored)).toBeLessThanOrEqual(bound(bytes, m));
+          expect(getFloat(bytes, SectionKind.Precision, k)).not.toBe(stored);
+          expect(readIndex(ok).gaussian).toBeDefined();
+        }
+      }
+    });
+
+    it('rejects a log-determinant that does not match −2 Σ log W_ii', () => {
+      for (const bytes of [FULL, FULL16]) {
+        for (const m of [0, 2]) {
+          const ref = factorLogDet(bytes, m);
+          for (const value of [ref + 2 * logDetTol(ref), ref - 2 * logDetTol(ref), -ref, 0]) {
+            expectIndexError(() => readIndex(setFloat(bytes, SectionKind.LogDet, m, value)), new RegExp(`model ${m} has a log-determinant that does not match its factor`));
+          }
+          // A changed diagonal (still plausible) with the old log-determinant is caught the same way.
+          const w = getFloat(bytes, SectionKind.Precision, diagPos(m, 1));
+          expectIndexError(() => readIndex(withDiagonal(bytes, m, 1, w * 2, false)), new RegExp(`model ${m} has a log-determinant that does not match`));
+          expect(readIndex(withDiagonal(bytes, m, 1, w * 2, true)).gaussian).toBeDefined();
+        }
+      }
+      // The largest finite float32 as a log-determinant is finite but impossible.
+      const e = entryOf(FULL, SectionKind.LogDet);
+      expectIndexError(() => readIndex(patch(FULL, (v) => v.setUint32(e.offset, 0xff7fffff, true))), /model 0 has a log-determinant that does not match/);
+    });
+
+    it('accepts a log-determinant within 2e-3·dim + 1e-3·|logDet| of −2 Σ log W_ii', () => {
+      for (const bytes of [FULL, FULL16]) {
+        const ref = factorLogDet(bytes, 1);
+        for (const value of [ref + 0.5 * logDetTol(ref), ref - 0.5 * logDetTol(ref)]) {
+          expect(readIndex(setFloat(bytes, SectionKind.LogDet, 1, value)).gaussian!.logDet[1]).toBe(Math.fround(value));
+        }
+      }
+    });
+
+    it.each([
+      ['0', 0],
+      ['-0', -0],
+      ['-1e-3', -1e-3],
+      ['1e6', 1e6],
+      ['3e38', 3e38],
+    ])('rejects ε = %s (ε must be in (0, 1e6))', (_label, value) => {
+      for (const m of [0, c - 1]) {
+        for (const bytes of [FULL, FULL16]) {
+          const bad = setFloat(bytes, SectionKind.Epsilon, m, value);
+          expectIndexError(() => readIndex(bad), new RegExp(`model ${m} has an invalid ε \\(${escapeRe(String(Math.fround(value)))}\\)`));
+        }
+      }
+    });
+
+    it('accepts any positive ε below 1e6 as such; the entry bound then applies', () => {
+      // Tiny ε only loosens the entry bound.
+      for (const value of [1e-45, 1e-30, 1e-6]) {
+        expect(readIndex(setFloat(FULL, SectionKind.Epsilon, 1, value)).gaussian!.epsilon[1]).toBe(Math.fround(value));
+      }
+      // A larger ε than the factor was built with tightens the bound below the honest entries; just
+      // below 1e6 the ε itself is accepted and the entries are what fails.
+      for (const value of [1e-2, 999_999]) {
+        expectIndexError(() => readIndex(setFloat(FULL, SectionKind.Epsilon, 1, value)), /model 1 has a precision value out of range/);
+      }
+      // A real factor built with a large ε (1) reads back.
+      const dim = 3;
+      const acc = new MomentAccumulator(dim);
+      for (const x of [[1, 0, 0], [0.6, 0.8, 0], [0, 0.6, 0.8]]) acc.add(x);
+      const f = gaussianFactors(acc.mean(), acc.covariance(), 1);
+      expect(f.jitterSteps).toBe(0);
+      const parsed = readIndex(
+        writeIndex({
+          dim,
+          means: Float32Array.from(f.mean),
+          gaussian: { precision: f.precision, bias: Float32Array.from(f.bias), logDet: Float32Array.of(f.logDet), epsilon: Float32Array.of(1), dtype: 'f32' },
+        }),
+      );
+      expect(Array.from(parsed.gaussian!.epsilon)).toEqual([1]);
+    });
+  });
+
+  describe('means, norms and samples of unit embeddings', () => {
+    /** Means whose row 1 is rescaled to `length`. */
+    const withMeanLength = (length: number) => {
+      const means = MEANS.slice();
+      const n = rowNorm(MEANS, DIM, 1);
+      for (let j = 0; j < DIM; j++) means[DIM + j] = (MEANS[DIM + j] / n) * length;
+      return means;
+    };
+
+    it('rejects a mean longer than 1 (+1e-3)', () => {
+      for (const length of [1.002, 1.5, 1e6]) {
+        const means = withMeanLength(length);
+        const n = rowNorm(means, DIM, 1);
+        expectIndexError(
+          () => readIndex(writeIndex({ dim: DIM, means })),
+          new RegExp(`model 1 has a mean longer than 1 \\(${escapeRe(n.toFixed(4))}\\); embeddings must be unit vectors`),
+        );
+      }
+    });
+
+    it('accepts means up to length 1 + 1e-3', () => {
+      for (const length of [0, 0.5, 1, 1.0009]) {
+        const parsed = readIndex(writeIndex({ dim: DIM, means: withMeanLength(length) }));
+        expect(parsed.norms[1]).toBeCloseTo(length, 6);
+      }
+    });
+
+    it('rejects a norm that does not equal |μ| (1e-4, relative above 1)', () => {
+      const e = entryOf(VALID, SectionKind.Norms);
+      const norms = readIndex(VALID).norms;
+      for (const m of [0, COUNT - 1]) {
+        for (const value of [norms[m] + 2e-4, norms[m] - 2e-4, 0, -norms[m], 1]) {
+          const bad = patch(VALID, (v) => v.setFloat32(e.offset + 4 * m, value, true));
+          expectIndexError(() => readIndex(bad), new RegExp(`model ${m} has a norm that does not match its mean`));
+        }
+        for (const value of [norms[m] + 5e-5, norms[m] - 5e-5]) {
+          const ok = patch(VALID, (v) => v.setFloat32(e.offset + 4 * m, value, true));
+          expect(readIndex(ok).norms[m]).toBe(Math.fround(value));
+        }
+      }
+    });
+
+    it('rejects the largest finite values where unit-vector statistics make them impossible', () => {
+      // A mean component of 3.4e38: a mean longer than 1.
+      const means = MEANS.slice();
+      means[5] = 3.4028234663852886e38;
+      expectIndexError(() => readIndex(writeIndex({ dim: DIM, means })), /model 0 has a mean longer than 1 \(3\.40282\d*e\+38\)/);
+      // An fp16 sample value of 65504: not a unit vector.
+      const e16 = entryOf(FULL16, SectionKind.Samples);
+      expectIndexError(() => readIndex(patch(FULL16, (v) => v.setUint16(e16.offset, 0xfbff, true))), /sample 0 is not a unit vector/);
+    });
+
+    /** A copy of `bytes` with kept sample row r scaled by `factor`. */
+    const scaleSample = (bytes: Uint8Array, r: number, factor: number) => {
+      let out = bytes;
+      for (let j = 0; j < d; j++) out = setFloat(out, SectionKind.Samples, r * d + j, getFloat(bytes, SectionKind.Samples, r * d + j) * factor);
+      return out;
+    };
+    const sampleSq = (bytes: Uint8Array, r: number) => {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += getFloat(bytes, SectionKind.Samples, r * d + j) ** 2;
+      return s;
+    };
+    const total = readIndex(FULL).samples!.offsets[c];
+
+    it('rejects a kept sample whose |x|² is not within 1e-2 of 1', () => {
+      for (const bytes of [FULL, FULL16]) {
+        for (const r of [0, total - 1]) {
+          for (const sq of [1.02, 0.98, 0]) {
+            const bad = scaleSample(bytes, r, Math.sqrt(sq));
+            expectIndexError(
+              () => readIndex(bad),
+              new RegExp(`sample ${r} is not a unit vector \\(\\|x\\|² = ${escapeRe(sampleSq(bad, r).toFixed(4))}\\)`),
+            );
+          }
+        }
+      }
+      // A precise message for f32 samples.
+      expectIndexError(() => readIndex(scaleSample(FULL, 0, Math.sqrt(1.012))), /sample 0 is not a unit vector \(\|x\|² = 1\.0120\)/);
+    });
+
+    it('accepts kept samples with |x|² within 1e-2 of 1', () => {
+      for (const bytes of [FULL, FULL16]) {
+        for (const sq of [1.006, 0.994]) {
+          const ok = scaleSample(bytes, total - 1, Math.sqrt(sq));
+          expect(Math.abs(sampleSq(ok, total - 1) - 1)).toBeLessThanOrEqual(1e-2);
+          expect(readIndex(ok).samples!.offsets[c]).toBe(total);
+        }
+      }
+    });
+  });
+
+  describe('non-finite values', () => {
+    const f32Sections: [number, string][] = [
+      [SectionKind.Means, 'Means'],
+      [SectionKind.Norms, 'Norms'],
+      [SectionKind.Precision, 'Precision'],
+      [SectionKind.PrecisionBias, 'PrecisionBias'],
+      [SectionKind.LogDet, 'LogDet'],
+      [SectionKind.Epsilon, 'Epsilon'],
+      [SectionKind.Samples, 'Samples'],
+      [SectionKind.Projection, 'Projection'],
+      [SectionKind.ProjectedMeans, 'ProjectedMeans'],
+    ];
+    it.each(f32Sections)('rejects NaN / ±Inf / signalling NaN in float32 section %i (%s)', (kind, name) => {
+      const e = entryOf(FULL, kind);
+      const n = e.byteLength / 4;
+      for (const bits of [0x7fc00000, 0x7f800000, 0xff800000, 0x7f800001, 0xffffffff]) {
+        for (const at of [0, n >> 1, n - 1]) {
+          const bad = patch(FULL, (v) => v.setUint32(e.offset + 4 * at, bits, true));
+          expectIndexError(() => readIndex(bad), new RegExp(`the ${name} section has a non-finite value at ${at}\\.`));
+        }
+      }
+    });
+
+    it.each([
+      [SectionKind.Precision, 'Precision'],
+      [SectionKind.Samples, 'Samples'],
+    ])('rejects fp16 Inf / NaN patterns in section %i (%s)', (kind, name) => {
+      const e = entryOf(FULL16, kind);
+      const n = e.byteLength / 2;
+      for (const bits of [0x7c00, 0xfc00, 0x7e00, 0x7c01, 0xfe00, 0xffff, 0x7fff]) {
+        for (const at of [0, n >> 1, n - 1]) {
+          const bad = patch(FULL16, (v) => v.setUint16(e.offset + 2 * at, bits, true));
+          expectIndexError(() => readIndex(bad), new RegExp(`the ${name} section has a non-finite value at ${at}\\.`));
+        }
+      }
+    });
+
+    it('accepts large finite values where the statistics allow them (bias, projection)', () => {
+      // b = Wμ and P are not bounded by unit-vector statistics: finite is all the reader asks.
+      const bias = entryOf(FULL, SectionKind.PrecisionBias);
+      expect(readIndex(patch(FULL, (v) => v.setUint32(bias.offset, 0xff7fffff, true))).gaussian!.bias[0]).toBe(-3.4028234663852886e38);
+      const proj = entryOf(FULL, SectionKind.Projection);
+      expect(readIndex(patch(FULL, (v) => v.setUint32(proj.offset, 0x7f7fffff, true))).projection!.matrix[0]).toBe(3.4028234663852886e38);
+    });
+  });
+});

@@ -1,5 +1,5 @@
 import { AppError } from './errors.ts';
-import { packedRowOffset, packedSize, toHalfArray } from './linalg.ts';
+import { halfToFloatTable, packedRowOffset, packedSize, toHalfArray } from './linalg.ts';
 
 /**
  * Binary index layout (little-endian), version 1 — see docs/index-format.md.
@@ -221,6 +221,7 @@ export function readIndex(bytes: Uint8Array): SearchIndex {
   if (HEADER_BYTES + sectionCount * SECTION_ENTRY_BYTES > bytes.byteLength) fail('the section table is truncated');
 
   const found = new Map<number, RawSection>();
+  const tableEnd = align(HEADER_BYTES + sectionCount * SECTION_ENTRY_BYTES);
   for (let i = 0; i < sectionCount; i++) {
     const e = HEADER_BYTES + i * SECTION_ENTRY_BYTES;
     const kind = view.getUint32(e, true);
@@ -230,8 +231,17 @@ export function readIndex(bytes: Uint8Array): SearchIndex {
     if (offset % BigInt(SECTION_ALIGN) !== 0n) fail(`section ${i} is not 64-byte aligned`);
     if (offset + length > BigInt(bytes.byteLength)) fail(`section ${i} runs past the end of the file`);
     if (found.has(kind)) fail(`section ${KIND_NAMES[kind] ?? kind} appears twice`);
+    if (length > 0n && offset < BigInt(tableEnd)) fail(`section ${i} starts inside the header or section table`);
     // Unknown kinds are skipped: newer writers may add optional sections.
     found.set(kind, { kind, dtype, offset: Number(offset), length: Number(length) });
+  }
+
+  // Known sections must not overlap: a corrupted offset could otherwise alias another section's data.
+  const known = [...found.values()].filter((s) => s.kind in KIND_NAMES && s.length > 0).sort((a, b) => a.offset - b.offset);
+  for (let i = 1; i < known.length; i++) {
+    if (known[i].offset < known[i - 1].offset + known[i - 1].length) {
+      fail(`sections ${KIND_NAMES[known[i - 1].kind]} and ${KIND_NAMES[known[i].kind]} overlap`);
+    }
   }
 
   const name = (kind: SectionKind) => KIND_NAMES[kind];
@@ -263,6 +273,14 @@ export function readIndex(bytes: Uint8Array): SearchIndex {
 
   const means = f32(SectionKind.Means, count * dim);
   const norms = f32(SectionKind.Norms, count);
+  // Embeddings are unit vectors, so |μ| ≤ 1 and the stored norm must equal |μ|.
+  for (let m = 0; m < count; m++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += means[m * dim + j] ** 2;
+    const n = Math.sqrt(s);
+    if (n > 1 + 1e-3) fail(`model ${m} has a mean longer than 1 (${n.toFixed(4)}); embeddings must be unit vectors`);
+    if (Math.abs(n - norms[m]) > 1e-4 * Math.max(1, n)) fail(`model ${m} has a norm that does not match its mean`);
+  }
   const result: SearchIndex = { version, dim, count, means, norms };
 
   if (found.has(SectionKind.Precision)) {
@@ -273,16 +291,7 @@ export function readIndex(bytes: Uint8Array): SearchIndex {
       logDet: f32(SectionKind.LogDet, count),
       epsilon: f32(SectionKind.Epsilon, count),
     };
-    // Scoring divides by and takes logs of the diagonal: it must be strictly positive.
-    const p = precision.data;
-    const diagonalOk = (v: number) => v > 0;
-    const decode = precision.dtype === 'f16' ? halfSign : (v: number) => v;
-    for (let m = 0; m < count; m++) {
-      const base = m * packedSize(dim);
-      for (let i = 0; i < dim; i++) {
-        if (!diagonalOk(decode(p[base + packedRowOffset(i) + i]))) fail(`model ${m} has a non-positive precision diagonal`);
-      }
-    }
+    checkPrecision(gaussian, dim, count);
     result.gaussian = gaussian;
   }
   if (found.has(SectionKind.SampleOffsets)) {
@@ -292,21 +301,61 @@ export function readIndex(bytes: Uint8Array): SearchIndex {
     for (let m = 0; m < count; m++) if (offsets[m + 1] < offsets[m]) fail('sample offsets must not decrease');
     const total = offsets[count];
     if (total * dim > 2 ** 31) fail('too many samples');
-    result.samples = { offsets, data: float(SectionKind.Samples, total * dim) };
+    const data = float(SectionKind.Samples, total * dim);
+    const t = halfToFloatTable();
+    for (let r = 0; r < total; r++) {
+      let s = 0;
+      for (let j = 0; j < dim; j++) {
+        const v = data.dtype === 'f16' ? t[data.data[r * dim + j]] : data.data[r * dim + j];
+        s += v * v;
+      }
+      if (Math.abs(s - 1) > 1e-2) fail(`sample ${r} is not a unit vector (|x|² = ${s.toFixed(4)})`);
+    }
+    result.samples = { offsets, data };
   }
   if (found.has(SectionKind.Projection)) {
-    result.projection = {
-      matrix: f32(SectionKind.Projection, dim * dim),
-      projectedMeans: f32(SectionKind.ProjectedMeans, count * dim),
-    };
+    const matrix = f32(SectionKind.Projection, dim * dim);
+    const projectedMeans = f32(SectionKind.ProjectedMeans, count * dim);
+    for (let m = 0; m < count; m++) {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += projectedMeans[m * dim + j] ** 2;
+      if (s !== 0 && Math.abs(s - 1) > 1e-3) fail(`model ${m} has a projected mean that is not a unit vector`);
+    }
+    result.projection = { matrix, projectedMeans };
   }
   return result;
 }
 
-/** Positive sign test for an fp16 value (> 0 and finite). */
-function halfSign(bits: number): number {
-  if (bits & 0x8000) return -1;
-  return bits & 0x7fff ? 1 : 0;
+/**
+ * Bounds that hold for any honest factor of unit-vector statistics, so a corrupted value cannot
+ * push a model to the top: Σ'_ii ≤ 2 + ε gives W_ii ≥ 1/√(2 + ε) > 0.5; ‖W‖₂ ≤ 1/√ε bounds every
+ * entry; and the stored log-determinant must equal −2 Σ log W_ii.
+ */
+function checkPrecision(g: GaussianSections, dim: number, count: number): void {
+  const t = halfToFloatTable();
+  const P = packedSize(dim);
+  const w = g.precision.data;
+  const f16 = g.precision.dtype === 'f16';
+  for (let m = 0; m < count; m++) {
+    const eps = g.epsilon[m];
+    if (!(eps > 0 && eps < 1e6)) fail(`model ${m} has an invalid ε (${eps})`);
+    const bound = (1 + 1e-2) / Math.sqrt(eps);
+    const base = m * P;
+    let sumLog = 0;
+    for (let k = 0; k < P; k++) {
+      const v = f16 ? t[w[base + k] as number] : (w[base + k] as number);
+      if (Math.abs(v) > bound) fail(`model ${m} has a precision value out of range`);
+    }
+    for (let i = 0; i < dim; i++) {
+      const d = f16 ? t[w[base + packedRowOffset(i) + i] as number] : (w[base + packedRowOffset(i) + i] as number);
+      if (!(d >= 0.5)) fail(`model ${m} has an implausible precision diagonal (${d})`);
+      sumLog += Math.log(d);
+    }
+    const logDet = g.logDet[m];
+    if (Math.abs(logDet + 2 * sumLog) > 2e-3 * dim + 1e-3 * Math.abs(logDet)) {
+      fail(`model ${m} has a log-determinant that does not match its factor`);
+    }
+  }
 }
 
 function checkFinite(a: Float32Array, what: string): void {

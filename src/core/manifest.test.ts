@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { AppError } from './errors.ts';
-import { MANIFEST_FORMAT, parseManifest, parseModels, type ModelMeta } from './manifest.ts';
+import { MANIFEST_FORMAT, parseManifest, parseModels, safeLinks, type ModelMeta } from './manifest.ts';
 
 const SHA_A = 'a'.repeat(64);
 const SHA_B = '0123456789abcdef'.repeat(4);
@@ -132,6 +132,19 @@ describe('parseManifest', () => {
   });
 });
 
+/** What parseModels returns for an entry without any usable field, at position i. */
+const defaults = (i: number): ModelMeta => ({
+  id: `model-${i}`,
+  name: `Model ${i + 1}`,
+  description: '',
+  family: '',
+  creator: '',
+  licence: '',
+  resolution: '',
+  links: [],
+  thumbnails: [],
+});
+
 describe('parseModels', () => {
   const full: ModelMeta = {
     id: 'sd15-anime',
@@ -140,6 +153,12 @@ describe('parseModels', () => {
     family: 'SD 1.5',
     creator: 'someone',
     licence: 'CreativeML OpenRAIL-M',
+    resolution: '512×512',
+    links: [
+      { label: 'Model card', url: 'https://huggingface.co/someone/sd15-anime' },
+      { label: 'Paper', url: 'http://arxiv.org/abs/2210.03116' },
+    ],
+    thumbnails: ['thumbs/sd15-anime/0.webp', 'thumbs/sd15-anime/1.webp'],
   };
 
   it('returns well-formed entries as they are, in order', () => {
@@ -166,36 +185,157 @@ describe('parseModels', () => {
 
   it('gives non-object entries defaults from their position', () => {
     const got = parseModels([null, 5, 'text', [1, 2], true, undefined], 6);
-    expect(got).toEqual(
-      [0, 1, 2, 3, 4, 5].map((i) => ({
-        id: `model-${i}`,
-        name: `Model ${i + 1}`,
-        description: '',
-        family: '',
-        creator: '',
-        licence: '',
-      })),
-    );
+    expect(got).toEqual([0, 1, 2, 3, 4, 5].map(defaults));
+    expect(got[0]).toEqual({
+      id: 'model-0',
+      name: 'Model 1',
+      description: '',
+      family: '',
+      creator: '',
+      licence: '',
+      resolution: '',
+      links: [],
+      thumbnails: [],
+    });
   });
 
   it('replaces non-string fields with defaults and keeps string ones', () => {
     const got = parseModels(
-      [full, { id: 17, name: ['x'], description: { html: '<b>' }, family: null, creator: true, licence: 3 }],
+      [
+        full,
+        {
+          id: 17,
+          name: ['x'],
+          description: { html: '<b>' },
+          family: null,
+          creator: true,
+          licence: 3,
+          resolution: 512,
+          links: 'https://example.com',
+          thumbnails: 'thumbs/a.png',
+        },
+      ],
       2,
     );
     expect(got[0]).toEqual(full);
-    expect(got[1]).toEqual({ id: 'model-1', name: 'Model 2', description: '', family: '', creator: '', licence: '' });
+    expect(got[1]).toEqual(defaults(1));
   });
 
   it('fills only the missing fields of a partial entry', () => {
-    expect(parseModels([{ name: 'Only a name' }], 1)).toEqual([
-      { id: 'model-0', name: 'Only a name', description: '', family: '', creator: '', licence: '' },
-    ]);
+    expect(parseModels([{ name: 'Only a name' }], 1)).toEqual([{ ...defaults(0), name: 'Only a name' }]);
+    expect(parseModels([{ resolution: '1024×1024' }], 1)).toEqual([{ ...defaults(0), resolution: '1024×1024' }]);
   });
 
-  it('drops unknown fields so only plain strings reach the UI', () => {
+  it('drops unknown fields so only known fields reach the UI', () => {
     const [m] = parseModels([{ ...full, onclick: 'alert(1)', html: '<script>', nested: { a: 1 } }], 1);
-    expect(Object.keys(m).sort()).toEqual(['creator', 'description', 'family', 'id', 'licence', 'name']);
+    expect(Object.keys(m).sort()).toEqual(['creator', 'description', 'family', 'id', 'licence', 'links', 'name', 'resolution', 'thumbnails']);
+    // Links carry only a label and a URL.
+    const [n] = parseModels([{ links: [{ label: 'x', url: 'https://a.example/', onclick: 'alert(1)', title: '<b>' }] }], 1);
+    expect(n.links).toEqual([{ label: 'x', url: 'https://a.example/' }]);
+    expect(Object.keys(n.links[0]).sort()).toEqual(['label', 'url']);
+  });
+
+  describe('links', () => {
+    const linksOf = (links: unknown) => parseModels([{ links }], 1)[0].links;
+
+    it('keeps http and https links, normalised to URL.href', () => {
+      expect(
+        linksOf([
+          { label: 'Home', url: 'https://example.com' },
+          { label: 'Odd', url: 'HTTP://Example.COM/a b?x=1#y' },
+          { label: 'Padded', url: '  https://x.org/p  ' },
+          { label: 'Port', url: 'https://host.example:8443/p' },
+        ]),
+      ).toEqual([
+        { label: 'Home', url: 'https://example.com/' },
+        { label: 'Odd', url: 'http://example.com/a%20b?x=1#y' },
+        { label: 'Padded', url: 'https://x.org/p' },
+        { label: 'Port', url: 'https://host.example:8443/p' },
+      ]);
+    });
+
+    it('labels a link with its hostname when the label is missing, empty or not a string', () => {
+      expect(
+        linksOf([
+          { url: 'https://huggingface.co/a/b' },
+          { label: '', url: 'http://Example.ORG:8080/x' },
+          { label: 42, url: 'https://civitai.com/models/1' },
+          { label: null, url: 'https://x.org' },
+        ]),
+      ).toEqual([
+        { label: 'huggingface.co', url: 'https://huggingface.co/a/b' },
+        { label: 'example.org', url: 'http://example.org:8080/x' },
+        { label: 'civitai.com', url: 'https://civitai.com/models/1' },
+        { label: 'x.org', url: 'https://x.org/' },
+      ]);
+    });
+
+    it.each([
+      ['javascript:', 'javascript:alert(1)'],
+      ['JavaScript: (mixed case)', 'JavaScript:alert(document.cookie)'],
+      ['javascript: with leading space', ' javascript:alert(1)'],
+      ['data:', 'data:text/html,<script>alert(1)</script>'],
+      ['vbscript:', 'vbscript:msgbox(1)'],
+      ['file:', 'file:///etc/passwd'],
+      ['ftp:', 'ftp://example.com/model.ckpt'],
+      ['protocol-relative', '//example.com/x'],
+      ['relative path', '/models/a'],
+      ['bare word', 'example.com'],
+      ['empty', ''],
+      ['scheme only', 'https://'],
+      ['malformed host', 'http://[::1'],
+      ['bad port', 'https://example.com:99999/'],
+    ])('drops a %s URL', (_label, url) => {
+      expect(linksOf([{ label: 'x', url }])).toEqual([]);
+      // …without affecting its valid neighbours.
+      expect(linksOf([{ label: 'a', url: 'https://a.example/' }, { label: 'x', url }, { label: 'b', url: 'http://b.example/' }])).toEqual([
+        { label: 'a', url: 'https://a.example/' },
+        { label: 'b', url: 'http://b.example/' },
+      ]);
+    });
+
+    it('drops entries without a string URL, and ignores a links field that is not a list', () => {
+      expect(linksOf([null, 5, 'https://example.com', { label: 'x' }, { url: 7 }, { url: { href: 'https://a.example/' } }, []])).toEqual([]);
+      for (const links of [undefined, null, 'https://example.com', { url: 'https://example.com' }, 3]) expect(linksOf(links)).toEqual([]);
+      expect(safeLinks([{ url: 'https://a.example' }])).toEqual([{ label: 'a.example', url: 'https://a.example/' }]);
+    });
+  });
+
+  describe('thumbnails', () => {
+    const thumbsOf = (thumbnails: unknown) => parseModels([{ thumbnails }], 1)[0].thumbnails;
+
+    it('keeps plain relative paths, in order', () => {
+      const ok = ['thumbs/a.png', 'a_b-c.webp', 'x/y/z.jpg', 'a..b.png', 'dir/./img.png', '0.webp', 'a'.repeat(299)];
+      expect(thumbsOf(ok)).toEqual(ok);
+    });
+
+    it.each([
+      ['a parent-directory component', '../secret.png'],
+      ['a nested parent-directory component', 'thumbs/../../etc/passwd'],
+      ['a trailing parent-directory component', 'thumbs/..'],
+      ['a leading slash', '/thumbs/a.png'],
+      ['an http URL', 'http://evil.example/a.png'],
+      ['an https URL', 'https://evil.example/a.png'],
+      ['a protocol-relative URL', '//evil.example/a.png'],
+      ['a data: URL', 'data:image/png;base64,AAAA'],
+      ['a javascript: URL', 'javascript:alert(1)'],
+      ['a leading dot', './a.png'],
+      ['a backslash', 'thumbs\\a.png'],
+      ['a space', 'thumbs/a b.png'],
+      ['a query string', 'a.png?x=1'],
+      ['percent-encoding', '%2e%2e/a.png'],
+      ['non-ASCII letters', 'thümbs/a.png'],
+      ['an empty string', ''],
+      ['300 characters', 'a'.repeat(300)],
+    ])('drops a path with %s', (_label, path) => {
+      expect(thumbsOf([path])).toEqual([]);
+      expect(thumbsOf(['first.png', path, 'second.png'])).toEqual(['first.png', 'second.png']);
+    });
+
+    it('drops non-string entries, and ignores a thumbnails field that is not a list', () => {
+      expect(thumbsOf([null, 5, { src: 'a.png' }, ['a.png'], true, 'ok.png'])).toEqual(['ok.png']);
+      for (const thumbnails of [undefined, null, 'a.png', { 0: 'a.png' }]) expect(thumbsOf(thumbnails)).toEqual([]);
+    });
   });
 
   it('keeps HTML-like metadata verbatim as plain strings (escaping is the renderer’s job)', () => {
@@ -207,10 +347,11 @@ describe('parseModels', () => {
       family: 'javascript:alert(1)',
       creator: '\u202Eevil\u0000',
       licence: '<a href="https://example.com">MIT</a>',
+      resolution: '<b>512</b>×512',
     };
     const [m] = parseModels([entry], 1);
-    expect(m).toEqual(entry);
-    for (const v of Object.values(m)) expect(typeof v).toBe('string');
+    expect(m).toEqual({ ...entry, links: [], thumbnails: [] });
+    for (const key of Object.keys(entry) as (keyof typeof entry)[]) expect(typeof m[key]).toBe('string');
   });
 
   it('does not pick up fields from a __proto__ key', () => {

@@ -27,6 +27,8 @@ export interface BuildParams {
   precision?: 'f16' | 'f32';
   /** Sample embeddings kept per model (for Monte-Carlo / best-k), 0 if none. */
   samplesKept?: number;
+  /** Storage of the kept samples. */
+  samplesPrecision?: 'f16' | 'f32';
   /** Sample images embedded per model: min / mean / max. */
   samplesPerModel?: { min: number; mean: number; max: number };
   /** The structure of the fine-tuned projection, when one ships. */

@@ -1,5 +1,7 @@
+import { AppError } from './errors.ts';
+import { gaussianKernelFor } from './gaussianKernel.ts';
 import { halfToFloatTable, packedSize } from './linalg.ts';
-import type { FloatData, SearchIndex } from './indexFormat.ts';
+import type { FloatData, GaussianSections, SearchIndex } from './indexFormat.ts';
 
 /**
  * The retrieval methods of "Content-Based Search for Deep Generative Models" over a SearchIndex.
@@ -38,8 +40,18 @@ export function supportedMethods(index: SearchIndex): Method[] {
   return m;
 }
 
+/** Checks user-supplied parameters: NaN or infinite values would poison every score. */
+export function validateParams(params: MethodParams): void {
+  const { k, temperature } = params;
+  if (k !== undefined && !(Number.isFinite(k) && k >= 1)) throw new AppError('bad-query', 'k must be a whole number of at least 1.');
+  if (temperature !== undefined && !(Number.isFinite(temperature) && temperature > 0 && temperature <= 1e4)) {
+    throw new AppError('bad-query', 'The temperature must be a positive number (at most 10 000).');
+  }
+}
+
 export function scoreMethod(index: SearchIndex, method: Method, query: Float32Array, params: MethodParams = {}): Float32Array {
   if (query.length !== index.dim) throw new Error(`The query has ${query.length} dimensions, the index ${index.dim}.`);
+  validateParams(params);
   switch (method) {
     case 'first-moment':
       return firstMomentScores(index.means, index.norms, index.dim, query);
@@ -71,7 +83,7 @@ export function firstMomentScores(means: Float32Array, norms: Float32Array, dim:
 
 /** Model as query: cos(μ_a, μ_b) against model `a`. */
 export function modelSimilarityScores(index: SearchIndex, a: number): Float32Array {
-  if (!(a >= 0 && a < index.count)) throw new Error(`There is no model number ${a}.`);
+  if (!(Number.isInteger(a) && a >= 0 && a < index.count)) throw new AppError('bad-query', `There is no model number ${a}.`);
   const { dim } = index;
   const q = index.means.slice(a * dim, (a + 1) * dim);
   const n = index.norms[a];
@@ -82,6 +94,12 @@ export function modelSimilarityScores(index: SearchIndex, a: number): Float32Arr
 function requireGaussian(index: SearchIndex) {
   if (!index.gaussian) throw new Error('This index has no Gaussian statistics (built without covariance factors).');
   return index.gaussian;
+}
+
+/** ‖W q − b‖² per model: the WASM SIMD kernel where available, else the portable JS loop. */
+export function mahalanobisFast(g: GaussianSections, dim: number, count: number, query: Float32Array): Float64Array {
+  const kernel = gaussianKernelFor(g, dim, count);
+  return kernel ? kernel.mahalanobis(query) : mahalanobis(g.precision, g.bias, dim, count, query);
 }
 
 /** ‖W q − b‖² per model: the Mahalanobis term, read straight from the packed precision factor. */
@@ -127,7 +145,7 @@ export function mahalanobis(precision: FloatData, bias: Float32Array, dim: numbe
 export function gaussianScores(index: SearchIndex, query: Float32Array): Float32Array {
   const g = requireGaussian(index);
   const { dim, count } = index;
-  const maha = mahalanobis(g.precision, g.bias, dim, count, query);
+  const maha = mahalanobisFast(g, dim, count, query);
   const scores = new Float32Array(count);
   const c = 0.5 * dim * LOG_2PI;
   for (let m = 0; m < count; m++) scores[m] = -0.5 * maha[m] - 0.5 * g.logDet[m] - c;
@@ -240,16 +258,20 @@ export function fineTunedScores(index: SearchIndex, query: Float32Array): Float3
   if (!index.projection) throw new Error('This index ships no fine-tuned projection.');
   const { dim, count } = index;
   const p = index.projection.matrix;
-  const pq = new Float32Array(dim);
-  let s = 0;
+  // float64 so a huge (but finite) projection entry cannot overflow before normalisation.
+  const wide = new Float64Array(dim);
+  let max = 0;
   for (let i = 0; i < dim; i++) {
     let v = 0;
     for (let j = 0; j < dim; j++) v += p[i * dim + j] * query[j];
-    pq[i] = v;
-    s += v * v;
+    wide[i] = v;
+    max = Math.max(max, Math.abs(v));
   }
-  const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-  for (let i = 0; i < dim; i++) pq[i] *= inv;
+  let s = 0;
+  for (let i = 0; i < dim; i++) s += (wide[i] / (max || 1)) ** 2;
+  const inv = s > 0 && Number.isFinite(max) ? 1 / (Math.sqrt(s) * max) : 0;
+  const pq = new Float32Array(dim);
+  for (let i = 0; i < dim; i++) pq[i] = wide[i] * inv;
   const ones = new Float32Array(count).fill(1);
   return firstMomentScores(index.projection.projectedMeans, ones, dim, pq);
 }

@@ -29,6 +29,7 @@ export class MomentAccumulator {
   }
 
   mean(): Float64Array {
+    if (this.count === 0) throw new Error('The mean needs at least 1 sample.');
     const m = new Float64Array(this.dim);
     for (let i = 0; i < this.dim; i++) m[i] = this.sum[i] / this.count;
     return m;
@@ -72,8 +73,12 @@ export interface GaussianFactors {
  */
 export function gaussianFactors(mean: Float64Array, covariance: Float64Array, epsilon: number, maxSteps = 8): GaussianFactors {
   const d = mean.length;
+  let trace = 0;
+  for (let i = 0; i < d; i++) trace += covariance[i * d + i];
+  // With ε = 0 requested, jitter starts from a tiny, scale-aware amount instead of staying at 0.
+  const floor = 1e-10 * Math.max(trace / d, 1e-300);
   let eps = epsilon;
-  for (let step = 0; step <= maxSteps; step++, eps *= 10) {
+  for (let step = 0; step <= maxSteps; step++, eps = eps > 0 ? eps * 10 : floor) {
     const a = Float64Array.from(covariance);
     for (let i = 0; i < d; i++) a[i * d + i] += eps;
     if (!choleskyInPlace(a, d)) continue;
@@ -88,5 +93,5 @@ export function gaussianFactors(mean: Float64Array, covariance: Float64Array, ep
     }
     return { mean, precision: packLower(w, d), bias, logDet, epsilon: eps, jitterSteps: step };
   }
-  throw new Error(`The covariance is not positive definite even with ε = ${eps / 10}.`);
+  throw new Error(`The covariance is not positive definite even after raising ε ${maxSteps} times.`);
 }

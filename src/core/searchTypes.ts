@@ -1,5 +1,6 @@
 import type { ErrorInfo } from './errors.ts';
-import type { ModelMeta } from './manifest.ts';
+import type { BuildParams, ModelMeta } from './manifest.ts';
+import type { Method, MethodParams } from './methods.ts';
 
 /** Types shared by the UI and the search worker (structured-clone safe). */
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
@@ -33,11 +34,20 @@ export interface ReadyInfo {
   encoderLabel: string;
   indexName: string;
   modelCount: number;
+  /** Methods this index supports, best first (the default is the first). */
+  methods: Method[];
+  params?: BuildParams;
   loadMs: number;
 }
 
+/** One part of a query: text, an image file, or an existing model of the index. */
+export type QueryPart = { kind: 'text'; text: string } | { kind: 'image'; image: Blob } | { kind: 'model'; modelIndex: number };
+
 export interface SearchRequest {
-  text: string;
+  /** One part, or several for a multimodal product-of-experts query. */
+  parts: { part: QueryPart; weight: number }[];
+  method: Method;
+  params?: MethodParams;
   topK: number;
 }
 
@@ -50,6 +60,7 @@ export interface RankedModel {
 
 export interface SearchResponse {
   backend: Backend;
+  method: Method;
   encodeMs: number;
   scoreMs: number;
   results: RankedModel[];

@@ -1,5 +1,6 @@
 import type { ErrorInfo } from '../core/errors.ts';
 import { toErrorInfo } from '../core/errors.ts';
+import type { Method } from '../core/methods.ts';
 import type { LoadProgress, RankedModel, ReadyInfo, SearchResponse, WorkerConfig } from '../core/searchTypes.ts';
 import { isAbort, searchClient } from './searchClient.ts';
 
@@ -15,6 +16,7 @@ export interface FileProgress {
 
 export interface SearchSummary {
   text: string;
+  method: Method;
   backend: SearchResponse['backend'];
   encodeMs: number;
   scoreMs: number;
@@ -35,6 +37,15 @@ export class SearchManager {
   summary = $state<SearchSummary | null>(null);
   searching = $state(false);
   error = $state<ErrorInfo | null>(null);
+  /** The method asked for (e.g. from the URL); null = the index's best. */
+  requestedMethod = $state<Method | null>(null);
+
+  /** The method searches use: the requested one if the index supports it, else the index's best. */
+  get method(): Method {
+    const available = this.info?.methods ?? [];
+    if (this.requestedMethod && available.includes(this.requestedMethod)) return this.requestedMethod;
+    return available[0] ?? 'first-moment';
+  }
 
   private config: WorkerConfig | null = null;
   private startController: AbortController | null = null;
@@ -77,10 +88,20 @@ export class SearchManager {
     this.searching = true;
     this.error = null;
     try {
-      const res = await searchClient.search({ text, topK: 20 }, controller.signal);
+      const res = await searchClient.search(
+        { parts: [{ part: { kind: 'text', text }, weight: 1 }], method: this.method, topK: 20 },
+        controller.signal,
+      );
       this.results = res.results;
       this.scores = res.scores;
-      this.summary = { text, backend: res.backend, encodeMs: res.encodeMs, scoreMs: res.scoreMs, seq: (this.summary?.seq ?? 0) + 1 };
+      this.summary = {
+        text,
+        method: res.method,
+        backend: res.backend,
+        encodeMs: res.encodeMs,
+        scoreMs: res.scoreMs,
+        seq: (this.summary?.seq ?? 0) + 1,
+      };
       if (this.info && res.backend !== this.info.backend) {
         this.info = { ...this.info, backend: res.backend };
       }
@@ -98,6 +119,12 @@ export class SearchManager {
       return this.config ? this.start(this.config) : Promise.resolve();
     }
     return this.search(lastText);
+  }
+
+  /** Switches method and re-runs the current query with it. */
+  setMethod(method: Method): void {
+    this.requestedMethod = method;
+    if (this.summary?.text) void this.search(this.summary.text);
   }
 
   dismissError(): void {
@@ -146,6 +173,7 @@ export class SearchManager {
     this.searching = false;
     this.error = null;
     this.pendingText = null;
+    this.requestedMethod = null;
   }
 }
 

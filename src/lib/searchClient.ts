@@ -50,6 +50,13 @@ export const searchClient = {
   loseDevice(): Promise<boolean> {
     return worker().loseDevice();
   },
+  /** The image embedding the worker computes (diagnostics and cross-checks with the Node tools). */
+  async encodeImage(image: Blob): Promise<Float32Array> {
+    return (await worker().encodeImage(image)).embedding;
+  },
+  preprocessImage(image: Blob): Promise<Float32Array> {
+    return worker().preprocessImage(image);
+  },
 };
 
 export function isAbort(err: unknown): boolean {

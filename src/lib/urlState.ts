@@ -1,3 +1,4 @@
+import { METHOD_INFO, type Method } from '../core/methods.ts';
 import type { BackendPreference } from '../core/searchTypes.ts';
 
 /** What the address bar says about this search; parsed leniently (unknown values → defaults). */
@@ -6,6 +7,16 @@ export interface UrlState {
   backend: BackendPreference;
   index: string;
   modelHost?: string;
+  method: Method | null;
+}
+
+/** Short names accepted in URLs, e.g. ?method=gd. */
+const METHOD_ALIASES: Record<string, Method> = { gd: 'gaussian', mc: 'monte-carlo', '1m': 'first-moment', ft: 'fine-tuned', '12m': 'first-second-moment' };
+
+export function parseMethod(value: string | null): Method | null {
+  if (!value) return null;
+  if (value in METHOD_INFO) return value as Method;
+  return METHOD_ALIASES[value] ?? null;
 }
 
 export const DEFAULT_INDEX = 'index/demo/';
@@ -20,14 +31,17 @@ export function readUrlState(search: string): UrlState {
     backend: backend === 'wasm' || backend === 'webgpu' ? backend : 'auto',
     index,
     modelHost: p.get('modelHost') || undefined,
+    method: parseMethod(p.get('method')),
   };
 }
 
-/** Returns the query string with `q` replaced, keeping every other parameter. */
-export function withQuery(search: string, q: string): string {
+/** Returns the query string with the given parameters replaced (empty = removed), keeping the rest. */
+export function withParams(search: string, params: Record<string, string>): string {
   const p = new URLSearchParams(search);
-  if (q) p.set('q', q);
-  else p.delete('q');
+  for (const [k, v] of Object.entries(params)) {
+    if (v) p.set(k, v);
+    else p.delete(k);
+  }
   const s = p.toString();
   return s ? `?${s}` : '';
 }

@@ -53,8 +53,9 @@ test.describe('text search through the whole stack', () => {
       ['white snow', 'snowfield'],
     ] as const) {
       await runQuery(page, query);
+      await expect(page.getByTestId('results')).toHaveAttribute('data-method', 'gaussian');
       const shown = await readResults(page);
-      const reference = await nodeTextScores('index/demo', query);
+      const reference = await nodeTextScores('index/demo', query, 'gaussian');
       expect(shown[0].id).toBe(top);
       // Same order as Node, and every score equal to 1e-4.
       expect(shown.map((r) => r.id)).toEqual(nodeRanking(reference.ids, reference.scores).slice(0, shown.length));
@@ -73,9 +74,40 @@ test.describe('text search through the whole stack', () => {
     await expect(page.getByTestId('status')).toHaveAttribute('data-backend', 'wasm');
     await expect(page.getByText('WASM was requested')).toBeVisible();
     await expect(page.getByTestId('results').locator('li').first()).toHaveAttribute('data-model-id', 'deep-sea');
-    const reference = await nodeTextScores('index/demo', 'deep blue water');
+    const reference = await nodeTextScores('index/demo', 'deep blue water', 'gaussian');
     const shown = await readResults(page);
     expect(shown.map((r) => r.id)).toEqual(nodeRanking(reference.ids, reference.scores).slice(0, shown.length));
+  });
+
+  test('every method of the index ranks like the Node reference, and the choice is kept in the URL', async ({ page }, info) => {
+    await page.goto('./?q=green%20forest');
+    await expect(page.getByTestId('results').locator('li').first()).toBeVisible();
+    const picker = page.getByLabel('Method');
+    await expect(picker.locator('option')).toHaveText(['Gaussian density', '1st moment', 'Monte-Carlo', 'Best-k', '1st+2nd moment']);
+    for (const [label, method] of [
+      ['1st moment', 'first-moment'],
+      ['Monte-Carlo', 'monte-carlo'],
+      ['Best-k', 'best-k'],
+      ['1st+2nd moment', 'first-second-moment'],
+      ['Gaussian density', 'gaussian'],
+    ] as const) {
+      const status = page.getByTestId('status');
+      const before = Number(await status.getAttribute('data-seq'));
+      await picker.selectOption({ label });
+      await expect(status).toHaveAttribute('data-seq', String(before + 1));
+      await expect(page.getByTestId('results')).toHaveAttribute('data-method', method);
+      expect(new URL(page.url()).searchParams.get('method')).toBe(method);
+      const reference = await nodeTextScores('index/demo', 'green forest', method);
+      const shown = await readResults(page);
+      expect(shown.map((r) => r.id)).toEqual(nodeRanking(reference.ids, reference.scores).slice(0, shown.length));
+      for (const r of shown) {
+        const want = reference.scores[reference.ids.indexOf(r.id)];
+        expect(Math.abs(r.score - want)).toBeLessThan(1e-4 * Math.max(1, Math.abs(want)));
+      }
+    }
+    await page.screenshot({ path: shot('methods', info.project.name), fullPage: true });
+    await page.reload();
+    await expect(page.getByTestId('results')).toHaveAttribute('data-method', 'gaussian');
   });
 });
 

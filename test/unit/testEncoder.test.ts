@@ -6,6 +6,7 @@ import { readIndex } from '../../src/core/indexFormat.ts';
 import { preprocessRgba } from '../../src/core/preprocess.ts';
 import { sha256Hex } from '../../src/core/sha256.ts';
 import { NodeEncoder, PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
+import { DEMO_SAMPLES_PER_MODEL } from '../../tools/build-demo-index.ts';
 import { IMAGE_SIZE, PAINTED_MODELS, paintSample } from '../../tools/lib/paintedModels.ts';
 
 const COLOURS: Record<string, [number, number, number]> = {
@@ -68,11 +69,15 @@ describe('test encoder fixture', () => {
 
 describe('demo index', () => {
   it('is reproducible: re-encoding the painted samples gives the committed means', async () => {
-    const index = readIndex(new Uint8Array(await readFile(join(PUBLIC_DIR, 'index/demo/index.bin'))));
+    const dir = join(PUBLIC_DIR, 'index/demo');
+    const index = readIndex(new Uint8Array(await readFile(join(dir, 'index.bin'))));
+    const ids = (JSON.parse(await readFile(join(dir, 'models.json'), 'utf8')) as { id: string }[]).map((m) => m.id);
     expect(index.count).toBe(PAINTED_MODELS.length);
-    const plane = 3 * IMAGE_SIZE * IMAGE_SIZE;
     const model = PAINTED_MODELS[3];
-    const samples = 16;
+    const at = ids.indexOf(model.id);
+    expect(at).toBeGreaterThanOrEqual(0);
+    const plane = 3 * IMAGE_SIZE * IMAGE_SIZE;
+    const samples = DEMO_SAMPLES_PER_MODEL;
     const pixels = new Float32Array(samples * plane);
     for (let s = 0; s < samples; s++) {
       preprocessRgba({ data: paintSample(model, s), width: IMAGE_SIZE, height: IMAGE_SIZE }, TEST_ENCODER.image, pixels.subarray(s * plane, (s + 1) * plane));
@@ -80,7 +85,9 @@ describe('demo index', () => {
     const emb = await encoder.encodeImages(pixels, samples);
     const mean = new Float32Array(index.dim);
     for (const e of emb) e.forEach((v, j) => (mean[j] += v / samples));
-    const committed = index.means.subarray(3 * index.dim, 4 * index.dim);
+    const committed = index.means.subarray(at * index.dim, (at + 1) * index.dim);
     mean.forEach((v, j) => expect(v).toBeCloseTo(committed[j], 5));
+    expect(index.gaussian?.precision.dtype).toBe('f32');
+    expect(index.samples?.offsets[index.count]).toBe(samples * index.count);
   });
 });

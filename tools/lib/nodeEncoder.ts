@@ -27,38 +27,41 @@ export class NodeEncoder {
   private constructor(
     readonly desc: EncoderDescriptor,
     private readonly tokenizer: ClipTokenizer,
-    private readonly text: InferenceSession,
-    private readonly vision: InferenceSession,
+    private readonly text: InferenceSession | null,
+    private readonly vision: InferenceSession | null,
   ) {}
 
-  static async load(desc: EncoderDescriptor, modelHost?: string): Promise<NodeEncoder> {
+  /** Loads the towers asked for (both by default): an index build needs only the vision tower. */
+  static async load(
+    desc: EncoderDescriptor,
+    modelHost?: string,
+    opts: { towers?: ('text' | 'vision')[] } = {},
+  ): Promise<NodeEncoder> {
+    const towers = opts.towers ?? ['text', 'vision'];
     const readJson = async (p: string) => JSON.parse(await readFile(new URL(p, PUBLIC_BASE), 'utf8')) as unknown;
-    const [tokJson, tokConfig, textBytes, visionBytes] = await Promise.all([
+    const sessionOpts = { executionProviders: ['cpu'], graphOptimizationLevel: 'all' as const };
+    const session = async (tower: 'text' | 'vision') =>
+      towers.includes(tower)
+        ? ((await ort.InferenceSession.create(await loadFile(desc[tower], modelHost), sessionOpts)) as unknown as InferenceSession)
+        : null;
+    const [tokJson, tokConfig, text, vision] = await Promise.all([
       readJson(desc.tokenizer.json),
       readJson(desc.tokenizer.config),
-      loadFile(desc.text, modelHost),
-      loadFile(desc.vision, modelHost),
+      session('text'),
+      session('vision'),
     ]);
-    const opts = { executionProviders: ['cpu'], graphOptimizationLevel: 'all' as const };
-    const [text, vision] = await Promise.all([
-      ort.InferenceSession.create(textBytes, opts),
-      ort.InferenceSession.create(visionBytes, opts),
-    ]);
-    return new NodeEncoder(
-      desc,
-      createClipTokenizer(tokJson, tokConfig),
-      text as unknown as InferenceSession,
-      vision as unknown as InferenceSession,
-    );
+    return new NodeEncoder(desc, createClipTokenizer(tokJson, tokConfig), text, vision);
   }
 
   encodeTexts(texts: string[]): Promise<Float32Array[]> {
+    if (!this.text) throw new Error('This encoder was loaded without its text tower.');
     const ortWeb = ort as unknown as Parameters<typeof encodeTokenIds>[0];
     return encodeTokenIds(ortWeb, this.text, this.desc, this.tokenizer.encodeBatch(texts), texts.length);
   }
 
   /** `pixels` holds `n` preprocessed images, [n, 3, size, size]. */
   encodeImages(pixels: Float32Array, n: number): Promise<Float32Array[]> {
+    if (!this.vision) throw new Error('This encoder was loaded without its vision tower.');
     const ortWeb = ort as unknown as Parameters<typeof encodePixelValues>[0];
     return encodePixelValues(ortWeb, this.vision, this.desc, pixels, n);
   }

@@ -1,5 +1,5 @@
 import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { writeIndex, type IndexInput } from '../../src/core/indexFormat.ts';
 import { MANIFEST_FORMAT, type BuildParams, type IndexManifest, type ModelMeta } from '../../src/core/manifest.ts';
 import { sha256Hex } from '../../src/core/sha256.ts';
@@ -45,7 +45,7 @@ export async function writeIndexDir(outDir: string, input: IndexDirInput, opts: 
     },
     ...(input.params ? { params: input.params } : {}),
   };
-  const tmp = join(dirname(outDir), `.${input.name}.tmp-${process.pid}-${Date.now()}`);
+  const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}-${Date.now()}`);
   await mkdir(tmp, { recursive: true });
   try {
     await writeFile(join(tmp, 'index.bin'), bin);

@@ -1,0 +1,73 @@
+import { expect, test } from '@playwright/test';
+import sharp from 'sharp';
+import { TEST_ENCODER } from '../../src/core/encoders.ts';
+import { preprocessRgba } from '../../src/core/preprocess.ts';
+import { decodeImage } from '../../tools/lib/build/imageDecode.ts';
+import { NodeEncoder } from '../../tools/lib/nodeEncoder.ts';
+
+/** A deterministic photo-like test image: gradients, a disc, stripes and noise. */
+async function testImage(width: number, height: number): Promise<Buffer> {
+  const px = Buffer.alloc(width * height * 3);
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 3;
+      const inDisc = (x - width * 0.6) ** 2 + (y - height * 0.4) ** 2 < (Math.min(width, height) * 0.25) ** 2;
+      const stripe = Math.floor(x / 17) % 2 === 0;
+      px[o] = inDisc ? 230 : (x * 255) / width;
+      px[o + 1] = inDisc ? 40 : stripe ? 180 : (y * 255) / height;
+      px[o + 2] = Math.min(255, 60 + 120 * rand());
+    }
+  }
+  return sharp(px, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}
+
+const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return dot / Math.sqrt(na * nb);
+};
+
+test('an image gives the same CLIP input and embedding in the browser worker and in the Node builder', async ({ page }, info) => {
+  const png = await testImage(640, 427);
+  const files: Record<string, Buffer> = {
+    'photo.png': png,
+    'photo.jpg': await sharp(png).jpeg({ quality: 92 }).toBuffer(),
+    // Stored sideways with EXIF orientation 6: both paths must turn it upright first.
+    'rotated.jpg': await sharp(png).rotate(-90).jpeg({ quality: 92 }).withMetadata({ orientation: 6 }).toBuffer(),
+    'photo.webp': await sharp(png).webp({ quality: 90 }).toBuffer(),
+  };
+  await page.context().route('**/parity/*', (route) => {
+    const name = new URL(route.request().url()).pathname.split('/').pop()!;
+    return route.fulfill({ body: files[name], contentType: 'application/octet-stream' });
+  });
+  await page.goto('./?debug=1');
+  await expect(page.getByTestId('status')).toHaveAttribute('data-phase', 'ready');
+  const encoder = await NodeEncoder.load(TEST_ENCODER);
+
+  for (const [name, bytes] of Object.entries(files)) {
+    const decoded = await decodeImage(new Uint8Array(bytes));
+    if (!decoded.ok) throw new Error(decoded.reason);
+    const nodePixels = preprocessRgba(decoded.image, TEST_ENCODER.image);
+    const [nodeEmbedding] = await encoder.encodeImages(nodePixels, 1);
+
+    type Debug = { preprocessImage(u: string): Promise<number[]>; encodeImage(u: string): Promise<number[]> };
+    const browserPixels = await page.evaluate((u) => (window as unknown as { modelSearchDebug: Debug }).modelSearchDebug.preprocessImage(u), `parity/${name}`);
+    const browserEmbedding = await page.evaluate((u) => (window as unknown as { modelSearchDebug: Debug }).modelSearchDebug.encodeImage(u), `parity/${name}`);
+
+    expect(browserPixels.length).toBe(nodePixels.length);
+    let sumAbs = 0;
+    for (let i = 0; i < nodePixels.length; i++) sumAbs += Math.abs(browserPixels[i] - nodePixels[i]);
+    // Normalised units: 0.02 ≈ 1.3 grey levels. Lossless PNG must agree almost exactly; lossy
+    // formats may differ by the decoders' IDCT rounding.
+    const meanAbs = sumAbs / nodePixels.length;
+    expect(meanAbs, `${name}: mean |Δpixel|`).toBeLessThan(name.endsWith('.png') ? 1e-3 : 0.02);
+    expect(cosine(browserEmbedding, nodeEmbedding), `${name}: embedding cosine`).toBeGreaterThanOrEqual(0.999);
+    info.annotations.push({ type: 'parity', description: `${name}: mean |Δpixel| ${meanAbs.toExponential(2)}, cos ${cosine(browserEmbedding, nodeEmbedding).toFixed(6)}` });
+  }
+});

@@ -1,0 +1,119 @@
+/**
+ * tools/build-index.ts as a child process (what `npm run build-index -- …` runs): exit codes,
+ * messages, the report, --json-report, the default cache location, shard + merge.
+ */
+import { execFile } from 'node:child_process';
+import { access, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_ENCODER } from '../../src/core/encoders.ts';
+import { readIndexDir, tempDir, writeModels, type ModelSpec } from '../support/build/fixtures.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const CLI = join(REPO, 'tools', 'build-index.ts');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI with `cwd` as working directory (so relative paths and the default cache land there). */
+function cli(cwd: string, args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [TSX, CLI, ...args], { cwd, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let tmp: { path: string; cleanup: () => Promise<void> };
+beforeAll(async () => {
+  tmp = await tempDir('build-index-cli-');
+});
+afterAll(async () => {
+  await tmp?.cleanup();
+});
+
+const A: ModelSpec = { folder: 'alpha', colour: [200, 40, 40], images: 3, seed: 11, modelJson: { name: 'Alpha', creator: 'cli test' } };
+const B: ModelSpec = { folder: 'beta', colour: [40, 200, 40], images: 3, seed: 12, formats: ['png', 'jpeg', 'webp'] };
+const C: ModelSpec = { folder: 'gamma', colour: [40, 40, 200], images: 3, seed: 13, formats: ['avif', 'gif', 'tiff'] };
+
+describe('build-index CLI', () => {
+  it('usage errors exit with 2 and a usage text', async () => {
+    const cwd = tmp.path;
+    const [none, unknown, shard, encoder, merge] = await Promise.all([
+      cli(cwd, []),
+      cli(cwd, ['--models', 'm', '--out', 'o', '--encoder', 'test-encoder', '--bogus']),
+      cli(cwd, ['--models', 'm', '--out', 'o', '--encoder', 'test-encoder', '--shard', '2/2']),
+      cli(cwd, ['--models', 'm', '--out', 'o', '--encoder', 'nope']),
+      cli(cwd, ['merge', '--out', 'o']),
+    ]);
+    for (const r of [none, unknown, shard, encoder, merge]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^error: /);
+      expect(r.stderr).toContain('usage:');
+      expect(r.stdout).toBe('');
+    }
+    expect(none.stderr).toMatch(/--models is required/);
+    expect(unknown.stderr).toMatch(/Unknown option '--bogus'/);
+    expect(shard.stderr).toMatch(/--shard must be i\/n/);
+    expect(encoder.stderr).toMatch(/unknown --encoder "nope" \(known: clip-vit-b32, test-encoder\)/);
+    expect(merge.stderr).toMatch(/at least one shard/);
+  });
+
+  it('input errors exit with 1 and "error:"; a good build exits 0 with a report', async () => {
+    const cwd = join(tmp.path, 'run');
+    await mkdir(join(cwd, 'empty'), { recursive: true });
+    const base = ['--encoder', TEST_ENCODER.id];
+    const empty = await cli(cwd, ['--models', 'empty', '--out', 'out', ...base]);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/^error: no model folders in empty/);
+
+    await writeModels(join(cwd, 'models'), [A, B, C, { folder: 'solo', colour: [9, 9, 9], images: 1 }]);
+    await writeFile(join(cwd, 'models', 'beta', 'broken.jpg'), 'not a jpeg');
+    const invalid = await cli(cwd, ['--models', 'models', '--out', 'out', ...base, '--quiet']);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/^error: 1 model\(s\) cannot be built/);
+    expect(invalid.stderr).toMatch(/model "solo": only 1 valid image/);
+    expect(invalid.stdout).toMatch(/FAILED, nothing written to out/);
+    await expect(access(join(cwd, 'out'))).rejects.toThrow();
+
+    const ok = await cli(cwd, ['--models', 'models', '--out', 'out', ...base, '--skip-invalid', '--json-report', 'report.json', '--licence', 'CC0-1.0']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^build-index: built 3 model\(s\) with test-encoder \(32-d\) → out/);
+    // the failed run cached every embedding it computed: nothing is embedded again
+    expect(ok.stdout).toMatch(/images: 11 found, 0 embedded, 10 from cache, 1 skipped/);
+    expect(ok.stdout).toMatch(/beta\/broken\.jpg: not an image \(unsupported format\)/);
+    expect(ok.stdout).toMatch(/total time/);
+    expect(ok.stderr).not.toMatch(/error/);
+    const report = JSON.parse(await readFile(join(cwd, 'report.json'), 'utf8'));
+    expect(report).toMatchObject({ ok: true, images: { embedded: 0, fromCache: 10, skipped: 1 }, invalidModels: [{ id: 'solo' }] });
+    expect(report.models.map((m: { id: string }) => m.id)).toEqual(['alpha', 'beta', 'gamma']);
+    // the default cache is .cache/embeddings under the working directory
+    expect((await readdir(join(cwd, '.cache', 'embeddings', 'v1', TEST_ENCODER.id))).length).toBeGreaterThan(0);
+    const { manifest, models } = await readIndexDir(join(cwd, 'out'));
+    expect(manifest).toMatchObject({ name: 'out', licence: 'CC0-1.0', count: 3 });
+    expect(models[0]).toMatchObject({ id: 'alpha', name: 'Alpha', creator: 'cli test' });
+
+    const before = await readFile(join(cwd, 'out', 'index.bin'));
+    const exists = await cli(cwd, ['--models', 'models', '--out', 'out', ...base, '--skip-invalid']);
+    expect(exists.code).toBe(1);
+    expect(exists.stderr).toMatch(/^error: the output out already exists \(use --force to replace it\)/);
+    expect(await readFile(join(cwd, 'out', 'index.bin'))).toEqual(before);
+
+    // shard + merge through the CLI reproduce the single build
+    const [s0, s1] = await Promise.all(
+      ['0/2', '1/2'].map((s, i) => cli(cwd, ['--models', 'models', '--out', `shard${i}`, ...base, '--skip-invalid', '--shard', s, '--licence', 'CC0-1.0', '--quiet'])),
+    );
+    expect([s0.code, s1.code], s0.stderr + s1.stderr).toEqual([0, 0]);
+    const merged = await cli(cwd, ['merge', '--out', 'merged', '--name', 'out', 'shard0', 'shard1']);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(merged.stdout).toMatch(/merged 2 shard\(s\) into 3 model\(s\)/);
+    expect(await readFile(join(cwd, 'merged', 'index.bin'))).toEqual(before);
+    expect(await readFile(join(cwd, 'merged', 'models.json'), 'utf8')).toBe(await readFile(join(cwd, 'out', 'models.json'), 'utf8'));
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * Image decoding for the index builder, with sharp (libvips): JPEG, PNG, WebP, AVIF, GIF (first
+ * frame), TIFF (first page) → 8-bit sRGB RGBA for src/core/preprocess.ts.
+ *
+ * Pixel semantics match the browser path (draw into a canvas, read RGBA, preprocessRgba): the
+ * image is turned upright by its EXIF orientation, converted to sRGB (embedded ICC profiles
+ * applied), and its RGB is taken as stored — alpha is carried along but ignored by the
+ * preprocessing, as CLIP's processors do when they convert RGBA → RGB by dropping alpha. No
+ * flattening onto a background colour.
+ *
+ * Memory: the header is read first (no pixels) and an image over `maxPixels` is refused before
+ * anything is allocated; the decode itself runs with the same `limitInputPixels` as a backstop.
+ */
+import sharp from 'sharp';
+import type { RgbaImage } from '../../../src/core/preprocess.ts';
+
+import { DEFAULT_MAX_PIXELS } from './defaults.ts';
+
+export { DEFAULT_MAX_PIXELS };
+
+export type DecodeResult =
+  | { ok: true; image: RgbaImage & { data: Uint8Array }; format: string }
+  | { ok: false; reason: string };
+
+export interface DecodeOptions {
+  maxPixels?: number;
+}
+
+/** One reason per failure, stable enough to be grepped and tested. */
+function failureReason(err: unknown): string {
+  const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0].trim();
+  if (/unsupported image format|Input buffer is empty/i.test(msg)) return 'not an image (unsupported format)';
+  return `decode error (${msg || 'unknown'})`;
+}
+
+/** Image size as stored (before EXIF rotation), from the header only; throws for non-images. */
+export async function probeImage(bytes: Uint8Array): Promise<{ width: number; height: number; format: string }> {
+  const meta = await sharp(bytes, { limitInputPixels: false, failOn: 'none' }).metadata();
+  return { width: meta.width ?? 0, height: meta.height ?? 0, format: meta.format ?? 'unknown' };
+}
+
+export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<DecodeResult> {
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (bytes.byteLength === 0) return { ok: false, reason: 'empty file (0 bytes)' };
+  let probe;
+  try {
+    probe = await probeImage(bytes);
+  } catch (err) {
+    return { ok: false, reason: failureReason(err) };
+  }
+  const { width, height, format } = probe;
+  if (!(width > 0 && height > 0)) return { ok: false, reason: 'decode error (no image dimensions)' };
+  if (width * height > maxPixels) return { ok: false, reason: `too large (${width}×${height})` };
+  try {
+    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1, page: 0 })
+      .rotate() // honour EXIF orientation, like browsers' image-orientation: from-image
+      .toColourspace('srgb')
+      .ensureAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 4) return { ok: false, reason: `decode error (${info.channels} channels after conversion)` };
+    const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return { ok: true, image: { data: pixels, width: info.width, height: info.height }, format };
+  } catch (err) {
+    return { ok: false, reason: failureReason(err) };
+  }
+}
+
+export interface ThumbnailOptions {
+  width?: number;
+  quality?: number;
+  maxPixels?: number;
+}
+
+/** A small upright WebP preview: `width` px wide (default 128), first frame, quality ~70. */
+export async function makeThumbnail(bytes: Uint8Array, opts: ThumbnailOptions = {}): Promise<Uint8Array> {
+  const out = await sharp(bytes, { limitInputPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, failOn: 'none', pages: 1 })
+    .rotate()
+    .resize({ width: opts.width ?? 128 })
+    .webp({ quality: opts.quality ?? 70 })
+    .toBuffer();
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/** Keeps libvips from holding decoded images in its operation cache across a long build. */
+export function configureSharpForBatch(): void {
+  sharp.cache(false);
+}

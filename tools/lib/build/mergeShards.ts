@@ -1,0 +1,234 @@
+/**
+ * `build-index merge --out <dir> <shard>...`: joins shard indexes (built with --shard i/n, or any
+ * indexes built with the same settings) into one. Each shard is verified like the browser
+ * verifies an index (sizes, SHA-256, readIndex validation), the settings must agree, ids must be
+ * unique, and the models are concatenated in sorted id order — the order a single build uses —
+ * so shard-then-merge reproduces a single build's index.bin and models.json.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { readIndex, type FloatData, type IndexInput, type Precision, type SearchIndex } from '../../../src/core/indexFormat.ts';
+import { fromHalfArray, packedSize } from '../../../src/core/linalg.ts';
+import { parseManifest, parseModels, type BuildParams, type IndexManifest, type ModelMeta } from '../../../src/core/manifest.ts';
+import { sha256Hex } from '../../../src/core/sha256.ts';
+import { writeIndexDir } from '../writeIndexDir.ts';
+import { InputError } from './errors.ts';
+import { byCodePoint } from './modelFolders.ts';
+import { checkOutputDir, defaultIndexName } from './output.ts';
+import { emptyReport, type BuildReport } from './report.ts';
+
+export interface MergeOptions {
+  outDir: string;
+  shardDirs: string[];
+  force?: boolean;
+  name?: string;
+  /** Overrides the shards' data licence (required when they disagree). */
+  licence?: string;
+}
+
+interface Shard {
+  dir: string;
+  manifest: IndexManifest;
+  index: SearchIndex;
+  models: ModelMeta[];
+}
+
+async function readShard(dir: string): Promise<Shard> {
+  const where = (msg: string) => new InputError(`shard ${dir}: ${msg}`);
+  let manifest: IndexManifest;
+  try {
+    manifest = parseManifest(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
+  } catch (err) {
+    throw where((err as Error).message);
+  }
+  const files: Record<string, Uint8Array> = {};
+  for (const file of ['index.bin', 'models.json'] as const) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(join(dir, file)));
+    } catch (err) {
+      throw where((err as Error).message);
+    }
+    const want = manifest.files[file];
+    if (bytes.byteLength !== want.bytes || (await sha256Hex(bytes)) !== want.sha256) {
+      throw where(`${file} does not match the size/SHA-256 in manifest.json`);
+    }
+    files[file] = bytes;
+  }
+  try {
+    const index = readIndex(files['index.bin']);
+    if (index.count !== manifest.count || index.dim !== manifest.encoder.dim) throw new Error('manifest.json and index.bin disagree on count/dim');
+    const models = parseModels(JSON.parse(new TextDecoder().decode(files['models.json'])), index.count);
+    return { dir, manifest, index, models };
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw where((err as Error).message);
+  }
+}
+
+const toF32 = (d: FloatData): Float32Array => (d.dtype === 'f16' ? fromHalfArray(d.data) : d.data);
+
+function sameArray(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
+  const t0 = performance.now();
+  const name = opts.name ?? defaultIndexName(opts.outDir);
+  const report = emptyReport('merge', opts.outDir, name, { id: '', dim: 0 });
+  report.shards = opts.shardDirs;
+  try {
+    if (opts.shardDirs.length === 0) throw new InputError('merge needs at least one shard folder');
+    const dupDirs = opts.shardDirs.filter((d, i) => opts.shardDirs.findIndex((e) => resolve(e) === resolve(d)) !== i);
+    if (dupDirs.length) throw new InputError(`shard folder(s) given twice: ${dupDirs.join(', ')}`);
+    await checkOutputDir(opts.outDir, !!opts.force, opts.shardDirs);
+    const shards: Shard[] = [];
+    for (const dir of opts.shardDirs) shards.push(await readShard(dir));
+
+    // --- the settings must agree ---
+    const first = shards[0];
+    const describe = (s: Shard) => {
+      const p: BuildParams = s.manifest.params ?? {};
+      return {
+        encoder: `${s.manifest.encoder.id} (${s.manifest.encoder.dim}-d)`,
+        precision: s.index.gaussian ? s.index.gaussian.precision.dtype : 'none',
+        epsilon: String(p.epsilon ?? 'unknown'),
+        samples: s.index.samples ? `${s.index.samples.data.dtype}, ${p.samplesKept ?? '?'} kept` : 'none',
+        projection: s.index.projection ? (p.projection ?? 'unknown') : 'none',
+      };
+    };
+    const ref = describe(first);
+    const mismatches: string[] = [];
+    for (const s of shards.slice(1)) {
+      const d = describe(s);
+      for (const key of Object.keys(ref) as (keyof typeof ref)[]) {
+        if (d[key] !== ref[key]) mismatches.push(`${key}: ${first.dir} has ${ref[key]}, ${s.dir} has ${d[key]}`);
+      }
+      if (first.index.projection && s.index.projection && !sameArray(first.index.projection.matrix, s.index.projection.matrix)) {
+        mismatches.push(`projection: ${first.dir} and ${s.dir} ship different matrices`);
+      }
+    }
+    if (mismatches.length) throw new InputError('the shards were built with different settings', mismatches);
+    const { id: encoderId, dim } = first.manifest.encoder;
+    report.encoder = { id: encoderId, dim };
+
+    let licence = opts.licence;
+    if (licence === undefined) {
+      const licences = [...new Set(shards.map((s) => s.manifest.licence))];
+      if (licences.length > 1) throw new InputError(`the shards have different data licences (${licences.map((l) => JSON.stringify(l)).join(', ')}); pass --licence`);
+      licence = licences[0];
+    }
+
+    // --- unique ids, sorted order ---
+    const entries = shards.flatMap((s, si) => s.models.map((meta, m) => ({ si, m, meta })));
+    const owners = new Map<string, string[]>();
+    for (const e of entries) owners.set(e.meta.id, [...(owners.get(e.meta.id) ?? []), shards[e.si].dir]);
+    const dups = [...owners].filter(([, dirs]) => dirs.length > 1).map(([id, dirs]) => `"${id}" in ${dirs.join(', ')}`);
+    if (dups.length) throw new InputError('duplicate model ids across the shards', dups);
+    entries.sort((a, b) => byCodePoint(a.meta.id, b.meta.id));
+
+    // --- concatenate ---
+    const count = entries.length;
+    const packed = packedSize(dim);
+    const means = new Float32Array(count * dim);
+    const hasGaussian = !!first.index.gaussian;
+    const precision = new Float32Array(hasGaussian ? count * packed : 0);
+    const bias = new Float32Array(hasGaussian ? count * dim : 0);
+    const logDet = new Float32Array(hasGaussian ? count : 0);
+    const epsilon = new Float32Array(hasGaussian ? count : 0);
+    const perModel: Float32Array[] = [];
+    const decoded = shards.map((s) => ({
+      precision: s.index.gaussian ? toF32(s.index.gaussian.precision) : undefined,
+      samples: s.index.samples ? toF32(s.index.samples.data) : undefined,
+    }));
+    const extraFiles = new Map<string, Uint8Array>();
+    const models: ModelMeta[] = [];
+    for (const [j, { si, m, meta }] of entries.entries()) {
+      const s = shards[si].index;
+      means.set(s.means.subarray(m * dim, (m + 1) * dim), j * dim);
+      if (s.gaussian && hasGaussian) {
+        precision.set(decoded[si].precision!.subarray(m * packed, (m + 1) * packed), j * packed);
+        bias.set(s.gaussian.bias.subarray(m * dim, (m + 1) * dim), j * dim);
+        logDet[j] = s.gaussian.logDet[m];
+        epsilon[j] = s.gaussian.epsilon[m];
+      }
+      if (s.samples) {
+        const { offsets } = s.samples;
+        perModel.push(decoded[si].samples!.slice(offsets[m] * dim, offsets[m + 1] * dim));
+      }
+      for (const thumb of meta.thumbnails) {
+        const src = resolve(shards[si].dir, thumb);
+        if (!src.startsWith(resolve(shards[si].dir) + sep)) throw new InputError(`shard ${shards[si].dir}: thumbnail path ${thumb} leaves the folder`);
+        try {
+          extraFiles.set(thumb, new Uint8Array(await readFile(src)));
+        } catch (err) {
+          throw new InputError(`shard ${shards[si].dir}: thumbnail ${thumb} of "${meta.id}" is missing (${(err as Error).message})`);
+        }
+      }
+      models.push(meta);
+      report.models.push({
+        id: meta.id,
+        images: 0,
+        embedded: 0,
+        fromCache: 0,
+        skipped: 0,
+        epsilon: hasGaussian ? epsilon[j] : 0,
+        jitterSteps: 0,
+        samplesKept: s.samples ? s.samples.offsets[m + 1] - s.samples.offsets[m] : 0,
+        thumbnails: meta.thumbnails.length,
+      });
+    }
+
+    const samplesDtype: Precision | undefined = first.index.samples?.data.dtype;
+    const index: IndexInput = {
+      dim,
+      means,
+      ...(hasGaussian ? { gaussian: { precision, bias, logDet, epsilon, dtype: first.index.gaussian!.precision.dtype } } : {}),
+      ...(samplesDtype ? { samples: { perModel, dtype: samplesDtype } } : {}),
+      ...(first.index.projection ? { projection: first.index.projection.matrix } : {}),
+    };
+    const p0 = first.manifest.params;
+    let params: BuildParams | undefined;
+    if (p0) {
+      params = { ...p0 };
+      const spms = shards.map((s) => s.manifest.params?.samplesPerModel);
+      if (spms.every((x) => x !== undefined)) {
+        // Each shard's mean is total/count of whole image counts: recover the totals exactly.
+        const total = shards.reduce((a, s, i) => a + Math.round(spms[i]!.mean * s.index.count), 0);
+        params.samplesPerModel = {
+          min: Math.min(...spms.map((x) => x!.min)),
+          mean: total / count,
+          max: Math.max(...spms.map((x) => x!.max)),
+        };
+      } else {
+        delete params.samplesPerModel;
+      }
+    }
+    await writeIndexDir(
+      opts.outDir,
+      {
+        name,
+        createdWith: `tools/build-index.ts`,
+        encoder: { id: encoderId, dim },
+        licence,
+        models,
+        index,
+        ...(params ? { params } : {}),
+        extraFiles,
+      },
+      { force: opts.force },
+    );
+    report.ok = true;
+    report.seconds = (performance.now() - t0) / 1000;
+    return report;
+  } catch (err) {
+    if (err instanceof InputError) {
+      report.errors.push(err.message, ...err.details);
+      report.seconds = (performance.now() - t0) / 1000;
+      err.report = report;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The build input: `<models>/<model-folder>/` with sample images and an optional `model.json`.
+ * Reads and validates the metadata, lists the candidate image files in a deterministic order and
+ * returns the models sorted by id (the order of the built index).
+ */
+import type { Dirent } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { safeLinks, type ModelLink } from '../../../src/core/manifest.ts';
+import { InputError } from './errors.ts';
+
+/** File extensions that are obviously not images; such files are ignored without a word. */
+export const IGNORED_EXTENSIONS = new Set([
+  '.json', '.txt', '.md', '.markdown', '.yaml', '.yml', '.toml', '.csv', '.tsv', '.html', '.htm', '.log', '.pdf',
+]);
+
+/** Model ids become paths (`thumbs/<id>/…`) and URL parameters: keep them to a safe alphabet. */
+export const MODEL_ID_PATTERN = /^[A-Za-z0-9._-]+$/;
+export const MAX_MODEL_ID_LENGTH = 128;
+
+/** The metadata fields of model.json, and their defaults. `resolution` defaults to the images' most common size. */
+export const METADATA_FIELDS = ['name', 'description', 'family', 'creator', 'licence', 'resolution', 'links'] as const;
+type MetadataField = (typeof METADATA_FIELDS)[number];
+
+export interface ModelFolderMeta {
+  name: string;
+  description: string;
+  family: string;
+  creator: string;
+  licence: string;
+  /** undefined: derive from the images. */
+  resolution?: string;
+  links: ModelLink[];
+}
+
+export interface ModelFolder {
+  id: string;
+  /** The folder's name inside the models directory. */
+  folder: string;
+  /** The folder's path. */
+  dir: string;
+  meta: ModelFolderMeta;
+  /** Fields model.json lacked (defaults used); empty when it had them all. */
+  missingFields: MetadataField[];
+  /** Candidate image file names, sorted by code point. */
+  files: string[];
+}
+
+export interface ScanResult {
+  models: ModelFolder[];
+  warnings: string[];
+}
+
+/** Why an id is not acceptable, or undefined when it is. */
+export function invalidIdReason(id: string): string | undefined {
+  if (id.length === 0) return 'it is empty';
+  if (id.length > MAX_MODEL_ID_LENGTH) return `it is longer than ${MAX_MODEL_ID_LENGTH} characters`;
+  if (id.includes('/') || id.includes('\\')) return 'it contains a path separator';
+  if (id === '.' || id.includes('..')) return 'it contains ".."';
+  if (!MODEL_ID_PATTERN.test(id)) return 'only the characters A-Z a-z 0-9 . _ - are allowed';
+  return undefined;
+}
+
+/** Plain code-point order: the same on every machine and locale. */
+export const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Lists the model folders of `modelsDir` (hidden entries skipped), reads each model.json and
+ * validates the ids. Throws InputError for a missing/empty folder, invalid model.json, invalid or
+ * duplicate ids — everything found, not just the first problem.
+ */
+export async function scanModelFolders(modelsDir: string): Promise<ScanResult> {
+  let entries;
+  try {
+    entries = await readdir(modelsDir, { withFileTypes: true });
+  } catch (err) {
+    throw new InputError(`cannot read the models folder ${modelsDir}: ${(err as Error).message}`);
+  }
+  const warnings: string[] = [];
+  const visible = entries.filter((e) => !e.name.startsWith('.'));
+  const isDir = await Promise.all(visible.map((e) => isDirectory(join(modelsDir, e.name), e)));
+  const folders = visible.filter((_, i) => isDir[i]).map((e) => e.name).sort(byCodePoint);
+  const stray = visible.filter((_, i) => !isDir[i]).map((e) => e.name).sort(byCodePoint);
+  if (stray.length) {
+    warnings.push(`ignored ${stray.length} file(s) directly in the models folder (models are sub-folders): ${listSome(stray)}`);
+  }
+  if (folders.length === 0) throw new InputError(`no model folders in ${modelsDir} (expected <models>/<model-folder>/<images>)`);
+
+  const problems: string[] = [];
+  const models: ModelFolder[] = [];
+  for (const folder of folders) {
+    const dir = join(modelsDir, folder);
+    const files: string[] = [];
+    const subfolders: string[] = [];
+    let json: unknown;
+    let hasJson = false;
+    let badJson = false;
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      if (await isDirectory(join(dir, e.name), e)) {
+        subfolders.push(e.name);
+      } else if (e.name === 'model.json') {
+        try {
+          json = JSON.parse(await readFile(join(dir, e.name), 'utf8'));
+          hasJson = true;
+        } catch (err) {
+          problems.push(`${folder}/model.json: ${(err as Error).message}`);
+          badJson = true;
+        }
+      } else if (!IGNORED_EXTENSIONS.has(extname(e.name).toLowerCase())) {
+        files.push(e.name);
+      }
+    }
+    files.sort(byCodePoint);
+    if (subfolders.length) warnings.push(`model folder "${folder}": ignored sub-folder(s) ${listSome(subfolders.sort(byCodePoint))}`);
+
+    if (badJson) continue;
+    const parsed = hasJson ? parseModelJson(json, folder, problems, warnings) : undefined;
+    if (hasJson && !parsed) continue;
+    const id = parsed?.id ?? folder;
+    const bad = invalidIdReason(id);
+    if (bad) {
+      problems.push(
+        parsed?.id !== undefined
+          ? `${folder}/model.json: the id "${id}" is not valid: ${bad}`
+          : `the folder name "${folder}" is not a valid model id (${bad}); rename it or set "id" in its model.json`,
+      );
+      continue;
+    }
+    const meta = parsed?.meta ?? {};
+    const missingFields = METADATA_FIELDS.filter((f) => meta[f] === undefined);
+    models.push({
+      id,
+      folder,
+      dir,
+      missingFields,
+      files,
+      meta: {
+        name: meta.name ?? id,
+        description: meta.description ?? '',
+        family: meta.family ?? '',
+        creator: meta.creator ?? 'unknown',
+        licence: meta.licence ?? 'unspecified',
+        resolution: meta.resolution,
+        links: meta.links ?? [],
+      },
+    });
+  }
+
+  const byId = new Map<string, string[]>();
+  for (const m of models) byId.set(m.id, [...(byId.get(m.id) ?? []), m.folder]);
+  for (const [id, fs] of byId) {
+    if (fs.length > 1) problems.push(`duplicate model id "${id}" (folders ${fs.map((f) => `"${f}"`).join(', ')})`);
+  }
+  if (problems.length) throw new InputError(`invalid model folders in ${modelsDir}`, problems);
+  models.sort((a, b) => byCodePoint(a.id, b.id));
+  return { models, warnings };
+}
+
+/** A directory, or a symbolic link to one (zoos are often assembled from links). */
+async function isDirectory(path: string, entry: Dirent): Promise<boolean> {
+  if (entry.isDirectory()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+const STRING_FIELDS = ['id', 'name', 'description', 'family', 'creator', 'licence', 'resolution'] as const;
+
+function parseModelJson(
+  json: unknown,
+  folder: string,
+  problems: string[],
+  warnings: string[],
+): { id?: string; meta: Partial<ModelFolderMeta> } | undefined {
+  const where = `${folder}/model.json`;
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    problems.push(`${where}: must be a JSON object`);
+    return undefined;
+  }
+  const r = json as Record<string, unknown>;
+  let ok = true;
+  const meta: Partial<ModelFolderMeta> = {};
+  let id: string | undefined;
+  for (const key of STRING_FIELDS) {
+    const v = r[key];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string') {
+      problems.push(`${where}: "${key}" must be a string`);
+      ok = false;
+    } else if (key === 'id') {
+      id = v;
+    } else {
+      meta[key] = v;
+    }
+  }
+  if (r.links !== undefined && r.links !== null) {
+    if (!Array.isArray(r.links)) {
+      problems.push(`${where}: "links" must be a list of {"label", "url"}`);
+      ok = false;
+    } else {
+      meta.links = safeLinks(r.links);
+      const dropped = r.links.length - meta.links.length;
+      if (dropped) warnings.push(`model folder "${folder}": dropped ${dropped} link(s) without an http(s) url`);
+    }
+  }
+  const unknown = Object.keys(r).filter((k) => !(STRING_FIELDS as readonly string[]).includes(k) && k !== 'links');
+  if (unknown.length) warnings.push(`${where}: ignored unknown field(s) ${unknown.map((k) => `"${k}"`).join(', ')}`);
+  return ok ? { id, meta } : undefined;
+}
+
+/** "a, b, c and 7 more" */
+export function listSome(items: string[], max = 8): string {
+  const head = items.slice(0, max).join(', ');
+  return items.length > max ? `${head} and ${items.length - max} more` : head;
+}

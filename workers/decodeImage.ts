@@ -1,0 +1,40 @@
+import { AppError } from '../src/core/errors.ts';
+import type { RgbaImage } from '../src/core/preprocess.ts';
+
+/** Above this many pixels the image is shrunk while decoding, to bound worker memory. */
+const MAX_PIXELS = 16_000_000;
+/** Shrinking keeps the shortest edge at least this long (4× CLIP's 224, so quality is unaffected). */
+const MIN_SHORT_EDGE = 896;
+
+/**
+ * Decodes an image file in the worker: EXIF orientation applied, first frame of animations,
+ * RGB as stored (alpha ignored by preprocessing, as in the Node builder).
+ */
+export async function decodeImage(blob: Blob): Promise<RgbaImage> {
+  if (blob.size === 0) throw new AppError('bad-query', 'The image file is empty.');
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image', premultiplyAlpha: 'none' });
+  } catch {
+    throw new AppError('bad-query', 'This file could not be read as an image (unsupported or damaged).');
+  }
+  let { width, height } = bitmap;
+  if (width * height > MAX_PIXELS) {
+    const scale = Math.max(Math.sqrt(MAX_PIXELS / (width * height)), MIN_SHORT_EDGE / Math.min(width, height));
+    if (scale < 1) {
+      const w = Math.max(1, Math.round(width * scale));
+      const h = Math.max(1, Math.round(height * scale));
+      bitmap.close();
+      bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image', resizeWidth: w, resizeHeight: h, resizeQuality: 'high' });
+      width = w;
+      height = h;
+    }
+  }
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new AppError('bad-query', 'This browser cannot decode images in a worker.');
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const data = ctx.getImageData(0, 0, width, height).data;
+  return { data, width, height };
+}
