@@ -1,6 +1,7 @@
 import { expose, transfer } from 'comlink';
 import { AppError } from '../src/core/errors.ts';
 import { ENCODERS } from '../src/core/encoders.ts';
+import { gaussianKernelFor } from '../src/core/simdKernels.ts';
 import { modelSimilarityScores, productOfExperts, scoreMethod, supportedMethods } from '../src/core/methods.ts';
 import { preprocessRgba } from '../src/core/preprocess.ts';
 import { topK } from '../src/core/scoring.ts';
@@ -80,6 +81,9 @@ const api = {
     const t0 = performance.now();
     const [index, runtime] = await Promise.all([getIndex(), getRuntime()]);
     await runtime.ready();
+    // Copy the Gaussian factors into the WASM kernel now, not on the first query.
+    const g = index.index.gaussian;
+    if (g) gaussianKernelFor(g, index.index.dim, index.index.count);
     progress({ status: 'ready', backend: runtime.backend, reason: runtime.backendReason });
     return {
       backend: runtime.backend,

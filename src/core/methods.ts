@@ -1,5 +1,5 @@
 import { AppError } from './errors.ts';
-import { gaussianKernelFor } from './gaussianKernel.ts';
+import { dotKernelFor, gaussianKernelFor } from './simdKernels.ts';
 import { halfToFloatTable, packedSize } from './linalg.ts';
 import type { FloatData, GaussianSections, SearchIndex } from './indexFormat.ts';
 
@@ -68,17 +68,35 @@ export function scoreMethod(index: SearchIndex, method: Method, query: Float32Ar
   }
 }
 
-/** cos(q, μ/|μ|) for every model; `query` must be unit length. (The paper ranks by exp(cos): same order.) */
+/**
+ * cos(q, μ/|μ|) for every model; `query` must be unit length. (The paper ranks by exp(cos): same
+ * order.) Uses the WASM SIMD kernel where available, else the JS loop.
+ */
 export function firstMomentScores(means: Float32Array, norms: Float32Array, dim: number, query: Float32Array): Float32Array {
   const count = norms.length;
-  const scores = new Float32Array(count);
+  const kernel = dotKernelFor(means, dim, count);
+  const scores = kernel ? kernel.dots(query) : firstMomentDotsJs(means, dim, count, query);
+  for (let m = 0; m < count; m++) scores[m] = norms[m] > 0 ? scores[m] / norms[m] : 0;
+  return scores;
+}
+
+/** μ_m · q in plain JS: four accumulators break the add dependency chain. */
+export function firstMomentDotsJs(means: Float32Array, dim: number, count: number, query: Float32Array): Float32Array {
+  const out = new Float32Array(count);
   for (let m = 0; m < count; m++) {
     const base = m * dim;
-    let dot = 0;
-    for (let j = 0; j < dim; j++) dot += means[base + j] * query[j];
-    scores[m] = norms[m] > 0 ? dot / norms[m] : 0;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let j = 0;
+    for (; j + 3 < dim; j += 4) {
+      s0 += means[base + j] * query[j];
+      s1 += means[base + j + 1] * query[j + 1];
+      s2 += means[base + j + 2] * query[j + 2];
+      s3 += means[base + j + 3] * query[j + 3];
+    }
+    for (; j < dim; j++) s0 += means[base + j] * query[j];
+    out[m] = s0 + s1 + s2 + s3;
   }
-  return scores;
+  return out;
 }
 
 /** Model as query: cos(μ_a, μ_b) against model `a`. */
@@ -98,7 +116,11 @@ function requireGaussian(index: SearchIndex) {
 
 /** ‖W q − b‖² per model: the WASM SIMD kernel where available, else the portable JS loop. */
 export function mahalanobisFast(g: GaussianSections, dim: number, count: number, query: Float32Array): Float64Array {
-  const kernel = gaussianKernelFor(g, dim, count);
+  // The kernel works in f32 (and scales fp16 queries by 2^112): far-from-unit queries take the
+  // float64 JS loop so nothing overflows. Real queries are unit vectors.
+  let max = 0;
+  for (let j = 0; j < dim; j++) max = Math.max(max, Math.abs(query[j]));
+  const kernel = max <= 1e3 ? gaussianKernelFor(g, dim, count) : null;
   return kernel ? kernel.mahalanobis(query) : mahalanobis(g.precision, g.bias, dim, count, query);
 }
 
