@@ -46,7 +46,7 @@ test('an image gives the same CLIP input and embedding in the browser worker and
     const name = new URL(route.request().url()).pathname.split('/').pop()!;
     return route.fulfill({ body: files[name], contentType: 'application/octet-stream' });
   });
-  await page.goto('./?debug=1');
+  await page.goto('./?index=index/colours/&debug=1');
   await expect(page.getByTestId('status')).toHaveAttribute('data-phase', 'ready');
   const encoder = await NodeEncoder.load(TEST_ENCODER);
 

@@ -1,6 +1,9 @@
 import { expect, test, type Page } from '@playwright/test';
 import { nodeTextScores } from '../support/nodeSearch.ts';
 
+/** The colour-aware test encoder's index: the fixture for these tests (the app's default is the demo zoo). */
+const COLOURS = 'index=index/colours/';
+
 const shot = (name: string, project: string) => `test-results/screenshots/${project}-${name}.png`;
 
 /** Fails the test on any uncaught error or unhandled rejection in the page. */
@@ -40,7 +43,7 @@ function nodeRanking(ids: string[], scores: Float32Array) {
 test.describe('text search through the whole stack', () => {
   test('ranks models for a text query on the expected backend, matching onnxruntime-node', async ({ page }, info) => {
     const errors = watchPageErrors(page);
-    await page.goto('./');
+    await page.goto(`./?${COLOURS}`);
     const status = page.getByTestId('status');
     await expect(status).toHaveAttribute('data-phase', 'ready');
     const expectedBackend = info.project.name === 'webgpu' ? 'webgpu' : 'wasm';
@@ -55,7 +58,7 @@ test.describe('text search through the whole stack', () => {
       await runQuery(page, query);
       await expect(page.getByTestId('results')).toHaveAttribute('data-method', 'gaussian');
       const shown = await readResults(page);
-      const reference = await nodeTextScores('index/demo', query, 'gaussian');
+      const reference = await nodeTextScores('index/colours', query, 'gaussian');
       expect(shown[0].id).toBe(top);
       // Same order as Node, and every score equal to 1e-4 (relative for log-densities far from 0,
       // whose float32 spacing alone is ~1e-4 at |s| ≈ 1000).
@@ -72,17 +75,17 @@ test.describe('text search through the whole stack', () => {
   });
 
   test('?backend=wasm forces WASM and gives the same ranking', async ({ page }) => {
-    await page.goto('./?backend=wasm&q=deep%20blue%20water');
+    await page.goto(`./?${COLOURS}&backend=wasm&q=deep%20blue%20water`);
     await expect(page.getByTestId('status')).toHaveAttribute('data-backend', 'wasm');
     await expect(page.getByText('WASM was requested')).toBeVisible();
     await expect(page.getByTestId('results').locator('li').first()).toHaveAttribute('data-model-id', 'deep-sea');
-    const reference = await nodeTextScores('index/demo', 'deep blue water', 'gaussian');
+    const reference = await nodeTextScores('index/colours', 'deep blue water', 'gaussian');
     const shown = await readResults(page);
     expect(shown.map((r) => r.id)).toEqual(nodeRanking(reference.ids, reference.scores).slice(0, shown.length));
   });
 
   test('every method of the index ranks like the Node reference, and the choice is kept in the URL', async ({ page }, info) => {
-    await page.goto('./?q=green%20forest');
+    await page.goto(`./?${COLOURS}&q=green%20forest`);
     await expect(page.getByTestId('results').locator('li').first()).toBeVisible();
     const picker = page.getByLabel('Method');
     await expect(picker.locator('option')).toHaveText(['Gaussian density', '1st moment', 'Monte-Carlo', 'Best-k', '1st+2nd moment']);
@@ -99,7 +102,7 @@ test.describe('text search through the whole stack', () => {
       await expect(status).toHaveAttribute('data-seq', String(before + 1));
       await expect(page.getByTestId('results')).toHaveAttribute('data-method', method);
       expect(new URL(page.url()).searchParams.get('method')).toBe(method);
-      const reference = await nodeTextScores('index/demo', 'green forest', method);
+      const reference = await nodeTextScores('index/colours', 'green forest', method);
       const shown = await readResults(page);
       expect(shown.map((r) => r.id)).toEqual(nodeRanking(reference.ids, reference.scores).slice(0, shown.length));
       for (const r of shown) {
@@ -120,7 +123,7 @@ test.describe('failures are shown, never a blank page', () => {
     await page.context().route('**/encoders/test-encoder/text_model.onnx', (route) =>
       block ? route.fulfill({ status: 404, body: 'not found' }) : route.fallback(),
     );
-    await page.goto('./?q=teal');
+    await page.goto(`./?${COLOURS}&q=teal`);
     const banner = page.getByTestId('error-banner');
     await expect(banner).toBeVisible();
     await expect(banner).toContainText('text_model.onnx could not be loaded: HTTP 404');
@@ -136,27 +139,27 @@ test.describe('failures are shown, never a blank page', () => {
 
   test('a corrupted index file fails its checksum with a clear message', async ({ page }) => {
     const errors = watchPageErrors(page);
-    await page.context().route('**/index/demo/index.bin', async (route) => {
+    await page.context().route('**/index/colours/index.bin', async (route) => {
       const response = await route.fetch();
       const body = await response.body();
       body[200] ^= 0xff;
       await route.fulfill({ response, body });
     });
-    await page.goto('./');
+    await page.goto(`./?${COLOURS}`);
     await expect(page.getByTestId('error-banner')).toContainText('index.bin failed its checksum');
     expect(errors).toEqual([]);
   });
 
   test('an unreachable index (network error) shows the error banner', async ({ page }) => {
-    await page.context().route('**/index/demo/manifest.json', (route) => route.abort('connectionrefused'));
-    await page.goto('./');
+    await page.context().route('**/index/colours/manifest.json', (route) => route.abort('connectionrefused'));
+    await page.goto(`./?${COLOURS}`);
     await expect(page.getByTestId('error-banner')).toContainText('network error');
   });
 });
 
 test('a lost WebGPU device falls back to WASM and the query still answers', async ({ page }, info) => {
   test.skip(info.project.name !== 'webgpu', 'needs WebGPU');
-  await page.goto('./?debug=1');
+  await page.goto(`./?${COLOURS}&debug=1`);
   await expect(page.getByTestId('status')).toHaveAttribute('data-phase', 'ready');
   await runQuery(page, 'teal');
   await expect(page.getByTestId('status')).toHaveAttribute('data-backend', 'webgpu');

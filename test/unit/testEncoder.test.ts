@@ -6,7 +6,7 @@ import { readIndex } from '../../src/core/indexFormat.ts';
 import { preprocessRgba } from '../../src/core/preprocess.ts';
 import { sha256Hex } from '../../src/core/sha256.ts';
 import { NodeEncoder, PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
-import { DEMO_SAMPLES_PER_MODEL } from '../../tools/build-demo-index.ts';
+import { COLOURS_SAMPLES_PER_MODEL } from '../../tools/build-colours-index.ts';
 import { IMAGE_SIZE, PAINTED_MODELS, paintSample } from '../../tools/lib/paintedModels.ts';
 
 const COLOURS: Record<string, [number, number, number]> = {
@@ -67,9 +67,9 @@ describe('test encoder fixture', () => {
   });
 });
 
-describe('demo index', () => {
+describe('colours index', () => {
   it('is reproducible: re-encoding the painted samples gives the committed means', async () => {
-    const dir = join(PUBLIC_DIR, 'index/demo');
+    const dir = join(PUBLIC_DIR, 'index/colours');
     const index = readIndex(new Uint8Array(await readFile(join(dir, 'index.bin'))));
     const ids = (JSON.parse(await readFile(join(dir, 'models.json'), 'utf8')) as { id: string }[]).map((m) => m.id);
     expect(index.count).toBe(PAINTED_MODELS.length);
@@ -77,7 +77,7 @@ describe('demo index', () => {
     const at = ids.indexOf(model.id);
     expect(at).toBeGreaterThanOrEqual(0);
     const plane = 3 * IMAGE_SIZE * IMAGE_SIZE;
-    const samples = DEMO_SAMPLES_PER_MODEL;
+    const samples = COLOURS_SAMPLES_PER_MODEL;
     const pixels = new Float32Array(samples * plane);
     for (let s = 0; s < samples; s++) {
       preprocessRgba({ data: paintSample(model, s), width: IMAGE_SIZE, height: IMAGE_SIZE }, TEST_ENCODER.image, pixels.subarray(s * plane, (s + 1) * plane));
