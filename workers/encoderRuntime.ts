@@ -70,15 +70,20 @@ export class EncoderRuntime {
     const text = this.sessions.text;
     if (this.backend !== 'webgpu' || !text || text.backend !== 'webgpu') return false;
     await text.session;
-    (await currentGpuDevice()).destroy();
+    const device = await currentGpuDevice();
+    device.destroy();
+    await device.lost; // the switch to WASM has happened when this returns
     return true;
   }
 
   private async withFallback<T>(run: () => Promise<T>): Promise<T> {
+    const started = this.backend;
     try {
-      return await run();
+      // A run on a device that is lost meanwhile may never settle: the loss itself ends the wait.
+      return await (started === 'webgpu' && this.deviceLost ? Promise.race([run(), this.deviceLost]) : run());
     } catch (err) {
-      if (this.backend !== 'webgpu') throw err;
+      // Failed on WebGPU (possibly switched to WASM meanwhile by the loss handler): retry on WASM.
+      if (started !== 'webgpu') throw err;
       this.fallBackToWasm(`WebGPU failed (${err instanceof Error ? err.message : String(err)})`);
       return run();
     }
@@ -175,13 +180,18 @@ export class EncoderRuntime {
     return session;
   }
 
-  private watching = false;
+  /** Rejects when the WebGPU device is lost (set once a WebGPU session exists). */
+  private deviceLost?: Promise<never>;
   private watchDevice(): void {
-    if (this.watching) return;
-    this.watching = true;
-    void currentGpuDevice().then((device) =>
-      device.lost.then((info) => this.fallBackToWasm(`WebGPU device lost (${info.reason || 'unknown'}: ${info.message})`)),
+    if (this.deviceLost) return;
+    this.deviceLost = currentGpuDevice().then((device) =>
+      device.lost.then((info) => {
+        const reason = `WebGPU device lost (${info.reason || 'unknown'}: ${info.message})`;
+        this.fallBackToWasm(reason);
+        throw new Error(reason);
+      }),
     );
+    this.deviceLost.catch(() => {});
   }
 }
 

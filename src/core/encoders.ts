@@ -66,9 +66,24 @@ export const TEST_ENCODER: EncoderDescriptor = {
   ...CLIP_IO,
 };
 
+/**
+ * A small CLIP-compatible two-tower encoder trained by this project on its procedural training
+ * zoo (tools/zoo-encoder): CLIP's exact I/O and preprocessing, 64-d embeddings. The demo index
+ * is built with it.
+ */
+export const ZOO_ENCODER: EncoderDescriptor = {
+  id: 'zoo-encoder',
+  label: 'Zoo encoder (64-d, trained on the procedural zoo)',
+  dim: 64,
+  text: { url: 'encoders/zoo-encoder/text_model.onnx', bytes: 511_698, sha256: '41080d37b78b80b6d751f3274767eb0a0aa7952aed6ac43e2a13b24f49a1d092' },
+  vision: { url: 'encoders/zoo-encoder/vision_model.onnx', bytes: 1_554_493, sha256: '69d7d56f2db01092ef829727e5b1fda7984b40f6ec40d5197ceec68bd66307a8' },
+  ...CLIP_IO,
+};
+
 export const ENCODERS: Record<string, EncoderDescriptor> = {
   [CLIP_VIT_B32.id]: CLIP_VIT_B32,
   [TEST_ENCODER.id]: TEST_ENCODER,
+  [ZOO_ENCODER.id]: ZOO_ENCODER,
 };
 
 /** Resolves a descriptor file URL against the app base and the configured model host. */

@@ -61,7 +61,7 @@ describe('build-index CLI', () => {
     expect(none.stderr).toMatch(/--models is required/);
     expect(unknown.stderr).toMatch(/Unknown option '--bogus'/);
     expect(shard.stderr).toMatch(/--shard must be i\/n/);
-    expect(encoder.stderr).toMatch(/unknown --encoder "nope" \(known: clip-vit-b32, test-encoder\)/);
+    expect(encoder.stderr).toMatch(/unknown --encoder "nope" \(known: clip-vit-b32, test-encoder, zoo-encoder\)/);
     expect(merge.stderr).toMatch(/at least one shard/);
   });
 

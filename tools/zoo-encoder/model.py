@@ -1,0 +1,182 @@
+"""Zoo encoder: a small CLIP-compatible two-tower model (see README.md in this folder).
+
+Both towers take CLIP's exact inputs and produce L2-normalised embeddings of size EMBED_DIM:
+
+* ``TextTower``:   input_ids int64 [b, s] (s <= 77, CLIP BPE ids, 49406 start, 49407 end/pad)
+                   -> remap table (49408 int32, unknown/start/end -> row 0 = zero vector)
+                   -> embedding [V, 128] -> mean over known tokens -> MLP -> text_embeds [b, D]
+* ``VisionTower``: pixel_values float32 [b, 3, 224, 224], CLIP-normalised
+                   -> AvgPool2d(4) -> ``VisionTrunk`` (56x56 CNN + colour statistics) -> image_embeds [b, D]
+
+Training runs the trunk directly on 56x56 data normalised the same way: average pooling is linear
+and the normalisation is a per-channel affine map, so pool(normalise(x)) == normalise(pool(x)).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+EMBED_DIM = 64
+TEXT_WIDTH = 128
+TEXT_HIDDEN = 256
+CLIP_VOCAB = 49408
+SOT, EOT = 49406, 49407
+CONTEXT_LENGTH = 77
+IMAGE_SIZE = 224
+TRAIN_SIZE = 56
+POOL = IMAGE_SIZE // TRAIN_SIZE
+
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+# Channel widths and strides of the conv blocks (3x3 conv, BatchNorm, ReLU).
+VISION_BLOCKS = ((32, 2), (64, 2), (96, 1), (128, 2), (128, 2))  # 56 -> 28 -> 14 -> 14 -> 7 -> 4
+VISION_HIDDEN = 256
+
+
+def l2_normalise(x: torch.Tensor) -> torch.Tensor:
+    # Written out (not F.normalize) so the exported graph is plain ReduceSum/Sqrt/Div.
+    return x / torch.sqrt((x * x).sum(dim=1, keepdim=True) + 1e-12)
+
+
+class ConvBN(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.bn(self.conv(x)))
+
+
+class FusedConv(nn.Module):
+    """A ConvBN with its (eval-mode) BatchNorm folded into the convolution."""
+
+    def __init__(self, block: ConvBN):
+        super().__init__()
+        conv, bn = block.conv, block.bn
+        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        self.conv = nn.Conv2d(conv.in_channels, conv.out_channels, 3, stride=conv.stride, padding=1, bias=True)
+        with torch.no_grad():
+            self.conv.weight.copy_(conv.weight * scale[:, None, None, None])
+            self.conv.bias.copy_(bn.bias - bn.running_mean * scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.conv(x))
+
+
+def colour_stats(x: torch.Tensor) -> torch.Tensor:
+    """Global colour statistics of a normalised image: per-channel mean, std, and 2x2-cell means (18 values)."""
+    mean = x.mean(dim=(2, 3))
+    std = torch.sqrt(((x - mean[:, :, None, None]) ** 2).mean(dim=(2, 3)) + 1e-6)
+    cells = F.adaptive_avg_pool2d(x, 2).flatten(1)
+    return torch.cat([mean, std, cells], dim=1)
+
+
+class VisionTrunk(nn.Module):
+    """The vision tower on 56x56 CLIP-normalised input."""
+
+    N_STATS = 18
+
+    def __init__(self, dim: int = EMBED_DIM):
+        super().__init__()
+        blocks = []
+        cin = 3
+        for cout, stride in VISION_BLOCKS:
+            blocks.append(ConvBN(cin, cout, stride))
+            cin = cout
+        self.blocks = nn.Sequential(*blocks)
+        self.head1 = nn.Linear(cin + self.N_STATS, VISION_HIDDEN)
+        self.head2 = nn.Linear(VISION_HIDDEN, dim)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.blocks(x).mean(dim=(2, 3))
+        return torch.cat([h, colour_stats(x)], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return l2_normalise(self.head2(F.relu(self.head1(self.features(x)))))
+
+    def fused(self) -> "VisionTrunk":
+        """An eval-mode copy with every BatchNorm folded into its convolution."""
+        out = copy.deepcopy(self).eval()
+        out.blocks = nn.Sequential(*[FusedConv(b) for b in self.eval().blocks])
+        return out
+
+
+class VisionTower(nn.Module):
+    """CLIP I/O: pixel_values [b, 3, 224, 224] -> image_embeds [b, D]."""
+
+    def __init__(self, trunk: VisionTrunk):
+        super().__init__()
+        self.pool = nn.AvgPool2d(POOL)
+        self.trunk = trunk
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.trunk(self.pool(pixel_values))
+
+
+class TextTower(nn.Module):
+    """CLIP I/O: input_ids [b, s] int64 -> text_embeds [b, D].
+
+    ``vocab`` lists the CLIP ids that get their own embedding row (row i+1 for vocab[i]); every other id,
+    and the start/end/pad tokens, map to row 0, which is kept at zero and excluded from the mean.
+    """
+
+    def __init__(self, vocab: list[int], dim: int = EMBED_DIM):
+        super().__init__()
+        remap = torch.zeros(CLIP_VOCAB, dtype=torch.int32)
+        for row, tok in enumerate(vocab, start=1):
+            if tok >= SOT:
+                raise ValueError("start/end tokens cannot be in the vocabulary")
+            remap[tok] = row
+        self.register_buffer("remap", remap)
+        self.vocab_size = len(vocab) + 1
+        self.embed = nn.Embedding(self.vocab_size, TEXT_WIDTH, padding_idx=0)
+        nn.init.normal_(self.embed.weight, std=0.5)
+        with torch.no_grad():
+            self.embed.weight[0].zero_()
+        self.mlp1 = nn.Linear(TEXT_WIDTH, TEXT_HIDDEN)
+        self.mlp2 = nn.Linear(TEXT_HIDDEN, dim)
+
+    def rows(self, input_ids: torch.Tensor) -> torch.Tensor:
+        ids = torch.clamp(input_ids, 0, CLIP_VOCAB - 1)
+        return self.remap[ids].long()
+
+    def pooled(self, rows: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        mask = (rows > 0).float()
+        if keep is not None:  # training-time token dropout
+            mask = mask * keep
+        emb = self.embed(rows) * mask.unsqueeze(-1)
+        count = mask.sum(dim=1, keepdim=True)
+        return emb.sum(dim=1) / torch.clamp(count, min=1.0)
+
+    def head(self, pooled: torch.Tensor) -> torch.Tensor:
+        return l2_normalise(self.mlp2(F.relu(self.mlp1(pooled))))
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.head(self.pooled(self.rows(input_ids)))
+
+    def forward_rows(self, rows: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.pooled(rows, keep))
+
+
+class ZooEncoder(nn.Module):
+    def __init__(self, vocab: list[int], dim: int = EMBED_DIM):
+        super().__init__()
+        self.text = TextTower(vocab, dim)
+        self.vision = VisionTrunk(dim)
+        # CLIP's learnable temperatures (log scale), one for image-text and one for image-image.
+        self.logit_scale = nn.Parameter(torch.tensor(2.659))  # log(1/0.07)
+        self.logit_scale_ii = nn.Parameter(torch.tensor(2.659))
+
+
+def normalise_uint8(images: torch.Tensor) -> torch.Tensor:
+    """uint8 [n, H, W, 3] RGB -> float32 [n, 3, H, W], CLIP-normalised."""
+    x = images.permute(0, 3, 1, 2).float() / 255.0
+    mean = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
+    return (x - mean) / std

@@ -1,0 +1,264 @@
+/**
+ * Exports training data for the encoder from the TRAIN split of the procedural zoo.
+ *
+ *   npx tsx tools/zoo/export-training-data.ts --out .cache/zoo-train --models 800 --samples 24 [--captions 4] [--seed 0] [--workers N]
+ *
+ * Writes (all little-endian, row-major):
+ *   meta.json     { count, size: 56, models: [{id, family, subject, palette, style, background, composition}],
+ *                   captionsPerImage, samplesPerModel, zooSeed, order, sketchKinds, seeds }
+ *   images.u8     uint8 [N, 56, 56, 3]  each 224² render average-pooled 4×4 (exact mean, rounded)
+ *   sketch.u8     uint8 [N, 56, 56, 3]  line-drawing view of the same sample (even image index:
+ *                                       lineDrawing of the render; odd: strokeSketch), pooled alike
+ *   labels.i32    int32 [N]             model index into meta.models
+ *   captions.i32  int32 [N, C, 77]      CLIP token ids of trainingCaptions (SOT … EOT, EOT padding)
+ * Image n is sample s = n mod S of model m = floor(n / S); its render seed is s (sample seeds
+ * 0 … S−1, the same seeds `cli.ts models` uses for model folders; eval models are never exported).
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Worker, isMainThread } from 'node:worker_threads';
+import { createClipTokenizer, CLIP_CONTEXT_LENGTH } from '../../src/core/tokenizer.ts';
+import { combineSeeds, makeZoo, prng, trainingCaptions, type ZooModelSpec } from './spec.ts';
+import { renderSample } from './render.ts';
+import { lineDrawing, strokeSketch } from './sketch.ts';
+import { nodeCanvasFactory } from './node.ts';
+
+export const RENDER_SIZE = 224;
+export const POOL = 4;
+export const OUT_SIZE = RENDER_SIZE / POOL;
+/** Salt of the caption random stream: prng(combineSeeds(spec.seed, sampleSeed) ^ CAPTION_SALT). */
+export const CAPTION_SALT = 0xca9710;
+
+/** Exact 4×4 (or `pool`×`pool`) average pool of RGBA to RGB, rounded half up. */
+export function poolRgb(rgba: Uint8ClampedArray, size: number, pool: number, out: Uint8Array, offset = 0): void {
+  const o = size / pool;
+  const n = pool * pool;
+  for (let oy = 0; oy < o; oy++) {
+    for (let ox = 0; ox < o; ox++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let y = oy * pool; y < (oy + 1) * pool; y++) {
+        let j = (y * size + ox * pool) * 4;
+        for (let x = 0; x < pool; x++, j += 4) {
+          r += rgba[j]!;
+          g += rgba[j + 1]!;
+          b += rgba[j + 2]!;
+        }
+      }
+      const k = offset + (oy * o + ox) * 3;
+      out[k] = Math.floor(r / n + 0.5);
+      out[k + 1] = Math.floor(g / n + 0.5);
+      out[k + 2] = Math.floor(b / n + 0.5);
+    }
+  }
+}
+
+export interface ExportOptions {
+  out: string;
+  models: number;
+  samples: number;
+  captions: number;
+  seed: number;
+  /** Worker threads rendering in parallel (1 = render on this thread). Output is identical. */
+  workers?: number;
+  log?: (msg: string) => void;
+}
+
+export interface ModelChunk {
+  m: number;
+  img: Uint8Array;
+  sk: Uint8Array;
+  cap: Int32Array;
+  tRender: number;
+  tSketch: number;
+}
+
+/** A caching CLIP tokenizer: text → Int32Array(77). */
+export function cachedEncoder(): (text: string) => Int32Array {
+  const tok = loadClipTokenizer();
+  const cache = new Map<string, Int32Array>();
+  return (text) => {
+    let ids = cache.get(text);
+    if (!ids) {
+      ids = Int32Array.from(tok.encode(text));
+      cache.set(text, ids);
+    }
+    return ids;
+  };
+}
+
+/** Renders, pools, sketches and captions the S samples of model `m` (image n = m·S + s). */
+export function exportModel(spec: ZooModelSpec, m: number, S: number, C: number, encode: (text: string) => Int32Array): ModelChunk {
+  const px = OUT_SIZE * OUT_SIZE * 3;
+  const img = new Uint8Array(S * px);
+  const sk = new Uint8Array(S * px);
+  const cap = new Int32Array(S * C * CLIP_CONTEXT_LENGTH);
+  let tRender = 0;
+  let tSketch = 0;
+  for (let s = 0; s < S; s++) {
+    const n = m * S + s;
+    const ta = performance.now();
+    const rgba = renderSample(spec, s, nodeCanvasFactory, RENDER_SIZE);
+    const tb = performance.now();
+    poolRgb(rgba, RENDER_SIZE, POOL, img, s * px);
+    const sketch = n % 2 === 0 ? lineDrawing(rgba, RENDER_SIZE) : strokeSketch(spec, s, nodeCanvasFactory, RENDER_SIZE);
+    poolRgb(sketch, RENDER_SIZE, POOL, sk, s * px);
+    tSketch += performance.now() - tb;
+    tRender += tb - ta;
+    const texts = trainingCaptions(spec, prng(combineSeeds(spec.seed, s) ^ CAPTION_SALT), C);
+    texts.forEach((t, c) => cap.set(encode(t), (s * C + c) * CLIP_CONTEXT_LENGTH));
+  }
+  return { m, img, sk, cap, tRender, tSketch };
+}
+
+/** Yields model chunks in order m = 0, 1, …, rendered by `workers` threads (interleaved models). */
+async function* modelChunks(zoo: ZooModelSpec[], S: number, C: number, workers: number): AsyncGenerator<ModelChunk> {
+  if (workers <= 1) {
+    const encode = cachedEncoder();
+    for (let m = 0; m < zoo.length; m++) yield exportModel(zoo[m]!, m, S, C, encode);
+    return;
+  }
+  const pending = new Map<number, ModelChunk>();
+  let wake: (() => void) | null = null;
+  let failure: unknown = null;
+  const threads = Array.from({ length: workers }, (_, w) => {
+    // Workers do not inherit tsx's loader: register it (tsx/esm/api) before importing the .ts worker.
+    const url = new URL('./export-worker.ts', import.meta.url).href;
+    const tsxApi = import.meta.resolve('tsx/esm/api');
+    const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
+    const t = new Worker(boot, { eval: true, workerData: { zoo, S, C, w, workers } });
+    t.on('message', (chunk: ModelChunk) => {
+      pending.set(chunk.m, chunk);
+      wake?.();
+    });
+    t.on('error', (e) => {
+      failure = e;
+      wake?.();
+    });
+    return t;
+  });
+  try {
+    for (let m = 0; m < zoo.length; m++) {
+      while (!pending.has(m)) {
+        if (failure) throw failure;
+        await new Promise<void>((r) => (wake = r));
+        wake = null;
+      }
+      const chunk = pending.get(m)!;
+      pending.delete(m);
+      yield chunk;
+    }
+  } finally {
+    await Promise.all(threads.map((t) => t.terminate()));
+  }
+}
+
+export function loadClipTokenizer() {
+  const dir = new URL('../../public/tokenizers/clip-vit-b32/', import.meta.url);
+  const tj = JSON.parse(readFileSync(new URL('tokenizer.json', dir), 'utf8'));
+  const tc = JSON.parse(readFileSync(new URL('tokenizer_config.json', dir), 'utf8'));
+  return createClipTokenizer(tj, tc);
+}
+
+export async function exportTrainingData(opts: ExportOptions): Promise<{ count: number; seconds: number }> {
+  const log = opts.log ?? ((m: string) => console.log(m));
+  const t0 = performance.now();
+  const zoo: ZooModelSpec[] = makeZoo('train', opts.models, opts.seed);
+  mkdirSync(opts.out, { recursive: true });
+  const S = opts.samples;
+  const C = opts.captions;
+  const N = zoo.length * S;
+  const fImg = openSync(join(opts.out, 'images.u8'), 'w');
+  const fSk = openSync(join(opts.out, 'sketch.u8'), 'w');
+  const fLab = openSync(join(opts.out, 'labels.i32'), 'w');
+  const fCap = openSync(join(opts.out, 'captions.i32'), 'w');
+  const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  if (!le) throw new Error('export-training-data: big-endian hosts are not supported');
+  let tRender = 0;
+  let tSketch = 0;
+  const workers = Math.max(1, Math.min(opts.workers ?? 1, zoo.length));
+  try {
+    for await (const { m, img, sk, cap, ...t } of modelChunks(zoo, S, C, workers)) {
+      tRender += t.tRender;
+      tSketch += t.tSketch;
+      const lab = new Int32Array(S).fill(m);
+      writeSync(fImg, img);
+      writeSync(fSk, sk);
+      writeSync(fLab, new Uint8Array(lab.buffer));
+      writeSync(fCap, new Uint8Array(cap.buffer));
+      if ((m + 1) % 100 === 0 || m + 1 === zoo.length) {
+        log(`  ${m + 1}/${zoo.length} models, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      }
+    }
+  } finally {
+    [fImg, fSk, fLab, fCap].forEach((f) => closeSync(f));
+  }
+  const meta = {
+    count: N,
+    size: OUT_SIZE,
+    models: zoo.map((z) => ({ id: z.id, family: z.family, subject: z.subject, palette: z.palette, style: z.style, background: z.background, composition: z.composition })),
+    captionsPerImage: C,
+    samplesPerModel: S,
+    zooSeed: opts.seed,
+    renderSize: RENDER_SIZE,
+    pool: POOL,
+    order: 'image n = sample (n mod samplesPerModel) of model floor(n / samplesPerModel); sample seed = n mod samplesPerModel',
+    sketchKinds: 'even n: lineDrawing(render); odd n: strokeSketch',
+    files: {
+      'images.u8': `uint8 [${N}, ${OUT_SIZE}, ${OUT_SIZE}, 3]`,
+      'sketch.u8': `uint8 [${N}, ${OUT_SIZE}, ${OUT_SIZE}, 3]`,
+      'labels.i32': `int32 [${N}]`,
+      'captions.i32': `int32 [${N}, ${C}, ${CLIP_CONTEXT_LENGTH}]`,
+    },
+  };
+  writeFileSync(join(opts.out, 'meta.json'), JSON.stringify(meta, null, 1) + '\n');
+  const seconds = (performance.now() - t0) / 1000;
+  log(
+    `exported ${N} images of ${zoo.length} train models to ${opts.out} in ${seconds.toFixed(1)} s ` +
+      `with ${workers} thread(s) (per image: render ${(tRender / N).toFixed(2)} ms, sketch+pool ${(tSketch / N).toFixed(2)} ms)`,
+  );
+  return { count: N, seconds };
+}
+
+function positiveInt(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string' },
+      models: { type: 'string' },
+      samples: { type: 'string' },
+      captions: { type: 'string' },
+      seed: { type: 'string' },
+      workers: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || !values.out) {
+    console.log('usage: npx tsx tools/zoo/export-training-data.ts --out <dir> [--models 800] [--samples 24] [--captions 4] [--seed 0] [--workers N]');
+    process.exit(values.help ? 0 : 2);
+  }
+  await exportTrainingData({
+    out: values.out,
+    models: positiveInt(values.models, 'models', 800),
+    samples: positiveInt(values.samples, 'samples', 24),
+    captions: positiveInt(values.captions, 'captions', 4),
+    seed: positiveInt(values.seed, 'seed', 0),
+    workers: positiveInt(values.workers, 'workers', Math.min(4, availableParallelism())),
+  });
+}
+
+if (isMainThread && process.argv[1]?.endsWith('export-training-data.ts')) {
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}
