@@ -69,6 +69,9 @@ test.describe('eval subset in the browser', () => {
 
       await page.goto(`./?index=eval-index/&q=${encodeURIComponent(text)}`);
       const results = page.getByTestId('results');
+      // Wait for this query's search to have rendered (not a placeholder or an earlier state).
+      await expect(page.getByTestId('status')).toHaveAttribute('data-seq', /^[1-9]\d*$/);
+      await expect(page.getByRole('heading', { name: new RegExp(`for “${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}”`) })).toBeVisible();
       await expect(results.locator('li').first()).toBeVisible();
       await expect(results).toHaveAttribute('data-method', latest.defaultMethod);
       const shown = await results.locator('li').evaluateAll((items) =>
