@@ -1,5 +1,6 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import type { EncoderDescriptor } from './encoders.ts';
+import { l2normalize } from './scoring.ts';
 
 /** The part of an onnxruntime module we need; satisfied by onnxruntime-web and onnxruntime-node. */
 export interface OrtTensorFactory {
@@ -9,14 +10,7 @@ export interface OrtTensorFactory {
 /** Splits a row-major [n, dim] output into unit-length rows (CLIP projections are not normalised). */
 export function normalizedRows(data: Float32Array, n: number, dim: number): Float32Array[] {
   const rows: Float32Array[] = [];
-  for (let i = 0; i < n; i++) {
-    const row = data.slice(i * dim, (i + 1) * dim);
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += row[j] * row[j];
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < dim; j++) row[j] *= inv;
-    rows.push(row);
-  }
+  for (let i = 0; i < n; i++) rows.push(l2normalize(data.slice(i * dim, (i + 1) * dim)));
   return rows;
 }
 

@@ -1,5 +1,6 @@
 import { AppError } from './errors.ts';
 import { halfToFloatTable, packedRowOffset, packedSize, toHalfArray } from './linalg.ts';
+import { rowNorms } from './scoring.ts';
 
 /**
  * Binary index layout (little-endian), version 1 — see docs/index-format.md.
@@ -118,12 +119,7 @@ export function writeIndex(input: IndexInput): Uint8Array {
   const { dim } = input;
   const count = input.means.length / dim;
   if (!Number.isInteger(count) || count < 1) throw new Error('means must hold count × dim values');
-  const norms = new Float32Array(count);
-  for (let m = 0; m < count; m++) {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += input.means[m * dim + j] ** 2;
-    norms[m] = Math.sqrt(s);
-  }
+  const norms = rowNorms(input.means, count, dim);
   const sections: SectionBytes[] = [
     floatSection(SectionKind.Means, input.means, 'f32'),
     floatSection(SectionKind.Norms, norms, 'f32'),
@@ -273,7 +269,8 @@ export function readIndex(bytes: Uint8Array): SearchIndex {
 
   const means = f32(SectionKind.Means, count * dim);
   const norms = f32(SectionKind.Norms, count);
-  // Embeddings are unit vectors, so |μ| ≤ 1 and the stored norm must equal |μ|.
+  // Embeddings are unit vectors, so |μ| ≤ 1 and the stored norm must equal |μ| (checked in float64,
+  // unlike rowNorms' float32 result, so the bounds below are exact).
   for (let m = 0; m < count; m++) {
     let s = 0;
     for (let j = 0; j < dim; j++) s += means[m * dim + j] ** 2;
