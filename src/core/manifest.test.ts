@@ -59,6 +59,14 @@ describe('parseManifest', () => {
     expect(m.files['index.bin'].sha256).toBe(SHA_A);
   });
 
+  it('keeps at most 8 short, distinct example queries and rejects non-string ones', () => {
+    const long = 'x'.repeat(200);
+    const m = parseManifest({ ...validManifest(), examples: ['  red   flowers ', 'red flowers', '', long, ...'abcdefghij'.split('')] });
+    expect(m.examples).toEqual(['red flowers', 'x'.repeat(80), 'a', 'b', 'c', 'd', 'e', 'f']);
+    expect(() => parseManifest({ ...validManifest(), examples: [1] })).toThrow(/examples/);
+    expect(() => parseManifest({ ...validManifest(), examples: '<b>' })).toThrow(/examples/);
+  });
+
   it('accepts the demo index shipped in public/', () => {
     const json: unknown = JSON.parse(
       readFileSync(new URL('../../public/index/demo/manifest.json', import.meta.url), 'utf8'),

@@ -18,6 +18,8 @@ export interface IndexManifest {
   files: { 'index.bin': FileEntry; 'models.json': FileEntry };
   /** How the statistics were built (informational). */
   params?: BuildParams;
+  /** Example text queries the app offers for this index (untrusted text). */
+  examples?: string[];
 }
 
 export interface BuildParams {
@@ -83,7 +85,21 @@ export function parseManifest(json: unknown): IndexManifest {
   if (typeof m.encoder?.id !== 'string' || !Number.isInteger(m.encoder?.dim) || m.encoder.dim < 1) bad('encoder id/dim missing');
   if (!Number.isInteger(m.count) || m.count < 1) bad('model count missing');
   if (!isFileEntry(m.files?.['index.bin']) || !isFileEntry(m.files?.['models.json'])) bad('file sizes/checksums missing');
-  return m;
+  if (m.examples !== undefined && !(Array.isArray(m.examples) && m.examples.every((e) => typeof e === 'string'))) {
+    bad('examples must be a list of strings');
+  }
+  return { ...m, examples: m.examples ? exampleQueries(m.examples) : undefined };
+}
+
+/** At most 8 short, non-empty, distinct example queries. */
+export function exampleQueries(values: string[]): string[] {
+  const seen = new Set<string>();
+  for (const v of values) {
+    const text = v.replace(/\s+/g, ' ').trim().slice(0, 80);
+    if (text) seen.add(text);
+    if (seen.size === 8) break;
+  }
+  return [...seen];
 }
 
 export function parseModels(json: unknown, count: number): ModelMeta[] {

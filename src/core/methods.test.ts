@@ -5,6 +5,7 @@ import { readIndex, writeIndex, type IndexInput, type SearchIndex } from './inde
 import { packedSize } from './linalg.ts';
 import {
   METHOD_INFO,
+  autoMethod,
   mahalanobis,
   modelSimilarityScores,
   productOfExperts,
@@ -542,5 +543,20 @@ describe('productOfExperts', () => {
     expect(() => productOfExperts([])).toThrow(/at least one part/);
     expect(() => productOfExperts([{ scores: a, weight: 1 }, { scores: b.subarray(1), weight: 1 }])).toThrow(/same models/);
     for (const w of [-1, NaN, Infinity]) expect(() => productOfExperts([{ scores: a, weight: w }])).toThrow(/finite and non-negative/);
+  });
+});
+
+describe('autoMethod', () => {
+  const all: Method[] = ['fine-tuned', 'gaussian', 'first-moment', 'monte-carlo', 'best-k', 'first-second-moment'];
+  it('picks Gaussian density for photos and the 1st moment for text, sketches, mixes and models', () => {
+    expect(autoMethod(all, ['image'])).toBe('gaussian');
+    expect(autoMethod(all, ['text'])).toBe('first-moment');
+    expect(autoMethod(all, ['sketch'])).toBe('first-moment');
+    expect(autoMethod(all, ['text', 'image'])).toBe('first-moment');
+    expect(autoMethod(all, ['model'])).toBe('first-moment');
+  });
+  it('falls back to what the index has', () => {
+    expect(autoMethod(['first-moment'], ['image'])).toBe('first-moment');
+    expect(autoMethod([], [])).toBe('first-moment');
   });
 });

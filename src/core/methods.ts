@@ -40,6 +40,24 @@ export function supportedMethods(index: SearchIndex): Method[] {
   return m;
 }
 
+/** What a query is made of; the best method differs by kind (docs/eval/results.md). */
+export type QueryKind = 'text' | 'image' | 'sketch' | 'model';
+
+/**
+ * The method "Auto" uses: the best the index supports for this kind of query, by the evaluation
+ * (MRR on the 300-model zoo): photos rank best by Gaussian density (0.975 vs 0.946 for the 1st
+ * moment); text and sketches by the 1st moment (text 0.854 vs GD 0.672: CLIP's modality gap puts
+ * text far from every model's Gaussian). Mixed queries use the 1st moment so the experts' scores
+ * share one scale. The fine-tuned projection is never the automatic choice: on our zoo it did not
+ * beat the plain 1st moment for any query kind; it stays one click away in the method picker.
+ */
+export function autoMethod(methods: readonly Method[], kinds: readonly QueryKind[]): Method {
+  const has = (m: Method) => methods.includes(m);
+  const imageOnly = kinds.length > 0 && kinds.every((k) => k === 'image');
+  if (imageOnly && has('gaussian')) return 'gaussian';
+  return has('first-moment') ? 'first-moment' : (methods[0] ?? 'first-moment');
+}
+
 /** Checks user-supplied parameters: NaN or infinite values would poison every score. */
 export function validateParams(params: MethodParams): void {
   const { k, temperature } = params;

@@ -1,6 +1,7 @@
 import type { ErrorInfo } from './errors.ts';
 import type { BuildParams, ModelMeta } from './manifest.ts';
 import type { Method, MethodParams } from './methods.ts';
+import type { FacetCounts, FieldFilters } from './queryFilters.ts';
 
 /** Types shared by the UI and the search worker (structured-clone safe). */
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
@@ -37,11 +38,16 @@ export interface ReadyInfo {
   /** Methods this index supports, best first (the default is the first). */
   methods: Method[];
   params?: BuildParams;
+  /** Example text queries offered for this index. */
+  examples: string[];
   loadMs: number;
 }
 
 /** One part of a query: text, an image file, or an existing model of the index. */
-export type QueryPart = { kind: 'text'; text: string } | { kind: 'image'; image: Blob } | { kind: 'model'; modelIndex: number };
+export type QueryPart =
+  | { kind: 'text'; text: string }
+  | { kind: 'image'; image: Blob; source?: 'file' | 'sketch' }
+  | { kind: 'model'; modelId: string };
 
 export interface SearchRequest {
   /** One part, or several for a multimodal product-of-experts query. */
@@ -49,12 +55,22 @@ export interface SearchRequest {
   method: Method;
   params?: MethodParams;
   topK: number;
+  /** Only models whose metadata matches rank (AND across fields, OR within one). */
+  filters?: FieldFilters;
+  /**
+   * Hybrid mode: weight in [0, 1] of metadata text relevance (the text part against names,
+   * descriptions, creators, families) fused with the content ranking; 0 or absent = content only.
+   */
+  hybridWeight?: number;
 }
 
 export interface RankedModel {
   rank: number;
   index: number;
+  /** The ranking score: the method's score, or the fused score in hybrid mode. */
   score: number;
+  /** The method's content score (what the score-distribution plot shows). */
+  contentScore: number;
   model: ModelMeta;
 }
 
@@ -64,8 +80,16 @@ export interface SearchResponse {
   encodeMs: number;
   scoreMs: number;
   results: RankedModel[];
-  /** The score of every model, in index order (for plots and checks). */
+  /** The content score of every model, in index order (for plots and checks), filters ignored. */
   scores: Float32Array;
+  /** How many models pass the filters. */
+  matched: number;
+  /** Facet values with counts (disjunctive: each field counted under the other fields' filters). */
+  facets: FacetCounts;
+  /** The model a "more like this" query used (it is left out of the results). */
+  queryModel?: { id: string; name: string };
+  /** Whether hybrid fusion changed the ranking (the query had text and a non-zero weight). */
+  hybrid: boolean;
 }
 
 export type WorkerResult<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };

@@ -1,8 +1,10 @@
 import type { ErrorInfo } from '../core/errors.ts';
 import { toErrorInfo } from '../core/errors.ts';
-import type { Method } from '../core/methods.ts';
-import type { LoadProgress, RankedModel, ReadyInfo, SearchResponse, WorkerConfig } from '../core/searchTypes.ts';
+import { autoMethod, type Method, type QueryKind } from '../core/methods.ts';
+import { formatQuery, parseQuery, type FacetCounts, type FieldFilters } from '../core/queryFilters.ts';
+import type { LoadProgress, QueryPart, RankedModel, ReadyInfo, SearchRequest, SearchResponse, WorkerConfig } from '../core/searchTypes.ts';
 import { isAbort, searchClient } from './searchClient.ts';
+import { DEFAULT_IMAGE_WEIGHT, DEFAULT_K, type SearchUrlState } from './urlState.ts';
 
 export type Phase = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -14,15 +16,29 @@ export interface FileProgress {
   done: boolean;
 }
 
+/** An image query: an uploaded, dropped or pasted file, or a drawn sketch (already shrunk to PNG). */
+export interface ImageQuery {
+  blob: Blob;
+  name: string;
+  source: 'file' | 'sketch';
+  /** Object URL for the preview; revoked when the image is replaced. */
+  previewUrl: string;
+}
+
 export interface SearchSummary {
-  text: string;
+  /** What was searched for, in words (for headings and exported files). */
+  label: string;
   method: Method;
   backend: SearchResponse['backend'];
   encodeMs: number;
   scoreMs: number;
+  matched: number;
+  hybrid: boolean;
   /** Counts completed searches, so observers can tell a repeated query's fresh result apart. */
   seq: number;
 }
+
+export const TOP_K = 24;
 
 /** All state of the search page. Components read it and call its methods; they never talk to the worker. */
 export class SearchManager {
@@ -34,23 +50,56 @@ export class SearchManager {
   fallbackReason = $state<string | null>(null);
   results = $state.raw<RankedModel[]>([]);
   scores = $state.raw<Float32Array | null>(null);
+  facets = $state.raw<FacetCounts>({});
   summary = $state<SearchSummary | null>(null);
   searching = $state(false);
   error = $state<ErrorInfo | null>(null);
-  /** The method asked for (e.g. from the URL); null = the index's best. */
-  requestedMethod = $state<Method | null>(null);
 
-  /** The method searches use: the requested one if the index supports it, else the index's best. */
+  // The query being composed: text (with field filters), image, or a model ("more like this").
+  text = $state('');
+  image = $state.raw<ImageQuery | null>(null);
+  /** Id of the model used as query; its name arrives with the first response. */
+  likeId = $state('');
+  likeName = $state('');
+  /** The method asked for (URL or picker); null = automatic (best for the query kind). */
+  requestedMethod = $state<Method | null>(null);
+  k = $state(DEFAULT_K);
+  imageWeight = $state(DEFAULT_IMAGE_WEIGHT);
+  hybridWeight = $state(0);
+
+  /** Free text and field filters of the text box. */
+  get parsed(): { text: string; filters: FieldFilters } {
+    return parseQuery(this.text);
+  }
+
+  get queryKinds(): QueryKind[] {
+    if (this.likeId) return ['model'];
+    const kinds: QueryKind[] = [];
+    if (this.parsed.text) kinds.push('text');
+    if (this.image) kinds.push(this.image.source === 'sketch' ? 'sketch' : 'image');
+    return kinds;
+  }
+
+  get hasQuery(): boolean {
+    return this.queryKinds.length > 0;
+  }
+
+  /** The method searches use: the requested one if the index supports it, else the automatic one. */
   get method(): Method {
     const available = this.info?.methods ?? [];
     if (this.requestedMethod && available.includes(this.requestedMethod)) return this.requestedMethod;
-    return available[0] ?? 'first-moment';
+    return autoMethod(available, this.queryKinds);
+  }
+
+  /** What belongs in the address bar. */
+  get urlState(): SearchUrlState {
+    return { q: this.text, method: this.requestedMethod, k: this.k, imageWeight: this.imageWeight, hybridWeight: this.hybridWeight, like: this.likeId };
   }
 
   private config: WorkerConfig | null = null;
   private startController: AbortController | null = null;
   private searchController: AbortController | null = null;
-  private pendingText: string | null = null;
+  private pendingRun = false;
 
   async start(config: WorkerConfig): Promise<void> {
     this.config = config;
@@ -66,9 +115,10 @@ export class SearchManager {
       this.info = info;
       this.phase = 'ready';
       this.stage = '';
-      const text = this.pendingText;
-      this.pendingText = null;
-      if (text) await this.search(text);
+      if (this.pendingRun) {
+        this.pendingRun = false;
+        await this.run();
+      }
     } catch (err) {
       if (isAbort(err)) return;
       this.phase = 'error';
@@ -76,30 +126,110 @@ export class SearchManager {
     }
   }
 
-  /** Runs a text search; a newer call cancels the older one so results never arrive out of order. */
-  async search(text: string): Promise<void> {
+  /** Takes the search part of an address (on load and on back/forward). */
+  applyUrlState(s: SearchUrlState): void {
+    this.text = s.q;
+    this.requestedMethod = s.method;
+    this.k = s.k;
+    this.imageWeight = s.imageWeight;
+    this.hybridWeight = s.hybridWeight;
+    if (s.like !== this.likeId) this.likeName = '';
+    this.likeId = s.like;
+  }
+
+  setImage(image: { blob: Blob; name: string; source: 'file' | 'sketch' } | null): void {
+    if (this.image) URL.revokeObjectURL(this.image.previewUrl);
+    this.image = image ? { ...image, previewUrl: URL.createObjectURL(image.blob) } : null;
+    if (image) this.clearLike();
+  }
+
+  /** "More like this": the model becomes the whole query. */
+  setLike(model: { id: string; name: string }): void {
+    this.likeId = model.id;
+    this.likeName = model.name;
+  }
+
+  clearLike(): void {
+    this.likeId = '';
+    this.likeName = '';
+  }
+
+  /** Replaces the field filters (e.g. from a facet), rewriting them in the text box. */
+  setFilters(filters: FieldFilters): void {
+    this.text = formatQuery(this.parsed.text, filters);
+  }
+
+  /** The request for the current query, or null when there is nothing to search with. */
+  request(): SearchRequest | null {
+    const { text, filters } = this.parsed;
+    const parts: SearchRequest['parts'] = [];
+    if (this.likeId) {
+      parts.push({ part: { kind: 'model', modelId: this.likeId }, weight: 1 });
+    } else {
+      const both = !!text && !!this.image;
+      if (text) parts.push({ part: { kind: 'text', text }, weight: both ? 1 - this.imageWeight : 1 });
+      if (this.image) {
+        const part: QueryPart = { kind: 'image', image: this.image.blob, source: this.image.source };
+        parts.push({ part, weight: both ? this.imageWeight : 1 });
+      }
+    }
+    if (!parts.length) return null;
+    return {
+      parts,
+      method: this.method,
+      params: this.method === 'best-k' ? { k: this.k } : undefined,
+      topK: TOP_K,
+      filters,
+      hybridWeight: text && !this.likeId ? this.hybridWeight : 0,
+    };
+  }
+
+  /** Words for what is being searched, e.g. `“red flowers” + sketch`. */
+  private describe(): string {
+    if (this.likeId) return `models like “${this.likeName || this.likeId}”`;
+    const bits: string[] = [];
+    if (this.parsed.text) bits.push(`“${this.parsed.text}”`);
+    if (this.image) bits.push(this.image.source === 'sketch' ? 'your sketch' : `image “${this.image.name}”`);
+    return bits.join(' + ');
+  }
+
+  /** Runs the current query; a newer run cancels the older one so results never arrive out of order. */
+  async run(): Promise<void> {
     if (this.phase !== 'ready') {
-      this.pendingText = text;
+      this.pendingRun = true;
       return;
     }
+    const request = this.request();
     this.searchController?.abort();
+    if (!request) {
+      this.searching = false;
+      if (Object.keys(this.parsed.filters).length) {
+        this.error = { code: 'bad-query', message: 'Filters narrow a search: add a description, an image or a sketch to search with.' };
+      }
+      this.results = [];
+      this.scores = null;
+      this.summary = null;
+      return;
+    }
     const controller = new AbortController();
     this.searchController = controller;
     this.searching = true;
     this.error = null;
+    const label = this.describe();
     try {
-      const res = await searchClient.search(
-        { parts: [{ part: { kind: 'text', text }, weight: 1 }], method: this.method, topK: 20 },
-        controller.signal,
-      );
+      const res = await searchClient.search(request, controller.signal);
       this.results = res.results;
       this.scores = res.scores;
+      this.facets = res.facets;
+      if (res.queryModel && res.queryModel.id === this.likeId) this.likeName = res.queryModel.name;
       this.summary = {
-        text,
+        label: res.queryModel ? `models like “${res.queryModel.name}”` : label,
         method: res.method,
         backend: res.backend,
         encodeMs: res.encodeMs,
         scoreMs: res.scoreMs,
+        matched: res.matched,
+        hybrid: res.hybrid,
         seq: (this.summary?.seq ?? 0) + 1,
       };
       if (this.info && res.backend !== this.info.backend) {
@@ -113,18 +243,12 @@ export class SearchManager {
     }
   }
 
-  retry(lastText: string): Promise<void> {
+  retry(): Promise<void> {
     if (this.phase === 'error' || !this.config) {
-      this.pendingText = lastText || null;
+      this.pendingRun = true;
       return this.config ? this.start(this.config) : Promise.resolve();
     }
-    return this.search(lastText);
-  }
-
-  /** Switches method and re-runs the current query with it. */
-  setMethod(method: Method): void {
-    this.requestedMethod = method;
-    if (this.summary?.text) void this.search(this.summary.text);
+    return this.run();
   }
 
   dismissError(): void {
@@ -157,23 +281,6 @@ export class SearchManager {
         this.stage = '';
         break;
     }
-  }
-
-  reset(): void {
-    this.startController?.abort();
-    this.searchController?.abort();
-    this.phase = 'idle';
-    this.stage = '';
-    this.files = [];
-    this.info = null;
-    this.fallbackReason = null;
-    this.results = [];
-    this.scores = null;
-    this.summary = null;
-    this.searching = false;
-    this.error = null;
-    this.pendingText = null;
-    this.requestedMethod = null;
   }
 }
 

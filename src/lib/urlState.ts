@@ -1,25 +1,53 @@
 import { METHOD_INFO, type Method } from '../core/methods.ts';
 import type { BackendPreference } from '../core/searchTypes.ts';
 
-/** What the address bar says about this search; parsed leniently (unknown values → defaults). */
+/**
+ * What the address bar says about this search; parsed leniently (unknown or out-of-range values →
+ * defaults) because links are typed, pasted and edited by people.
+ *
+ * Search parameters: q (text, with field filters such as `family:"…"`), method (absent = auto),
+ * k (best-k), w (image weight in a text+image query, 0–1), hw (hybrid metadata weight, 0–1),
+ * like (id of the model used as query). Setup: index, backend, modelHost, debug.
+ */
 export interface UrlState {
   q: string;
   backend: BackendPreference;
   index: string;
   modelHost?: string;
   method: Method | null;
+  k: number;
+  imageWeight: number;
+  hybridWeight: number;
+  like: string;
 }
+
+/** The part of UrlState one search is made of (what history entries differ by). */
+export type SearchUrlState = Pick<UrlState, 'q' | 'method' | 'k' | 'imageWeight' | 'hybridWeight' | 'like'>;
 
 /** Short names accepted in URLs, e.g. ?method=gd. */
 const METHOD_ALIASES: Record<string, Method> = { gd: 'gaussian', mc: 'monte-carlo', '1m': 'first-moment', ft: 'fine-tuned', '12m': 'first-second-moment' };
 
+export const DEFAULT_INDEX = 'index/demo/';
+export const DEFAULT_K = 3;
+export const DEFAULT_IMAGE_WEIGHT = 0.5;
+export const MAX_K = 64;
+
 export function parseMethod(value: string | null): Method | null {
   if (!value) return null;
-  if (value in METHOD_INFO) return value as Method;
-  return METHOD_ALIASES[value] ?? null;
+  if (Object.hasOwn(METHOD_INFO, value)) return value as Method;
+  return Object.hasOwn(METHOD_ALIASES, value) ? METHOD_ALIASES[value] : null;
 }
 
-export const DEFAULT_INDEX = 'index/demo/';
+function parseFraction(value: string | null, fallback: number): number {
+  if (value === null || value.trim() === '') return fallback;
+  const x = Number(value);
+  return Number.isFinite(x) && x >= 0 && x <= 1 ? x : fallback;
+}
+
+function parseK(value: string | null): number {
+  const k = Number(value);
+  return Number.isInteger(k) && k >= 1 && k <= MAX_K ? k : DEFAULT_K;
+}
 
 export function readUrlState(search: string): UrlState {
   const p = new URLSearchParams(search);
@@ -32,6 +60,22 @@ export function readUrlState(search: string): UrlState {
     index,
     modelHost: p.get('modelHost') || undefined,
     method: parseMethod(p.get('method')),
+    k: parseK(p.get('k')),
+    imageWeight: parseFraction(p.get('w'), DEFAULT_IMAGE_WEIGHT),
+    hybridWeight: parseFraction(p.get('hw'), 0),
+    like: (p.get('like') ?? '').slice(0, 500),
+  };
+}
+
+/** Query parameters for a search state; defaults are left out so links stay short. */
+export function searchParamsFor(s: SearchUrlState): Record<string, string> {
+  return {
+    q: s.q,
+    method: s.method ?? '',
+    k: s.method === 'best-k' && s.k !== DEFAULT_K ? String(s.k) : '',
+    w: s.imageWeight !== DEFAULT_IMAGE_WEIGHT ? String(s.imageWeight) : '',
+    hw: s.hybridWeight > 0 ? String(s.hybridWeight) : '',
+    like: s.like,
   };
 }
 

@@ -67,7 +67,7 @@ test.describe('eval subset in the browser', () => {
       const scores = scoreMethod(local.index, latest.defaultMethod, q);
       const nodeOrder = [...scores.keys()].sort((a, b) => scores[b] - scores[a] || a - b);
 
-      await page.goto(`./?index=eval-index/&q=${encodeURIComponent(text)}`);
+      await page.goto(`./?index=eval-index/&method=${latest.defaultMethod}&q=${encodeURIComponent(text)}`);
       const results = page.getByTestId('results');
       // Wait for this query's search to have rendered (not a placeholder or an earlier state).
       await expect(page.getByTestId('status')).toHaveAttribute('data-seq', /^[1-9]\d*$/);

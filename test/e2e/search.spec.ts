@@ -1,43 +1,14 @@
 import { expect, test, type Page } from '@playwright/test';
 import { nodeTextScores } from '../support/nodeSearch.ts';
-
-/** The colour-aware test encoder's index: the fixture for these tests (the app's default is the demo zoo). */
-const COLOURS = 'index=index/colours/';
-
-const shot = (name: string, project: string) => `test-results/screenshots/${project}-${name}.png`;
-
-/** Fails the test on any uncaught error or unhandled rejection in the page. */
-function watchPageErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  return errors;
-}
+import { COLOURS, expectMatchesReference, readResults, shot, typeQuery, watchPageErrors } from '../support/page.ts';
 
 /** Types a query, presses Enter and waits until that search (not an earlier one) has rendered. */
 async function runQuery(page: Page, text: string) {
-  const status = page.getByTestId('status');
-  const before = Number(await status.getAttribute('data-seq'));
-  await page.getByRole('searchbox', { name: /describe the images/i }).fill(text);
-  await page.keyboard.press('Enter');
-  await expect(status).toHaveAttribute('data-seq', String(before + 1));
+  await typeQuery(page, text);
   await expect(page.getByRole('heading', { name: new RegExp(`for “${text}”`) })).toBeVisible();
   const results = page.getByTestId('results').locator('li');
   await expect(results.first()).toBeVisible();
   return results;
-}
-
-async function readResults(page: Page) {
-  return page.getByTestId('results').locator('li').evaluateAll((items) =>
-    items.map((li) => ({
-      id: li.getAttribute('data-model-id')!,
-      score: Number(li.getAttribute('data-score')),
-      rank: Number(li.getAttribute('data-rank')),
-    })),
-  );
-}
-
-function nodeRanking(ids: string[], scores: Float32Array) {
-  return [...scores.keys()].sort((a, b) => scores[b] - scores[a] || a - b).map((i) => ids[i]);
 }
 
 test.describe('text search through the whole stack', () => {
@@ -56,17 +27,12 @@ test.describe('text search through the whole stack', () => {
       ['white snow', 'snowfield'],
     ] as const) {
       await runQuery(page, query);
-      await expect(page.getByTestId('results')).toHaveAttribute('data-method', 'gaussian');
+      // Auto picks the 1st moment for text (the best text method in docs/eval/results.md).
+      await expect(page.getByTestId('results')).toHaveAttribute('data-method', 'first-moment');
       const shown = await readResults(page);
-      const reference = await nodeTextScores('index/colours', query, 'gaussian');
+      const reference = await nodeTextScores('index/colours', query, 'first-moment');
       expect(shown[0].id).toBe(top);
-      // Same order as Node, and every score equal to 1e-4 (relative for log-densities far from 0,
-      // whose float32 spacing alone is ~1e-4 at |s| ≈ 1000).
-      expect(shown.map((r) => r.id)).toEqual(nodeRanking(reference.ids, reference.scores).slice(0, shown.length));
-      for (const r of shown) {
-        const want = reference.scores[reference.ids.indexOf(r.id)];
-        expect(Math.abs(r.score - want)).toBeLessThan(1e-4 * Math.max(1, Math.abs(want)));
-      }
+      expectMatchesReference(shown, reference.ids, reference.scores);
       expect(shown.map((r) => r.rank)).toEqual(shown.map((_, i) => i + 1));
     }
     await expect(page.getByTestId('timings')).toContainText(/encode \d+\.\d ms · score \d+\.\d\d ms/);
@@ -79,16 +45,15 @@ test.describe('text search through the whole stack', () => {
     await expect(page.getByTestId('status')).toHaveAttribute('data-backend', 'wasm');
     await expect(page.getByText('WASM was requested')).toBeVisible();
     await expect(page.getByTestId('results').locator('li').first()).toHaveAttribute('data-model-id', 'deep-sea');
-    const reference = await nodeTextScores('index/colours', 'deep blue water', 'gaussian');
-    const shown = await readResults(page);
-    expect(shown.map((r) => r.id)).toEqual(nodeRanking(reference.ids, reference.scores).slice(0, shown.length));
+    const reference = await nodeTextScores('index/colours', 'deep blue water', 'first-moment');
+    expectMatchesReference(await readResults(page), reference.ids, reference.scores);
   });
 
   test('every method of the index ranks like the Node reference, and the choice is kept in the URL', async ({ page }, info) => {
     await page.goto(`./?${COLOURS}&q=green%20forest`);
     await expect(page.getByTestId('results').locator('li').first()).toBeVisible();
     const picker = page.getByLabel('Method');
-    await expect(picker.locator('option')).toHaveText(['Gaussian density', '1st moment', 'Monte-Carlo', 'Best-k', '1st+2nd moment']);
+    await expect(picker.locator('option')).toHaveText(['Auto (1st moment)', 'Gaussian density', '1st moment', 'Monte-Carlo', 'Best-k', '1st+2nd moment']);
     for (const [label, method] of [
       ['1st moment', 'first-moment'],
       ['Monte-Carlo', 'monte-carlo'],
@@ -102,13 +67,9 @@ test.describe('text search through the whole stack', () => {
       await expect(status).toHaveAttribute('data-seq', String(before + 1));
       await expect(page.getByTestId('results')).toHaveAttribute('data-method', method);
       expect(new URL(page.url()).searchParams.get('method')).toBe(method);
-      const reference = await nodeTextScores('index/colours', 'green forest', method);
-      const shown = await readResults(page);
-      expect(shown.map((r) => r.id)).toEqual(nodeRanking(reference.ids, reference.scores).slice(0, shown.length));
-      for (const r of shown) {
-        const want = reference.scores[reference.ids.indexOf(r.id)];
-        expect(Math.abs(r.score - want)).toBeLessThan(1e-4 * Math.max(1, Math.abs(want)));
-      }
+      // The app's default k for best-k is 3 (the best k in docs/eval/results.md).
+      const reference = await nodeTextScores('index/colours', 'green forest', method, method === 'best-k' ? { k: 3 } : undefined);
+      expectMatchesReference(await readResults(page), reference.ids, reference.scores);
     }
     await page.screenshot({ path: shot('methods', info.project.name), fullPage: true });
     await page.reload();

@@ -12,6 +12,7 @@ export interface IndexDirInput {
   models: ModelMeta[];
   index: IndexInput;
   params?: BuildParams;
+  examples?: string[];
   /** Extra files (e.g. thumbnails), by path relative to the index folder. */
   extraFiles?: Map<string, Uint8Array>;
 }
@@ -44,6 +45,7 @@ export async function writeIndexDir(outDir: string, input: IndexDirInput, opts: 
       'models.json': { bytes: modelsJson.byteLength, sha256: await sha256Hex(modelsJson) },
     },
     ...(input.params ? { params: input.params } : {}),
+    ...(input.examples?.length ? { examples: input.examples } : {}),
   };
   const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}-${Date.now()}`);
   await mkdir(tmp, { recursive: true });

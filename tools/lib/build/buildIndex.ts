@@ -50,6 +50,8 @@ export interface BuildOptions {
   force?: boolean;
   name?: string;
   licence?: string;
+  /** Example text queries shown by the app for this index. */
+  examples?: string[];
   skipInvalid?: boolean;
   maxPixels?: number;
   /** Files decoded ahead of the encoder (default: min(8, cores)). */
@@ -422,6 +424,7 @@ export async function buildIndex(options: BuildOptions, deps: BuildDeps = {}): P
         models: built.map((r) => r.meta),
         index,
         params,
+        examples: o.examples,
         extraFiles,
       },
       { force: o.force },

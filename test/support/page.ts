@@ -1,0 +1,75 @@
+import { expect, type Page } from '@playwright/test';
+
+/** Browser-test helpers shared by the e2e specs. */
+
+export const COLOURS = 'index=index/colours/';
+
+export const shot = (name: string, project: string) => `test-results/screenshots/${project}-${name}.png`;
+
+/** Collects uncaught errors and unhandled rejections in the page. */
+export function watchPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  return errors;
+}
+
+export async function waitReady(page: Page) {
+  await expect(page.getByTestId('status')).toHaveAttribute('data-phase', 'ready');
+}
+
+export async function searchSeq(page: Page): Promise<number> {
+  return Number(await page.getByTestId('status').getAttribute('data-seq'));
+}
+
+/** Runs `action` and waits until the search it starts (not an earlier one) has rendered. */
+export async function afterSearch(page: Page, action: () => Promise<unknown>, searches = 1) {
+  const before = await searchSeq(page);
+  await action();
+  await expect(page.getByTestId('status')).toHaveAttribute('data-seq', String(before + searches));
+  await expect(page.getByTestId('status')).toHaveAttribute('data-searching', 'false');
+}
+
+export function searchBox(page: Page) {
+  return page.getByRole('searchbox', { name: /describe the images/i });
+}
+
+export async function typeQuery(page: Page, text: string) {
+  await afterSearch(page, async () => {
+    await searchBox(page).fill(text);
+    await searchBox(page).press('Enter');
+  });
+}
+
+export interface ShownResult {
+  id: string;
+  score: number;
+  rank: number;
+}
+
+export async function readResults(page: Page): Promise<ShownResult[]> {
+  return page.getByTestId('results').locator('li').evaluateAll((items) =>
+    items.map((li) => ({
+      id: li.getAttribute('data-model-id')!,
+      score: Number(li.getAttribute('data-score')),
+      rank: Number(li.getAttribute('data-rank')),
+    })),
+  );
+}
+
+/** Model ids by descending score, ties by index (the app's order). */
+export function ranking(ids: string[], scores: ArrayLike<number>, exclude: number[] = []): string[] {
+  return [...Array(scores.length).keys()]
+    .filter((i) => !exclude.includes(i))
+    .sort((a, b) => scores[b] - scores[a] || a - b)
+    .map((i) => ids[i]);
+}
+
+/** The shown results equal the reference ranking and scores (float32 tolerance). */
+export function expectMatchesReference(shown: ShownResult[], ids: string[], scores: ArrayLike<number>, exclude: number[] = []) {
+  const expected = ranking(ids, scores, exclude).slice(0, shown.length);
+  expect(shown.map((r) => r.id)).toEqual(expected);
+  for (const r of shown) {
+    const ref = scores[ids.indexOf(r.id)];
+    expect(Math.abs(r.score - ref)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(ref)));
+  }
+}
