@@ -1,14 +1,26 @@
 import * as ort from 'onnxruntime-web/webgpu';
+import { cachedFetchBytes, type CacheEvent } from '../src/core/cachedFetch.ts';
 import { encodePixelValues, encodeTokenIds } from '../src/core/encode.ts';
 import { AppError } from '../src/core/errors.ts';
 import { resolveEncoderUrl, type EncoderDescriptor } from '../src/core/encoders.ts';
 import { fetchBytes, fileName } from '../src/core/fetchBytes.ts';
+import type { VerifiedFileStore } from '../src/core/fileStore.ts';
 import { preprocessRgba, type RgbaImage } from '../src/core/preprocess.ts';
 import type { Backend, LoadProgress } from '../src/core/searchTypes.ts';
 import { createClipTokenizer, type ClipTokenizer } from '../src/core/tokenizer.ts';
 
 type Progress = (p: LoadProgress) => void;
 export type Tower = 'text' | 'vision';
+
+/** Offline storage for the tower files; store null = network only. */
+export interface EncoderStorage {
+  store: VerifiedFileStore | null;
+  onCacheEvent?: (e: CacheEvent) => void;
+}
+
+/** The offline-storage group of an encoder; its version is the pair of pinned tower hashes. */
+export const encoderGroup = (desc: EncoderDescriptor) => `encoder:${desc.id}`;
+const encoderVersion = (desc: EncoderDescriptor) => `${desc.text.sha256 ?? '-'}+${desc.vision.sha256 ?? '-'}`;
 
 // Without cross-origin isolation (e.g. inside an embed) WASM must run single-threaded.
 ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
@@ -37,6 +49,7 @@ export class EncoderRuntime {
     private readonly appBase: string,
     private readonly modelHost: string | undefined,
     private readonly progress: Progress,
+    private readonly storage: EncoderStorage = { store: null },
   ) {
     this.desc = desc;
     this.backend = backend;
@@ -46,6 +59,10 @@ export class EncoderRuntime {
   /** Loads tokenizer + text session and runs one warm-up query (compiles GPU shaders once). */
   async ready(): Promise<void> {
     await Promise.all([this.getTokenizer(), this.getSession('text')]);
+    // Fetch (and save for offline use) the image tower in the background, so image and sketch
+    // queries work offline after one visit. Only when it can be saved: a file without a pinned
+    // checksum would be downloaded again on every visit anyway.
+    if (this.storage?.store && this.desc.vision.sha256) void this.getBytes('vision').catch(() => {});
   }
 
   async encodeText(text: string): Promise<Float32Array> {
@@ -122,12 +139,20 @@ export class EncoderRuntime {
       const file = this.desc[tower];
       const url = resolveEncoderUrl(file, this.appBase, this.modelHost);
       const name = fileName(url);
-      this.progress({ status: 'initiate', file: name, label: `${this.desc.label} ${TOWER_LABEL[tower]}` });
-      const bytes = await fetchBytes(url, {
-        bytes: file.bytes,
-        sha256: file.sha256,
-        onProgress: (loaded, total) => this.progress({ status: 'download', file: name, loaded, total }),
-      });
+      const label = `${this.desc.label} ${TOWER_LABEL[tower]}`;
+      this.progress({ status: 'initiate', file: name, label });
+      const onProgress = (loaded: number, total: number | undefined) => this.progress({ status: 'download', file: name, loaded, total });
+      const { store, onCacheEvent } = this.storage;
+      let bytes: Uint8Array;
+      if (file.sha256 !== undefined && file.bytes !== undefined) {
+        // Pinned by size + hash: served from (and saved to) verified offline storage.
+        bytes = await cachedFetchBytes(url, { bytes: file.bytes, sha256: file.sha256, label, group: encoderGroup(this.desc), store, onCacheEvent, onProgress });
+        // Committing the same version again adds this tower to it; a new descriptor version replaces the old files.
+        await store?.commitGroup(encoderGroup(this.desc), encoderVersion(this.desc), [file.sha256]);
+      } else {
+        // Without a pinned hash nothing could be verified on read: never saved.
+        bytes = await fetchBytes(url, { bytes: file.bytes, sha256: file.sha256, onProgress });
+      }
       this.progress({ status: 'done', file: name });
       return bytes;
     })();

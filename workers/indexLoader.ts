@@ -1,8 +1,11 @@
+import { cachedFetchBytes, type CacheEvent } from '../src/core/cachedFetch.ts';
 import { AppError } from '../src/core/errors.ts';
 import { fetchBytes } from '../src/core/fetchBytes.ts';
+import type { VerifiedFileStore } from '../src/core/fileStore.ts';
 import { readIndex, type SearchIndex } from '../src/core/indexFormat.ts';
 import { parseManifest, parseModels, type IndexManifest, type ModelMeta } from '../src/core/manifest.ts';
 import type { LoadProgress } from '../src/core/searchTypes.ts';
+import { sha256Hex } from '../src/core/sha256.ts';
 
 export interface LoadedIndex {
   manifest: IndexManifest;
@@ -18,19 +21,50 @@ function parseJson(bytes: Uint8Array, what: string, subject: string): unknown {
   }
 }
 
-/** Fetches the manifest, then the binary index and metadata it lists, verifying every checksum. */
-export async function loadIndex(indexUrl: string, onProgress: (p: LoadProgress) => void): Promise<LoadedIndex> {
+export interface IndexStorage {
+  /** null: storage unavailable, everything comes from the network. */
+  store: VerifiedFileStore | null;
+  onCacheEvent?: (e: CacheEvent) => void;
+}
+
+/** The offline-storage group of an index: its files and the manifest they belong to. */
+export const indexGroup = (indexUrl: string) => `index:${indexUrl}`;
+
+/**
+ * Fetches the manifest, then the binary index and metadata it lists, verifying every checksum.
+ * With a store, the files come from verified saved copies when present and are saved after download;
+ * offline, the manifest saved with the last complete index is used instead.
+ */
+export async function loadIndex(
+  indexUrl: string,
+  onProgress: (p: LoadProgress) => void,
+  storage: IndexStorage = { store: null },
+): Promise<LoadedIndex> {
+  const { store, onCacheEvent } = storage;
+  const group = indexGroup(indexUrl);
   const manifestUrl = new URL('manifest.json', indexUrl).href;
-  // The manifest is the root of trust for every other file: always revalidate it.
-  const manifestBytes = await fetchBytes(manifestUrl, { fetchImpl: (u, init) => fetch(u, { ...init, cache: 'no-cache' }) });
+  let manifestBytes: Uint8Array;
+  try {
+    // The manifest is the root of trust for every other file: always revalidate it.
+    manifestBytes = await fetchBytes(manifestUrl, { fetchImpl: (u, init) => fetch(u, { ...init, cache: 'no-cache' }) });
+  } catch (err) {
+    const saved = err instanceof AppError && err.code === 'network' ? await savedManifest(store, group) : undefined;
+    if (!saved) throw err;
+    manifestBytes = saved.bytes;
+    onProgress({ status: 'storage', notice: `Offline: using the index saved on ${new Date(saved.committedAt).toLocaleString()}.` });
+  }
   const manifest = parseManifest(parseJson(manifestBytes, 'The index manifest', manifestUrl));
 
   const download = async (file: 'index.bin' | 'models.json') => {
     const entry = manifest.files[file];
     onProgress({ status: 'initiate', file, label: `Index ${file}` });
-    const bytes = await fetchBytes(new URL(file, indexUrl).href, {
+    const bytes = await cachedFetchBytes(new URL(file, indexUrl).href, {
       bytes: entry.bytes,
       sha256: entry.sha256,
+      label: `Index ${file}`,
+      group,
+      store,
+      onCacheEvent,
       onProgress: (loaded, total) => onProgress({ status: 'download', file, loaded, total }),
     });
     onProgress({ status: 'done', file });
@@ -42,5 +76,18 @@ export async function loadIndex(indexUrl: string, onProgress: (p: LoadProgress) 
     throw new AppError('index-format', 'The index file does not match its manifest (count or dimension).', 'index.bin');
   }
   const models = parseModels(parseJson(modelsBytes, 'models.json', 'models.json'), index.count);
+  // Both files are verified and usable: this manifest's version replaces the saved one whole.
+  if (store) {
+    const files = [manifest.files['index.bin'].sha256, manifest.files['models.json'].sha256];
+    await store.commitGroup(group, await sha256Hex(manifestBytes), files, manifestBytes);
+  }
   return { manifest, models, index };
+}
+
+/** The manifest saved with the last complete index, if its bytes still match the recorded version. */
+async function savedManifest(store: VerifiedFileStore | null, group: string): Promise<{ bytes: Uint8Array; committedAt: number } | undefined> {
+  const record = await store?.getGroup(group);
+  if (!record?.manifest) return undefined;
+  const bytes = new Uint8Array(record.manifest);
+  return (await sha256Hex(bytes)) === record.version ? { bytes, committedAt: record.committedAt } : undefined;
 }

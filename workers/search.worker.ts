@@ -1,6 +1,8 @@
 import { expose, transfer } from 'comlink';
 import { AppError } from '../src/core/errors.ts';
+import type { CacheEvent } from '../src/core/cachedFetch.ts';
 import { ENCODERS } from '../src/core/encoders.ts';
+import { openFileStore, type VerifiedFileStore } from '../src/core/fileStore.ts';
 import { gaussianKernelFor } from '../src/core/simdKernels.ts';
 import { modelSimilarityScores, productOfExperts, scoreMethod, supportedMethods } from '../src/core/methods.ts';
 import { preprocessRgba } from '../src/core/preprocess.ts';
@@ -13,6 +15,7 @@ import type {
   ReadyInfo,
   SearchRequest,
   SearchResponse,
+  StorageInfo,
   WorkerConfig,
 } from '../src/core/searchTypes.ts';
 import { installErrorTransfer } from '../src/shared/comlinkErrors.ts';
@@ -30,6 +33,47 @@ let progress: Progress = () => {};
 let indexPromise: Promise<LoadedIndex> | undefined;
 let runtimePromise: Promise<EncoderRuntime> | undefined;
 
+const STORAGE_UNAVAILABLE =
+  'Saving for offline use is unavailable in this browser (private mode or storage disabled); everything still loads from the network.';
+let storePromise: Promise<VerifiedFileStore | null> | undefined;
+/** The latest storage notice of this worker (shown again by the storage panel). */
+let storageNotice: string | undefined;
+
+function storageNote(notice: string): void {
+  storageNotice = notice;
+  progress({ status: 'storage', notice });
+}
+
+/** Offline storage, opened once; null where IndexedDB is unavailable (then everything uses the network). */
+function getStore(): Promise<VerifiedFileStore | null> {
+  storePromise ??= openFileStore().then((store) => {
+    if (!store) storageNote(STORAGE_UNAVAILABLE);
+    return store;
+  });
+  return storePromise;
+}
+
+/** Turns storage trouble into a notice; the load itself goes on from the network. */
+function onCacheEvent(e: CacheEvent): void {
+  if (e.kind === 'corrupt') storageNote(`The saved copy of ${e.label} was damaged; it is downloaded again.`);
+  else if (e.kind === 'quota') storageNote(`Not enough browser storage to save ${e.label} for offline use; it will be downloaded again next time.`);
+  else if (e.kind === 'unavailable') storageNote(`Saving ${e.label} for offline use failed; everything still loads from the network.`);
+}
+
+async function storageInfo(): Promise<StorageInfo> {
+  const store = await getStore();
+  const files = store ? await store.list() : [];
+  const estimate = await navigator.storage?.estimate?.().catch(() => undefined);
+  return {
+    available: store !== null,
+    files,
+    totalBytes: files.reduce((sum, f) => sum + f.bytes, 0),
+    usage: estimate?.usage,
+    quota: estimate?.quota,
+    notice: store ? storageNotice : STORAGE_UNAVAILABLE,
+  };
+}
+
 function requireConfig(): WorkerConfig {
   if (!config) throw new AppError('backend', 'The search worker was used before it was configured.');
   return config;
@@ -37,7 +81,8 @@ function requireConfig(): WorkerConfig {
 
 function getIndex(): Promise<LoadedIndex> {
   const cfg = requireConfig();
-  indexPromise ??= loadIndex(cfg.indexUrl, (p) => progress(p));
+  const onProgress: Progress = (p) => (p.status === 'storage' ? storageNote(p.notice) : progress(p));
+  indexPromise ??= getStore().then((store) => loadIndex(cfg.indexUrl, onProgress, { store, onCacheEvent }));
   indexPromise.catch(() => (indexPromise = undefined));
   return indexPromise;
 }
@@ -60,8 +105,8 @@ function getRuntime(): Promise<EncoderRuntime> {
     if (desc.dim !== index.index.dim) {
       throw new AppError('encoder-mismatch', `Encoder ${desc.id} gives ${desc.dim}-d embeddings but the index has ${index.index.dim}-d.`);
     }
-    const { backend, reason } = await chooseBackend(cfg.backend);
-    return new EncoderRuntime(desc, backend, reason, cfg.appBase, cfg.modelHost, (p) => progress(p));
+    const [{ backend, reason }, store] = await Promise.all([chooseBackend(cfg.backend), getStore()]);
+    return new EncoderRuntime(desc, backend, reason, cfg.appBase, cfg.modelHost, (p) => progress(p), { store, onCacheEvent });
   })();
   runtimePromise.catch(() => (runtimePromise = undefined));
   return runtimePromise;
@@ -179,6 +224,19 @@ const api = {
     const runtime = await getRuntime();
     const pixels = preprocessRgba(await decodeImage(image), runtime.desc.image);
     return transfer(pixels, [pixels.buffer]);
+  },
+
+  /** What offline storage holds, with the browser's usage estimate when it gives one. */
+  storageInfo(): Promise<StorageInfo> {
+    return storageInfo();
+  },
+
+  /** Deletes every saved file (what is loaded now stays in use); returns the emptied state. */
+  async clearStorage(): Promise<StorageInfo> {
+    const store = await getStore();
+    await store?.clear();
+    if (store) storageNotice = undefined;
+    return storageInfo();
   },
 
   /** Diagnostics: simulate a lost GPU device (driver reset); the next query falls back to WASM. */

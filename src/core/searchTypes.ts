@@ -1,4 +1,5 @@
 import type { ErrorInfo } from './errors.ts';
+import type { StoredFileMeta } from './fileStore.ts';
 import type { BuildParams, ModelMeta } from './manifest.ts';
 import type { Method, MethodParams } from './methods.ts';
 import type { FacetCounts, FieldFilters } from './queryFilters.ts';
@@ -25,7 +26,24 @@ export type LoadProgress =
   | { status: 'session'; backend: Backend }
   | { status: 'warmup'; backend: Backend }
   | { status: 'fallback'; from: Backend; to: Backend; reason: string }
-  | { status: 'ready'; backend: Backend; reason?: string };
+  | { status: 'ready'; backend: Backend; reason?: string }
+  /** Offline storage news a person should see (quota full, storage disabled, damaged copy, offline start). */
+  | { status: 'storage'; notice: string };
+
+/** What offline storage holds (the storage panel). */
+export interface StorageInfo {
+  /** False where IndexedDB is unavailable (private mode, storage disabled): everything loads from the network. */
+  available: boolean;
+  /** Stored files, by group then label (labels and urls are untrusted text). */
+  files: StoredFileMeta[];
+  /** Sum of the stored files' sizes in bytes. */
+  totalBytes: number;
+  /** The browser's estimate for this origin (all storage, not only these files), when known. */
+  usage?: number;
+  quota?: number;
+  /** The latest storage notice of this session, if any. */
+  notice?: string;
+}
 
 export interface ReadyInfo {
   backend: Backend;

@@ -54,6 +54,8 @@ export class SearchManager {
   summary = $state<SearchSummary | null>(null);
   searching = $state(false);
   error = $state<ErrorInfo | null>(null);
+  /** The latest offline-storage notice (quota full, storage disabled, damaged copy, offline start). */
+  storageNotice = $state('');
 
   // The query being composed: text (with field filters), image, or a model ("more like this").
   text = $state('');
@@ -279,6 +281,9 @@ export class SearchManager {
         break;
       case 'ready':
         this.stage = '';
+        break;
+      case 'storage':
+        this.storageNotice = p.notice;
         break;
     }
   }

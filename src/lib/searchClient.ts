@@ -1,6 +1,6 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import type { SearchWorkerApi } from '../../workers/search.worker.ts';
-import type { LoadProgress, ReadyInfo, SearchRequest, SearchResponse, WorkerConfig } from '../core/searchTypes.ts';
+import type { LoadProgress, ReadyInfo, SearchRequest, SearchResponse, StorageInfo, WorkerConfig } from '../core/searchTypes.ts';
 import { installErrorTransfer } from '../shared/comlinkErrors.ts';
 
 installErrorTransfer();
@@ -56,6 +56,14 @@ export const searchClient = {
   },
   preprocessImage(image: Blob): Promise<Float32Array> {
     return worker().preprocessImage(image);
+  },
+  /** What offline storage holds (files, totals, the browser's usage estimate). */
+  storageInfo(): Promise<StorageInfo> {
+    return worker().storageInfo();
+  },
+  /** Deletes every saved file; resolves to the emptied state. */
+  clearStorage(): Promise<StorageInfo> {
+    return worker().clearStorage();
   },
 };
 
