@@ -33,6 +33,9 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${PORT}/`,
     viewport: { width: 1280, height: 800 },
     trace: 'retain-on-failure',
+    // Tests intercept requests with page.route, which a service worker would bypass; offline tests
+    // opt in with test.use({ serviceWorkers: 'allow' }).
+    serviceWorkers: 'block',
   },
   projects: [
     {
@@ -45,7 +48,8 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: `npx vite build && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
+    // The test build's CSP also admits the cross-origin index host of deploy.spec.ts.
+    command: `MODEL_SEARCH_CONNECT_SRC=http://127.0.0.1:4176 npx vite build && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
     url: `http://127.0.0.1:${PORT}/`,
     reuseExistingServer: !process.env.CI,
     timeout: 180_000,
