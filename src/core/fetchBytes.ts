@@ -23,7 +23,9 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
     response = await doFetch(url, { signal: opts.signal });
   } catch (err) {
     if (opts.signal?.aborted) throw err;
-    throw new AppError('network', `Could not reach ${fileName(url)} (network error).`, url);
+    // Browsers report a refused cross-origin read (no CORS header) as a plain network error.
+    const hint = isCrossOrigin(url) ? ', or its host does not allow cross-origin requests (CORS)' : '';
+    throw new AppError('network', `Could not reach ${fileName(url)} (network error${hint}).`, url);
   }
   if (!response.ok) {
     throw new AppError('http', `${fileName(url)} could not be loaded: HTTP ${response.status}.`, url);
@@ -91,4 +93,14 @@ function concat(chunks: Uint8Array[], length: number): Uint8Array {
 export function fileName(url: string): string {
   const path = url.split(/[?#]/)[0];
   return path.slice(path.lastIndexOf('/') + 1) || url;
+}
+
+function isCrossOrigin(url: string): boolean {
+  const here = (globalThis as { location?: { href: string; origin: string } }).location;
+  if (!here) return false;
+  try {
+    return new URL(url, here.href).origin !== here.origin;
+  } catch {
+    return false;
+  }
 }

@@ -1,0 +1,241 @@
+import { EMBED_PROTOCOL, EMBED_VERSION, MAX_LIKE, MAX_TEXT, parseAppMessage, type AppMessage, type HostQuery } from './protocol.ts';
+
+/**
+ * `<model-search>`: a framework-free custom element that embeds the search app in an iframe and
+ * speaks the embed protocol with it (docs/embed.md). Built to `dist/embed/model-search.js`.
+ *
+ *   <script type="module" src="https://your-site/search/embed/model-search.js"></script>
+ *   <model-search src="https://your-site/search/" index="index/demo/" query="red flowers"></model-search>
+ *
+ * Attributes: `src` (the deployed app, required), `index` (index path, passed as `?index=`), `query`
+ * (text to search), `like` (a model id: "more like this"), `height` (CSS length or pixels; 640px).
+ * Events (detail = the validated message): `model-search:ready`, `model-search:results`,
+ * `model-search:select`, `model-search:error`. They bubble and cross shadow boundaries.
+ * Methods: `search(text)`, `moreLike(id)`.
+ *
+ * Only messages from this element's iframe window *and* the app's origin are read, and each is
+ * validated; messages to the app are addressed to the app's origin. No markup is ever built from
+ * strings, so the element works on pages with a strict Content-Security-Policy.
+ */
+export const ELEMENT_NAME = 'model-search';
+export const EVENT_PREFIX = 'model-search:';
+const DEFAULT_HEIGHT = '640px';
+// allow-forms: the app's search box is a <form> whose submit event a sandbox without it never fires.
+const SANDBOX = 'allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox allow-downloads';
+// Threads need cross-origin isolation, which a cross-origin frame only gets when delegated to it;
+// the copy-link button of the app's details needs clipboard-write.
+const ALLOW = 'cross-origin-isolated; clipboard-write';
+
+export interface ModelSearchElement extends HTMLElement {
+  /** Whether the app in the frame has said `ready`. */
+  readonly ready: boolean;
+  /** The last `results` message, if any. */
+  readonly lastResults: Extract<AppMessage, { type: 'results' }> | null;
+  search(text: string): void;
+  moreLike(id: string): void;
+}
+
+/** The iframe address for an app URL (relative URLs resolve against the page). Null if not http(s). */
+export function embedFrameUrl(
+  src: string,
+  opts: { parentOrigin: string; index?: string | null; query?: string | null; like?: string | null; baseUrl?: string },
+): URL | null {
+  let url: URL;
+  try {
+    url = new URL(src, opts.baseUrl);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  url.hash = '';
+  url.searchParams.set('embed', '1');
+  url.searchParams.set('parentOrigin', opts.parentOrigin);
+  if (opts.index) url.searchParams.set('index', opts.index);
+  if (opts.query) url.searchParams.set('q', opts.query.slice(0, MAX_TEXT));
+  if (opts.like) url.searchParams.set('like', opts.like.slice(0, MAX_LIKE));
+  return url;
+}
+
+/** `640` → `640px`; other values are left to the CSS parser (an invalid one is ignored). */
+function cssHeight(value: string | null): string {
+  const v = (value ?? '').trim();
+  if (!v) return DEFAULT_HEIGHT;
+  return /^\d+(\.\d+)?$/.test(v) ? `${v}px` : v;
+}
+
+function defineModelSearch(): void {
+  if (typeof customElements === 'undefined' || customElements.get(ELEMENT_NAME)) return;
+
+  class ModelSearch extends HTMLElement implements ModelSearchElement {
+    static get observedAttributes(): string[] {
+      return ['src', 'index', 'query', 'like', 'height'];
+    }
+
+    #root: ShadowRoot;
+    #frame: HTMLIFrameElement | null = null;
+    #appOrigin = '';
+    #ready = false;
+    #pending: HostQuery | null = null;
+    #lastResults: Extract<AppMessage, { type: 'results' }> | null = null;
+    #quiet = false;
+    #connected = false;
+
+    constructor() {
+      super();
+      this.#root = this.attachShadow({ mode: 'open' });
+      try {
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync(':host { display: block; } :host([hidden]) { display: none; }');
+        this.#root.adoptedStyleSheets = [sheet];
+      } catch {
+        // Older browsers: the host element stays inline, which only affects layout.
+      }
+    }
+
+    get ready(): boolean {
+      return this.#ready;
+    }
+
+    get lastResults() {
+      return this.#lastResults;
+    }
+
+    connectedCallback(): void {
+      this.#connected = true;
+      window.addEventListener('message', this.#onMessage);
+      // (Re)build: an iframe put back into a document reloads anyway, so it takes the current attributes.
+      this.#build();
+    }
+
+    disconnectedCallback(): void {
+      this.#connected = false;
+      window.removeEventListener('message', this.#onMessage);
+      // A removed iframe is discarded and reloads when put back; the app then says ready again.
+      this.#ready = false;
+    }
+
+    attributeChangedCallback(name: string, oldValue: string | null, newValue: string | null): void {
+      if (name === 'height') {
+        if (this.#frame) this.#frame.style.height = cssHeight(newValue);
+        return;
+      }
+      // Before the element is connected, attributes are simply read when the frame is built.
+      if (!this.#connected || oldValue === newValue) return;
+      if (name === 'src' || name === 'index') {
+        this.#build();
+        return;
+      }
+      if (!this.#frame) return;
+      switch (name) {
+        case 'query':
+          if (!this.#quiet) this.#send({ text: (newValue ?? '').slice(0, MAX_TEXT) });
+          break;
+        case 'like':
+          if (this.#quiet) break;
+          if (newValue) this.#send({ like: newValue.slice(0, MAX_LIKE) });
+          else this.#send({ text: (this.getAttribute('query') ?? '').slice(0, MAX_TEXT) });
+          break;
+      }
+    }
+
+    /** Searches for text (field filters allowed); clears a "more like" query. */
+    search(text: string): void {
+      this.#quiet = true;
+      try {
+        this.removeAttribute('like');
+        this.setAttribute('query', String(text));
+      } finally {
+        this.#quiet = false;
+      }
+      this.#send({ text: String(text).slice(0, MAX_TEXT) });
+    }
+
+    /** Searches for models like the one with this id (an id of the app's index). */
+    moreLike(id: string): void {
+      this.#quiet = true;
+      try {
+        this.setAttribute('like', String(id));
+      } finally {
+        this.#quiet = false;
+      }
+      this.#send({ like: String(id).slice(0, MAX_LIKE) });
+    }
+
+    #build(): void {
+      this.#frame?.remove();
+      this.#frame = null;
+      this.#ready = false;
+      this.#pending = null;
+      this.#appOrigin = '';
+      const src = this.getAttribute('src');
+      const url = src
+        ? embedFrameUrl(src, {
+            baseUrl: document.baseURI,
+            parentOrigin: location.origin,
+            index: this.getAttribute('index'),
+            query: this.getAttribute('query'),
+            like: this.getAttribute('like'),
+          })
+        : null;
+      if (!url) {
+        this.#emit({ protocol: EMBED_PROTOCOL, version: EMBED_VERSION, type: 'error', code: 'bad-src', message: 'The src attribute must be the http(s) address of the search app.' });
+        return;
+      }
+      this.#appOrigin = url.origin;
+      const frame = document.createElement('iframe');
+      frame.title = 'Model search';
+      frame.setAttribute('loading', 'lazy');
+      frame.setAttribute('sandbox', SANDBOX);
+      frame.setAttribute('allow', ALLOW);
+      // CSSOM properties, not a style attribute: allowed under a strict style-src.
+      frame.style.border = 'none';
+      frame.style.width = '100%';
+      frame.style.display = 'block';
+      frame.style.height = cssHeight(this.getAttribute('height'));
+      frame.src = url.href;
+      this.#frame = frame;
+      this.#root.append(frame);
+    }
+
+    #send(body: { text?: string; like?: string }): void {
+      const msg: HostQuery = { protocol: EMBED_PROTOCOL, version: EMBED_VERSION, type: 'query', ...body };
+      const target = this.#frame?.contentWindow;
+      if (!this.#ready || !target) {
+        // Until the app says ready its listener may not exist yet; the latest query waits.
+        this.#pending = msg;
+        return;
+      }
+      target.postMessage(msg, this.#appOrigin);
+    }
+
+    #onMessage = (event: MessageEvent): void => {
+      const frame = this.#frame;
+      if (!frame || !frame.contentWindow || event.source !== frame.contentWindow || event.origin !== this.#appOrigin) return;
+      const msg = parseAppMessage(event.data);
+      if (!msg) return;
+      if (msg.type === 'ready') {
+        this.#ready = true;
+        const pending = this.#pending;
+        this.#pending = null;
+        if (pending) frame.contentWindow.postMessage(pending, this.#appOrigin);
+      } else if (msg.type === 'results') {
+        this.#lastResults = msg;
+      }
+      this.#emit(msg);
+    };
+
+    #emit(msg: AppMessage): void {
+      this.dispatchEvent(new CustomEvent(EVENT_PREFIX + msg.type, { detail: msg, bubbles: true, composed: true }));
+    }
+  }
+
+  customElements.define(ELEMENT_NAME, ModelSearch);
+}
+
+defineModelSearch();
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'model-search': ModelSearchElement;
+  }
+}

@@ -1,0 +1,257 @@
+import { describe, expect, it } from 'vitest';
+import type { RankedModel } from '../core/searchTypes.ts';
+import {
+  EMBED_PROTOCOL,
+  EMBED_VERSION,
+  MAX_LIKE,
+  MAX_TEXT,
+  isAllowedOrigin,
+  normaliseOrigin,
+  parseAllowedOrigins,
+  parseAppMessage,
+  parseHostMessage,
+  toEmbedResult,
+  type EmbedResult,
+} from './protocol.ts';
+
+const env = { protocol: EMBED_PROTOCOL, version: EMBED_VERSION };
+
+describe('parseHostMessage', () => {
+  it('accepts a text query, a like query, a method and an empty (clearing) query', () => {
+    expect(parseHostMessage({ ...env, type: 'query', text: 'red flowers' })).toEqual({ ...env, type: 'query', text: 'red flowers' });
+    expect(parseHostMessage({ ...env, type: 'query', like: 'scarlet-blossom-pixel-v1-e0234', method: 'first-moment' })).toEqual({
+      ...env,
+      type: 'query',
+      like: 'scarlet-blossom-pixel-v1-e0234',
+      method: 'first-moment',
+    });
+    expect(parseHostMessage({ ...env, type: 'query' })).toEqual({ ...env, type: 'query' });
+    // Absent fields given as undefined (structured clone keeps them) count as absent.
+    expect(parseHostMessage({ ...env, type: 'query', text: 'x', like: undefined })).toEqual({ ...env, type: 'query', text: 'x' });
+  });
+
+  it('accepts an object without a prototype (as some hosts build them)', () => {
+    const msg = Object.assign(Object.create(null) as object, { ...env, type: 'query', text: 'cats' });
+    expect(parseHostMessage(msg)?.text).toBe('cats');
+  });
+
+  it('rejects the wrong protocol, version or type', () => {
+    expect(parseHostMessage({ ...env, protocol: 'other', type: 'query', text: 'a' })).toBeNull();
+    expect(parseHostMessage({ ...env, version: 2, type: 'query', text: 'a' })).toBeNull();
+    expect(parseHostMessage({ ...env, version: '1', type: 'query', text: 'a' })).toBeNull();
+    expect(parseHostMessage({ type: 'query', text: 'a' })).toBeNull();
+    for (const type of ['results', 'ready', 'select', 'error', 'eval', 'QUERY', undefined]) {
+      expect(parseHostMessage({ ...env, type, text: 'a' })).toBeNull();
+    }
+  });
+
+  it('rejects non-objects and odd objects', () => {
+    for (const data of [null, undefined, 'query', 42, true, [], [{ ...env, type: 'query' }], new Date(), new Map()]) {
+      expect(parseHostMessage(data)).toBeNull();
+    }
+    class Query {
+      protocol = EMBED_PROTOCOL;
+      version = EMBED_VERSION;
+      type = 'query';
+    }
+    expect(parseHostMessage(new Query())).toBeNull();
+    const withGetter = { ...env, type: 'query', get text() { return 'sneaky'; } };
+    expect(parseHostMessage(withGetter)).toBeNull();
+    expect(parseHostMessage({ ...env, type: 'query', [Symbol('x')]: 1 })).toBeNull();
+  });
+
+  it('rejects fields of the wrong kind', () => {
+    expect(parseHostMessage({ ...env, type: 'query', text: 42 })).toBeNull();
+    expect(parseHostMessage({ ...env, type: 'query', text: ['a'] })).toBeNull();
+    expect(parseHostMessage({ ...env, type: 'query', like: { id: 'x' } })).toBeNull();
+    expect(parseHostMessage({ ...env, type: 'query', text: 'a', method: 'Gaussian Density' })).toBeNull();
+    expect(parseHostMessage({ ...env, type: 'query', text: 'a', method: '<script>' })).toBeNull();
+  });
+
+  it('bounds string lengths', () => {
+    expect(parseHostMessage({ ...env, type: 'query', text: 'a'.repeat(MAX_TEXT) })?.text).toHaveLength(MAX_TEXT);
+    expect(parseHostMessage({ ...env, type: 'query', text: 'a'.repeat(MAX_TEXT + 1) })).toBeNull();
+    expect(parseHostMessage({ ...env, type: 'query', text: 'a'.repeat(10_000_000) })).toBeNull();
+    expect(parseHostMessage({ ...env, type: 'query', like: 'm'.repeat(MAX_LIKE) })?.like).toHaveLength(MAX_LIKE);
+    expect(parseHostMessage({ ...env, type: 'query', like: 'm'.repeat(MAX_LIKE + 1) })).toBeNull();
+    expect(parseHostMessage({ ...env, type: 'query', method: 'a'.repeat(41) })).toBeNull();
+  });
+
+  it('rejects unknown and prototype-pollution keys, and never returns the sender’s object', () => {
+    expect(parseHostMessage({ ...env, type: 'query', text: 'a', html: '<b>x</b>' })).toBeNull();
+    for (const json of [
+      `{"protocol":"model-search","version":1,"type":"query","text":"a","__proto__":{"polluted":true}}`,
+      `{"protocol":"model-search","version":1,"type":"query","text":"a","constructor":{"prototype":{"polluted":true}}}`,
+      `{"protocol":"model-search","version":1,"type":"query","text":"a","prototype":1}`,
+    ]) {
+      expect(parseHostMessage(JSON.parse(json))).toBeNull();
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const sent = { ...env, type: 'query', text: 'a' };
+    const parsed = parseHostMessage(sent);
+    expect(parsed).not.toBe(sent);
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+  });
+});
+
+const result: EmbedResult = {
+  rank: 1,
+  id: 'scarlet-blossom-pixel-v1-e0234',
+  name: 'Scarlet Blossom Pixel v1',
+  score: 0.93,
+  family: 'flower',
+  creator: 'rustybrush26',
+  licence: 'CC0-1.0',
+  thumbnail: 'https://search.example/index/demo/thumbs/scarlet-blossom-pixel-v1-e0234/0.webp',
+};
+
+describe('parseAppMessage', () => {
+  it('accepts each app message type', () => {
+    expect(parseAppMessage({ ...env, type: 'ready', models: 300, index: 'demo' })).toEqual({ ...env, type: 'ready', models: 300, index: 'demo' });
+    const results = { ...env, type: 'results', query: '“red flowers”', method: 'gaussian', results: [result, { ...result, rank: 2, thumbnail: undefined }] };
+    const parsed = parseAppMessage(results);
+    expect(parsed?.type).toBe('results');
+    expect(parsed && parsed.type === 'results' && parsed.results[1]).toEqual({ ...result, rank: 2, thumbnail: undefined });
+    expect(parsed && parsed.type === 'results' && 'thumbnail' in parsed.results[1]).toBe(false);
+    expect(parseAppMessage({ ...env, type: 'select', model: result })).toEqual({ ...env, type: 'select', model: result });
+    expect(parseAppMessage({ ...env, type: 'error', code: 'network', message: 'offline' })).toEqual({ ...env, type: 'error', code: 'network', message: 'offline' });
+  });
+
+  it('rejects host messages, wrong versions and malformed results', () => {
+    expect(parseAppMessage({ ...env, type: 'query', text: 'a' })).toBeNull();
+    expect(parseAppMessage({ ...env, version: 0, type: 'ready', models: 3, index: 'x' })).toBeNull();
+    expect(parseAppMessage({ ...env, type: 'ready', models: -1, index: 'x' })).toBeNull();
+    expect(parseAppMessage({ ...env, type: 'ready', models: 1.5, index: 'x' })).toBeNull();
+    expect(parseAppMessage({ ...env, type: 'results', query: 'q', method: 'gaussian', results: 'none' })).toBeNull();
+    expect(parseAppMessage({ ...env, type: 'results', query: 'q', method: 'gaussian', results: [{ ...result, rank: 0 }] })).toBeNull();
+    expect(parseAppMessage({ ...env, type: 'results', query: 'q', method: 'gaussian', results: [{ ...result, description: '<img onerror>' }] })).toBeNull();
+    expect(parseAppMessage({ ...env, type: 'results', query: 'q', method: 'gaussian', results: Array(201).fill(result) })).toBeNull();
+    expect(parseAppMessage({ ...env, type: 'select', model: { ...result, thumbnail: 'javascript:alert(1)' } })).toBeNull();
+    expect(parseAppMessage({ ...env, type: 'select', model: { ...result, name: 7 } })).toBeNull();
+    expect(parseAppMessage({ ...env, type: 'error', code: 'x', message: 'm', html: '<b>' })).toBeNull();
+  });
+});
+
+describe('toEmbedResult', () => {
+  const ranked: RankedModel = {
+    rank: 3,
+    index: 17,
+    score: -12.5,
+    contentScore: -14,
+    model: {
+      id: 'scarlet-blossom-pixel-v1-e0234',
+      name: '<img src=x onerror=alert(1)>',
+      description: 'secret-ish long description',
+      family: 'flower',
+      creator: 'rustybrush26',
+      licence: 'CC0-1.0',
+      resolution: '224×224',
+      links: [{ label: 'home', url: 'https://example.com/' }],
+      thumbnails: ['thumbs/scarlet-blossom-pixel-v1-e0234/0.webp', 'thumbs/scarlet-blossom-pixel-v1-e0234/1.webp'],
+    },
+  };
+
+  it('keeps only plain fields and resolves the first thumbnail to an absolute URL', () => {
+    const r = toEmbedResult(ranked, 'https://search.example/app/index/demo/');
+    expect(Object.keys(r).sort()).toEqual(['creator', 'family', 'id', 'licence', 'name', 'rank', 'score', 'thumbnail']);
+    expect(r).toEqual({
+      rank: 3,
+      id: 'scarlet-blossom-pixel-v1-e0234',
+      name: '<img src=x onerror=alert(1)>', // text, passed as text: the receiver must not parse it
+      score: -12.5,
+      family: 'flower',
+      creator: 'rustybrush26',
+      licence: 'CC0-1.0',
+      thumbnail: 'https://search.example/app/index/demo/thumbs/scarlet-blossom-pixel-v1-e0234/0.webp',
+    });
+    for (const v of Object.values(r)) expect(['string', 'number']).toContain(typeof v);
+    // What the app sends is what the element accepts.
+    expect(parseAppMessage({ ...env, type: 'select', model: r })).toEqual({ ...env, type: 'select', model: r });
+  });
+
+  it('leaves out a missing thumbnail and clips over-long text', () => {
+    const r = toEmbedResult({ ...ranked, model: { ...ranked.model, thumbnails: [], name: 'n'.repeat(5000) } }, 'https://search.example/index/demo/');
+    expect('thumbnail' in r).toBe(false);
+    expect(r.name).toHaveLength(500);
+    expect(parseAppMessage({ ...env, type: 'results', query: 'q', method: 'gaussian', results: [r] })).not.toBeNull();
+  });
+});
+
+describe('origins', () => {
+  it('normalises exact http(s) origins', () => {
+    expect(parseAllowedOrigins(['https://Models.Example', 'https://models.example/', 'http://127.0.0.1:4180', 'https://a.example:443', 'http://[::1]:8080'])).toEqual([
+      'https://models.example',
+      'http://127.0.0.1:4180',
+      'https://a.example',
+      'http://[::1]:8080',
+    ]);
+  });
+
+  it('rejects paths, queries, credentials, null, wildcards in names and other schemes', () => {
+    const bad = [
+      'https://models.example/search',
+      'https://models.example/.',
+      'https://models.example?x=1',
+      'https://models.example#top',
+      'https://user:pw@models.example',
+      'null',
+      '',
+      '  ',
+      'models.example',
+      '//models.example',
+      'https://*.models.example',
+      'ftp://models.example',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'data:text/html,hi',
+      'chrome-extension://abc',
+      '**',
+    ];
+    for (const o of bad) expect(parseAllowedOrigins([o]), o).toEqual([]);
+    expect(parseAllowedOrigins([1, null, { origin: 'https://a.example' }, ['https://a.example']])).toEqual([]);
+    expect(normaliseOrigin('https://a.example/path')).toBeNull();
+  });
+
+  it('gives an empty allowlist for anything but a list', () => {
+    for (const v of [undefined, null, 'https://a.example', { allowedOrigins: ['https://a.example'] }, 3]) {
+      expect(parseAllowedOrigins(v)).toEqual([]);
+    }
+  });
+
+  it('keeps * only when listed exactly', () => {
+    expect(parseAllowedOrigins(['*'])).toEqual(['*']);
+    expect(parseAllowedOrigins(['https://*'])).toEqual([]);
+    expect(parseAllowedOrigins(['*.example'])).toEqual([]);
+  });
+
+  it('matches exactly on scheme, host and port', () => {
+    const allow = parseAllowedOrigins(['https://a.example', 'http://localhost:4180']);
+    expect(isAllowedOrigin('https://a.example', allow)).toBe(true);
+    expect(isAllowedOrigin('http://localhost:4180', allow)).toBe(true);
+    for (const o of [
+      'https://a.example.evil.com',
+      'https://evil.com',
+      'https://sub.a.example',
+      'https://xa.example',
+      'http://a.example',
+      'https://a.example:8443',
+      'http://localhost:4181',
+      'http://localhost',
+      'http://127.0.0.1:4180',
+      'https://a.example/',
+      'https://A.example',
+      'null',
+      '',
+      'file://',
+    ]) {
+      expect(isAllowedOrigin(o, allow), o).toBe(false);
+    }
+  });
+
+  it('lets * match any http(s) origin but never the opaque null origin', () => {
+    expect(isAllowedOrigin('https://anything.example', ['*'])).toBe(true);
+    expect(isAllowedOrigin('null', ['*'])).toBe(false);
+    expect(isAllowedOrigin('chrome-extension://abc', ['*'])).toBe(false);
+    expect(isAllowedOrigin('https://a.example', [])).toBe(false);
+  });
+});

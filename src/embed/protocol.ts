@@ -1,0 +1,314 @@
+import type { RankedModel } from '../core/searchTypes.ts';
+
+/**
+ * The embed protocol: messages between a host page and the search app running in an iframe
+ * (`?embed=1`). Pure and DOM-free; shared by the app side (`src/lib/embedBridge.svelte.ts`) and the
+ * host side (`src/embed/modelSearchElement.ts`). Documented in docs/embed.md.
+ *
+ * Every message carries `protocol` and `version`. Parsers are strict: a wrong protocol, version or
+ * type, a field of the wrong kind, an over-long string or any unknown field rejects the whole
+ * message (new fields come with a new version). Parsed messages are fresh objects holding only the
+ * known fields, so nothing of the sender's object (prototype, getters, extra keys) leaks through.
+ */
+export const EMBED_PROTOCOL = 'model-search';
+export const EMBED_VERSION = 1;
+
+/** Longest accepted query text, model id, method name and result text field (in UTF-16 units). */
+export const MAX_TEXT = 500;
+export const MAX_LIKE = 200;
+export const MAX_METHOD = 40;
+export const MAX_FIELD = 500;
+export const MAX_RESULTS = 200;
+export const MAX_ORIGINS = 100;
+
+interface Envelope {
+  protocol: typeof EMBED_PROTOCOL;
+  version: typeof EMBED_VERSION;
+}
+
+/**
+ * Host → app: run a search. `like` (a model id) makes that model the whole query ("more like this");
+ * otherwise `text` is searched (it may hold field filters such as `family:"flower"`). Neither = clear.
+ * `method` names a scoring method (e.g. `gaussian`, `first-moment`, or a short alias such as `gd`);
+ * absent = automatic.
+ */
+export interface HostQuery extends Envelope {
+  type: 'query';
+  text?: string;
+  like?: string;
+  method?: string;
+}
+
+export type HostMessage = HostQuery;
+
+/** One ranked model as the host sees it: plain strings and numbers, never markup. */
+export interface EmbedResult {
+  rank: number;
+  id: string;
+  name: string;
+  score: number;
+  family: string;
+  creator: string;
+  licence: string;
+  /** Absolute http(s) URL of the first thumbnail, when the model has one. */
+  thumbnail?: string;
+}
+
+export interface ReadyMessage extends Envelope {
+  type: 'ready';
+  /** Number of models in the index. */
+  models: number;
+  /** The index's name (from its manifest; untrusted text). */
+  index: string;
+}
+
+export interface ResultsMessage extends Envelope {
+  type: 'results';
+  /** What was searched for, in words (e.g. `“red flowers”`, `models like “X”`). */
+  query: string;
+  /** The scoring method that ranked the results. */
+  method: string;
+  results: EmbedResult[];
+}
+
+export interface SelectMessage extends Envelope {
+  type: 'select';
+  model: EmbedResult;
+}
+
+export interface ErrorMessage extends Envelope {
+  type: 'error';
+  code: string;
+  message: string;
+}
+
+export type AppMessage = ReadyMessage | ResultsMessage | SelectMessage | ErrorMessage;
+export type AppMessageType = AppMessage['type'];
+export const APP_MESSAGE_TYPES: readonly AppMessageType[] = ['ready', 'results', 'select', 'error'];
+
+/** Builds an outgoing message with the envelope filled in. */
+export function envelope<T extends object>(body: T): T & Envelope {
+  return { protocol: EMBED_PROTOCOL, version: EMBED_VERSION, ...body };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing helpers
+
+type Fields = Map<string, unknown>;
+
+/**
+ * The own data properties of a plain object (structured clones and JSON are plain objects), or null
+ * for anything else: arrays, class instances, objects with accessors or with keys outside `allowed`.
+ */
+function plainFields(data: unknown, allowed: readonly string[]): Fields | null {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return null;
+  const proto: unknown = Object.getPrototypeOf(data);
+  if (proto !== Object.prototype && proto !== null) return null;
+  if (Object.getOwnPropertySymbols(data).length) return null;
+  const fields: Fields = new Map();
+  for (const key of Object.getOwnPropertyNames(data)) {
+    if (!allowed.includes(key)) return null;
+    const desc = Object.getOwnPropertyDescriptor(data, key);
+    if (!desc || !('value' in desc)) return null;
+    fields.set(key, desc.value);
+  }
+  return fields;
+}
+
+function hasEnvelope(f: Fields): boolean {
+  return f.get('protocol') === EMBED_PROTOCOL && f.get('version') === EMBED_VERSION;
+}
+
+/** A string of at most `max` units, or undefined when absent; `false` when present but invalid. */
+function optString(f: Fields, key: string, max: number): string | undefined | false {
+  if (!f.has(key) || f.get(key) === undefined) return undefined;
+  const v = f.get(key);
+  return typeof v === 'string' && v.length <= max ? v : false;
+}
+
+function reqString(f: Fields, key: string, max: number): string | false {
+  const v = f.get(key);
+  return typeof v === 'string' && v.length <= max ? v : false;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+const HOST_QUERY_KEYS = ['protocol', 'version', 'type', 'text', 'like', 'method'] as const;
+
+/** Validates a message a host page sent to the app; null for anything that is not a valid v1 query. */
+export function parseHostMessage(data: unknown): HostQuery | null {
+  const f = plainFields(data, HOST_QUERY_KEYS);
+  if (!f || !hasEnvelope(f) || f.get('type') !== 'query') return null;
+  const text = optString(f, 'text', MAX_TEXT);
+  const like = optString(f, 'like', MAX_LIKE);
+  const method = optString(f, 'method', MAX_METHOD);
+  if (text === false || like === false || method === false) return null;
+  if (method !== undefined && !/^[a-z0-9-]*$/.test(method)) return null;
+  const out: HostQuery = envelope({ type: 'query' as const });
+  if (text !== undefined) out.text = text;
+  if (like !== undefined) out.like = like;
+  if (method) out.method = method;
+  return out;
+}
+
+const RESULT_KEYS = ['rank', 'id', 'name', 'score', 'family', 'creator', 'licence', 'thumbnail'] as const;
+
+function parseEmbedResult(data: unknown): EmbedResult | null {
+  const f = plainFields(data, RESULT_KEYS);
+  if (!f) return null;
+  const rank = f.get('rank');
+  const score = f.get('score');
+  if (typeof rank !== 'number' || !Number.isSafeInteger(rank) || rank < 1) return null;
+  if (typeof score !== 'number') return null;
+  const id = reqString(f, 'id', MAX_FIELD);
+  const name = reqString(f, 'name', MAX_FIELD);
+  const family = reqString(f, 'family', MAX_FIELD);
+  const creator = reqString(f, 'creator', MAX_FIELD);
+  const licence = reqString(f, 'licence', MAX_FIELD);
+  const thumbnail = optString(f, 'thumbnail', 2000);
+  if (id === false || name === false || family === false || creator === false || licence === false) return null;
+  if (thumbnail === false || (thumbnail !== undefined && !isHttpUrl(thumbnail))) return null;
+  const out: EmbedResult = { rank, id, name, score, family, creator, licence };
+  if (thumbnail !== undefined) out.thumbnail = thumbnail;
+  return out;
+}
+
+/** Validates a message the app sent to its host (used by the `<model-search>` element). */
+export function parseAppMessage(data: unknown): AppMessage | null {
+  const type = typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined;
+  switch (type) {
+    case 'ready': {
+      const f = plainFields(data, ['protocol', 'version', 'type', 'models', 'index']);
+      if (!f || !hasEnvelope(f)) return null;
+      const models = f.get('models');
+      const index = reqString(f, 'index', MAX_FIELD);
+      if (typeof models !== 'number' || !Number.isSafeInteger(models) || models < 0 || index === false) return null;
+      return envelope({ type: 'ready' as const, models, index });
+    }
+    case 'results': {
+      const f = plainFields(data, ['protocol', 'version', 'type', 'query', 'method', 'results']);
+      if (!f || !hasEnvelope(f)) return null;
+      const query = reqString(f, 'query', MAX_FIELD * 2);
+      const method = reqString(f, 'method', MAX_METHOD);
+      const list = f.get('results');
+      if (query === false || method === false || !Array.isArray(list) || list.length > MAX_RESULTS) return null;
+      const results: EmbedResult[] = [];
+      for (const item of list) {
+        const r = parseEmbedResult(item);
+        if (!r) return null;
+        results.push(r);
+      }
+      return envelope({ type: 'results' as const, query, method, results });
+    }
+    case 'select': {
+      const f = plainFields(data, ['protocol', 'version', 'type', 'model']);
+      if (!f || !hasEnvelope(f)) return null;
+      const model = parseEmbedResult(f.get('model'));
+      return model ? envelope({ type: 'select' as const, model }) : null;
+    }
+    case 'error': {
+      const f = plainFields(data, ['protocol', 'version', 'type', 'code', 'message']);
+      if (!f || !hasEnvelope(f)) return null;
+      const code = reqString(f, 'code', MAX_METHOD);
+      const message = reqString(f, 'message', MAX_FIELD * 4);
+      if (code === false || message === false) return null;
+      return envelope({ type: 'error' as const, code, message });
+    }
+    default:
+      return null;
+  }
+}
+
+const clip = (s: string, max = MAX_FIELD) => (s.length > max ? s.slice(0, max) : s);
+
+/**
+ * The host's view of a ranked model: only plain fields (no description, links or index internals),
+ * strings clipped to MAX_FIELD so the receiving parser never rejects them, and the first thumbnail
+ * resolved against the index folder into an absolute URL.
+ */
+export function toEmbedResult(r: RankedModel, indexBase: string): EmbedResult {
+  const m = r.model;
+  const out: EmbedResult = {
+    rank: r.rank,
+    id: clip(String(m.id)),
+    name: clip(String(m.name)),
+    score: Number(r.score),
+    family: clip(String(m.family)),
+    creator: clip(String(m.creator)),
+    licence: clip(String(m.licence)),
+  };
+  const thumb = m.thumbnails[0];
+  if (typeof thumb === 'string' && thumb) {
+    try {
+      const url = new URL(thumb, indexBase);
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.href.length <= 2000) out.thumbnail = url.href;
+    } catch {
+      // An unresolvable thumbnail is left out rather than failing the whole result.
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Origins
+
+/**
+ * The origin an allowlist entry names, or null when it is not exactly an http(s) origin
+ * (`https://models.example`, optionally with a port or a trailing `/`). Paths, queries, fragments,
+ * credentials, `null`, wildcards inside names and other schemes are rejected.
+ */
+export function normaliseOrigin(value: string): string | null {
+  const s = value.trim();
+  if (!/^https?:\/\//i.test(s)) return null;
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  if (url.username || url.password || url.search || url.hash || s.includes('?') || s.includes('#')) return null;
+  if (url.pathname !== '/' || /^https?:\/\/[^/]+\/./i.test(s)) return null;
+  if (!url.hostname || url.hostname.includes('*')) return null;
+  return url.origin;
+}
+
+/**
+ * The allowlist from a config value: a list of origins, each normalised (`new URL(o).origin`);
+ * invalid entries are dropped, duplicates removed. `'*'` (any http(s) origin) is kept only when it
+ * is listed explicitly and exactly. Anything that is not a list gives an empty allowlist.
+ */
+export function parseAllowedOrigins(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  const out = new Set<string>();
+  for (const entry of list.slice(0, MAX_ORIGINS)) {
+    if (typeof entry !== 'string' || entry.length > 300) continue;
+    if (entry.trim() === '*') {
+      out.add('*');
+      continue;
+    }
+    const origin = normaliseOrigin(entry);
+    if (origin) out.add(origin);
+  }
+  return [...out];
+}
+
+/**
+ * Whether a serialised origin (e.g. `MessageEvent.origin`, `location.origin`) is on the allowlist.
+ * Matching is exact on scheme, host and port: `https://a.example` does not match
+ * `https://a.example.evil.com`, `http://a.example` or `https://a.example:8443`. The opaque origin
+ * `null` and non-http(s) origins never match, not even `'*'`.
+ */
+export function isAllowedOrigin(origin: string, allowlist: readonly string[]): boolean {
+  if (typeof origin !== 'string' || origin === 'null') return false;
+  // Only an already-serialised origin is accepted: re-serialising must give the same string.
+  if (normaliseOrigin(origin) !== origin) return false;
+  return allowlist.includes('*') || allowlist.includes(origin);
+}

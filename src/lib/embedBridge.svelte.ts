@@ -1,0 +1,180 @@
+import type { RankedModel } from '../core/searchTypes.ts';
+import { envelope, isAllowedOrigin, parseAllowedOrigins, parseHostMessage, toEmbedResult, type AppMessage, type HostQuery } from '../embed/protocol.ts';
+import type { SearchManager } from './search.svelte.ts';
+import { parseMethod } from './urlState.ts';
+
+/**
+ * The app side of the embed protocol (docs/embed.md), active when the app runs with `?embed=1`
+ * inside an iframe. It answers only the page named by `?parentOrigin=`, and only when the operator's
+ * allowlist (`embed.json`) lists that origin: queries from anywhere else are ignored, and every
+ * message it posts is addressed to that origin, never to '*'.
+ *
+ * DOM hooks (for tests and diagnostics) on `<html>`:
+ *  - `data-embed-bridge`: `on` while listening, `refused` when the parent origin is not allowed, `off` after stop();
+ *  - `data-embed-ignored`: how many incoming messages were ignored (wrong source, origin or shape).
+ */
+export interface EmbedBridge {
+  /** Whether the bridge started (the parent origin is allowed). */
+  readonly active: boolean;
+  /** The origin messages are posted to, when active. */
+  readonly parentOrigin: string | null;
+  /** Tells the host a model was picked (e.g. its details opened). */
+  select(r: RankedModel): void;
+  stop(): void;
+}
+
+export interface EmbedBridgeOptions {
+  /** The operator's allowlist (see loadEmbedConfig). */
+  allowedOrigins: string[];
+  /** Absolute URL of the index folder; thumbnails are resolved against it. */
+  indexBase: string;
+  /** Defaults to `location.search` (tests pass their own). */
+  search?: string;
+}
+
+/** Whether this page was asked to run as an embed: `?embed=1` and framed by another page. */
+export function isEmbedRequest(search: string = location.search): boolean {
+  return new URLSearchParams(search).get('embed') === '1' && typeof window !== 'undefined' && window.parent !== window;
+}
+
+/**
+ * The allowlist deployed next to the app as `embed.json` (`{ "allowedOrigins": [...] }`).
+ * A missing or invalid file gives an empty allowlist, so embedding is refused.
+ */
+export async function loadEmbedConfig(appBase: string): Promise<string[]> {
+  const url = new URL('embed.json', appBase).href;
+  let json: unknown;
+  try {
+    const res = await fetch(url, { cache: 'no-cache', credentials: 'same-origin' });
+    if (!res.ok) {
+      console.warn(`[embed] ${url} answered HTTP ${res.status}: no origin may embed this app. Deploy embed.json with "allowedOrigins" (docs/embed.md).`);
+      return [];
+    }
+    json = await res.json();
+  } catch (err) {
+    console.warn(`[embed] could not read ${url} (${err instanceof Error ? err.message : String(err)}): no origin may embed this app.`);
+    return [];
+  }
+  const raw = typeof json === 'object' && json !== null ? (json as { allowedOrigins?: unknown }).allowedOrigins : undefined;
+  const origins = parseAllowedOrigins(raw);
+  const listed = Array.isArray(raw) ? raw.length : 0;
+  if (listed > origins.length) {
+    console.warn(`[embed] ${listed - origins.length} entr${listed - origins.length === 1 ? 'y' : 'ies'} of allowedOrigins in ${url} ignored: each must be an exact http(s) origin such as "https://models.example", or "*".`);
+  }
+  if (!origins.length) console.warn(`[embed] ${url} allows no origin: embedding is refused.`);
+  return origins;
+}
+
+const MAX_ERROR_MESSAGE = 2000;
+
+function setHook(name: 'embedBridge' | 'embedIgnored', value: string): void {
+  if (typeof document !== 'undefined') document.documentElement.dataset[name] = value;
+}
+
+/** Connects a SearchManager to the framing page. Call once, after loadEmbedConfig. */
+export function startEmbedBridge(manager: SearchManager, opts: EmbedBridgeOptions): EmbedBridge {
+  const claimed = new URLSearchParams(opts.search ?? location.search).get('parentOrigin') ?? '';
+  const framed = window.parent !== window;
+  if (!framed || !isAllowedOrigin(claimed, opts.allowedOrigins)) {
+    console.warn(
+      !framed
+        ? '[embed] ?embed=1 but the app is not in a frame: the embed bridge is off.'
+        : claimed
+          ? `[embed] refusing to be embedded by ${JSON.stringify(claimed.slice(0, 200))}: that origin is not in embed.json's allowedOrigins.`
+          : '[embed] refusing to be embedded: ?parentOrigin= is missing or empty.',
+    );
+    setHook('embedBridge', 'refused');
+    return { active: false, parentOrigin: null, select() {}, stop() {} };
+  }
+  // An exact origin even when the allowlist is '*': postMessage with it reaches the parent only if
+  // the parent really has that origin, so a page cannot read results by claiming someone else's.
+  const parentOrigin = claimed;
+  const parent = window.parent;
+  let ignored = 0;
+  let stopped = false;
+  setHook('embedBridge', 'on');
+  setHook('embedIgnored', '0');
+
+  const post = (msg: AppMessage) => {
+    if (stopped) return;
+    try {
+      parent.postMessage(msg, parentOrigin);
+    } catch (err) {
+      console.warn('[embed] postMessage failed:', err);
+    }
+  };
+
+  const apply = (q: HostQuery) => {
+    manager.setImage(null);
+    manager.text = q.text ?? '';
+    if (q.like) manager.setLike({ id: q.like, name: '' });
+    else manager.clearLike();
+    // Absent = automatic; an unknown name is reported and the automatic method used.
+    const method = q.method ? parseMethod(q.method) : null;
+    if (q.method && !method) {
+      post(envelope({ type: 'error' as const, code: 'bad-method', message: `Unknown method "${q.method}"; the automatic method is used.` }));
+    }
+    manager.requestedMethod = method;
+    void manager.run();
+  };
+
+  const onMessage = (event: MessageEvent) => {
+    if (event.source !== parent || event.origin !== parentOrigin || !isAllowedOrigin(event.origin, opts.allowedOrigins)) {
+      setHook('embedIgnored', String(++ignored));
+      return;
+    }
+    const q = parseHostMessage(event.data);
+    if (!q) {
+      setHook('embedIgnored', String(++ignored));
+      return;
+    }
+    apply(q);
+  };
+  window.addEventListener('message', onMessage);
+
+  let readySent = false;
+  let lastSummary: object | null = null;
+  let lastError: object | null = null;
+  const destroyEffects = $effect.root(() => {
+    $effect(() => {
+      if (readySent || manager.phase !== 'ready' || !manager.info) return;
+      readySent = true;
+      post(envelope({ type: 'ready' as const, models: manager.info.modelCount, index: manager.info.indexName.slice(0, 500) }));
+    });
+    $effect(() => {
+      const summary = manager.summary;
+      void summary?.seq;
+      const results = manager.results;
+      if (summary === lastSummary) return;
+      const hadResults = lastSummary !== null;
+      lastSummary = summary;
+      if (summary) {
+        post(envelope({ type: 'results' as const, query: summary.label.slice(0, 1000), method: summary.method, results: results.map((r) => toEmbedResult(r, opts.indexBase)) }));
+      } else if (hadResults) {
+        // A cleared query: the host's list should empty too.
+        post(envelope({ type: 'results' as const, query: '', method: manager.method, results: [] }));
+      }
+    });
+    $effect(() => {
+      const error = manager.error;
+      if (error === lastError) return;
+      lastError = error;
+      if (error) post(envelope({ type: 'error' as const, code: error.code, message: error.message.slice(0, MAX_ERROR_MESSAGE) }));
+    });
+  });
+
+  return {
+    active: true,
+    parentOrigin,
+    select(r: RankedModel) {
+      post(envelope({ type: 'select' as const, model: toEmbedResult(r, opts.indexBase) }));
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      window.removeEventListener('message', onMessage);
+      destroyEffects();
+      setHook('embedBridge', 'off');
+    },
+  };
+}

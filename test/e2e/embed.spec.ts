@@ -1,0 +1,115 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test, type Frame, type Page } from '@playwright/test';
+import { modelSimilarityScores } from '../../src/core/methods.ts';
+import { nodeIndex, nodeTextScores } from '../support/nodeSearch.ts';
+import { ranking } from '../support/page.ts';
+import { startStaticServer } from '../support/staticServer.ts';
+
+const HOST_DIR = fileURLToPath(new URL('../../examples/host/', import.meta.url));
+const APP = 'http://127.0.0.1:4173/';
+/** public/embed.json allows this origin; 4181 is not listed. */
+const HOST_PORT = 4180;
+const UNLISTED_PORT = 4181;
+const SCARLET = 'scarlet-blossom-pixel-v1-e0234';
+
+test.beforeEach(({}, info) => test.skip(info.project.name !== 'wasm', 'embedding runs in the wasm project'));
+
+function appFrame(page: Page): Frame {
+  const frame = page.frames().find((f) => f.url().startsWith(APP));
+  if (!frame) throw new Error('the app iframe is missing');
+  return frame;
+}
+
+const loggedIds = (page: Page) => page.locator('#log-results li').evaluateAll((items) => items.map((li) => (li as HTMLElement).dataset.modelId!));
+
+test('a host page on another origin embeds the search: query in, results and selection out', async ({ page }, info) => {
+  const host = await startStaticServer({ root: HOST_DIR, port: HOST_PORT });
+  try {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${host.url}?app=${encodeURIComponent(APP)}`);
+    await expect(page.locator('html')).toHaveAttribute('data-host-state', 'ready');
+    const frame = appFrame(page);
+    await expect(frame.locator('html')).toHaveAttribute('data-embed-bridge', 'on');
+
+    // Text query typed on the host page → results event with the app's ranking.
+    await page.locator('#search-text').fill('red flowers');
+    await page.locator('#search-text').press('Enter');
+    await expect(page.locator('#log-query')).toContainText('red flowers');
+    await expect(page.locator('#log-results li').first()).toBeVisible();
+    const reference = await nodeTextScores('index/demo', 'red flowers', 'first-moment');
+    const logged = await loggedIds(page);
+    expect(logged).toEqual(ranking(reference.ids, reference.scores).slice(0, logged.length));
+    const shownInFrame = await frame.locator('[data-testid="results"] li').evaluateAll((items) => items.map((li) => li.getAttribute('data-model-id')));
+    expect(shownInFrame).toEqual(logged);
+    await page.screenshot({ path: `test-results/screenshots/${info.project.name}-embed-host.png`, fullPage: true });
+
+    // "Find similar models" on the host's model card → more-like-this in the embed.
+    await page.locator('#find-similar').click();
+    await expect(page.locator('#log-results li').first()).not.toHaveAttribute('data-model-id', logged[0]);
+    const ref = await nodeIndex('index/demo');
+    const self = ref.ids.indexOf(SCARLET);
+    const similar = await loggedIds(page);
+    expect(similar).toEqual(ranking(ref.ids, modelSimilarityScores(ref.index, self), [self]).slice(0, similar.length));
+
+    // Opening a result's details inside the embed tells the host which model was selected.
+    const card = frame.locator('[data-testid="results"] li').nth(2);
+    const id = await card.getAttribute('data-model-id');
+    await card.getByRole('button', { name: /details/i }).click();
+    await expect(page.locator('#log-selected')).toHaveAttribute('data-model-id', id!);
+    expect(errors).toEqual([]);
+  } finally {
+    await host.close();
+  }
+});
+
+test('messages from origins that are not on the allowlist are ignored', async ({ page }) => {
+  // An unlisted site frames the app directly and claims to be the listed host.
+  const dir = await mkdtemp(join(tmpdir(), 'attacker-'));
+  const spoofed = `${APP}?embed=1&parentOrigin=${encodeURIComponent(`http://127.0.0.1:${HOST_PORT}`)}`;
+  await writeFile(join(dir, 'index.html'), `<!doctype html><title>elsewhere</title><iframe src="${spoofed}" width="1000" height="800"></iframe>`);
+  const attacker = await startStaticServer({ root: dir, port: UNLISTED_PORT });
+  const unlistedHost = await startStaticServer({ root: HOST_DIR, port: UNLISTED_PORT + 1 });
+  try {
+    const received: unknown[] = [];
+    await page.exposeFunction('recordMessage', (m: unknown) => received.push(m));
+    await page.addInitScript(() => {
+      // The attacker's own window only (init scripts also run in frames).
+      if (window === window.top) addEventListener('message', (e) => (window as unknown as { recordMessage(m: unknown): void }).recordMessage(e.data));
+    });
+    await page.goto(attacker.url);
+    await expect.poll(() => page.frames().some((f) => f.url().startsWith(APP))).toBe(true);
+    const app = appFrame(page);
+    await expect(app.getByTestId('status')).toHaveAttribute('data-phase', 'ready');
+    await expect(app.locator('html')).toHaveAttribute('data-embed-bridge', 'on');
+    const seqBefore = await app.getByTestId('status').getAttribute('data-seq');
+    await page.evaluate(() => {
+      window.frames[0].postMessage({ protocol: 'model-search', version: 1, type: 'query', text: 'evil query' }, '*');
+    });
+    await expect(app.locator('html')).toHaveAttribute('data-embed-ignored', '1');
+    await page.waitForTimeout(500);
+    await expect(app.getByRole('searchbox', { name: /describe the images/i })).toHaveValue('');
+    expect(await app.getByTestId('status').getAttribute('data-seq')).toBe(seqBefore);
+    // Whatever the app posts goes to the listed origin only: the unlisted parent never hears it.
+    expect(received).toEqual([]);
+
+    // A host page on an unlisted origin gets no bridge at all: no ready event, nothing answered.
+    await page.goto(`${unlistedHost.url}?app=${encodeURIComponent(APP)}`);
+    await expect.poll(() => page.frames().some((f) => f.url().startsWith(APP))).toBe(true);
+    const refused = appFrame(page);
+    await expect(refused.locator('html')).toHaveAttribute('data-embed-bridge', 'refused');
+    await expect(refused.getByTestId('status')).toHaveAttribute('data-phase', 'ready');
+    await page.locator('#search-text').fill('red flowers');
+    await page.locator('#search-text').press('Enter');
+    await page.waitForTimeout(1000);
+    await expect(page.locator('html')).not.toHaveAttribute('data-host-state', 'ready');
+    expect(await page.locator('#log-results li').count()).toBe(0);
+  } finally {
+    await attacker.close();
+    await unlistedHost.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
