@@ -22,8 +22,10 @@ export interface EncoderStorage {
 export const encoderGroup = (desc: EncoderDescriptor) => `encoder:${desc.id}`;
 const encoderVersion = (desc: EncoderDescriptor) => `${desc.text.sha256 ?? '-'}+${desc.vision.sha256 ?? '-'}`;
 
-// Without cross-origin isolation (e.g. inside an embed) WASM must run single-threaded.
-ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+// Without cross-origin isolation (e.g. inside an embed) WASM must run single-threaded: threads need
+// SharedArrayBuffer, which browsers give only to isolated pages (COOP + COEP headers).
+export const WASM_THREADS = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+ort.env.wasm.numThreads = WASM_THREADS;
 ort.env.logLevel = 'error';
 
 const TOWER_LABEL: Record<Tower, string> = { text: 'text encoder', vision: 'image encoder' };

@@ -20,7 +20,7 @@ import type {
 } from '../src/core/searchTypes.ts';
 import { installErrorTransfer } from '../src/shared/comlinkErrors.ts';
 import { decodeImage } from './decodeImage.ts';
-import { EncoderRuntime } from './encoderRuntime.ts';
+import { EncoderRuntime, WASM_THREADS } from './encoderRuntime.ts';
 import { loadIndex, type LoadedIndex } from './indexLoader.ts';
 import { probeWebGpu } from './webgpu.ts';
 
@@ -142,6 +142,7 @@ const api = {
       methods: supportedMethods(index.index),
       params: index.manifest.params,
       examples: index.manifest.examples ?? [],
+      wasmThreads: WASM_THREADS,
       loadMs: performance.now() - t0,
     };
   },

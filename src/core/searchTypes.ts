@@ -58,6 +58,8 @@ export interface ReadyInfo {
   params?: BuildParams;
   /** Example text queries offered for this index. */
   examples: string[];
+  /** Threads of the WASM backend (1 unless the page is cross-origin isolated). */
+  wasmThreads: number;
   loadMs: number;
 }
 

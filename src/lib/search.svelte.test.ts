@@ -14,6 +14,7 @@ vi.mock('./searchClient.ts', () => ({
       modelCount: 3,
       methods: ['gaussian', 'first-moment', 'monte-carlo', 'best-k'],
       examples: [],
+      wasmThreads: 1,
       loadMs: 1,
     }),
     search: (request: SearchRequest, signal?: AbortSignal) =>

@@ -121,3 +121,32 @@ test('the app runs under its strict Content-Security-Policy: no violations, and 
   await expect.poll(() => page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual(['script-src-elem inline']);
   expect(await page.evaluate(() => (window as unknown as { inlineRan?: boolean }).inlineRan)).toBeUndefined();
 });
+
+test('WASM runs single-threaded by default and uses threads when the host makes the page cross-origin isolated', async ({ page }) => {
+  await page.goto('./?index=index/colours/&q=teal');
+  await waitReady(page);
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+  await expect(page.getByTestId('status')).toHaveAttribute('data-threads', '1');
+  await expect(page.getByTestId('results').locator('li').first()).toBeVisible();
+  const single = await readResults(page);
+
+  const isolated = await startStaticServer({
+    root: DIST,
+    port: SUBPATH_PORT,
+    headers: { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' },
+  });
+  try {
+    await page.goto(`${isolated.url}?index=index/colours/&q=teal`);
+    await waitReady(page);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const threads = Math.min(4, cores);
+    await expect(page.getByTestId('status')).toHaveAttribute('data-threads', String(threads));
+    if (threads > 1) await expect(page.getByTestId('status')).toContainText(`${threads} threads`);
+    await expect(page.getByTestId('results').locator('li').first()).toBeVisible();
+    // Same ranking either way.
+    expect((await readResults(page)).map((r) => r.id)).toEqual(single.map((r) => r.id));
+  } finally {
+    await isolated.close();
+  }
+});
