@@ -62,9 +62,27 @@ function fullInput(dim: number, count: number, precision: Precision, samples: Pr
 
 const DIM = 6;
 const COUNT = 4;
+const S = 3;
+
+/** Style data: S unit reference features per model (model 1 keeps none), and a [4, DIM] projection. */
+function styleInput(seed: number): NonNullable<IndexInput['style']> {
+  const next = rng(seed);
+  const refs = new Float32Array(COUNT * S * DIM);
+  const keep = new Uint8Array(COUNT * S);
+  for (let r = 0; r < COUNT * S; r++) {
+    let n = 0;
+    for (let j = 0; j < DIM; j++) n += (refs[r * DIM + j] = (j === r % DIM ? 1 : 0) + next() - 0.5) ** 2;
+    for (let j = 0; j < DIM; j++) refs[r * DIM + j] /= Math.sqrt(n);
+    keep[r] = Math.floor(r / S) === 1 || r % S === 2 ? 0 : 1;
+  }
+  const projection = Float32Array.from({ length: 4 * DIM }, () => next() - 0.5);
+  return { refs, keep, refsPerModel: S, dtype: 'f16', projection };
+}
+
 const VARIANTS: { label: string; bytes: Uint8Array }[] = [
   { label: 'f32 factors + f32 samples', bytes: writeIndex(fullInput(DIM, COUNT, 'f32', 'f32', 1)) },
   { label: 'f16 factors + f16 samples', bytes: writeIndex(fullInput(DIM, COUNT, 'f16', 'f16', 2)) },
+  { label: 'f32 factors + f16 samples + f16 style refs', bytes: writeIndex({ ...fullInput(DIM, COUNT, 'f32', 'f16', 3), style: styleInput(4) }) },
 ];
 const ORIGINAL = VARIANTS.map((v) => readIndex(v.bytes));
 
@@ -112,7 +130,7 @@ describe('indexFormat properties', () => {
   it('the uncorrupted indexes parse and score', () => {
     for (const [i, v] of VARIANTS.entries()) {
       expect(ORIGINAL[i].gaussian && ORIGINAL[i].samples && ORIGINAL[i].projection).toBeTruthy();
-      expect(supportedMethods(ORIGINAL[i])).toHaveLength(6);
+      expect(supportedMethods(ORIGINAL[i])).toHaveLength(ORIGINAL[i].style ? 7 : 6);
       checkScores(readIndex(v.bytes), Float32Array.from({ length: DIM }, (_, j) => (j === 0 ? 1 : 0)));
     }
   });
@@ -193,7 +211,7 @@ describe('indexFormat properties', () => {
     expect(parsed).toBeGreaterThan(0);
   });
 
-  it('every single bit flip of both variants → AppError, or finite / −Infinity scores only', () => {
+  it('every single bit flip of every variant → AppError, or finite / −Infinity scores only', () => {
     // (No expect() in the loop: ~20 000 accepted files × queries × methods.)
     const queries = [
       Float32Array.from({ length: DIM }, (_, i) => (i === 0 ? 1 : 0)),
@@ -355,13 +373,17 @@ describe('indexFormat properties', () => {
         // The format cannot tell a shorter table from an index written without the later sections:
         // accept only a prefix that ends on a group boundary, with unchanged data.
         expect(x).toBeLessThan(original);
-        expect([2, 6, 8]).toContain(x);
+        // (The style variant can also drop its optional StyleProjection, or all of its style sections.)
         const ref = ORIGINAL[v];
+        expect(ref.style ? [2, 6, 8, 10, 12] : [2, 6, 8]).toContain(x);
         expect(index.means).toEqual(ref.means);
         expect(index.norms).toEqual(ref.norms);
         if (index.gaussian) expect(index.gaussian).toEqual(ref.gaussian);
         if (index.samples) expect(index.samples).toEqual(ref.samples);
-        expect(index.projection).toBeUndefined();
+        if (x < 10) expect(index.projection).toBeUndefined();
+        else expect(index.projection).toEqual(ref.projection);
+        if (x < 12) expect(index.style).toBeUndefined();
+        else expect(index.style).toEqual({ ...ref.style, projection: undefined });
       }),
       { numRuns: RUNS, seed: SEED },
     );

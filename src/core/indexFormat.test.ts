@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { AppError } from './errors.ts';
 import {
@@ -420,7 +421,7 @@ describe('readIndex round trip', () => {
       { kind: 0, dtype: 99, data: new Uint8Array(3).fill(0xff) },
       { kind: 1000, dtype: DType.F16, data: new Uint8Array(130).fill(0x7f) },
       ...known.slice(0, 4),
-      { kind: 11, dtype: DType.F32, data: bytesOf(Float32Array.of(NaN)) },
+      { kind: 14, dtype: DType.F32, data: bytesOf(Float32Array.of(NaN)) },
       ...known.slice(4),
       { kind: 0xffffffff, dtype: 0, data: new Uint8Array([1, 2, 3]) },
     ]);
@@ -1118,6 +1119,263 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       expect(readIndex(patch(FULL, (v) => v.setUint32(bias.offset, 0xff7fffff, true))).gaussian!.bias[0]).toBe(-3.4028234663852886e38);
       const proj = entryOf(FULL, SectionKind.Projection);
       expect(readIndex(patch(FULL, (v) => v.setUint32(proj.offset, 0x7f7fffff, true))).projection!.matrix[0]).toBe(3.4028234663852886e38);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Style-distance sections (kinds 11–13)
+
+/**
+ * Style data for `count` models × S references: unit rows, except that a dropped pair may hold any
+ * shorter row (here: zeros for every third dropped pair). Model 1 keeps no pair at all.
+ */
+function styleInput(count: number, S: number, dim: number, dtype: Precision, projectionRows = 0, seed = 7): NonNullable<IndexInput['style']> {
+  const next = rng(seed);
+  const refs = new Float32Array(count * S * dim);
+  const keep = new Uint8Array(count * S);
+  for (let r = 0; r < count * S; r++) {
+    const m = Math.floor(r / S);
+    keep[r] = m === 1 ? 0 : r % 3 === 2 ? 0 : 1;
+    if (!keep[r] && r % 2 === 0) continue; // an all-zero row (norm 0 ≤ 1 is allowed)
+    let n = 0;
+    for (let j = 0; j < dim; j++) {
+      const v = (j === m % dim ? 1 : 0) + next() - 0.5;
+      refs[r * dim + j] = v;
+      n += v * v;
+    }
+    for (let j = 0; j < dim; j++) refs[r * dim + j] /= Math.sqrt(n);
+  }
+  const style: NonNullable<IndexInput['style']> = { refs, keep, refsPerModel: S, dtype };
+  if (projectionRows) style.projection = Float32Array.from({ length: projectionRows * dim }, () => (next() - 0.5) * 2);
+  return style;
+}
+
+describe('style-distance sections (StyleRefs 11, StyleKeep 12, StyleProjection 13)', () => {
+  const S = 5;
+  const STYLE_BASE: IndexInput = { dim: DIM, means: MEANS };
+  const withStyle = (style: IndexInput['style'], base: IndexInput = STYLE_BASE) => writeIndex({ ...base, style });
+  const STYLE32 = withStyle(styleInput(COUNT, S, DIM, 'f32', 3));
+  const STYLE16 = withStyle(styleInput(COUNT, S, DIM, 'f16'));
+
+  it('has the documented kind numbers', () => {
+    expect(SectionKind.StyleRefs).toBe(11);
+    expect(SectionKind.StyleKeep).toBe(12);
+    expect(SectionKind.StyleProjection).toBe(13);
+  });
+
+  it.each([
+    ['f32', 0],
+    ['f32', 3],
+    ['f16', 0],
+    ['f16', 2 * DIM],
+  ] as const)('round-trips %s references with a %i-row projection', (dtype, rows) => {
+    const style = styleInput(COUNT, S, DIM, dtype, rows);
+    const bytes = withStyle(style);
+    const sections = sectionsOf(bytes);
+    expect(sections.map((s) => s.kind)).toEqual([1, 2, 11, 12, ...(rows ? [13] : [])]);
+    const refs = entryOf(bytes, SectionKind.StyleRefs);
+    expect(refs.dtype).toBe(dtype === 'f16' ? DType.F16 : DType.F32);
+    expect(refs.byteLength).toBe(COUNT * S * DIM * (dtype === 'f16' ? 2 : 4));
+    const keep = entryOf(bytes, SectionKind.StyleKeep);
+    expect([keep.dtype, keep.byteLength]).toEqual([DType.U32, COUNT * S * 4]);
+
+    const index = readIndex(bytes);
+    expect(index.means).toEqual(MEANS);
+    expect(index.style).toBeDefined();
+    const st = index.style!;
+    expect(st.refsPerModel).toBe(S);
+    expect(st.keep).toBeInstanceOf(Uint8Array);
+    expect(Array.from(st.keep)).toEqual(Array.from(style.keep));
+    expect(st.refs.dtype).toBe(dtype);
+    if (dtype === 'f32') expect(st.refs.data).toEqual(style.refs);
+    else expect(st.refs.data).toEqual(toHalfArray(style.refs));
+    if (rows) {
+      expect(entryOf(bytes, SectionKind.StyleProjection)).toMatchObject({ dtype: DType.F32, byteLength: rows * DIM * 4 });
+      expect(st.projection).toEqual(style.projection);
+    } else expect(st.projection).toBeUndefined();
+    // Nothing else appears.
+    expect(index.gaussian ?? index.samples ?? index.projection).toBeUndefined();
+  });
+
+  it('round-trips next to every other section, S = 1, at an odd byteOffset', () => {
+    const input: IndexInput = { ...FULL16_INPUT, style: styleInput(4, 1, 5, 'f16', 5) };
+    const bytes = writeIndex(input);
+    const moved = new Uint8Array(bytes.byteLength + 3);
+    moved.set(bytes, 3);
+    for (const b of [bytes, moved.subarray(3)]) {
+      const index = readIndex(b);
+      expect(index.style!.refsPerModel).toBe(1);
+      expect(index.style!.refs.data).toEqual(toHalfArray(input.style!.refs));
+      expect(index.style!.projection).toEqual(input.style!.projection);
+      expect(index.gaussian).toEqual(readIndex(FULL16).gaussian);
+      expect(index.samples).toEqual(readIndex(FULL16).samples);
+      expect(index.projection).toEqual(readIndex(FULL16).projection);
+    }
+  });
+
+  it('writes an index without style byte for byte as before (no style sections, same layout)', () => {
+    for (const [input, bytes] of [
+      [FULL_INPUT, FULL],
+      [FULL16_INPUT, FULL16],
+    ] as const) {
+      expect(writeIndex({ ...input, style: undefined })).toEqual(bytes);
+      expect(sectionsOf(bytes).map((s) => s.kind)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(readIndex(bytes).style).toBeUndefined();
+    }
+  });
+
+  it('the committed indexes read as before and rewrite to the same bytes', () => {
+    for (const name of ['demo', 'colours']) {
+      const file = new Uint8Array(readFileSync(new URL(`../../public/index/${name}/index.bin`, import.meta.url)));
+      const index = readIndex(file);
+      expect(index.style).toBeUndefined();
+      const t = halfToFloatTable();
+      const floats = (d: { dtype: Precision; data: Float32Array | Uint16Array }) =>
+        d.dtype === 'f32' ? (d.data as Float32Array) : Float32Array.from(d.data as Uint16Array, (h) => t[h]);
+      const input: IndexInput = { dim: index.dim, means: index.means };
+      if (index.gaussian) {
+        const g = index.gaussian;
+        input.gaussian = { precision: floats(g.precision), bias: g.bias, logDet: g.logDet, epsilon: g.epsilon, dtype: g.precision.dtype };
+      }
+      if (index.samples) {
+        const { offsets, data } = index.samples;
+        const all = floats(data);
+        input.samples = {
+          perModel: Array.from({ length: index.count }, (_, m) => all.slice(offsets[m] * index.dim, offsets[m + 1] * index.dim)),
+          dtype: data.dtype,
+        };
+      }
+      if (index.projection) input.projection = index.projection.matrix;
+      expect(writeIndex(input), name).toEqual(file);
+    }
+  });
+
+  it('keeps the keep mask apart from the file bytes (a copy, as Uint8Array)', () => {
+    const index = readIndex(STYLE32);
+    expect(index.style!.keep.buffer).not.toBe(STYLE32.buffer);
+  });
+
+  describe('writeIndex rejects inconsistent style input', () => {
+    const good = styleInput(COUNT, S, DIM, 'f32', 2);
+    it.each([
+      ['refsPerModel 0', { refsPerModel: 0 }, /refsPerModel must be a whole number ≥ 1/],
+      ['refsPerModel 2.5', { refsPerModel: 2.5 }, /refsPerModel must be a whole number ≥ 1/],
+      ['keep too short', { keep: good.keep.subarray(1) }, /style\.keep must hold count × S = 15 values, got 14/],
+      ['refs too long', { refs: new Float32Array(good.refs.length + DIM) }, /style\.refs must hold count × S × dim = 240 values/],
+      ['keep value 2', { keep: Uint8Array.from(good.keep, (v, i) => (i === 4 ? 2 : v)) }, /only 0 and 1 \(value 2 at 4\)/],
+      ['projection not a multiple of dim', { projection: new Float32Array(DIM + 1) }, /positive multiple of dim = 16 values, got 17/],
+      ['empty projection', { projection: new Float32Array(0) }, /positive multiple of dim/],
+    ] as const)('%s', (_, change, pattern) => {
+      expect(() => withStyle({ ...good, ...change })).toThrow(pattern);
+    });
+  });
+
+  describe('readIndex rejects malformed style sections with AppError("index-format")', () => {
+    const base = sectionsOf(STYLE32);
+    const find = (kind: number) => base.find((s) => s.kind === kind)!;
+    const without = (...kinds: number[]) => base.filter((s) => !kinds.includes(s.kind));
+    const replace = (kind: number, data: Uint8Array, dtype?: number) =>
+      base.map((s) => (s.kind === kind ? { kind, dtype: dtype ?? s.dtype, data } : s));
+    const read = (sections: RawSection[]) => readIndex(rawIndex(DIM, COUNT, sections));
+
+    it('the unmodified sections read back (the cases below differ only in what they say)', () => {
+      expect(read(base).style!.refsPerModel).toBe(S);
+    });
+
+    it('rejects StyleRefs whose rows do not divide into count × S (S not a whole number)', () => {
+      const refs = find(SectionKind.StyleRefs).data;
+      // One extra row: 16 rows for 3 models.
+      const longer = replace(SectionKind.StyleRefs, concat(refs, new Uint8Array(DIM * 4)));
+      expectIndexError(() => read(longer), /the StyleRefs section has 1024 bytes, not count × S × dim values for a whole S ≥ 1/);
+      // Not even whole rows.
+      expectIndexError(() => read(replace(SectionKind.StyleRefs, refs.subarray(4))), /the StyleRefs section has 956 bytes, not count × S × dim/);
+      // Fewer rows than models (S would be 0), and an empty section.
+      expectIndexError(() => read(replace(SectionKind.StyleRefs, refs.subarray(0, 2 * DIM * 4))), /not count × S × dim values for a whole S ≥ 1/);
+      expectIndexError(() => read(replace(SectionKind.StyleRefs, new Uint8Array(0))), /the StyleRefs section has 0 bytes/);
+    });
+
+    it('rejects a StyleKeep of the wrong length or dtype', () => {
+      const keep = find(SectionKind.StyleKeep).data;
+      expectIndexError(() => read(replace(SectionKind.StyleKeep, keep.subarray(4))), /the StyleKeep section has 56 bytes, expected 60/);
+      expectIndexError(() => read(replace(SectionKind.StyleKeep, concat(keep, new Uint8Array(4)))), /the StyleKeep section has 64 bytes, expected 60/);
+      expectIndexError(() => read(replace(SectionKind.StyleKeep, keep, DType.F32)), /the StyleKeep section has an unsupported data type 1/);
+    });
+
+    it('rejects keep values other than 0 and 1', () => {
+      for (const value of [2, 255, 0x100, 0xffffffff]) {
+        const keep = find(SectionKind.StyleKeep).data.slice();
+        new DataView(keep.buffer).setUint32(7 * 4, value, true);
+        expectIndexError(() => read(replace(SectionKind.StyleKeep, keep)), new RegExp(`StyleKeep section has the value ${value} at 7 \\(only 0 and 1`));
+      }
+    });
+
+    it('rejects StyleRefs without StyleKeep, StyleKeep without StyleRefs, and StyleProjection without both', () => {
+      expectIndexError(() => read(without(SectionKind.StyleKeep)), /the StyleRefs and StyleKeep sections must come together/);
+      expectIndexError(() => read(without(SectionKind.StyleRefs)), /the StyleRefs and StyleKeep sections must come together/);
+      expectIndexError(() => read(without(SectionKind.StyleRefs, SectionKind.StyleKeep)), /StyleProjection section needs the StyleRefs and StyleKeep/);
+      // Without the projection the pair is a valid style index.
+      expect(read(without(SectionKind.StyleProjection)).style!.projection).toBeUndefined();
+    });
+
+    it('rejects a StyleProjection that is not P × dim float32 values', () => {
+      const p = find(SectionKind.StyleProjection).data;
+      expectIndexError(() => read(replace(SectionKind.StyleProjection, p.subarray(4))), /the StyleProjection section has 188 bytes, not P × dim values/);
+      expectIndexError(() => read(replace(SectionKind.StyleProjection, new Uint8Array(0))), /the StyleProjection section has 0 bytes, not P × dim/);
+      expectIndexError(() => read(replace(SectionKind.StyleProjection, p, DType.F16)), /the StyleProjection section has an unsupported data type 2/);
+      expectIndexError(() => read(replace(SectionKind.StyleRefs, find(SectionKind.StyleRefs).data, DType.U32)), /the StyleRefs section has an unsupported data type 3/);
+      // More rows are fine (P need not equal dim).
+      expect(read(replace(SectionKind.StyleProjection, concat(p, p))).style!.projection).toHaveLength(6 * DIM);
+    });
+
+    it('rejects NaN / ±Inf in every style float section (f32 and f16)', () => {
+      for (const kind of [SectionKind.StyleRefs, SectionKind.StyleProjection]) {
+        const e = entryOf(STYLE32, kind);
+        const name = kind === SectionKind.StyleRefs ? 'StyleRefs' : 'StyleProjection';
+        for (const bits of [0x7fc00000, 0x7f800000, 0xff800000, 0x7f800001]) {
+          for (const at of [0, e.byteLength / 4 - 1]) {
+            const bad = patch(STYLE32, (v) => v.setUint32(e.offset + 4 * at, bits, true));
+            expectIndexError(() => readIndex(bad), new RegExp(`the ${name} section has a non-finite value at ${at}\\.`));
+          }
+        }
+      }
+      const e = entryOf(STYLE16, SectionKind.StyleRefs);
+      for (const bits of [0x7c00, 0xfc00, 0x7e00, 0xffff]) {
+        const bad = patch(STYLE16, (v) => v.setUint16(e.offset + 2 * 9, bits, true));
+        expectIndexError(() => readIndex(bad), /the StyleRefs section has a non-finite value at 9\./);
+      }
+    });
+
+    it('rejects a reference row longer than 1 + 1e-2 (f32 and f16), accepts rows up to it', () => {
+      const style = styleInput(COUNT, S, DIM, 'f32');
+      const scaled = (f: number) => {
+        const refs = style.refs.slice();
+        for (let j = 0; j < DIM; j++) refs[7 * DIM + j] *= f;
+        return refs;
+      };
+      expect(rowNorm(style.refs, DIM, 7)).toBeCloseTo(1, 6);
+      expect(() => withStyle({ ...style, refs: scaled(1.009) })).not.toThrow();
+      expect(readIndex(withStyle({ ...style, refs: scaled(1.009) })).style).toBeDefined();
+      expect(readIndex(withStyle({ ...style, dtype: 'f16', refs: scaled(1.009) })).style).toBeDefined();
+      for (const dtype of ['f32', 'f16'] as const) {
+        expectIndexError(() => readIndex(withStyle({ ...style, dtype, refs: scaled(1.02) })), /model 1 has a style reference \(2\) longer than 1 \(1\.0[12]/);
+        expectIndexError(() => readIndex(withStyle({ ...style, dtype, refs: scaled(1e4) })), /model 1 has a style reference \(2\) longer than 1/);
+      }
+    });
+
+    it('rejects a projection entry beyond ±1e9, accepts one at 1e9', () => {
+      const style = styleInput(COUNT, S, DIM, 'f32', 2);
+      const at = (v: number) => ({ ...style, projection: Float32Array.from(style.projection!, (x, i) => (i === 5 ? v : x)) });
+      expect(readIndex(withStyle(at(-1e9))).style!.projection![5]).toBe(Math.fround(-1e9));
+      for (const v of [1.01e9, -3e38]) expectIndexError(() => readIndex(withStyle(at(v))), /the StyleProjection section has an implausible value at 5/);
+    });
+
+    it('rejects a duplicated style section and style sections overlapping another section', () => {
+      expectIndexError(() => read([...base, find(SectionKind.StyleKeep)]), /section StyleKeep appears twice/);
+      const e = entryOf(STYLE32, SectionKind.StyleKeep);
+      const means = entryOf(STYLE32, SectionKind.Means);
+      const overlapping = patch(STYLE32, (v) => v.setBigUint64(HEADER_BYTES + e.index * SECTION_ENTRY_BYTES + 8, BigInt(means.offset), true));
+      expectIndexError(() => readIndex(overlapping), /overlap/);
     });
   });
 });

@@ -36,6 +36,15 @@ export const SectionKind = {
   Projection: 9,
   /** f32 [count, dim]: P μ / |P μ|, precomputed by the builder. */
   ProjectedMeans: 10,
+  /**
+   * f16|f32 [count·S, dim]: features of model m's outputs for the S shared reference inputs, model
+   * by model (rows m·S … m·S + S − 1), L2-normalised. S = rows / count.
+   */
+  StyleRefs: 11,
+  /** u32 [count·S]: 1 = reference pair kept, 0 = dropped by the cleansing rule. */
+  StyleKeep: 12,
+  /** f32 [P, dim] (optional, row-major): projection applied to query and references before the distances. */
+  StyleProjection: 13,
 } as const;
 export type SectionKind = (typeof SectionKind)[keyof typeof SectionKind];
 
@@ -64,6 +73,18 @@ export interface ProjectionSections {
   projectedMeans: Float32Array;
 }
 
+/** Style-distance data (kinds 11–13): see styleDistanceScores in styleDistance.ts. */
+export interface StyleSections {
+  /** [count·S, dim]: reference features, model by model. */
+  refs: FloatData;
+  /** [count·S]: 1 = kept pair, 0 = dropped (converted from the file's u32). */
+  keep: Uint8Array;
+  /** S, the size of the shared reference set. */
+  refsPerModel: number;
+  /** [P, dim], row-major. */
+  projection?: Float32Array;
+}
+
 /** A parsed, validated index. Arrays view the file's bytes where alignment allows. */
 export interface SearchIndex {
   version: number;
@@ -74,6 +95,7 @@ export interface SearchIndex {
   gaussian?: GaussianSections;
   samples?: SampleSections;
   projection?: ProjectionSections;
+  style?: StyleSections;
 }
 
 export const MAX_DIM = 4096;
@@ -94,7 +116,17 @@ export interface IndexInput {
   };
   samples?: { perModel: Float32Array[]; dtype: Precision }; // each [n_m, dim]
   projection?: Float32Array; // [dim, dim]
+  style?: {
+    refs: Float32Array; // [count·S·dim], rows L2-normalised
+    keep: Uint8Array; // [count·S], 0 or 1
+    refsPerModel: number; // S ≥ 1
+    dtype: Precision; // of refs
+    projection?: Float32Array; // [P, dim], row-major
+  };
 }
+
+/** Largest |value| accepted in a style projection: far beyond any learned projection, far below overflow. */
+export const MAX_STYLE_PROJECTION_VALUE = 1e9;
 
 interface SectionBytes {
   kind: SectionKind;
@@ -158,6 +190,25 @@ export function writeIndex(input: IndexInput): Uint8Array {
       for (let i = 0; i < dim; i++) out[i] *= inv;
     }
     sections.push(floatSection(SectionKind.Projection, p, 'f32'), floatSection(SectionKind.ProjectedMeans, projected, 'f32'));
+  }
+  if (input.style) {
+    const st = input.style;
+    const S = st.refsPerModel;
+    if (!(Number.isInteger(S) && S >= 1)) throw new Error(`style.refsPerModel must be a whole number ≥ 1, got ${S}`);
+    if (st.keep.length !== count * S) throw new Error(`style.keep must hold count × S = ${count * S} values, got ${st.keep.length}`);
+    if (st.refs.length !== count * S * dim) throw new Error(`style.refs must hold count × S × dim = ${count * S * dim} values, got ${st.refs.length}`);
+    const keep = new Uint32Array(st.keep.length);
+    for (let i = 0; i < keep.length; i++) {
+      if (st.keep[i] > 1) throw new Error(`style.keep must hold only 0 and 1 (value ${st.keep[i]} at ${i})`);
+      keep[i] = st.keep[i];
+    }
+    sections.push(floatSection(SectionKind.StyleRefs, st.refs, st.dtype), { kind: SectionKind.StyleKeep, dtype: DType.U32, data: bytesOf(keep) });
+    if (st.projection) {
+      if (st.projection.length === 0 || st.projection.length % dim !== 0) {
+        throw new Error(`style.projection must hold a positive multiple of dim = ${dim} values, got ${st.projection.length}`);
+      }
+      sections.push(floatSection(SectionKind.StyleProjection, st.projection, 'f32'));
+    }
   }
 
   let offset = align(HEADER_BYTES + sections.length * SECTION_ENTRY_BYTES);
@@ -319,6 +370,53 @@ export function readIndex(bytes: Uint8Array): SearchIndex {
       if (s !== 0 && Math.abs(s - 1) > 1e-3) fail(`model ${m} has a projected mean that is not a unit vector`);
     }
     result.projection = { matrix, projectedMeans };
+  }
+  const hasRefs = found.has(SectionKind.StyleRefs);
+  if (hasRefs !== found.has(SectionKind.StyleKeep)) fail('the StyleRefs and StyleKeep sections must come together');
+  if (found.has(SectionKind.StyleProjection) && !hasRefs) fail('the StyleProjection section needs the StyleRefs and StyleKeep sections');
+  if (hasRefs) {
+    const raw = found.get(SectionKind.StyleRefs)!;
+    if (raw.dtype !== DType.F32 && raw.dtype !== DType.F16) fail(`the StyleRefs section has an unsupported data type ${raw.dtype}`);
+    const rows = raw.length / (raw.dtype === DType.F16 ? 2 : 4) / dim;
+    if (!Number.isInteger(rows) || rows < count || rows % count !== 0) {
+      fail(`the StyleRefs section has ${raw.length} bytes, not count × S × dim values for a whole S ≥ 1`);
+    }
+    if (rows * dim > 2 ** 31) fail('too many style reference features');
+    const S = rows / count;
+    const refs = float(SectionKind.StyleRefs, rows * dim);
+    const t = halfToFloatTable();
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      for (let j = 0; j < dim; j++) {
+        const v = refs.dtype === 'f16' ? t[refs.data[r * dim + j]] : refs.data[r * dim + j];
+        s += v * v;
+      }
+      const n = Math.sqrt(s);
+      if (n > 1 + 1e-2) {
+        fail(`model ${Math.floor(r / S)} has a style reference (${r % S}) longer than 1 (${n.toFixed(4)}); features must be unit vectors`);
+      }
+    }
+    const keepRaw = typedView(bytes, section(SectionKind.StyleKeep, [DType.U32], rows), Uint32Array, rows);
+    const keep = new Uint8Array(rows);
+    for (let i = 0; i < rows; i++) {
+      if (keepRaw[i] > 1) fail(`the StyleKeep section has the value ${keepRaw[i]} at ${i} (only 0 and 1 are allowed)`);
+      keep[i] = keepRaw[i];
+    }
+    const style: StyleSections = { refs, keep, refsPerModel: S };
+    const rawP = found.get(SectionKind.StyleProjection);
+    if (rawP) {
+      if (rawP.dtype !== DType.F32) fail(`the StyleProjection section has an unsupported data type ${rawP.dtype}`);
+      const p = rawP.length / 4 / dim;
+      if (!Number.isInteger(p) || p < 1 || p > MAX_DIM) {
+        fail(`the StyleProjection section has ${rawP.length} bytes, not P × dim values with 1 ≤ P ≤ ${MAX_DIM}`);
+      }
+      const projection = f32(SectionKind.StyleProjection, p * dim);
+      for (let i = 0; i < projection.length; i++) {
+        if (Math.abs(projection[i]) > MAX_STYLE_PROJECTION_VALUE) fail(`the StyleProjection section has an implausible value at ${i}`);
+      }
+      style.projection = projection;
+    }
+    result.style = style;
   }
   return result;
 }

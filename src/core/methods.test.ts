@@ -17,6 +17,7 @@ import {
 } from './methods.ts';
 import { MomentAccumulator, gaussianFactors } from './modelStats.ts';
 import { topK } from './scoring.ts';
+import { styleDistanceScores } from './styleDistance.ts';
 
 // Expectations come from tools/reference/make_method_fixtures.py (numpy / scipy, float64).
 // Regenerate with: /usr/bin/python3 tools/reference/make_method_fixtures.py
@@ -558,5 +559,100 @@ describe('autoMethod', () => {
   it('falls back to what the index has', () => {
     expect(autoMethod(['first-moment'], ['image'])).toBe('first-moment');
     expect(autoMethod([], [])).toBe('first-moment');
+  });
+});
+
+describe('style distance (index sections 11–13)', () => {
+  const dim = 8;
+  const count = 4;
+  const S = 6;
+  const next = rng(31);
+  const unit = (bias: number) => {
+    const v = Float32Array.from({ length: dim }, (_, j) => (j === bias % dim ? 1 : 0) + next() - 0.5);
+    const n = Math.hypot(...v);
+    return v.map((x) => x / n);
+  };
+  // Means of unit samples (the reader's only requirement on them here).
+  const means = new Float32Array(count * dim);
+  for (let m = 0; m < count; m++) means.set(unit(m).map((x) => x * 0.6), m * dim);
+  const refs = new Float32Array(count * S * dim);
+  const keep = new Uint8Array(count * S);
+  for (let r = 0; r < count * S; r++) {
+    refs.set(unit(Math.floor(r / S) + 1), r * dim);
+    // Model 3 keeps nothing (→ −Infinity); the others drop every fourth pair.
+    keep[r] = r >= 3 * S || r % 4 === 3 ? 0 : 1;
+  }
+  const projection = Float32Array.from({ length: 5 * dim }, () => next() - 0.5);
+  const queries = [unit(1), unit(2), unit(5)];
+  const styleIndex = (dtype: 'f32' | 'f16', withProjection: boolean, extra: Partial<IndexInput> = {}) =>
+    readIndex(writeIndex({ dim, means, ...extra, style: { refs, keep, refsPerModel: S, dtype, projection: withProjection ? projection : undefined } }));
+
+  it('has its label and explanation', () => {
+    expect(METHOD_INFO.style).toEqual({
+      label: 'Style distance',
+      explain: 'Mean distance from the query to the model’s outputs for a shared set of reference inputs (lower distance ranks higher).',
+    });
+  });
+
+  for (const withProjection of [false, true]) {
+    it(`scoreMethod('style') equals styleDistanceScores on the read-back index (f32 exactly, f16 within 1e-3)${withProjection ? ', with projection' : ''}`, () => {
+      const p = withProjection ? projection : undefined;
+      const i32 = styleIndex('f32', withProjection);
+      const i16 = styleIndex('f16', withProjection);
+      for (const q of queries) {
+        const expected = styleDistanceScores(q, refs, keep, dim, S, p);
+        expect(scoreMethod(i32, 'style', q)).toEqual(expected);
+        const s16 = scoreMethod(i16, 'style', q);
+        expect(s16).toHaveLength(count);
+        expect(s16[3]).toBe(-Infinity);
+        for (let m = 0; m < 3; m++) {
+          expect(Number.isFinite(s16[m])).toBe(true);
+          expect(Math.abs(s16[m] - expected[m])).toBeLessThan(1e-3);
+        }
+        // Again (from the cached float32 copy of the fp16 references): the same scores.
+        expect(scoreMethod(i16, 'style', q)).toEqual(s16);
+      }
+      expect(scoreMethod(i32, 'style', queries[0])[3]).toBe(-Infinity);
+    });
+  }
+
+  it('ranks the model whose references are closest to the query first (lower distance ranks higher)', () => {
+    const index = styleIndex('f32', false);
+    // queries[0] leans on axis 1, where model 0's references lean.
+    expect(topK(scoreMethod(index, 'style', queries[0]), 1)[0].index).toBe(0);
+    expect(topK(scoreMethod(index, 'style', queries[1]), 1)[0].index).toBe(1);
+  });
+
+  it('supportedMethods appends style last, and only when the index has it', () => {
+    expect(supportedMethods(styleIndex('f32', false))).toEqual(['first-moment', 'style']);
+    expect(supportedMethods(readIndex(writeIndex({ dim, means })))).toEqual(['first-moment']);
+    const precision = new Float64Array(count * packedSize(dim));
+    const bias = new Float32Array(count * dim);
+    for (let m = 0; m < count; m++) {
+      for (let i = 0; i < dim; i++) precision[m * packedSize(dim) + (i * (i + 1)) / 2 + i] = 1;
+      for (let i = 0; i < dim; i++) bias[m * dim + i] = means[m * dim + i];
+    }
+    const gaussian = { precision, bias, logDet: new Float32Array(count), epsilon: new Float32Array(count).fill(1), dtype: 'f32' as const };
+    expect(supportedMethods(styleIndex('f16', true, { gaussian }))).toEqual(['gaussian', 'first-moment', 'first-second-moment', 'style']);
+  });
+
+  it('throws a clear Error without style data, and checks the query length', () => {
+    const plain = readIndex(writeIndex({ dim, means }));
+    expect(() => scoreMethod(plain, 'style', queries[0])).toThrow(/no style-distance data/);
+    expect(() => scoreMethod(styleIndex('f32', false), 'style', queries[0].subarray(1))).toThrow(/query has 7 dimensions, the index 8/);
+  });
+
+  it('autoMethod picks style for photos on a style index, and not for text, sketches or mixes', () => {
+    const methods = supportedMethods(styleIndex('f32', false));
+    expect(autoMethod(methods, ['image'])).toBe('style');
+    expect(autoMethod(methods, ['text'])).toBe('first-moment');
+    expect(autoMethod(methods, ['sketch'])).toBe('first-moment');
+    expect(autoMethod(methods, ['text', 'image'])).toBe('first-moment');
+    expect(autoMethod(methods, ['model'])).toBe('first-moment');
+    const all: Method[] = ['fine-tuned', 'gaussian', 'first-moment', 'monte-carlo', 'best-k', 'first-second-moment', 'style'];
+    expect(autoMethod(all, ['image'])).toBe('style');
+    expect(autoMethod(all, ['image', 'image'])).toBe('style');
+    expect(autoMethod(all, ['text'])).toBe('first-moment');
+    expect(autoMethod(all.slice(0, -1), ['image'])).toBe('gaussian');
   });
 });

@@ -1,13 +1,14 @@
 import { AppError } from './errors.ts';
 import { dotKernelFor, gaussianKernelFor } from './simdKernels.ts';
 import { halfToFloatTable, packedSize } from './linalg.ts';
+import { styleDistanceScores } from './styleDistance.ts';
 import type { FloatData, GaussianSections, SearchIndex } from './indexFormat.ts';
 
 /**
  * The retrieval methods of "Content-Based Search for Deep Generative Models" over a SearchIndex.
  * Every function returns one score per model (higher = better match), NaN-free for finite queries.
  */
-export type Method = 'first-moment' | 'gaussian' | 'monte-carlo' | 'best-k' | 'first-second-moment' | 'fine-tuned';
+export type Method = 'first-moment' | 'gaussian' | 'monte-carlo' | 'best-k' | 'first-second-moment' | 'fine-tuned' | 'style';
 
 export interface MethodParams {
   /** CLIP logit scale T for Monte-Carlo and 1st+2nd moment (default 100). */
@@ -23,6 +24,10 @@ export const METHOD_INFO: Record<Method, { label: string; explain: string }> = {
   'best-k': { label: 'Best-k', explain: 'Mean similarity of the k samples closest to the query.' },
   'first-second-moment': { label: '1st+2nd moment', explain: '½T²·qᵀΣq + T·qᵀμ: the mean plus the spread towards the query.' },
   'fine-tuned': { label: 'Fine-tuned 1st moment', explain: 'Cosine after a learned projection of query and model features.' },
+  style: {
+    label: 'Style distance',
+    explain: 'Mean distance from the query to the model’s outputs for a shared set of reference inputs (lower distance ranks higher).',
+  },
 };
 
 /** Default temperature: CLIP's logit scale. */
@@ -37,6 +42,7 @@ export function supportedMethods(index: SearchIndex): Method[] {
   m.push('first-moment');
   if (index.samples) m.push('monte-carlo', 'best-k');
   if (index.gaussian) m.push('first-second-moment');
+  if (index.style) m.push('style');
   return m;
 }
 
@@ -50,10 +56,13 @@ export type QueryKind = 'text' | 'image' | 'sketch' | 'model';
  * text far from every model's Gaussian). Mixed queries use the 1st moment so the experts' scores
  * share one scale. The fine-tuned projection is never the automatic choice: on our zoo it did not
  * beat the plain 1st moment for any query kind; it stays one click away in the method picker.
+ * An index that carries style-distance data was built for style retrieval, so photos use the style
+ * distance there.
  */
 export function autoMethod(methods: readonly Method[], kinds: readonly QueryKind[]): Method {
   const has = (m: Method) => methods.includes(m);
   const imageOnly = kinds.length > 0 && kinds.every((k) => k === 'image');
+  if (imageOnly && has('style')) return 'style';
   if (imageOnly && has('gaussian')) return 'gaussian';
   return has('first-moment') ? 'first-moment' : (methods[0] ?? 'first-moment');
 }
@@ -83,7 +92,32 @@ export function scoreMethod(index: SearchIndex, method: Method, query: Float32Ar
       return firstSecondMomentScores(index, query, params.temperature ?? CLIP_TEMPERATURE);
     case 'fine-tuned':
       return fineTunedScores(index, query);
+    case 'style':
+      return styleScores(index, query);
   }
+}
+
+/** fp16 style references as float32, converted once per data array. */
+const styleRefsF32 = new WeakMap<Uint16Array, Float32Array>();
+
+/** −(mean L2 distance) from the query to each model's kept reference outputs (styleDistance.ts). */
+export function styleScores(index: SearchIndex, query: Float32Array): Float32Array {
+  const style = index.style;
+  if (!style) throw new Error('This index has no style-distance data (reference outputs per model).');
+  let refs: Float32Array;
+  if (style.refs.dtype === 'f32') refs = style.refs.data;
+  else {
+    const half = style.refs.data;
+    let cached = styleRefsF32.get(half);
+    if (!cached) {
+      const t = halfToFloatTable();
+      cached = new Float32Array(half.length);
+      for (let i = 0; i < half.length; i++) cached[i] = t[half[i]];
+      styleRefsF32.set(half, cached);
+    }
+    refs = cached;
+  }
+  return styleDistanceScores(query, refs, style.keep, index.dim, style.refsPerModel, style.projection);
 }
 
 /**

@@ -25,7 +25,7 @@ export interface UrlState {
 export type SearchUrlState = Pick<UrlState, 'q' | 'method' | 'k' | 'imageWeight' | 'hybridWeight' | 'like'>;
 
 /** Short names accepted in URLs, e.g. ?method=gd. */
-const METHOD_ALIASES: Record<string, Method> = { gd: 'gaussian', mc: 'monte-carlo', '1m': 'first-moment', ft: 'fine-tuned', '12m': 'first-second-moment' };
+const METHOD_ALIASES: Record<string, Method> = { gd: 'gaussian', mc: 'monte-carlo', '1m': 'first-moment', ft: 'fine-tuned', '12m': 'first-second-moment', sd: 'style' };
 
 export const DEFAULT_INDEX = 'index/demo/';
 export const DEFAULT_K = 3;
