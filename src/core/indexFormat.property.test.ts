@@ -5,23 +5,12 @@ import { HEADER_BYTES, SECTION_ENTRY_BYTES, readIndex, writeIndex, type IndexInp
 import { packedSize } from './linalg.ts';
 import { scoreMethod, supportedMethods } from './methods.ts';
 import { MomentAccumulator, gaussianFactors } from './modelStats.ts';
+import { mulberry32 as rng } from './prng.ts';
 
 // Property tests of the index reader against corrupted input. Runs are bounded (numRuns) and
 // seeded, so a failure prints a reproducible counterexample; set FC_SEED to explore other seeds.
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : 20240612;
 const RUNS = process.env.FC_RUNS ? Number(process.env.FC_RUNS) : 300;
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A valid index with every section, built the real way (unit samples → moments → factors). */
 function fullInput(dim: number, count: number, precision: Precision, samples: Precision, seed: number): IndexInput {

@@ -16,6 +16,7 @@ import {
 } from './indexFormat.ts';
 import { halfToFloatTable, packedRowOffset, packedSize, toHalfArray, toHalfBits } from './linalg.ts';
 import { MomentAccumulator, gaussianFactors } from './modelStats.ts';
+import { mulberry32 as rng } from './prng.ts';
 
 // Property tests (random truncation / bit flips / header sizes) live in indexFormat.property.test.ts;
 // this file holds the layout, the round trips and the table-driven corruption cases.
@@ -155,18 +156,6 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a, 0);
   out.set(b, a.byteLength);
   return out;
-}
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

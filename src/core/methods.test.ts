@@ -18,6 +18,7 @@ import {
 import { MomentAccumulator, gaussianFactors } from './modelStats.ts';
 import { topK } from './scoring.ts';
 import { styleDistanceScores } from './styleDistance.ts';
+import { mulberry32 as rng } from './prng.ts';
 
 // Expectations come from tools/reference/make_method_fixtures.py (numpy / scipy, float64).
 // Regenerate with: /usr/bin/python3 tools/reference/make_method_fixtures.py
@@ -71,18 +72,6 @@ function f32FromBase64(b64: string): Float32Array {
   const out = new Float32Array(buf.byteLength / 4);
   new Uint8Array(out.buffer).set(buf);
   return out;
-}
-
-/** Small deterministic PRNG (mulberry32) so failures are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gaussianNoise(next: () => number): number {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { preprocessRgba, type PreprocessOptions, type RgbaImage } from './preprocess.ts';
+import { mulberry32 as rng } from './prng.ts';
 
 const CLIP: PreprocessOptions = {
   size: 224,
@@ -11,18 +12,6 @@ const PLANE = 224 * 224;
 
 /** The normalised value of an 8-bit channel value. */
 const norm = (v: number, c: number) => (v / 255 - CLIP.mean[c]) / CLIP.std[c];
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function image(width: number, height: number, pixel: (x: number, y: number) => [number, number, number, number?]): RgbaImage {
   const data = new Uint8ClampedArray(width * height * 4);

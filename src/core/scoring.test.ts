@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { firstMomentScores, l2normalize, rowNorms, topK, type Ranked } from './scoring.ts';
+import { mulberry32 as rng } from './prng.ts';
 
 // Expectations come from tools/reference/make_scoring_fixtures.py (numpy, float64).
 // Regenerate with: /usr/bin/python3 tools/reference/make_scoring_fixtures.py
@@ -29,18 +30,6 @@ function bruteTopK(scores: ArrayLike<number>, k: number): Ranked[] {
   return Array.from(scores, (score, index) => ({ index, score }))
     .sort((a, b) => b.score - a.score || a.index - b.index)
     .slice(0, Math.max(0, k));
-}
-
-/** Small deterministic PRNG (mulberry32) so failures are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('fixture sanity', () => {

@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from './prng.ts';
 import { CLEANSING_MSE_THRESHOLD, cleansingMask, projectFeatures, styleDistanceScores } from './styleDistance.ts';
 
 /** Seeded floats in [-1, 1). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const next = mulberry32(seed);
+  return () => next() * 2 - 1;
 }
 
 const randArray = (n: number, rand: () => number) => Float32Array.from({ length: n }, rand);

@@ -3,6 +3,8 @@
  * palette. Each model samples from its own distribution (background, shape kind, count, sizes), so
  * two seeds give different images of the same kind. The full procedural zoo replaces this later.
  */
+import { mulberry32 } from '../../src/core/prng.ts';
+
 export type Rgb = [number, number, number];
 
 export interface PaintedModel {
@@ -32,17 +34,8 @@ export const PAINTED_MODELS: PaintedModel[] = [
 
 export const IMAGE_SIZE = 224;
 
-/** Mulberry32: a tiny seeded PRNG so every sample is reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32 (src/core/prng.ts): every sample is reproducible. */
+export const prng = mulberry32;
 
 function jitter(c: Rgb, rand: () => number, amount: number): Rgb {
   return c.map((v) => Math.max(0, Math.min(255, Math.round(v + (rand() * 2 - 1) * amount)))) as Rgb;

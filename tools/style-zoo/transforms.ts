@@ -9,6 +9,8 @@
  * styles it is evaluated on (they are neighbouring parameters or sibling colours of the same
  * families, plus a few families that exist only on one side).
  */
+import { mulberry32 } from '../../src/core/prng.ts';
+
 export interface RgbaPixels {
   data: Uint8ClampedArray;
   width: number;
@@ -686,14 +688,7 @@ export function styleById(id: string): StyleTransform {
  */
 export function composedTrainingStyles(count: number, seed = 1): StyleTransform[] {
   const base = stylesOf('train').filter((t) => t.family !== 'combo');
-  let a = seed >>> 0;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = mulberry32(seed);
   const out: StyleTransform[] = [];
   const seen = new Set<string>();
   for (let tries = 0; out.length < count && tries < count * 100; tries++) {

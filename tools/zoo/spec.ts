@@ -7,22 +7,14 @@
  *
  * Pure TypeScript: no canvas, no Node APIs (runs in a browser worker as well as in Node).
  */
+import { mulberry32 } from '../../src/core/prng.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Random numbers and hashing
 // ---------------------------------------------------------------------------------------------
 
-/** Mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The zoo's seeded PRNG: mulberry32, shared with the painted models and the tests. */
+export const prng = mulberry32;
 
 /** FNV-1a 32-bit hash of a string, then a murmur3 finaliser (good avalanche). Unsigned. */
 export function hashString(s: string): number {

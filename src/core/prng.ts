@@ -1,0 +1,15 @@
+/**
+ * Mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). The procedural zoos, the
+ * painted models and the tests all draw from it, so every generated image and fixture is
+ * reproducible bit for bit (the demo indexes rebuild byte-identically).
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
