@@ -9,6 +9,7 @@ import {
   SECTION_ALIGN,
   SECTION_ENTRY_BYTES,
   SectionKind,
+  layoutIndex,
   readIndex,
   writeIndex,
   type IndexInput,
@@ -113,35 +114,8 @@ interface RawSection {
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 const align = (n: number) => Math.ceil(n / SECTION_ALIGN) * SECTION_ALIGN;
 
-/**
- * Writes arbitrary sections with the documented layout (what writeIndex did before it took typed
- * input). Lets the tests craft files the real writer never produces: unknown kinds, duplicates,
- * wrong sizes and dtypes, missing sections.
- */
-function rawIndex(dim: number, count: number, sections: RawSection[]): Uint8Array {
-  let offset = align(HEADER_BYTES + sections.length * SECTION_ENTRY_BYTES);
-  const placed = sections.map((s) => {
-    const at = offset;
-    offset = align(at + s.data.byteLength);
-    return at;
-  });
-  const out = new Uint8Array(offset);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < 4; i++) out[i] = INDEX_MAGIC.charCodeAt(i);
-  view.setUint32(4, INDEX_VERSION, true);
-  view.setUint32(8, dim, true);
-  view.setUint32(12, count, true);
-  view.setUint32(16, sections.length, true);
-  sections.forEach((s, i) => {
-    const e = HEADER_BYTES + i * SECTION_ENTRY_BYTES;
-    view.setUint32(e, s.kind, true);
-    view.setUint32(e + 4, s.dtype, true);
-    view.setBigUint64(e + 8, BigInt(placed[i]), true);
-    view.setBigUint64(e + 16, BigInt(s.data.byteLength), true);
-    out.set(s.data, placed[i]);
-  });
-  return out;
-}
+/** Files the real writer never produces (unknown kinds, duplicates, wrong sizes and dtypes). */
+const rawIndex = (dim: number, count: number, sections: RawSection[]) => layoutIndex(dim, count, sections);
 
 /** The sections of a file, copied out in table order. */
 function sectionsOf(bytes: Uint8Array): RawSection[] {

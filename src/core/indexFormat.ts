@@ -211,6 +211,14 @@ export function writeIndex(input: IndexInput): Uint8Array {
     }
   }
 
+  return layoutIndex(dim, count, sections);
+}
+
+/**
+ * Lays out header, section table and 64-byte aligned sections (the documented v1 layout). Takes any
+ * kind and dtype numbers, so tests can also craft files the typed writer never produces.
+ */
+export function layoutIndex(dim: number, count: number, sections: readonly { kind: number; dtype: number; data: Uint8Array }[]): Uint8Array {
   let offset = align(HEADER_BYTES + sections.length * SECTION_ENTRY_BYTES);
   const placed = sections.map((s) => {
     const at = offset;
