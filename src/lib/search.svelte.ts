@@ -69,10 +69,8 @@ export class SearchManager {
   imageWeight = $state(DEFAULT_IMAGE_WEIGHT);
   hybridWeight = $state(0);
 
-  /** Free text and field filters of the text box. */
-  get parsed(): { text: string; filters: FieldFilters } {
-    return parseQuery(this.text);
-  }
+  /** Free text and field filters of the text box (parsed once per edit, read by many getters). */
+  parsed: { text: string; filters: FieldFilters } = $derived(parseQuery(this.text));
 
   get queryKinds(): QueryKind[] {
     if (this.likeId) return ['model'];
