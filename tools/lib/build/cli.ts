@@ -44,6 +44,16 @@ export interface CliIo {
   stderr: { write(s: string): unknown; isTTY?: boolean };
 }
 
+/** Flags of both commands: what the index is called, overwriting, reporting. */
+const OUTPUT_FLAGS = {
+  name: { type: 'string' },
+  licence: { type: 'string' },
+  force: { type: 'boolean' },
+  'json-report': { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 const BUILD_FLAGS = {
   models: { type: 'string' },
   encoder: { type: 'string' },
@@ -61,23 +71,10 @@ const BUILD_FLAGS = {
   shard: { type: 'string' },
   'max-megapixels': { type: 'string' },
   'skip-invalid': { type: 'boolean' },
-  name: { type: 'string' },
-  licence: { type: 'string' },
-  force: { type: 'boolean' },
-  'json-report': { type: 'string' },
-  quiet: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  ...OUTPUT_FLAGS,
 } as const;
 
-const MERGE_FLAGS = {
-  out: { type: 'string' },
-  name: { type: 'string' },
-  licence: { type: 'string' },
-  force: { type: 'boolean' },
-  'json-report': { type: 'string' },
-  quiet: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const MERGE_FLAGS = { out: { type: 'string' }, ...OUTPUT_FLAGS } as const;
 
 function int(flag: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
