@@ -8,7 +8,7 @@
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENCODERS } from '../src/core/encoders.ts';
+import { ENCODERS } from '../src/core/encode/encoders.ts';
 import { buildIndex } from './lib/build/buildIndex.ts';
 import { parseProjection } from './lib/build/projection.ts';
 import { PUBLIC_DIR } from './lib/nodeEncoder.ts';

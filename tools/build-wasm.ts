@@ -1,5 +1,5 @@
 /**
- * Assembles src/core/wasm/kernels.wat into src/core/wasm/kernels.wasm.ts (base64), so the worker,
+ * Assembles src/core/scoring/wasm/kernels.wat into src/core/scoring/wasm/kernels.wasm.ts (base64), so the worker,
  * Node tools and tests load the same bytes without bundler asset handling.  npm run build-wasm
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -7,7 +7,7 @@ import wabtInit from 'wabt';
 
 export async function assembleKernels(): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const source = await readFile(new URL('../src/core/wasm/kernels.wat', import.meta.url), 'utf8');
+  const source = await readFile(new URL('../src/core/scoring/wasm/kernels.wat', import.meta.url), 'utf8');
   const module = wabt.parseWat('kernels.wat', source, { simd: true });
   module.validate();
   const { buffer } = module.toBinary({ log: false, write_debug_names: false });
@@ -22,6 +22,6 @@ export function kernelsModuleSource(bytes: Uint8Array): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const bytes = await assembleKernels();
-  await writeFile(new URL('../src/core/wasm/kernels.wasm.ts', import.meta.url), kernelsModuleSource(bytes));
-  console.log(`Wrote src/core/wasm/kernels.wasm.ts (${bytes.length} bytes of wasm)`);
+  await writeFile(new URL('../src/core/scoring/wasm/kernels.wasm.ts', import.meta.url), kernelsModuleSource(bytes));
+  console.log(`Wrote src/core/scoring/wasm/kernels.wasm.ts (${bytes.length} bytes of wasm)`);
 }

@@ -8,11 +8,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { AppError } from '../src/core/errors.ts';
-import { ENCODERS } from '../src/core/encoders.ts';
-import { METHOD_INFO, modelSimilarityScores, productOfExperts, scoreMethod, supportedMethods, type Method } from '../src/core/methods.ts';
-import { preprocessRgba } from '../src/core/preprocess.ts';
-import { topK } from '../src/core/scoring.ts';
+import { AppError } from '../src/core/io/errors.ts';
+import { ENCODERS } from '../src/core/encode/encoders.ts';
+import { METHOD_INFO, modelSimilarityScores, productOfExperts, scoreMethod, supportedMethods, type Method } from '../src/core/scoring/methods.ts';
+import { preprocessRgba } from '../src/core/encode/preprocess.ts';
+import { topK } from '../src/core/scoring/topK.ts';
 import { decodeImage } from './lib/build/imageDecode.ts';
 import { openLocalIndex } from './lib/localIndex.ts';
 import { NodeEncoder } from './lib/nodeEncoder.ts';

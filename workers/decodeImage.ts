@@ -1,5 +1,5 @@
-import { AppError } from '../src/core/errors.ts';
-import type { RgbaImage } from '../src/core/preprocess.ts';
+import { AppError } from '../src/core/io/errors.ts';
+import type { RgbaImage } from '../src/core/encode/preprocess.ts';
 
 /** Above this many pixels the image is shrunk while decoding, to bound worker memory. */
 const MAX_PIXELS = 16_000_000;

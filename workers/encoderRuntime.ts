@@ -1,13 +1,13 @@
 import * as ort from 'onnxruntime-web/webgpu';
-import { cachedFetchBytes, type CacheEvent } from '../src/core/cachedFetch.ts';
-import { encodePixelValues, encodeTokenIds } from '../src/core/encode.ts';
-import { AppError } from '../src/core/errors.ts';
-import { resolveEncoderUrl, type EncoderDescriptor } from '../src/core/encoders.ts';
-import { fetchBytes, fileName } from '../src/core/fetchBytes.ts';
-import type { VerifiedFileStore } from '../src/core/fileStore.ts';
-import { preprocessRgba, type RgbaImage } from '../src/core/preprocess.ts';
-import type { Backend, LoadProgress } from '../src/core/searchTypes.ts';
-import { createClipTokenizer, type ClipTokenizer } from '../src/core/tokenizer.ts';
+import { cachedFetchBytes, type CacheEvent } from './storage/cachedFetch.ts';
+import { encodePixelValues, encodeTokenIds } from '../src/core/encode/encode.ts';
+import { AppError } from '../src/core/io/errors.ts';
+import { resolveEncoderUrl, type EncoderDescriptor } from '../src/core/encode/encoders.ts';
+import { fetchBytes, fileName } from '../src/core/io/fetchBytes.ts';
+import type { VerifiedFileStore } from './storage/fileStore.ts';
+import { preprocessRgba, type RgbaImage } from '../src/core/encode/preprocess.ts';
+import type { Backend, LoadProgress } from '../src/shared/protocol.ts';
+import { createClipTokenizer, type ClipTokenizer } from '../src/core/encode/tokenizer.ts';
 
 type Progress = (p: LoadProgress) => void;
 export type Tower = 'text' | 'vision';

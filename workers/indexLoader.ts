@@ -1,11 +1,11 @@
-import { cachedFetchBytes, type CacheEvent } from '../src/core/cachedFetch.ts';
-import { AppError } from '../src/core/errors.ts';
-import { fetchBytes } from '../src/core/fetchBytes.ts';
-import type { VerifiedFileStore } from '../src/core/fileStore.ts';
-import { readIndex, type SearchIndex } from '../src/core/indexFormat.ts';
-import { parseManifest, parseModels, type IndexManifest, type ModelMeta } from '../src/core/manifest.ts';
-import type { LoadProgress } from '../src/core/searchTypes.ts';
-import { sha256Hex } from '../src/core/sha256.ts';
+import { cachedFetchBytes, type CacheEvent } from './storage/cachedFetch.ts';
+import { AppError } from '../src/core/io/errors.ts';
+import { fetchBytes } from '../src/core/io/fetchBytes.ts';
+import type { VerifiedFileStore } from './storage/fileStore.ts';
+import { readIndex, type SearchIndex } from '../src/core/index/indexFormat.ts';
+import { parseManifest, parseModels, type IndexManifest, type ModelMeta } from '../src/core/index/manifest.ts';
+import type { LoadProgress } from '../src/shared/protocol.ts';
+import { sha256Hex } from '../src/core/io/sha256.ts';
 
 export interface LoadedIndex {
   manifest: IndexManifest;

@@ -1,14 +1,14 @@
 import { expose, transfer } from 'comlink';
-import { AppError } from '../src/core/errors.ts';
-import type { CacheEvent } from '../src/core/cachedFetch.ts';
-import { ENCODERS } from '../src/core/encoders.ts';
-import { openFileStore, type VerifiedFileStore } from '../src/core/fileStore.ts';
-import { gaussianKernelFor } from '../src/core/simdKernels.ts';
-import { modelSimilarityScores, productOfExperts, scoreMethod, supportedMethods } from '../src/core/methods.ts';
-import { preprocessRgba } from '../src/core/preprocess.ts';
-import { topK } from '../src/core/scoring.ts';
-import { createMetadataSearch, hybridScores, metadataRelevance, applyFilterMask } from '../src/core/hybrid.ts';
-import { countMatching, facetCounts } from '../src/core/queryFilters.ts';
+import { AppError } from '../src/core/io/errors.ts';
+import type { CacheEvent } from './storage/cachedFetch.ts';
+import { ENCODERS } from '../src/core/encode/encoders.ts';
+import { openFileStore, type VerifiedFileStore } from './storage/fileStore.ts';
+import { gaussianKernelFor } from '../src/core/scoring/simdKernels.ts';
+import { modelSimilarityScores, productOfExperts, scoreMethod, supportedMethods } from '../src/core/scoring/methods.ts';
+import { preprocessRgba } from '../src/core/encode/preprocess.ts';
+import { topK } from '../src/core/scoring/topK.ts';
+import { createMetadataSearch, hybridScores, metadataRelevance, applyFilterMask } from '../src/core/scoring/hybrid.ts';
+import { countMatching, facetCounts } from '../src/core/scoring/queryFilters.ts';
 import type {
   Backend,
   LoadProgress,
@@ -17,7 +17,7 @@ import type {
   SearchResponse,
   StorageInfo,
   WorkerConfig,
-} from '../src/core/searchTypes.ts';
+} from '../src/shared/protocol.ts';
 import { installErrorTransfer } from '../src/shared/comlinkErrors.ts';
 import { decodeImage } from './decodeImage.ts';
 import { EncoderRuntime, WASM_THREADS } from './encoderRuntime.ts';

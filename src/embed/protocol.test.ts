@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RankedModel } from '../core/searchTypes.ts';
+import type { RankedModel } from '../shared/protocol.ts';
 import {
   EMBED_PROTOCOL,
   EMBED_VERSION,

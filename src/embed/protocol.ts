@@ -1,4 +1,4 @@
-import type { RankedModel } from '../core/searchTypes.ts';
+import type { RankedModel } from '../shared/protocol.ts';
 
 /**
  * The embed protocol: messages between a host page and the search app running in an iframe

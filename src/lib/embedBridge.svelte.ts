@@ -1,4 +1,4 @@
-import type { RankedModel } from '../core/searchTypes.ts';
+import type { RankedModel } from '../shared/protocol.ts';
 import { envelope, isAllowedOrigin, parseAllowedOrigins, parseHostMessage, toEmbedResult, type AppMessage, type HostQuery } from '../embed/protocol.ts';
 import type { SearchManager } from './search.svelte.ts';
 import { parseMethod } from './urlState.ts';

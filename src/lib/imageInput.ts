@@ -1,4 +1,4 @@
-import { AppError } from '../core/errors.ts';
+import { AppError } from '../core/io/errors.ts';
 
 /** Files larger than this are refused before decoding (a phone photo is 2–12 MB). */
 export const MAX_IMAGE_BYTES = 64 * 1024 * 1024;

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ReadyInfo, SearchRequest, SearchResponse } from '../core/searchTypes.ts';
+import type { ReadyInfo, SearchRequest, SearchResponse } from '../shared/protocol.ts';
 
 /** A fake worker bridge whose searches resolve when the test says so, in any order. */
 const pending: { request: SearchRequest; resolve: (r: SearchResponse) => void; signal?: AbortSignal }[] = [];

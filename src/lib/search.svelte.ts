@@ -1,8 +1,8 @@
-import type { ErrorInfo } from '../core/errors.ts';
-import { toErrorInfo } from '../core/errors.ts';
-import { autoMethod, type Method, type QueryKind } from '../core/methods.ts';
-import { formatQuery, parseQuery, type FacetCounts, type FieldFilters } from '../core/queryFilters.ts';
-import type { LoadProgress, QueryPart, RankedModel, ReadyInfo, SearchRequest, SearchResponse, WorkerConfig } from '../core/searchTypes.ts';
+import type { ErrorInfo } from '../core/io/errors.ts';
+import { toErrorInfo } from '../core/io/errors.ts';
+import { autoMethod, type Method, type QueryKind } from '../core/scoring/methods.ts';
+import { formatQuery, parseQuery, type FacetCounts, type FieldFilters } from '../core/scoring/queryFilters.ts';
+import type { LoadProgress, QueryPart, RankedModel, ReadyInfo, SearchRequest, SearchResponse, WorkerConfig } from '../shared/protocol.ts';
 import { isAbort, searchClient } from './searchClient.ts';
 import { DEFAULT_IMAGE_WEIGHT, DEFAULT_K, type SearchUrlState } from './urlState.ts';
 

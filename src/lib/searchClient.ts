@@ -1,6 +1,6 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import type { SearchWorkerApi } from '../../workers/search.worker.ts';
-import type { LoadProgress, ReadyInfo, SearchRequest, SearchResponse, StorageInfo, WorkerConfig } from '../core/searchTypes.ts';
+import type { LoadProgress, ReadyInfo, SearchRequest, SearchResponse, StorageInfo, WorkerConfig } from '../shared/protocol.ts';
 import { installErrorTransfer } from '../shared/comlinkErrors.ts';
 
 installErrorTransfer();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DEFAULT_IMAGE_WEIGHT, DEFAULT_K, readUrlState, searchParamsFor, withParams, type SearchUrlState } from './urlState.ts';
-import { METHOD_INFO, type Method } from '../core/methods.ts';
+import { METHOD_INFO, type Method } from '../core/scoring/methods.ts';
 
 describe('readUrlState', () => {
   it('uses defaults for an empty address', () => {

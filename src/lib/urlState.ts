@@ -1,5 +1,5 @@
-import { METHOD_INFO, type Method } from '../core/methods.ts';
-import type { BackendPreference } from '../core/searchTypes.ts';
+import { METHOD_INFO, type Method } from '../core/scoring/methods.ts';
+import type { BackendPreference } from '../shared/protocol.ts';
 
 /**
  * What the address bar says about this search; parsed leniently (unknown or out-of-range values →

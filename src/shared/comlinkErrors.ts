@@ -1,5 +1,5 @@
 import { transferHandlers, type TransferHandler } from 'comlink';
-import { AppError, toErrorInfo, type ErrorInfo } from '../core/errors.ts';
+import { AppError, toErrorInfo, type ErrorInfo } from '../core/io/errors.ts';
 
 /**
  * Comlink's default "throw" handler keeps only message/stack. Ours keeps the error code and

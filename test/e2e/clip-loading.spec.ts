@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, test } from '@playwright/test';
-import { CLIP_VIT_B32 } from '../../src/core/encoders.ts';
+import { CLIP_VIT_B32 } from '../../src/core/encode/encoders.ts';
 import { fixtureModels, makeFixtureIndex } from '../support/fixtureIndex.ts';
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Frame, type Page } from '@playwright/test';
-import { modelSimilarityScores } from '../../src/core/methods.ts';
+import { modelSimilarityScores } from '../../src/core/scoring/methods.ts';
 import { nodeIndex, nodeTextScores } from '../support/nodeSearch.ts';
 import { ranking } from '../support/page.ts';
 import { startStaticServer } from '../support/staticServer.ts';

@@ -10,8 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
-import { ENCODERS } from '../../src/core/encoders.ts';
-import { scoreMethod, type Method } from '../../src/core/methods.ts';
+import { ENCODERS } from '../../src/core/encode/encoders.ts';
+import { scoreMethod, type Method } from '../../src/core/scoring/methods.ts';
 import { openLocalIndex } from '../../tools/lib/localIndex.ts';
 import { NodeEncoder } from '../../tools/lib/nodeEncoder.ts';
 
@@ -34,7 +34,7 @@ function findEvalIndex(): { latest: Latest; indexDir: string; texts: string[] } 
   const latest = JSON.parse(readFileSync(latestPath, 'utf8')) as Latest;
   const indexDir = resolve(CACHE, latest.indexDir);
   if (!existsSync(join(indexDir, 'manifest.json'))) return { skip: `no eval index at ${indexDir} (run \`npm run eval\` again)` };
-  if (!ENCODERS[latest.encoder]) return { skip: `the eval index was built with "${latest.encoder}", which src/core/encoders.ts does not know` };
+  if (!ENCODERS[latest.encoder]) return { skip: `the eval index was built with "${latest.encoder}", which src/core/encode/encoders.ts does not know` };
   const queries = JSON.parse(readFileSync(join(resolve(CACHE, latest.queriesDir), 'queries.json'), 'utf8')) as { text: { text: string }[] };
   return { latest, indexDir, texts: queries.text.slice(0, QUERIES).map((q) => q.text) };
 }

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import sharp from 'sharp';
-import { TEST_ENCODER } from '../../src/core/encoders.ts';
-import { preprocessRgba } from '../../src/core/preprocess.ts';
+import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
+import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
 import { decodeImage } from '../../tools/lib/build/imageDecode.ts';
 import { NodeEncoder } from '../../tools/lib/nodeEncoder.ts';
 

@@ -18,7 +18,7 @@ const OWN_PORT = 4178;
 
 const manifest = async () => JSON.parse(await readFile(join(PUBLIC_DIR, 'index/colours/manifest.json'), 'utf8'));
 
-/** Group records the worker commits once every file of a version is saved (see src/core/fileStore.ts). */
+/** Group records the worker commits once every file of a version is saved (see workers/storage/fileStore.ts). */
 function savedGroups(page: Page): Promise<Record<string, number>> {
   return page.evaluate(
     () =>

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { sha256Hex } from '../../src/core/sha256.ts';
+import { sha256Hex } from '../../src/core/io/sha256.ts';
 import { PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
 import { afterSearch, searchBox, shot, waitReady, watchPageErrors } from '../support/page.ts';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import sharp from 'sharp';
-import { modelSimilarityScores, productOfExperts, scoreMethod, type Method } from '../../src/core/methods.ts';
+import { modelSimilarityScores, productOfExperts, scoreMethod, type Method } from '../../src/core/scoring/methods.ts';
 import { PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
 import { nodeIndex } from '../support/nodeSearch.ts';
 import { COLOURS, afterSearch, expectMatchesReference, ranking, readResults, shot, waitReady, watchPageErrors } from '../support/page.ts';

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
 import Papa from 'papaparse';
-import { createMetadataSearch, hybridScores, metadataRelevance } from '../../src/core/hybrid.ts';
-import { scoreMethod } from '../../src/core/methods.ts';
+import { createMetadataSearch, hybridScores, metadataRelevance } from '../../src/core/scoring/hybrid.ts';
+import { scoreMethod } from '../../src/core/scoring/methods.ts';
 import { nodeIndex } from '../support/nodeSearch.ts';
 import { COLOURS, afterSearch, expectMatchesReference, readResults, searchBox, shot, typeQuery, waitReady, watchPageErrors } from '../support/page.ts';
 

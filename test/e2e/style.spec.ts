@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import sharp from 'sharp';
-import { scoreMethod } from '../../src/core/methods.ts';
+import { scoreMethod } from '../../src/core/scoring/methods.ts';
 import { contentSets, renderContent } from '../../tools/style-zoo/content.ts';
 import { styleById } from '../../tools/style-zoo/transforms.ts';
 import { nodeIndex } from '../support/nodeSearch.ts';

@@ -1,6 +1,6 @@
-import { writeIndex } from '../../src/core/indexFormat.ts';
-import { MANIFEST_FORMAT, type IndexManifest, type ModelMeta } from '../../src/core/manifest.ts';
-import { sha256Hex } from '../../src/core/sha256.ts';
+import { writeIndex } from '../../src/core/index/indexFormat.ts';
+import { MANIFEST_FORMAT, type IndexManifest, type ModelMeta } from '../../src/core/index/manifest.ts';
+import { sha256Hex } from '../../src/core/io/sha256.ts';
 
 /** An in-memory index folder (manifest.json, index.bin, models.json) for serving from a test route. */
 export async function makeFixtureIndex(

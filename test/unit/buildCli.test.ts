@@ -7,7 +7,7 @@ import { access, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_ENCODER } from '../../src/core/encoders.ts';
+import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
 import { readIndexDir, tempDir, writeModels, type ModelSpec } from '../support/build/fixtures.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));

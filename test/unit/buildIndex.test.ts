@@ -7,9 +7,9 @@ import { access, mkdir, readFile, readdir, rm, stat, writeFile, cp } from 'node:
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_ENCODER } from '../../src/core/encoders.ts';
-import { fromHalfArray, packedRowOffset } from '../../src/core/linalg.ts';
-import { preprocessRgba } from '../../src/core/preprocess.ts';
+import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
+import { fromHalfArray, packedRowOffset } from '../../src/core/math/linalg.ts';
+import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
 import { buildIndex, type BuildOptions } from '../../tools/lib/build/buildIndex.ts';
 import { InputError } from '../../tools/lib/build/errors.ts';
 import { mergeShards } from '../../tools/lib/build/mergeShards.ts';

@@ -5,8 +5,8 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_ENCODER } from '../../src/core/encoders.ts';
-import { preprocessRgba, type RgbaImage } from '../../src/core/preprocess.ts';
+import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
+import { preprocessRgba, type RgbaImage } from '../../src/core/encode/preprocess.ts';
 import { decodeEntry, EmbedCache, encodeEntry } from '../../tools/lib/build/embedCache.ts';
 import { decodeImage, makeThumbnail } from '../../tools/lib/build/imageDecode.ts';
 import { invalidIdReason, scanModelFolders } from '../../tools/lib/build/modelFolders.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelMeta } from '../../src/core/manifest.ts';
+import type { ModelMeta } from '../../src/core/index/manifest.ts';
 import { metadataBaseline } from '../../tools/eval/baseline.ts';
 import { queryMetrics } from '../../tools/eval/metrics.ts';
 

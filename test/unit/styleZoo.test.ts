@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cleansingMask } from '../../src/core/styleDistance.ts';
+import { cleansingMask } from '../../src/core/scoring/styleDistance.ts';
 import { contentSets, MAX_REFERENCE } from '../../tools/style-zoo/content.ts';
 import { rankOf, styleZooConfig } from '../../tools/style-zoo/eval.ts';
 import {

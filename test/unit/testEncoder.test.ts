@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TEST_ENCODER } from '../../src/core/encoders.ts';
-import { readIndex } from '../../src/core/indexFormat.ts';
-import { preprocessRgba } from '../../src/core/preprocess.ts';
-import { sha256Hex } from '../../src/core/sha256.ts';
+import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
+import { readIndex } from '../../src/core/index/indexFormat.ts';
+import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
+import { sha256Hex } from '../../src/core/io/sha256.ts';
 import { NodeEncoder, PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
 import { COLOURS_SAMPLES_PER_MODEL } from '../../tools/build-colours-index.ts';
 import { IMAGE_SIZE, PAINTED_MODELS, paintSample } from '../../tools/lib/paintedModels.ts';

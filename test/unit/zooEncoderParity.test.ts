@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createClipTokenizer } from '../../src/core/tokenizer.ts';
+import { createClipTokenizer } from '../../src/core/encode/tokenizer.ts';
 
 const ROOT = new URL('../../', import.meta.url);
 const ENCODER_DIR = new URL('public/encoders/zoo-encoder/', ROOT);

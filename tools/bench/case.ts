@@ -8,9 +8,9 @@
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { freemem, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { firstMomentScores, gaussianScores, mahalanobis } from '../../src/core/methods.ts';
-import { packedSize } from '../../src/core/linalg.ts';
-import type { FloatData, SearchIndex } from '../../src/core/indexFormat.ts';
+import { firstMomentScores, gaussianScores, mahalanobis } from '../../src/core/scoring/methods.ts';
+import { packedSize } from '../../src/core/math/linalg.ts';
+import type { FloatData, SearchIndex } from '../../src/core/index/indexFormat.ts';
 import { roofline, timeCalls, type Roofline, type Timing } from './measure.ts';
 import { halfToF32, makeGaussianExtras, makeHalfFactors, makeMeans, makeQueries } from './synth.ts';
 

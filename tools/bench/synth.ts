@@ -8,7 +8,7 @@
  * diagonal is overwritten with positive values 1/sqrt(ε + s), ε ∈ [1e-3, 1e-2], s ∈ [0, 4e-3]
  * (≈ 8…32). Every pattern is finite: nothing is ever Inf/NaN.
  */
-import { halfToFloatTable, packedRowOffset, packedSize, toHalfBits } from '../../src/core/linalg.ts';
+import { halfToFloatTable, packedRowOffset, packedSize, toHalfBits } from '../../src/core/math/linalg.ts';
 
 /** xorshift32 → [0, 1). Deterministic for a seed, fast, and good enough for benchmark data. */
 export function rng(seed: number): () => number {

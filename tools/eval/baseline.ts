@@ -12,7 +12,7 @@
  * - model-as-query: the query model's name.
  */
 import MiniSearch from 'minisearch';
-import type { ModelMeta } from '../../src/core/manifest.ts';
+import type { ModelMeta } from '../../src/core/index/manifest.ts';
 
 export const BASELINE_FIELDS = ['name', 'description', 'family', 'creator'] as const;
 

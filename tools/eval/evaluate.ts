@@ -2,9 +2,9 @@
  * Scores every query of every set with every method through src/core — the code the app's worker
  * runs — and turns the rankings into top-1 / top-5 / MRR (tools/eval/metrics.ts).
  */
-import { modelSimilarityScores, scoreMethod, type Method, type MethodParams } from '../../src/core/methods.ts';
-import type { SearchIndex } from '../../src/core/indexFormat.ts';
-import type { ModelMeta } from '../../src/core/manifest.ts';
+import { modelSimilarityScores, scoreMethod, type Method, type MethodParams } from '../../src/core/scoring/methods.ts';
+import type { SearchIndex } from '../../src/core/index/indexFormat.ts';
+import type { ModelMeta } from '../../src/core/index/manifest.ts';
 import type { MetadataBaseline } from './baseline.ts';
 import { aggregate, familyRelevant, queryMetrics, type QueryMetrics, type SetMetrics } from './metrics.ts';
 import type { QueryType } from './queries.ts';

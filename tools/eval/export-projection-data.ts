@@ -24,8 +24,8 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { EncoderDescriptor } from '../../src/core/encoders.ts';
-import { preprocessRgba } from '../../src/core/preprocess.ts';
+import type { EncoderDescriptor } from '../../src/core/encode/encoders.ts';
+import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
 import { NodeEncoder } from '../lib/nodeEncoder.ts';
 import { QUERY_SEED_BASE } from '../zoo/cli.ts';
 import { nodeCanvasFactory } from '../zoo/node.ts';
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got "${v}"`);
     return n;
   };
-  const { ENCODERS } = await import('../../src/core/encoders.ts');
+  const { ENCODERS } = await import('../../src/core/encode/encoders.ts');
   const desc = ENCODERS[values.encoder];
   if (!desc) throw new Error(`unknown encoder "${values.encoder}" (known: ${Object.keys(ENCODERS).join(', ')})`);
   const encoder = await NodeEncoder.load(desc);

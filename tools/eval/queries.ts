@@ -1,11 +1,11 @@
 /**
  * Query sets of the evaluation (the zoo's `queries.json`) and their embeddings through the real
  * pipeline: PNG → sharp decode (tools/lib/build/imageDecode.ts) → CLIP preprocessing
- * (src/core/preprocess.ts) → NodeEncoder; text → CLIP tokenizer → NodeEncoder.
+ * (src/core/encode/preprocess.ts) → NodeEncoder; text → CLIP tokenizer → NodeEncoder.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { preprocessRgba } from '../../src/core/preprocess.ts';
+import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
 import { decodeImage } from '../lib/build/imageDecode.ts';
 import type { NodeEncoder } from '../lib/nodeEncoder.ts';
 

@@ -7,7 +7,7 @@
  *   npm run eval -- --projection proj.json           # evaluate a given projection
  *
  * Steps: eval zoo (cached) → index (tools/lib/build/buildIndex.ts, embedding cache) → [projected
- * index] → query embeddings (NodeEncoder) → every method of src/core/methods.ts + the metadata
+ * index] → query embeddings (NodeEncoder) → every method of src/core/scoring/methods.ts + the metadata
  * baseline → metrics, targets, docs/eval/results.{json,md}.
  */
 import { createHash } from 'node:crypto';
@@ -18,9 +18,9 @@ import { join, relative, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ENCODERS, resolveEncoderUrl, type EncoderDescriptor } from '../../src/core/encoders.ts';
-import { supportedMethods } from '../../src/core/methods.ts';
-import type { SearchIndex } from '../../src/core/indexFormat.ts';
+import { ENCODERS, resolveEncoderUrl, type EncoderDescriptor } from '../../src/core/encode/encoders.ts';
+import { supportedMethods } from '../../src/core/scoring/methods.ts';
+import type { SearchIndex } from '../../src/core/index/indexFormat.ts';
 import { buildIndex } from '../lib/build/buildIndex.ts';
 import { createProgress } from '../lib/build/progress.ts';
 import { loadProjection, type Projection } from '../lib/build/projection.ts';
@@ -139,7 +139,7 @@ const sinceStart = (t0: number) => (performance.now() - t0) / 1000;
 /** Is the encoder usable here: a descriptor, and (for files served from public/) the files on disk? */
 function encoderMissing(id: string): string | undefined {
   const desc = ENCODERS[id];
-  if (!desc) return `no "${id}" entry in src/core/encoders.ts ENCODERS`;
+  if (!desc) return `no "${id}" entry in src/core/encode/encoders.ts ENCODERS`;
   for (const file of [desc.text, desc.vision]) {
     const url = resolveEncoderUrl(file, new URL('file:' + PUBLIC_DIR).href);
     if (url.startsWith('file:') && !existsSync(fileURLToPath(url))) return `${relative(ROOT, fileURLToPath(url))} is missing`;

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppError } from '../../src/core/errors.ts';
-import { fetchBytes } from '../../src/core/fetchBytes.ts';
-import { readIndex, type SearchIndex } from '../../src/core/indexFormat.ts';
-import { parseManifest, parseModels, type IndexManifest, type ModelMeta } from '../../src/core/manifest.ts';
+import { AppError } from '../../src/core/io/errors.ts';
+import { fetchBytes } from '../../src/core/io/fetchBytes.ts';
+import { readIndex, type SearchIndex } from '../../src/core/index/indexFormat.ts';
+import { parseManifest, parseModels, type IndexManifest, type ModelMeta } from '../../src/core/index/manifest.ts';
 
 export interface LocalIndex {
   dir: string;

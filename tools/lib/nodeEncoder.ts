@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-web';
-import { encodePixelValues, encodeTokenIds } from '../../src/core/encode.ts';
-import { resolveEncoderUrl, type EncoderDescriptor, type EncoderFile } from '../../src/core/encoders.ts';
-import { fetchBytes } from '../../src/core/fetchBytes.ts';
-import { createClipTokenizer, type ClipTokenizer } from '../../src/core/tokenizer.ts';
+import { encodePixelValues, encodeTokenIds } from '../../src/core/encode/encode.ts';
+import { resolveEncoderUrl, type EncoderDescriptor, type EncoderFile } from '../../src/core/encode/encoders.ts';
+import { fetchBytes } from '../../src/core/io/fetchBytes.ts';
+import { createClipTokenizer, type ClipTokenizer } from '../../src/core/encode/tokenizer.ts';
 
 /** The repo's public/ folder: what the app serves at its base URL. */
 export const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));

@@ -3,7 +3,7 @@
  * palette. Each model samples from its own distribution (background, shape kind, count, sizes), so
  * two seeds give different images of the same kind. The full procedural zoo replaces this later.
  */
-import { mulberry32 } from '../../src/core/prng.ts';
+import { mulberry32 } from '../../src/core/math/prng.ts';
 
 export type Rgb = [number, number, number];
 
@@ -34,7 +34,7 @@ export const PAINTED_MODELS: PaintedModel[] = [
 
 export const IMAGE_SIZE = 224;
 
-/** Mulberry32 (src/core/prng.ts): every sample is reproducible. */
+/** Mulberry32 (src/core/math/prng.ts): every sample is reproducible. */
 export const prng = mulberry32;
 
 function jitter(c: Rgb, rand: () => number, amount: number): Rgb {

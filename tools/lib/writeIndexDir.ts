@@ -1,8 +1,8 @@
 import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { writeIndex, type IndexInput } from '../../src/core/indexFormat.ts';
-import { MANIFEST_FORMAT, type BuildParams, type IndexManifest, type ModelMeta } from '../../src/core/manifest.ts';
-import { sha256Hex } from '../../src/core/sha256.ts';
+import { writeIndex, type IndexInput } from '../../src/core/index/indexFormat.ts';
+import { MANIFEST_FORMAT, type BuildParams, type IndexManifest, type ModelMeta } from '../../src/core/index/manifest.ts';
+import { sha256Hex } from '../../src/core/io/sha256.ts';
 
 export interface IndexDirInput {
   name: string;

@@ -2,7 +2,7 @@
 """Independent reference for the CLIP text tokenizer; writes test/fixtures/tokenizer-cases.json.
 
 This is a port of OpenAI CLIP's ``clip/simple_tokenizer.py`` and ``clip.tokenize`` (MIT licence,
-https://github.com/openai/CLIP). It deliberately shares no code with ``src/core/tokenizer.ts``
+https://github.com/openai/CLIP). It deliberately shares no code with ``src/core/encode/tokenizer.ts``
 (which uses the @huggingface/tokenizers library) and takes nothing from ``tokenizer.json`` except
 the list of BPE merges: the vocabulary and its ids are rebuilt from the merges exactly as OpenAI
 does, so the fixture checks both the library's pipeline and the id assignment.

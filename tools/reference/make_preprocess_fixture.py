@@ -13,7 +13,7 @@ Two expectations are stored per case:
 
 * ``pil``: the pipeline above with Pillow, i.e. what HF produces. Pillow's 8-bit resampler uses
   fixed-point weights and rounds (and clips) to uint8 after the horizontal pass and again after
-  the vertical pass; src/core/preprocess.ts keeps floats, so it differs by rounding only.
+  the vertical pass; src/core/encode/preprocess.ts keeps floats, so it differs by rounding only.
 * ``float``: the same separable PIL bicubic filter (a = -0.5, support scaled by the reduction
   factor, weights normalised per output pixel, intermediate clipped to [0, 255]) evaluated in
   float64 without any rounding: an independent numpy re-implementation of Pillow's

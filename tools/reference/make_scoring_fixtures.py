@@ -3,7 +3,7 @@
 
 For each case: random per-model means (float32 values, like the index stores them) and a few
 random unit queries (float32). Expected values are computed in float64 with numpy, independently
-of src/core/scoring.ts:
+of src/core/scoring/topK.ts (topK) and src/core/math/vectors.ts:
 
     score[m] = <q, mu_m> / |mu_m|       (0 when |mu_m| == 0)
     top10    = indices sorted by (-score, index), first 10

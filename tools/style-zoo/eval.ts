@@ -8,22 +8,22 @@
  * Pipeline: render content (procedural zoo, cached as raw RGBA) → apply every transform → pixel
  * MSE vs the content (cleansing rule) → CLIP preprocessing → NodeEncoder → features (cached per
  * encoder) → learned projection (tools/style-zoo/train_style_projection.py, cached) → scores:
- *   - d_avg, plain features / learned projection (src/core/styleDistance.ts)
+ *   - d_avg, plain features / learned projection (src/core/scoring/styleDistance.ts)
  *   - 1st moment and Gaussian density over each style's kept reference features, through the
- *     index writer/reader and scoreMethod (src/core/methods.ts), exactly as the search does.
+ *     index writer/reader and scoreMethod (src/core/scoring/methods.ts), exactly as the search does.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENCODERS, type EncoderDescriptor } from '../../src/core/encoders.ts';
-import { readIndex, writeIndex } from '../../src/core/indexFormat.ts';
-import { packedSize } from '../../src/core/linalg.ts';
-import { scoreMethod, type Method } from '../../src/core/methods.ts';
-import { gaussianFactors, MomentAccumulator } from '../../src/core/modelStats.ts';
-import { preprocessRgba } from '../../src/core/preprocess.ts';
-import { cleansingMask, CLEANSING_MSE_THRESHOLD, projectFeatures, styleDistanceScores } from '../../src/core/styleDistance.ts';
+import { ENCODERS, type EncoderDescriptor } from '../../src/core/encode/encoders.ts';
+import { readIndex, writeIndex } from '../../src/core/index/indexFormat.ts';
+import { packedSize } from '../../src/core/math/linalg.ts';
+import { scoreMethod, type Method } from '../../src/core/scoring/methods.ts';
+import { gaussianFactors, MomentAccumulator } from '../../src/core/index/modelStats.ts';
+import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
+import { cleansingMask, CLEANSING_MSE_THRESHOLD, projectFeatures, styleDistanceScores } from '../../src/core/scoring/styleDistance.ts';
 import { NodeEncoder, PUBLIC_DIR } from '../lib/nodeEncoder.ts';
 import { contentSets, renderContent, type ContentImage, type ContentSets } from './content.ts';
 import { composedTrainingStyles, pixelMse, stylesOf, type RgbaPixels, type StyleTransform } from './transforms.ts';

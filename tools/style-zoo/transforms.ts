@@ -9,7 +9,7 @@
  * styles it is evaluated on (they are neighbouring parameters or sibling colours of the same
  * families, plus a few families that exist only on one side).
  */
-import { mulberry32 } from '../../src/core/prng.ts';
+import { mulberry32 } from '../../src/core/math/prng.ts';
 
 export interface RgbaPixels {
   data: Uint8ClampedArray;

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread } from 'node:worker_threads';
-import { createClipTokenizer, CLIP_CONTEXT_LENGTH } from '../../src/core/tokenizer.ts';
+import { createClipTokenizer, CLIP_CONTEXT_LENGTH } from '../../src/core/encode/tokenizer.ts';
 import { combineSeeds, makeZoo, prng, trainingCaptions, type ZooModelSpec } from './spec.ts';
 import { renderSample } from './render.ts';
 import { lineDrawing, strokeSketch } from './sketch.ts';

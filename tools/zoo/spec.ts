@@ -7,7 +7,7 @@
  *
  * Pure TypeScript: no canvas, no Node APIs (runs in a browser worker as well as in Node).
  */
-import { mulberry32 } from '../../src/core/prng.ts';
+import { mulberry32 } from '../../src/core/math/prng.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Random numbers and hashing

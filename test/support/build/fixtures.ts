@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { readIndex, type SearchIndex } from '../../../src/core/indexFormat.ts';
-import { parseManifest, parseModels, type IndexManifest, type ModelMeta } from '../../../src/core/manifest.ts';
+import { readIndex, type SearchIndex } from '../../../src/core/index/indexFormat.ts';
+import { parseManifest, parseModels, type IndexManifest, type ModelMeta } from '../../../src/core/index/manifest.ts';
 
 export type Rgb = [number, number, number];
 

@@ -3,9 +3,9 @@
  * (the JS path the app's search worker uses when scoring). Builds the same synthetic data as the
  * Node side (tools/bench/synth.ts) and posts the timings back to bench.html.
  */
-import { firstMomentScores, gaussianScores, mahalanobis } from '../../../src/core/methods.ts';
-import { packedSize } from '../../../src/core/linalg.ts';
-import type { FloatData, SearchIndex } from '../../../src/core/indexFormat.ts';
+import { firstMomentScores, gaussianScores, mahalanobis } from '../../../src/core/scoring/methods.ts';
+import { packedSize } from '../../../src/core/math/linalg.ts';
+import type { FloatData, SearchIndex } from '../../../src/core/index/indexFormat.ts';
 import { roofline, timeCalls, type Roofline, type Timing } from '../measure.ts';
 import { halfToF32, makeGaussianExtras, makeHalfFactors, makeMeans, makeQueries } from '../synth.ts';
 

@@ -12,7 +12,7 @@
  *   wasm-reduce    the WASM SIMD roofline loop of measure.ts (over ≤ 512 MiB)
  */
 import wabtInit from 'wabt';
-import { firstMomentScores } from '../../../src/core/methods.ts';
+import { firstMomentScores } from '../../../src/core/scoring/methods.ts';
 import { median, streamReduceGBs, wasmReduceGBs } from '../measure.ts';
 import { makeMeans, makeQueries } from '../synth.ts';
 

@@ -12,21 +12,21 @@
  *   js-f16-scratch     decode each model once into an L2-resident f32 scratch, then js-f32-acc4 on it
  *   js-f32             src/core mahalanobis on f32 factors (fp16 converted at load: 2× bytes)
  *   js-f32-acc4        f32 + 4 independent accumulators
- *   wasm-f16-src       src/core/simdKernels.ts (WASM SIMD, 8 lanes/iter, fp16 decode = and/shl/mul/and/shl/or)
+ *   wasm-f16-src       src/core/scoring/simdKernels.ts (WASM SIMD, 8 lanes/iter, fp16 decode = and/shl/mul/and/shl/or)
  *   wasm-f16-sext      WASM SIMD, 16 lanes/iter, 4 accumulators, 3-op decode: sign-extend, shl 13,
  *                      and 0x8FFFE000, × 2^112 (the sign bit lands in place, the multiply rebiases)
  *   wasm-f16-sext-qscale  the same minus the × 2^112, folded into the query once (q' = q·2^112; exact:
  *                      power-of-two scaling) → 2 integer ops per 4 lanes for the decode
  *   wasm-f16-sext-qs-mask  + the ragged row end (len mod 8 entries) as one masked 8-lane step, not a scalar loop
  *   wasm-f16-nodecode  same as wasm-f16-sext, but convert_i32x4 instead of the decode (wrong values): the decode's cost
- *   wasm-f32-src       src/core/simdKernels.ts on f32 factors
+ *   wasm-f32-src       src/core/scoring/simdKernels.ts on f32 factors
  *   wasm-f32-acc4      WASM SIMD f32, 16 lanes/iter, 4 accumulators
  */
 import wabtInit from 'wabt';
-import { GaussianKernel } from '../../../src/core/simdKernels.ts';
-import type { FloatData, GaussianSections } from '../../../src/core/indexFormat.ts';
-import { halfToFloatTable, packedSize } from '../../../src/core/linalg.ts';
-import { mahalanobis } from '../../../src/core/methods.ts';
+import { GaussianKernel } from '../../../src/core/scoring/simdKernels.ts';
+import type { FloatData, GaussianSections } from '../../../src/core/index/indexFormat.ts';
+import { halfToFloatTable, packedSize } from '../../../src/core/math/linalg.ts';
+import { mahalanobis } from '../../../src/core/scoring/methods.ts';
 import { median } from '../measure.ts';
 import { halfToF32, makeGaussianExtras, makeHalfFactors, makeQueries } from '../synth.ts';
 

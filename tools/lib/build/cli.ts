@@ -4,8 +4,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ENCODERS } from '../../../src/core/encoders.ts';
-import type { Precision } from '../../../src/core/indexFormat.ts';
+import { ENCODERS } from '../../../src/core/encode/encoders.ts';
+import type { Precision } from '../../../src/core/index/indexFormat.ts';
 import type { BuildOptions } from './buildIndex.ts';
 import { BUILD_DEFAULTS } from './defaults.ts';
 import { InputError, UsageError } from './errors.ts';

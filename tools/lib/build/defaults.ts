@@ -3,7 +3,7 @@
  * CLI can print its usage text and reject bad flags quickly.
  */
 import { join } from 'node:path';
-import type { Precision } from '../../../src/core/indexFormat.ts';
+import type { Precision } from '../../../src/core/index/indexFormat.ts';
 
 /** Default pixel limit per image: 64 megapixels (e.g. 8000×8000). */
 export const DEFAULT_MAX_PIXELS = 64_000_000;

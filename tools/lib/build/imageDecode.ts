@@ -1,6 +1,6 @@
 /**
  * Image decoding for the index builder, with sharp (libvips): JPEG, PNG, WebP, AVIF, GIF (first
- * frame), TIFF (first page) → 8-bit sRGB RGBA for src/core/preprocess.ts.
+ * frame), TIFF (first page) → 8-bit sRGB RGBA for src/core/encode/preprocess.ts.
  *
  * Pixel semantics match the browser path (draw into a canvas, read RGBA, preprocessRgba): the
  * image is turned upright by its EXIF orientation, converted to sRGB (embedded ICC profiles
@@ -12,7 +12,7 @@
  * anything is allocated; the decode itself runs with the same `limitInputPixels` as a backstop.
  */
 import sharp from 'sharp';
-import type { RgbaImage } from '../../../src/core/preprocess.ts';
+import type { RgbaImage } from '../../../src/core/encode/preprocess.ts';
 
 import { DEFAULT_MAX_PIXELS } from './defaults.ts';
 

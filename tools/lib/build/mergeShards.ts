@@ -7,10 +7,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { readIndex, type FloatData, type IndexInput, type Precision, type SearchIndex } from '../../../src/core/indexFormat.ts';
-import { fromHalfArray, packedSize } from '../../../src/core/linalg.ts';
-import { parseManifest, parseModels, type BuildParams, type IndexManifest, type ModelMeta } from '../../../src/core/manifest.ts';
-import { sha256Hex } from '../../../src/core/sha256.ts';
+import { readIndex, type FloatData, type IndexInput, type Precision, type SearchIndex } from '../../../src/core/index/indexFormat.ts';
+import { fromHalfArray, packedSize } from '../../../src/core/math/linalg.ts';
+import { parseManifest, parseModels, type BuildParams, type IndexManifest, type ModelMeta } from '../../../src/core/index/manifest.ts';
+import { sha256Hex } from '../../../src/core/io/sha256.ts';
 import { writeIndexDir } from '../writeIndexDir.ts';
 import { InputError } from './errors.ts';
 import { byCodePoint } from './modelFolders.ts';

@@ -6,7 +6,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { safeLinks, type ModelLink } from '../../../src/core/manifest.ts';
+import { safeLinks, type ModelLink } from '../../../src/core/index/manifest.ts';
 import { InputError } from './errors.ts';
 
 /** File extensions that are obviously not images; such files are ignored without a word. */

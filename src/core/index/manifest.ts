@@ -1,0 +1,151 @@
+import { AppError } from '../io/errors.ts';
+
+export const MANIFEST_FORMAT = 'model-search-index';
+
+export interface FileEntry {
+  bytes: number;
+  sha256: string;
+}
+
+export interface IndexManifest {
+  format: typeof MANIFEST_FORMAT;
+  formatVersion: number;
+  name: string;
+  createdWith: string;
+  encoder: { id: string; dim: number; files?: Record<string, FileEntry> };
+  count: number;
+  licence: string;
+  files: { 'index.bin': FileEntry; 'models.json': FileEntry };
+  /** How the statistics were built (informational). */
+  params?: BuildParams;
+  /** Example text queries the app offers for this index (untrusted text). */
+  examples?: string[];
+}
+
+export interface BuildParams {
+  /** Requested ε added to every covariance diagonal. */
+  epsilon?: number;
+  /** Storage of the precision factors. */
+  precision?: 'f16' | 'f32';
+  /** Sample embeddings kept per model (for Monte-Carlo / best-k), 0 if none. */
+  samplesKept?: number;
+  /** Storage of the kept samples. */
+  samplesPrecision?: 'f16' | 'f32';
+  /** Sample images embedded per model: min / mean / max. */
+  samplesPerModel?: { min: number; mean: number; max: number };
+  /** The structure of the fine-tuned projection, when one ships. */
+  projection?: 'diagonal' | 'triangular' | 'full';
+}
+
+export interface ModelLink {
+  label: string;
+  url: string;
+}
+
+/** Untrusted metadata of one model, in index order. Render as text only. */
+export interface ModelMeta {
+  id: string;
+  name: string;
+  description: string;
+  family: string;
+  creator: string;
+  licence: string;
+  /** e.g. "512×512"; free text. */
+  resolution: string;
+  /** Only http(s) links survive parsing. */
+  links: ModelLink[];
+  /** Thumbnail paths relative to the index folder. */
+  thumbnails: string[];
+}
+
+function bad(message: string): never {
+  throw new AppError('index-format', `The index manifest is invalid: ${message}.`, 'manifest.json');
+}
+
+function badModels(message: string): never {
+  throw new AppError('index-format', `The model list is invalid: ${message}.`, 'models.json');
+}
+
+function isFileEntry(v: unknown): v is FileEntry {
+  const e = v as FileEntry;
+  return (
+    typeof e === 'object' && e !== null && Number.isSafeInteger(e.bytes) && e.bytes >= 0 &&
+    typeof e.sha256 === 'string' && /^[0-9a-f]{64}$/.test(e.sha256)
+  );
+}
+
+export function parseManifest(json: unknown): IndexManifest {
+  const m = json as IndexManifest;
+  if (typeof m !== 'object' || m === null) bad('not a JSON object');
+  if (m.format !== MANIFEST_FORMAT) bad(`format is "${String(m.format)}", expected "${MANIFEST_FORMAT}"`);
+  if (m.formatVersion !== 1) bad(`format version ${String(m.formatVersion)} is not supported`);
+  for (const key of ['name', 'createdWith', 'licence'] as const) {
+    if (typeof m[key] !== 'string') bad(`${key} must be a string`);
+  }
+  if (typeof m.encoder?.id !== 'string' || !Number.isInteger(m.encoder?.dim) || m.encoder.dim < 1) bad('encoder id/dim missing');
+  if (!Number.isInteger(m.count) || m.count < 1) bad('model count missing');
+  if (!isFileEntry(m.files?.['index.bin']) || !isFileEntry(m.files?.['models.json'])) bad('file sizes/checksums missing');
+  if (m.examples !== undefined && !(Array.isArray(m.examples) && m.examples.every((e) => typeof e === 'string'))) {
+    bad('examples must be a list of strings');
+  }
+  return { ...m, examples: m.examples ? exampleQueries(m.examples) : undefined };
+}
+
+/** At most 8 short, non-empty, distinct example queries. */
+export function exampleQueries(values: string[]): string[] {
+  const seen = new Set<string>();
+  for (const v of values) {
+    const text = v.replace(/\s+/g, ' ').trim().slice(0, 80);
+    if (text) seen.add(text);
+    if (seen.size === 8) break;
+  }
+  return [...seen];
+}
+
+export function parseModels(json: unknown, count: number): ModelMeta[] {
+  if (!Array.isArray(json)) badModels('models.json is not a list');
+  if (json.length !== count) badModels(`models.json lists ${json.length} models, the index has ${count}`);
+  return json.map((raw, i) => {
+    const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+    const text = (k: string, fallback: string) => (typeof r[k] === 'string' ? (r[k] as string) : fallback);
+    return {
+      id: text('id', `model-${i}`),
+      name: text('name', `Model ${i + 1}`),
+      description: text('description', ''),
+      family: text('family', ''),
+      creator: text('creator', ''),
+      licence: text('licence', ''),
+      resolution: text('resolution', ''),
+      links: safeLinks(r.links),
+      thumbnails: safeThumbnails(r.thumbnails),
+    };
+  });
+}
+
+/** Keeps only links whose URL parses as http(s); anything else (javascript:, data:, junk) is dropped. */
+export function safeLinks(value: unknown): ModelLink[] {
+  if (!Array.isArray(value)) return [];
+  const out: ModelLink[] = [];
+  for (const v of value) {
+    const l = v as Partial<ModelLink> | null;
+    if (typeof l?.url !== 'string') continue;
+    let url: URL;
+    try {
+      url = new URL(l.url);
+    } catch {
+      continue;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') continue;
+    out.push({ label: typeof l.label === 'string' && l.label ? l.label : url.hostname, url: url.href });
+  }
+  return out;
+}
+
+/** Thumbnails must be plain relative paths inside the index folder (no scheme, no '..', no leading '/'). */
+function safeThumbnails(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (p): p is string =>
+      typeof p === 'string' && /^[\w][\w./-]*$/.test(p) && !p.split('/').includes('..') && p.length < 300,
+  );
+}

@@ -1,0 +1,115 @@
+import type { ErrorInfo } from '../core/io/errors.ts';
+import type { StoredFileMeta } from '../../workers/storage/fileStore.ts';
+import type { BuildParams, ModelMeta } from '../core/index/manifest.ts';
+import type { Method, MethodParams } from '../core/scoring/methods.ts';
+import type { FacetCounts, FieldFilters } from '../core/scoring/queryFilters.ts';
+
+/** Types shared by the UI and the search worker (structured-clone safe). */
+export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
+export type Backend = 'webgpu' | 'wasm';
+
+export interface WorkerConfig {
+  /** Absolute URL the relative asset paths resolve against (the app's base). */
+  appBase: string;
+  /** Absolute URL of the index folder (ends with '/'). */
+  indexUrl: string;
+  backend: BackendPreference;
+  /** Host that serves hub-style model files (`{host}/{repo}/resolve/main/…`). */
+  modelHost?: string;
+}
+
+/** Progress and status from the worker, one union keyed by `status`. */
+export type LoadProgress =
+  | { status: 'initiate'; file: string; label: string }
+  | { status: 'download'; file: string; loaded: number; total?: number }
+  | { status: 'done'; file: string }
+  | { status: 'session'; backend: Backend }
+  | { status: 'warmup'; backend: Backend }
+  | { status: 'fallback'; from: Backend; to: Backend; reason: string }
+  | { status: 'ready'; backend: Backend; reason?: string }
+  /** Offline storage news a person should see (quota full, storage disabled, damaged copy, offline start). */
+  | { status: 'storage'; notice: string };
+
+/** What offline storage holds (the storage panel). */
+export interface StorageInfo {
+  /** False where IndexedDB is unavailable (private mode, storage disabled): everything loads from the network. */
+  available: boolean;
+  /** Stored files, by group then label (labels and urls are untrusted text). */
+  files: StoredFileMeta[];
+  /** Sum of the stored files' sizes in bytes. */
+  totalBytes: number;
+  /** The browser's estimate for this origin (all storage, not only these files), when known. */
+  usage?: number;
+  quota?: number;
+  /** The latest storage notice of this session, if any. */
+  notice?: string;
+}
+
+export interface ReadyInfo {
+  backend: Backend;
+  /** Why the backend is not WebGPU, when it is not. */
+  backendReason?: string;
+  encoderId: string;
+  encoderLabel: string;
+  indexName: string;
+  modelCount: number;
+  /** Methods this index supports, best first (the default is the first). */
+  methods: Method[];
+  params?: BuildParams;
+  /** Example text queries offered for this index. */
+  examples: string[];
+  /** Threads of the WASM backend (1 unless the page is cross-origin isolated). */
+  wasmThreads: number;
+  loadMs: number;
+}
+
+/** One part of a query: text, an image file, or an existing model of the index. */
+export type QueryPart =
+  | { kind: 'text'; text: string }
+  | { kind: 'image'; image: Blob; source?: 'file' | 'sketch' }
+  | { kind: 'model'; modelId: string };
+
+export interface SearchRequest {
+  /** One part, or several for a multimodal product-of-experts query. */
+  parts: { part: QueryPart; weight: number }[];
+  method: Method;
+  params?: MethodParams;
+  topK: number;
+  /** Only models whose metadata matches rank (AND across fields, OR within one). */
+  filters?: FieldFilters;
+  /**
+   * Hybrid mode: weight in [0, 1] of metadata text relevance (the text part against names,
+   * descriptions, creators, families) fused with the content ranking; 0 or absent = content only.
+   */
+  hybridWeight?: number;
+}
+
+export interface RankedModel {
+  rank: number;
+  index: number;
+  /** The ranking score: the method's score, or the fused score in hybrid mode. */
+  score: number;
+  /** The method's content score (what the score-distribution plot shows). */
+  contentScore: number;
+  model: ModelMeta;
+}
+
+export interface SearchResponse {
+  backend: Backend;
+  method: Method;
+  encodeMs: number;
+  scoreMs: number;
+  results: RankedModel[];
+  /** The content score of every model, in index order (for plots and checks), filters ignored. */
+  scores: Float32Array;
+  /** How many models pass the filters. */
+  matched: number;
+  /** Facet values with counts (disjunctive: each field counted under the other fields' filters). */
+  facets: FacetCounts;
+  /** The model a "more like this" query used (it is left out of the results). */
+  queryModel?: { id: string; name: string };
+  /** Whether hybrid fusion changed the ranking (the query had text and a non-zero weight). */
+  hybrid: boolean;
+}
+
+export type WorkerResult<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
