@@ -51,7 +51,7 @@ export async function loadIndex(
     const saved = err instanceof AppError && err.code === 'network' ? await savedManifest(store, group) : undefined;
     if (!saved) throw err;
     manifestBytes = saved.bytes;
-    onProgress({ status: 'storage', notice: `Offline: using the index saved on ${new Date(saved.committedAt).toLocaleString()}.` });
+    onProgress({ status: 'storage', notice: { kind: 'offline-index', savedAt: saved.committedAt } });
   }
   const manifest = parseManifest(parseJson(manifestBytes, 'The index manifest', manifestUrl));
 

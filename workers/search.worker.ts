@@ -16,6 +16,7 @@ import type {
   SearchRequest,
   SearchResponse,
   StorageInfo,
+  StorageNotice,
   WorkerConfig,
 } from '../src/shared/protocol.ts';
 import { installErrorTransfer } from '../src/shared/comlinkErrors.ts';
@@ -33,13 +34,12 @@ let progress: Progress = () => {};
 let indexPromise: Promise<LoadedIndex> | undefined;
 let runtimePromise: Promise<EncoderRuntime> | undefined;
 
-const STORAGE_UNAVAILABLE =
-  'Saving for offline use is unavailable in this browser (private mode or storage disabled); everything still loads from the network.';
+const STORAGE_UNAVAILABLE: StorageNotice = { kind: 'unavailable' };
 let storePromise: Promise<VerifiedFileStore | null> | undefined;
 /** The latest storage notice of this worker (shown again by the storage panel). */
-let storageNotice: string | undefined;
+let storageNotice: StorageNotice | undefined;
 
-function storageNote(notice: string): void {
+function storageNote(notice: StorageNotice): void {
   storageNotice = notice;
   progress({ status: 'storage', notice });
 }
@@ -55,9 +55,9 @@ function getStore(): Promise<VerifiedFileStore | null> {
 
 /** Turns storage trouble into a notice; the load itself goes on from the network. */
 function onCacheEvent(e: CacheEvent): void {
-  if (e.kind === 'corrupt') storageNote(`The saved copy of ${e.label} was damaged; it is downloaded again.`);
-  else if (e.kind === 'quota') storageNote(`Not enough browser storage to save ${e.label} for offline use; it will be downloaded again next time.`);
-  else if (e.kind === 'unavailable') storageNote(`Saving ${e.label} for offline use failed; everything still loads from the network.`);
+  if (e.kind === 'corrupt') storageNote({ kind: 'corrupt', label: e.label });
+  else if (e.kind === 'quota') storageNote({ kind: 'quota', label: e.label });
+  else if (e.kind === 'unavailable') storageNote({ kind: 'save-failed', label: e.label });
 }
 
 async function storageInfo(): Promise<StorageInfo> {

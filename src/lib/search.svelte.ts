@@ -1,3 +1,4 @@
+import { describeStorageNotice } from './storageNotice.ts';
 import type { ErrorInfo } from '../core/io/errors.ts';
 import { toErrorInfo } from '../core/io/errors.ts';
 import { autoMethod, type Method, type QueryKind } from '../core/scoring/methods.ts';
@@ -281,7 +282,7 @@ export class SearchManager {
         this.stage = '';
         break;
       case 'storage':
-        this.storageNotice = p.notice;
+        this.storageNotice = describeStorageNotice(p.notice);
         break;
     }
   }

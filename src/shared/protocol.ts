@@ -28,7 +28,23 @@ export type LoadProgress =
   | { status: 'fallback'; from: Backend; to: Backend; reason: string }
   | { status: 'ready'; backend: Backend; reason?: string }
   /** Offline storage news a person should see (quota full, storage disabled, damaged copy, offline start). */
-  | { status: 'storage'; notice: string };
+  | { status: 'storage'; notice: StorageNotice };
+
+/**
+ * What happened to offline storage, as data: the UI writes the sentence (src/lib). `label` names a
+ * file ("Index index.bin", "Text encoder"); `savedAt` is a Unix time in ms.
+ */
+export type StorageNotice =
+  /** IndexedDB cannot be opened (private mode, storage disabled): everything loads from the network. */
+  | { kind: 'unavailable' }
+  /** A saved copy failed its checksum and is downloaded again. */
+  | { kind: 'corrupt'; label: string }
+  /** Not enough quota to save the file; it is downloaded again next time. */
+  | { kind: 'quota'; label: string }
+  /** Saving failed for another reason. */
+  | { kind: 'save-failed'; label: string }
+  /** The network is unreachable: the index saved at `savedAt` is used. */
+  | { kind: 'offline-index'; savedAt: number };
 
 /** What offline storage holds (the storage panel). */
 export interface StorageInfo {
@@ -42,7 +58,7 @@ export interface StorageInfo {
   usage?: number;
   quota?: number;
   /** The latest storage notice of this session, if any. */
-  notice?: string;
+  notice?: StorageNotice;
 }
 
 export interface ReadyInfo {
