@@ -2,24 +2,12 @@ import { cachedFetchBytes, type CacheEvent } from './storage/cachedFetch.ts';
 import { AppError } from '../src/core/io/errors.ts';
 import { fetchBytes } from '../src/core/io/fetchBytes.ts';
 import type { VerifiedFileStore } from './storage/fileStore.ts';
-import { readIndex, type SearchIndex } from '../src/core/index/indexFormat.ts';
-import { parseManifest, parseModels, type IndexManifest, type ModelMeta } from '../src/core/index/manifest.ts';
+import { openIndex, type OpenedIndex } from '../src/core/index/openIndex.ts';
 import type { LoadProgress } from '../src/shared/protocol.ts';
 import { sha256Hex } from '../src/core/io/sha256.ts';
 
-export interface LoadedIndex {
-  manifest: IndexManifest;
-  models: ModelMeta[];
-  index: SearchIndex;
-}
-
-function parseJson(bytes: Uint8Array, what: string, subject: string): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    throw new AppError('index-format', `${what} is not valid JSON.`, subject);
-  }
-}
+/** An opened index as the worker keeps it (see openIndex in src/core/index/openIndex.ts). */
+export type LoadedIndex = OpenedIndex;
 
 export interface IndexStorage {
   /** null: storage unavailable, everything comes from the network. */
@@ -53,35 +41,30 @@ export async function loadIndex(
     manifestBytes = saved.bytes;
     onProgress({ status: 'storage', notice: { kind: 'offline-index', savedAt: saved.committedAt } });
   }
-  const manifest = parseManifest(parseJson(manifestBytes, 'The index manifest', manifestUrl));
-
-  const download = async (file: 'index.bin' | 'models.json') => {
-    const entry = manifest.files[file];
-    onProgress({ status: 'initiate', file, label: `Index ${file}` });
-    const bytes = await cachedFetchBytes(new URL(file, indexUrl).href, {
-      bytes: entry.bytes,
-      sha256: entry.sha256,
-      label: `Index ${file}`,
-      group,
-      store,
-      onCacheEvent,
-      onProgress: (loaded, total) => onProgress({ status: 'download', file, loaded, total }),
-    });
-    onProgress({ status: 'done', file });
-    return bytes;
-  };
-  const [binary, modelsBytes] = await Promise.all([download('index.bin'), download('models.json')]);
-  const index = readIndex(binary);
-  if (index.count !== manifest.count || index.dim !== manifest.encoder.dim) {
-    throw new AppError('index-format', 'The index file does not match its manifest (count or dimension).', 'index.bin');
-  }
-  const models = parseModels(parseJson(modelsBytes, 'models.json', 'models.json'), index.count);
+  const opened = await openIndex({
+    where: indexUrl,
+    manifest: async () => manifestBytes,
+    read: async (file, entry) => {
+      onProgress({ status: 'initiate', file, label: `Index ${file}` });
+      const bytes = await cachedFetchBytes(new URL(file, indexUrl).href, {
+        bytes: entry.bytes,
+        sha256: entry.sha256,
+        label: `Index ${file}`,
+        group,
+        store,
+        onCacheEvent,
+        onProgress: (loaded, total) => onProgress({ status: 'download', file, loaded, total }),
+      });
+      onProgress({ status: 'done', file });
+      return bytes;
+    },
+  });
   // Both files are verified and usable: this manifest's version replaces the saved one whole.
   if (store) {
-    const files = [manifest.files['index.bin'].sha256, manifest.files['models.json'].sha256];
-    await store.commitGroup(group, await sha256Hex(manifestBytes), files, manifestBytes);
+    const { files } = opened.manifest;
+    await store.commitGroup(group, await sha256Hex(manifestBytes), [files['index.bin'].sha256, files['models.json'].sha256], manifestBytes);
   }
-  return { manifest, models, index };
+  return opened;
 }
 
 /** The manifest saved with the last complete index, if its bytes still match the recorded version. */

@@ -4,11 +4,9 @@ import type { CacheEvent } from './storage/cachedFetch.ts';
 import { ENCODERS } from '../src/core/encode/encoders.ts';
 import { openFileStore, type VerifiedFileStore } from './storage/fileStore.ts';
 import { gaussianKernelFor } from '../src/core/scoring/simdKernels.ts';
-import { modelSimilarityScores, productOfExperts, scoreMethod, supportedMethods } from '../src/core/scoring/methods.ts';
+import { supportedMethods } from '../src/core/scoring/methods.ts';
+import { rank } from '../src/core/scoring/rank.ts';
 import { preprocessRgba } from '../src/core/encode/preprocess.ts';
-import { topK } from '../src/core/scoring/topK.ts';
-import { createMetadataSearch, hybridScores, metadataRelevance, applyFilterMask } from '../src/core/scoring/hybrid.ts';
-import { countMatching, facetCounts } from '../src/core/scoring/queryFilters.ts';
 import type {
   Backend,
   LoadProgress,
@@ -142,6 +140,7 @@ const api = {
       methods: supportedMethods(index.index),
       params: index.manifest.params,
       examples: index.manifest.examples ?? [],
+      temperature: index.temperature,
       wasmThreads: WASM_THREADS,
       loadMs: performance.now() - t0,
     };
@@ -156,61 +155,28 @@ const api = {
 
   async search(req: SearchRequest): Promise<SearchResponse> {
     const [loaded, runtime] = await Promise.all([getIndex(), getRuntime()]);
-    const { index, models } = loaded;
-    const ids = modelIdsFor(loaded);
-    const parts = validateParts(req, ids);
-    const methods = supportedMethods(index);
-    const modelQuery = parts.length === 1 && parts[0].part.kind === 'model';
-    // Model as query always compares means (cos μa·μb), whatever method is selected.
-    const method = modelQuery ? 'first-moment' : req.method;
-    if (!methods.includes(method)) {
-      throw new AppError('bad-query', `This index does not support the ${method} method (it has: ${methods.join(', ')}).`);
-    }
-    const hybridWeight = req.hybridWeight ?? 0;
-    if (!(Number.isFinite(hybridWeight) && hybridWeight >= 0 && hybridWeight <= 1)) {
-      throw new AppError('bad-query', 'The hybrid weight must be between 0 and 1.');
-    }
-
     const t0 = performance.now();
-    const embeddings: (Float32Array | null)[] = [];
-    for (const { part } of parts) {
-      if (part.kind === 'text') embeddings.push(await runtime.encodeText(part.text));
-      else if (part.kind === 'image') embeddings.push(await runtime.encodeImage(await decodeImage(part.image)));
-      else embeddings.push(null);
-    }
-    const t1 = performance.now();
-    const perPart = parts.map(({ part }, i) =>
-      part.kind === 'model' ? modelSimilarityScores(index, ids.get(part.modelId)!) : scoreMethod(index, method, embeddings[i]!, req.params),
-    );
-    const scores = perPart.length === 1 ? perPart[0] : productOfExperts(perPart.map((s, i) => ({ scores: s, weight: parts[i].weight })));
-
-    const filters = req.filters ?? {};
-    let ranking = applyFilterMask(scores, models, filters);
-    // "More like this" lists other models: the query model itself would always be first.
-    const queryModelIndex = modelQuery ? ids.get((parts[0].part as { modelId: string }).modelId)! : -1;
-    if (queryModelIndex >= 0) ranking[queryModelIndex] = -Infinity;
-    const text = parts.find((p) => p.part.kind === 'text')?.part as { text: string } | undefined;
-    const hybrid = hybridWeight > 0 && !!text;
-    if (hybrid) {
-      const relevance = metadataRelevance(metadataSearchFor(loaded), text.text, index.count);
-      ranking = applyFilterMask(hybridScores(ranking, relevance, hybridWeight), models, filters);
-      if (queryModelIndex >= 0) ranking[queryModelIndex] = -Infinity;
-    }
-    const top = topK(ranking, req.topK).filter((r) => r.score > -Infinity);
-    const t2 = performance.now();
+    let encodeMs = 0;
+    const ranking = await rank(loaded, req, async (part) => {
+      const e0 = performance.now();
+      const embedding = part.kind === 'text' ? await runtime.encodeText(part.text) : await runtime.encodeImage(await decodeImage(part.image));
+      encodeMs += performance.now() - e0;
+      return embedding;
+    });
+    const { models } = loaded;
     const response: SearchResponse = {
       backend: runtime.backend,
-      method,
-      encodeMs: t1 - t0,
-      scoreMs: t2 - t1,
-      results: top.map((r, i) => ({ rank: i + 1, index: r.index, score: r.score, contentScore: scores[r.index], model: models[r.index] })),
-      scores,
-      matched: countMatching(models, filters),
-      facets: facetCounts(models, filters),
-      hybrid,
-      queryModel: queryModelIndex >= 0 ? { id: models[queryModelIndex].id, name: models[queryModelIndex].name } : undefined,
+      method: ranking.method,
+      encodeMs,
+      scoreMs: performance.now() - t0 - encodeMs,
+      results: ranking.results.map((r) => ({ ...r, model: models[r.index] })),
+      scores: ranking.scores,
+      matched: ranking.matched,
+      facets: ranking.facets,
+      hybrid: ranking.hybrid,
+      queryModel: ranking.queryModel >= 0 ? { id: models[ranking.queryModel].id, name: models[ranking.queryModel].name } : undefined,
     };
-    return transfer(response, [scores.buffer]);
+    return transfer(response, [ranking.scores.buffer]);
   },
 
   /** Embeds an image file with the index's encoder (used by tests to compare with the Node path). */
@@ -246,39 +212,6 @@ const api = {
     return runtime.loseDevice();
   },
 };
-
-/** The metadata text index, built on the first hybrid query and kept with its loaded index. */
-const metadataSearches = new WeakMap<LoadedIndex, ReturnType<typeof createMetadataSearch>>();
-function metadataSearchFor(loaded: LoadedIndex) {
-  let search = metadataSearches.get(loaded);
-  if (!search) metadataSearches.set(loaded, (search = createMetadataSearch(loaded.models)));
-  return search;
-}
-
-/** Model id → position in the index, for "more like this" links that name a model by id. */
-const modelIds = new WeakMap<LoadedIndex, Map<string, number>>();
-function modelIdsFor(loaded: LoadedIndex): Map<string, number> {
-  let ids = modelIds.get(loaded);
-  if (!ids) modelIds.set(loaded, (ids = new Map(loaded.models.map((m, i) => [m.id, i]))));
-  return ids;
-}
-
-/** Rejects malformed requests with a message a person can act on. */
-function validateParts(req: SearchRequest, ids: Map<string, number>): SearchRequest['parts'] {
-  const parts = req.parts.filter((p) => p.weight > 0);
-  if (!req.parts.length || !parts.length) throw new AppError('bad-query', 'Enter some text, add an image or pick a model to search with.');
-  for (const { part, weight } of req.parts) {
-    if (!Number.isFinite(weight) || weight < 0) throw new AppError('bad-query', 'Query weights must be non-negative numbers.');
-    if (part.kind === 'text' && !part.text.trim()) throw new AppError('bad-query', 'Type a description of the images you are looking for.');
-    if (part.kind === 'model' && !ids.has(part.modelId)) {
-      throw new AppError('bad-query', 'That model is not in this index.');
-    }
-  }
-  if (parts.some((p) => p.part.kind === 'model') && parts.length > 1) {
-    throw new AppError('bad-query', 'A model can only be used as a query on its own.');
-  }
-  return parts.map((p) => (p.part.kind === 'text' ? { ...p, part: { kind: 'text', text: p.part.text.trim() } } : p));
-}
 
 export type SearchWorkerApi = typeof api;
 

@@ -1,7 +1,7 @@
 import type { ErrorInfo } from '../core/io/errors.ts';
-import type { StoredFileMeta } from '../../workers/storage/fileStore.ts';
 import type { BuildParams, ModelMeta } from '../core/index/manifest.ts';
-import type { Method, MethodParams } from '../core/scoring/methods.ts';
+import type { Method } from '../core/scoring/methods.ts';
+import type { QueryPart as RankQueryPart, RankQuery } from '../core/scoring/rank.ts';
 import type { FacetCounts, FieldFilters } from '../core/scoring/queryFilters.ts';
 
 /** Types shared by the UI and the search worker (structured-clone safe). */
@@ -46,6 +46,21 @@ export type StorageNotice =
   /** The network is unreachable: the index saved at `savedAt` is used. */
   | { kind: 'offline-index'; savedAt: number };
 
+/** One file in offline storage (workers/storage/fileStore.ts keeps them). */
+export interface StoredFileMeta {
+  /** SHA-256 (lower-case hex) of the bytes; also the entry's key. */
+  sha256: string;
+  bytes: number;
+  /** Where the bytes came from (informational; untrusted text). */
+  url: string;
+  /** Human label, e.g. "Index index.bin" (untrusted text). */
+  label: string;
+  /** The group that stored it, e.g. `index:<indexUrl>` or `encoder:<id>`. */
+  group: string;
+  /** Date.now() when stored. */
+  storedAt: number;
+}
+
 /** What offline storage holds (the storage panel). */
 export interface StorageInfo {
   /** False where IndexedDB is unavailable (private mode, storage disabled): everything loads from the network. */
@@ -74,31 +89,18 @@ export interface ReadyInfo {
   params?: BuildParams;
   /** Example text queries offered for this index. */
   examples: string[];
+  /** T of Monte-Carlo and 1st+2nd moment: the logit scale of the index's encoder. */
+  temperature: number;
   /** Threads of the WASM backend (1 unless the page is cross-origin isolated). */
   wasmThreads: number;
   loadMs: number;
 }
 
-/** One part of a query: text, an image file, or an existing model of the index. */
-export type QueryPart =
-  | { kind: 'text'; text: string }
-  | { kind: 'image'; image: Blob; source?: 'file' | 'sketch' }
-  | { kind: 'model'; modelId: string };
+/** One part of a query: text, an image file (or a sketch), or an existing model of the index. */
+export type QueryPart = RankQueryPart<Blob>;
 
-export interface SearchRequest {
-  /** One part, or several for a multimodal product-of-experts query. */
-  parts: { part: QueryPart; weight: number }[];
-  method: Method;
-  params?: MethodParams;
-  topK: number;
-  /** Only models whose metadata matches rank (AND across fields, OR within one). */
-  filters?: FieldFilters;
-  /**
-   * Hybrid mode: weight in [0, 1] of metadata text relevance (the text part against names,
-   * descriptions, creators, families) fused with the content ranking; 0 or absent = content only.
-   */
-  hybridWeight?: number;
-}
+/** A query as the UI sends it: src/core/scoring/rank.ts defines and checks every field. */
+export type SearchRequest = RankQuery<Blob>;
 
 export interface RankedModel {
   rank: number;

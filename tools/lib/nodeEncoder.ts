@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-web';
 import { encodePixelValues, encodeTokenIds } from '../../src/core/encode/encode.ts';
 import { resolveEncoderUrl, type EncoderDescriptor, type EncoderFile } from '../../src/core/encode/encoders.ts';
-import { fetchBytes } from '../../src/core/io/fetchBytes.ts';
+import { fetchBytes, verifyBytes } from '../../src/core/io/fetchBytes.ts';
 import { createClipTokenizer, type ClipTokenizer } from '../../src/core/encode/tokenizer.ts';
 
 /** The repo's public/ folder: what the app serves at its base URL. */
@@ -17,7 +17,7 @@ async function loadFile(file: EncoderFile, modelHost?: string): Promise<Uint8Arr
   if (url.startsWith('file:')) {
     const bytes = new Uint8Array(await readFile(fileURLToPath(url)));
     // Same integrity rule as the browser: size and checksum must match the descriptor.
-    return fetchBytes(url, { bytes: file.bytes, sha256: file.sha256, fetchImpl: async () => new Response(bytes) });
+    return verifyBytes(bytes, file, url);
   }
   return fetchBytes(url, { bytes: file.bytes, sha256: file.sha256 });
 }

@@ -2,6 +2,7 @@ import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { writeIndex, type IndexInput } from '../../src/core/index/indexFormat.ts';
 import { MANIFEST_FORMAT, type BuildParams, type IndexManifest, type ModelMeta } from '../../src/core/index/manifest.ts';
+import { ENCODERS } from '../../src/core/encode/encoders.ts';
 import { sha256Hex } from '../../src/core/io/sha256.ts';
 
 export interface IndexDirInput {
@@ -18,6 +19,13 @@ export interface IndexDirInput {
 }
 
 export class OutputExistsError extends Error {}
+
+/** Every index records the temperature (its encoder's logit scale) its Monte-Carlo and 1st+2nd-moment scores use. */
+function withTemperature(encoderId: string, params: BuildParams = {}): BuildParams {
+  const temperature = params.temperature ?? ENCODERS[encoderId]?.logitScale;
+  if (temperature === undefined) throw new Error(`Unknown encoder "${encoderId}": give params.temperature for its logit scale.`);
+  return { ...params, temperature };
+}
 
 /**
  * Writes manifest.json + index.bin + models.json (+ extra files) into `outDir` atomically:
@@ -44,7 +52,7 @@ export async function writeIndexDir(outDir: string, input: IndexDirInput, opts: 
       'index.bin': { bytes: bin.byteLength, sha256: await sha256Hex(bin) },
       'models.json': { bytes: modelsJson.byteLength, sha256: await sha256Hex(modelsJson) },
     },
-    ...(input.params ? { params: input.params } : {}),
+    params: withTemperature(input.encoder.id, input.params),
     ...(input.examples?.length ? { examples: input.examples } : {}),
   };
   const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}-${Date.now()}`);

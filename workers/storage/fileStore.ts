@@ -1,5 +1,6 @@
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 import { sha256Hex } from '../../src/core/io/sha256.ts';
+import type { StoredFileMeta } from '../../src/shared/protocol.ts';
 
 /*
  * Offline copies of the large files (encoder ONNX files, index.bin, models.json, the index manifest).
@@ -18,20 +19,6 @@ import { sha256Hex } from '../../src/core/io/sha256.ts';
 
 export const FILE_DB_NAME = 'model-search-files';
 export const FILE_STORE_NAME = 'files';
-
-export interface StoredFileMeta {
-  /** SHA-256 (lower-case hex) of the bytes; also the entry's key. */
-  sha256: string;
-  bytes: number;
-  /** Where the bytes came from (informational; untrusted text). */
-  url: string;
-  /** Human label, e.g. "Index index.bin" (untrusted text). */
-  label: string;
-  /** The group that stored it, e.g. `index:<indexUrl>` or `encoder:<id>`. */
-  group: string;
-  /** Date.now() when stored. */
-  storedAt: number;
-}
 
 export interface GroupRecord {
   group: string;

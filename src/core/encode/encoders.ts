@@ -23,6 +23,12 @@ export interface EncoderDescriptor {
   tokenizer: { json: string; config: string };
   contextLength: number;
   image: { size: number; mean: [number, number, number]; std: [number, number, number] };
+  /**
+   * The encoder's learned logit scale T (CLIP's exp(logit_scale)): the temperature of the
+   * Monte-Carlo and 1st+2nd-moment scores. It belongs to the encoder: 100 for OpenAI CLIP,
+   * whatever another encoder learned for its own.
+   */
+  logitScale: number;
 }
 
 export const DEFAULT_MODEL_HOST = 'https://huggingface.co';
@@ -48,6 +54,7 @@ export const CLIP_VIT_B32: EncoderDescriptor = {
   id: 'clip-vit-b32',
   label: 'CLIP ViT-B/32 (quantized)',
   dim: 512,
+  logitScale: 100,
   text: { url: '{modelHost}/Xenova/clip-vit-base-patch32/resolve/main/onnx/text_model_quantized.onnx', bytes: 64_504_507 },
   vision: { url: '{modelHost}/Xenova/clip-vit-base-patch32/resolve/main/onnx/vision_model_quantized.onnx', bytes: 89_117_001 },
   ...CLIP_IO,
@@ -61,6 +68,8 @@ export const TEST_ENCODER: EncoderDescriptor = {
   id: 'test-encoder',
   label: 'Test encoder (colour, 32-d)',
   dim: 32,
+  // Hand-made, never trained: it takes CLIP's value, so its indexes score like CLIP's.
+  logitScale: 100,
   text: { url: 'encoders/test-encoder/text_model.onnx', bytes: 525_309, sha256: 'cd5d062f17e40b51989d946886eba6d06a4c143b61b16bf0783847326687885c' },
   vision: { url: 'encoders/test-encoder/vision_model.onnx', bytes: 6_894, sha256: '57185c9c0d5c17cfca73086ea8caef119115b058fe695899abdff9b8caeb7465' },
   ...CLIP_IO,
@@ -75,6 +84,9 @@ export const ZOO_ENCODER: EncoderDescriptor = {
   id: 'zoo-encoder',
   label: 'Zoo encoder (64-d, trained on the procedural zoo)',
   dim: 64,
+  // exp(logit_scale) the encoder learned (tools/zoo-encoder/train-log.txt, last epoch "T_it";
+  // export.py writes it to test/fixtures/zoo-encoder-parity.json, checked by a unit test).
+  logitScale: 18.0,
   text: { url: 'encoders/zoo-encoder/text_model.onnx', bytes: 511_698, sha256: '41080d37b78b80b6d751f3274767eb0a0aa7952aed6ac43e2a13b24f49a1d092' },
   vision: { url: 'encoders/zoo-encoder/vision_model.onnx', bytes: 1_554_493, sha256: '69d7d56f2db01092ef829727e5b1fda7984b40f6ec40d5197ceec68bd66307a8' },
   ...CLIP_IO,

@@ -102,7 +102,7 @@ const unitQuery = fc
 /** Every supported method's scores: finite or −Infinity, never NaN or +Infinity. */
 function checkScores(index: SearchIndex, query: Float32Array): void {
   for (const method of supportedMethods(index)) {
-    for (const params of [{}, { k: 3 }]) {
+    for (const params of [{ temperature: 100 }, { k: 3, temperature: 100 }]) {
       const s = scoreMethod(index, method, query, params);
       expect(s).toHaveLength(index.count);
       for (let m = 0; m < s.length; m++) {
@@ -164,7 +164,7 @@ describe('indexFormat properties', () => {
         }
         parsed++;
         for (const method of supportedMethods(index)) {
-          for (const params of [{}, { k: 3 }]) {
+          for (const params of [{ temperature: 100 }, { k: 3, temperature: 100 }]) {
             const s = scoreMethod(index, method, query, params);
             expect(s).toHaveLength(index.count);
             const bad = s.findIndex(Number.isNaN);
@@ -223,7 +223,7 @@ describe('indexFormat properties', () => {
         accepted++;
         for (const q of queries) {
           for (const method of supportedMethods(index)) {
-            for (const params of [{}, { k: 3 }]) {
+            for (const params of [{ temperature: 100 }, { k: 3, temperature: 100 }]) {
               const s = scoreMethod(index, method, q, params);
               const bad = s.findIndex((v) => !(Number.isFinite(v) || v === -Infinity));
               if (s.length !== index.count || bad >= 0) failures.push(`${label}, byte ${bit >> 3} bit ${bit & 7}: ${method} ${JSON.stringify(params)} gave ${s[bad]} for model ${bad}`);

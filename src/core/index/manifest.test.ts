@@ -367,3 +367,30 @@ describe('parseModels', () => {
     expect(parseModels(json, 1)[0]).toMatchObject({ id: 'model-0', name: 'Model 1' });
   });
 });
+
+describe('parseModels ids', () => {
+  it('rejects two models with the same id, naming both positions', () => {
+    const fn = () => parseModels([{ id: 'a' }, { id: 'b' }, { id: 'a' }], 3);
+    expect(fn).toThrow(AppError);
+    expect(fn).toThrow('The model list is invalid: models 1 and 3 share the id "a".');
+  });
+
+  it('rejects an empty or blank id', () => {
+    expect(() => parseModels([{ id: 'a' }, { id: '  ' }], 2)).toThrow('The model list is invalid: model 2 has an empty id.');
+  });
+
+  it('rejects a real id that collides with a position default', () => {
+    expect(() => parseModels([{}, { id: 'model-0' }], 2)).toThrow(/share the id "model-0"/);
+  });
+});
+
+describe('parseManifest temperature', () => {
+  it.each([0, -1, Number.NaN, 1e5, '100'])('rejects params.temperature = %s', (t) => {
+    const m = JSON.parse(JSON.stringify(validManifest()));
+    m.params = { temperature: t };
+    expect(() => parseManifest(m)).toThrow(/params\.temperature/);
+  });
+  it('keeps a valid temperature', () => {
+    expect(parseManifest({ ...validManifest(), params: { temperature: 18 } }).params?.temperature).toBe(18);
+  });
+});

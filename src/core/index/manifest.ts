@@ -35,6 +35,11 @@ export interface BuildParams {
   samplesPerModel?: { min: number; mean: number; max: number };
   /** The structure of the fine-tuned projection, when one ships. */
   projection?: 'diagonal' | 'triangular' | 'full';
+  /**
+   * The temperature T (the encoder's logit scale) the index was built for: Monte-Carlo and
+   * 1st+2nd moment use it. Absent in older indexes: then the encoder descriptor's value applies.
+   */
+  temperature?: number;
 }
 
 export interface ModelLink {
@@ -88,6 +93,10 @@ export function parseManifest(json: unknown): IndexManifest {
   if (m.examples !== undefined && !(Array.isArray(m.examples) && m.examples.every((e) => typeof e === 'string'))) {
     bad('examples must be a list of strings');
   }
+  const t = m.params?.temperature;
+  if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && t > 0 && t <= 1e4)) {
+    bad('params.temperature must be a positive number (at most 10 000)');
+  }
   return { ...m, examples: m.examples ? exampleQueries(m.examples) : undefined };
 }
 
@@ -105,11 +114,19 @@ export function exampleQueries(values: string[]): string[] {
 export function parseModels(json: unknown, count: number): ModelMeta[] {
   if (!Array.isArray(json)) badModels('models.json is not a list');
   if (json.length !== count) badModels(`models.json lists ${json.length} models, the index has ${count}`);
+  // Ids name models in links ("more like this", ?like=): each must be present and unique.
+  const seen = new Map<string, number>();
   return json.map((raw, i) => {
     const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
     const text = (k: string, fallback: string) => (typeof r[k] === 'string' ? (r[k] as string) : fallback);
+    // A missing id falls back to the position; an empty one is a mistake worth naming.
+    const id = text('id', `model-${i}`);
+    if (!id.trim()) badModels(`model ${i + 1} has an empty id`);
+    const first = seen.get(id);
+    if (first !== undefined) badModels(`models ${first + 1} and ${i + 1} share the id "${id.slice(0, 80)}"`);
+    seen.set(id, i);
     return {
-      id: text('id', `model-${i}`),
+      id,
       name: text('name', `Model ${i + 1}`),
       description: text('description', ''),
       family: text('family', ''),

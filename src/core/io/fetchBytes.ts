@@ -57,21 +57,24 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
     loaded = buf.byteLength;
     opts.onProgress?.(loaded, total);
   }
-  const out = concat(chunks, loaded);
+  return verifyBytes(concat(chunks, loaded), opts, url);
+}
 
-  if (opts.bytes !== undefined && out.byteLength !== opts.bytes) {
+/** Checks a file's size and SHA-256 (when given) before anyone uses it; returns the same bytes. */
+export async function verifyBytes(out: Uint8Array, expect: { bytes?: number; sha256?: string }, url: string): Promise<Uint8Array> {
+  if (expect.bytes !== undefined && out.byteLength !== expect.bytes) {
     throw new AppError(
       'integrity',
-      `${fileName(url)} has ${out.byteLength} bytes, expected ${opts.bytes}: the file is incomplete or a different version.`,
+      `${fileName(url)} has ${out.byteLength} bytes, expected ${expect.bytes}: the file is incomplete or a different version.`,
       url,
     );
   }
-  if (opts.sha256 !== undefined) {
+  if (expect.sha256 !== undefined) {
     const actual = await sha256Hex(out);
-    if (actual !== opts.sha256.toLowerCase()) {
+    if (actual !== expect.sha256.toLowerCase()) {
       throw new AppError(
         'integrity',
-        `${fileName(url)} failed its checksum (SHA-256 ${actual.slice(0, 12)}…, expected ${opts.sha256.slice(0, 12)}…).`,
+        `${fileName(url)} failed its checksum (SHA-256 ${actual.slice(0, 12)}…, expected ${expect.sha256.slice(0, 12)}…).`,
         url,
       );
     }

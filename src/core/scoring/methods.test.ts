@@ -271,7 +271,7 @@ for (const cfg of fixture.configs) {
       let err = 0;
       let err16 = 0;
       cfg.expected.forEach((e, qi) => {
-        const s = scoreMethod(full32, 'monte-carlo', b.queries[qi]);
+        const s = scoreMethod(full32, 'monte-carlo', b.queries[qi], { temperature: 100 });
         const s16 = scoreMethod(full16, 'monte-carlo', b.queries[qi], { temperature: T });
         for (let m = 0; m < count; m++) {
           err = Math.max(err, Math.abs(s[m] - e.monteCarlo[m]));
@@ -305,10 +305,10 @@ for (const cfg of fixture.configs) {
       let err = 0;
       cfg.expected.forEach((e, qi) => {
         const q = b.queries[qi];
-        const s1 = scoreMethod(full32, 'best-k', q);
-        const s1b = scoreMethod(full32, 'best-k', q, { k: 1 });
+        const s1 = scoreMethod(full32, 'best-k', q, { k: 1 });
         const s3 = scoreMethod(full32, 'best-k', q, { k: 3 });
-        expect(s1b).toEqual(s1);
+        // The default k is SEARCH_DEFAULTS.k = 3, as in the app and the CLI.
+        expect(scoreMethod(full32, 'best-k', q)).toEqual(s3);
         for (let m = 0; m < count; m++) {
           err = Math.max(err, Math.abs(s1[m] - e.best1[m]), Math.abs(s3[m] - e.best3[m]));
           expect(s3[m]).toBeLessThanOrEqual(s1[m]);
@@ -348,8 +348,8 @@ for (const cfg of fixture.configs) {
       let err = 0;
       let err16 = 0;
       cfg.expected.forEach((e, qi) => {
-        const s = scoreMethod(full32, 'first-second-moment', b.queries[qi]);
-        const s16 = scoreMethod(full16, 'first-second-moment', b.queries[qi]);
+        const s = scoreMethod(full32, 'first-second-moment', b.queries[qi], { temperature: 100 });
+        const s16 = scoreMethod(full16, 'first-second-moment', b.queries[qi], { temperature: 100 });
         for (let m = 0; m < count; m++) {
           // The two terms can have opposite signs: measure against their magnitudes.
           const scale = Math.abs(e.fsVar[m]) + Math.abs(e.fsMean[m]);
@@ -421,8 +421,8 @@ for (const cfg of fixture.configs) {
         const idx = makeIndex(b, opts);
         const ok = supportedMethods(idx);
         for (const method of ALL_METHODS) {
-          if (ok.includes(method)) expect(scoreMethod(idx, method, b.queries[0])).toHaveLength(count);
-          else expect(() => scoreMethod(idx, method, b.queries[0])).toThrow(Error);
+          if (ok.includes(method)) expect(scoreMethod(idx, method, b.queries[0], { temperature: 100 })).toHaveLength(count);
+          else expect(() => scoreMethod(idx, method, b.queries[0], { temperature: 100 })).toThrow(Error);
         }
       }
     });
@@ -431,8 +431,8 @@ for (const cfg of fixture.configs) {
       const meansOnly = makeIndex(b, {});
       const q = b.queries[0];
       expect(() => scoreMethod(meansOnly, 'gaussian', q)).toThrow(/no Gaussian statistics/);
-      expect(() => scoreMethod(meansOnly, 'first-second-moment', q)).toThrow(/no Gaussian statistics/);
-      expect(() => scoreMethod(meansOnly, 'monte-carlo', q)).toThrow(/keeps no sample embeddings/);
+      expect(() => scoreMethod(meansOnly, 'first-second-moment', q, { temperature: 100 })).toThrow(/no Gaussian statistics/);
+      expect(() => scoreMethod(meansOnly, 'monte-carlo', q, { temperature: 100 })).toThrow(/keeps no sample embeddings/);
       expect(() => scoreMethod(meansOnly, 'best-k', q)).toThrow(/keeps no sample embeddings/);
       expect(() => scoreMethod(meansOnly, 'fine-tuned', q)).toThrow(/no fine-tuned projection/);
       expect(() => scoreMethod(full32, 'gaussian', q.subarray(1))).toThrow(/query has \d+ dimensions, the index \d+/);
@@ -452,7 +452,7 @@ for (const cfg of fixture.configs) {
       for (const index of [full32, full16]) {
         for (const [label, q] of queries) {
           for (const method of supportedMethods(index)) {
-            for (const params of [{}, { k: 3 }, { temperature: 1 }]) {
+            for (const params of [{ temperature: 100 }, { k: 3, temperature: 100 }, { temperature: 1 }]) {
               const s = scoreMethod(index, method, q, params);
               const bad = Array.from(s).findIndex((v) => !Number.isFinite(v));
               expect(bad, `${method} ${JSON.stringify(params)} on ${label}: score[${bad}] = ${s[bad]}`).toBe(-1);
@@ -464,8 +464,8 @@ for (const cfg of fixture.configs) {
       const z = new Float32Array(dim);
       expect(Array.from(scoreMethod(full32, 'first-moment', z))).toEqual(new Array(count).fill(0));
       expect(Array.from(scoreMethod(full32, 'fine-tuned', z))).toEqual(new Array(count).fill(0));
-      expect(Array.from(scoreMethod(full32, 'monte-carlo', z))).toEqual(new Array(count).fill(0));
-      expect(Array.from(scoreMethod(full32, 'first-second-moment', z))).toEqual(new Array(count).fill(0));
+      expect(Array.from(scoreMethod(full32, 'monte-carlo', z, { temperature: 100 }))).toEqual(new Array(count).fill(0));
+      expect(Array.from(scoreMethod(full32, 'first-second-moment', z, { temperature: 100 }))).toEqual(new Array(count).fill(0));
     });
 
     // Unvalidated parameters used to poison every score: k = NaN → NaN best-k scores; temperature NaN
@@ -497,7 +497,7 @@ for (const cfg of fixture.configs) {
 
     it('accepts k ≥ 1 and temperatures in (0, 10 000]', () => {
       const q = b.queries[0];
-      for (const params of [{}, { k: 1 }, { k: 1e9 }, { temperature: 1e-6 }, { temperature: 10_000 }, { k: 3, temperature: 1 }]) {
+      for (const params of [{ temperature: 100 }, { k: 1, temperature: 100 }, { k: 1e9, temperature: 100 }, { temperature: 1e-6 }, { temperature: 10_000 }, { k: 3, temperature: 1 }]) {
         expect(() => validateParams(params)).not.toThrow();
         for (const method of ['monte-carlo', 'best-k', 'first-second-moment'] as Method[]) {
           const s = scoreMethod(full32, method, q, params);
@@ -513,7 +513,7 @@ for (const cfg of fixture.configs) {
         const q = Float32Array.from({ length: dim }, () => gaussianNoise(next) * scale);
         for (const index of [full32, full16]) {
           for (const method of supportedMethods(index)) {
-            const s = scoreMethod(index, method, q);
+            const s = scoreMethod(index, method, q, { temperature: 100 });
             expect(Array.from(s).some(Number.isNaN), `${method} at scale ${scale}`).toBe(false);
           }
         }

@@ -1,4 +1,5 @@
 import { AppError } from '../io/errors.ts';
+import { SEARCH_DEFAULTS } from './defaults.ts';
 import { dotKernelFor, gaussianKernelFor } from './simdKernels.ts';
 import { halfToFloatTable, packedSize } from '../math/linalg.ts';
 import { styleDistanceScores } from './styleDistance.ts';
@@ -11,9 +12,12 @@ import type { FloatData, GaussianSections, SearchIndex } from '../index/indexFor
 export type Method = 'first-moment' | 'gaussian' | 'monte-carlo' | 'best-k' | 'first-second-moment' | 'fine-tuned' | 'style';
 
 export interface MethodParams {
-  /** CLIP logit scale T for Monte-Carlo and 1st+2nd moment (default 100). */
+  /**
+   * T for Monte-Carlo and 1st+2nd moment: the encoder's logit scale (100 for CLIP). Required by
+   * those two methods; rank() supplies the index's own value.
+   */
   temperature?: number;
-  /** k for best-k (default 1 = max). */
+  /** k for best-k (default SEARCH_DEFAULTS.k; 1 = max). */
   k?: number;
 }
 
@@ -30,8 +34,6 @@ export const METHOD_INFO: Record<Method, { label: string; explain: string }> = {
   },
 };
 
-/** Default temperature: CLIP's logit scale. */
-export const CLIP_TEMPERATURE = 100;
 const LOG_2PI = Math.log(2 * Math.PI);
 
 /** Methods the index has the sections for, best first. */
@@ -85,16 +87,22 @@ export function scoreMethod(index: SearchIndex, method: Method, query: Float32Ar
     case 'gaussian':
       return gaussianScores(index, query);
     case 'monte-carlo':
-      return monteCarloScores(index, query, params.temperature ?? CLIP_TEMPERATURE);
+      return monteCarloScores(index, query, requireTemperature(params, method));
     case 'best-k':
-      return bestKScores(index, query, params.k ?? 1);
+      return bestKScores(index, query, params.k ?? SEARCH_DEFAULTS.k);
     case 'first-second-moment':
-      return firstSecondMomentScores(index, query, params.temperature ?? CLIP_TEMPERATURE);
+      return firstSecondMomentScores(index, query, requireTemperature(params, method));
     case 'fine-tuned':
       return fineTunedScores(index, query);
     case 'style':
       return styleScores(index, query);
   }
+}
+
+/** T belongs to the encoder (EncoderDescriptor.logitScale): no silent CLIP default for other encoders. */
+function requireTemperature(params: MethodParams, method: Method): number {
+  if (params.temperature === undefined) throw new Error(`${METHOD_INFO[method].label} needs the encoder's temperature (logit scale).`);
+  return params.temperature;
 }
 
 /** fp16 style references as float32, converted once per data array. */

@@ -1,0 +1,71 @@
+import { ENCODERS } from '../encode/encoders.ts';
+import { AppError } from '../io/errors.ts';
+import { verifyBytes } from '../io/fetchBytes.ts';
+import { readIndex, type SearchIndex } from './indexFormat.ts';
+import { parseManifest, parseModels, type FileEntry, type IndexManifest, type ModelMeta } from './manifest.ts';
+
+/** The files an index folder lists in its manifest. */
+export type IndexFileName = 'index.bin' | 'models.json';
+
+/**
+ * Where an index's files come from: the network (the worker, with offline storage), a folder on
+ * disk (the CLIs), or a shard being merged. `read` may verify on its own; openIndex checks again.
+ */
+export interface IndexSource {
+  /** Names the index in error messages (a URL or a folder path). */
+  where: string;
+  manifest(): Promise<Uint8Array>;
+  read(file: IndexFileName, entry: FileEntry): Promise<Uint8Array>;
+}
+
+/** A verified, parsed index: everything ranking needs. */
+export interface OpenedIndex {
+  manifest: IndexManifest;
+  /** The manifest's exact bytes (its SHA-256 is the version offline storage records). */
+  manifestBytes: Uint8Array;
+  models: ModelMeta[];
+  index: SearchIndex;
+  /** Model id → position (ids are unique: parseModels rejects duplicates). */
+  ids: Map<string, number>;
+  /** T for Monte-Carlo and 1st+2nd moment: the manifest's, else the encoder's logit scale. */
+  temperature: number;
+}
+
+function parseJson(bytes: Uint8Array, what: string, subject: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new AppError('index-format', `${what} is not valid JSON.`, subject);
+  }
+}
+
+/** The temperature an index's scores use (see BuildParams.temperature and EncoderDescriptor.logitScale). */
+export function indexTemperature(manifest: IndexManifest): number {
+  const t = manifest.params?.temperature ?? ENCODERS[manifest.encoder.id]?.logitScale;
+  if (t === undefined) {
+    throw new AppError('encoder-unknown', `The index was built with an unknown encoder "${manifest.encoder.id}" and records no temperature.`);
+  }
+  return t;
+}
+
+/**
+ * The one way to open an index: parses the manifest, reads index.bin and models.json, checks each
+ * file's size and SHA-256 against the manifest, validates the binary, checks it agrees with the
+ * manifest, and parses the metadata (unique ids). Any failure is an AppError naming the file.
+ */
+export async function openIndex(source: IndexSource): Promise<OpenedIndex> {
+  const manifestBytes = await source.manifest();
+  const manifest = parseManifest(parseJson(manifestBytes, 'The index manifest', `${source.where}manifest.json`));
+  const verified = async (file: IndexFileName) => {
+    const entry = manifest.files[file];
+    return verifyBytes(await source.read(file, entry), entry, `${source.where}${file}`);
+  };
+  const [binary, modelsBytes] = await Promise.all([verified('index.bin'), verified('models.json')]);
+  const index = readIndex(binary);
+  if (index.count !== manifest.count || index.dim !== manifest.encoder.dim) {
+    throw new AppError('index-format', 'The index file does not match its manifest (count or dimension).', 'index.bin');
+  }
+  const models = parseModels(parseJson(modelsBytes, 'models.json', 'models.json'), index.count);
+  const ids = new Map(models.map((m, i) => [m.id, i]));
+  return { manifest, manifestBytes, models, index, ids, temperature: indexTemperature(manifest) };
+}

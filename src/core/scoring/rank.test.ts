@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { readIndex, writeIndex } from '../index/indexFormat.ts';
+import type { ModelMeta } from '../index/manifest.ts';
+import { gaussianFactors, MomentAccumulator } from '../index/modelStats.ts';
+import { AppError } from '../io/errors.ts';
+import { mulberry32 } from '../math/prng.ts';
+import { l2normalize } from '../math/vectors.ts';
+import { SEARCH_DEFAULTS } from './defaults.ts';
+import { productOfExperts, scoreMethod, modelSimilarityScores } from './methods.ts';
+import { rank, planQuery, type QueryPart, type RankableIndex } from './rank.ts';
+
+const DIM = 8;
+const COUNT = 12;
+const SAMPLES = 6;
+
+/** A small index with every section rank() can use: means, Gaussians, kept samples. */
+function fixture(temperature = 18): RankableIndex & { samples: Float32Array[] } {
+  const next = mulberry32(7);
+  const means = new Float32Array(COUNT * DIM);
+  const precision = new Float64Array(COUNT * ((DIM * (DIM + 1)) / 2));
+  const epsilon = new Float32Array(COUNT).fill(1e-3);
+  const samples: Float32Array[] = [];
+  for (let m = 0; m < COUNT; m++) {
+    const centre = l2normalize(Float32Array.from({ length: DIM }, () => next() - 0.5));
+    const acc = new MomentAccumulator(DIM);
+    const rows = new Float32Array(SAMPLES * DIM);
+    for (let s = 0; s < SAMPLES; s++) {
+      const x = l2normalize(centre.map((v) => v + 0.3 * (next() - 0.5)));
+      rows.set(x, s * DIM);
+      acc.add(x);
+    }
+    samples.push(rows);
+    const mean = acc.mean();
+    means.set(mean, m * DIM);
+    const g = gaussianFactors(mean, acc.covariance(), 1e-3);
+    precision.set(g.precision, m * g.precision.length);
+  }
+  const index = readIndex(
+    writeIndex({ dim: DIM, means, gaussian: { precision, epsilon, dtype: 'f32' }, samples: { perModel: samples, dtype: 'f32' } }),
+  );
+  const models: ModelMeta[] = Array.from({ length: COUNT }, (_, i) => ({
+    id: `m${i}`,
+    name: i % 3 === 0 ? `Red rose ${i}` : `Blue boat ${i}`,
+    description: '',
+    family: i % 2 ? 'odd' : 'even',
+    creator: i < 6 ? 'ann' : 'bob',
+    licence: 'CC0-1.0',
+    resolution: '',
+    links: [],
+    thumbnails: [],
+  }));
+  return { index, models, ids: new Map(models.map((m, i) => [m.id, i])), temperature, samples };
+}
+
+const target = fixture();
+const unit = (seed: number) => {
+  const next = mulberry32(seed);
+  return l2normalize(Float32Array.from({ length: DIM }, () => next() - 0.5));
+};
+const textVec = unit(101);
+const imageVec = unit(202);
+/** The embedding stand-in: text and images get fixed vectors, and every call is recorded. */
+function embedder() {
+  const calls: string[] = [];
+  const embed = async (part: Exclude<QueryPart<string>, { kind: 'model' }>) => {
+    calls.push(part.kind === 'text' ? `text:${part.text}` : `image:${part.image}`);
+    return part.kind === 'text' ? textVec : imageVec;
+  };
+  return { calls, embed };
+}
+const order = (scores: ArrayLike<number>, skip: number[] = []) =>
+  [...Array(scores.length).keys()].filter((i) => !skip.includes(i)).sort((a, b) => scores[b] - scores[a] || a - b);
+
+describe('rank', () => {
+  it('Auto picks the method per query kind: text → 1st moment, photo → Gaussian, sketch → 1st moment, model → means', async () => {
+    const { embed } = embedder();
+    const text = await rank(target, { parts: [{ part: { kind: 'text', text: 'a rose' }, weight: 1 }] }, embed);
+    const photo = await rank(target, { parts: [{ part: { kind: 'image', image: 'p.png', source: 'file' }, weight: 1 }] }, embed);
+    const sketch = await rank(target, { parts: [{ part: { kind: 'image', image: 's.png', source: 'sketch' }, weight: 1 }] }, embed);
+    const model = await rank(target, { parts: [{ part: { kind: 'model', modelId: 'm4' }, weight: 1 }], method: 'gaussian' }, embed);
+    expect([text.method, photo.method, sketch.method, model.method]).toEqual(['first-moment', 'gaussian', 'first-moment', 'first-moment']);
+    expect(text.kinds).toEqual(['text']);
+    expect(sketch.kinds).toEqual(['sketch']);
+    expect(Array.from(photo.scores)).toEqual(Array.from(scoreMethod(target.index, 'gaussian', imageVec)));
+    expect(photo.results.map((r) => r.index)).toEqual(order(photo.scores).slice(0, SEARCH_DEFAULTS.topK));
+  });
+
+  it('"more like this" leaves the query model out of the results but keeps it in the scores', async () => {
+    const r = await rank(target, { parts: [{ part: { kind: 'model', modelId: 'm4' }, weight: 1 }], topK: 5 }, embedder().embed);
+    const scores = modelSimilarityScores(target.index, 4);
+    expect(r.queryModel).toBe(4);
+    expect(r.results.map((x) => x.index)).toEqual(order(scores, [4]).slice(0, 5));
+    expect(r.scores[4]).toBeCloseTo(1, 5);
+  });
+
+  it('text + image is a product of experts with the given weights, each part encoded once', async () => {
+    const { calls, embed } = embedder();
+    const r = await rank(
+      target,
+      { parts: [{ part: { kind: 'text', text: '  rose  ' }, weight: 0.3 }, { part: { kind: 'image', image: 'x.png' }, weight: 0.7 }] },
+      embed,
+    );
+    expect(calls).toEqual(['text:rose', 'image:x.png']);
+    expect(r.method).toBe('first-moment'); // mixed queries share the 1st moment's scale
+    const want = productOfExperts([
+      { scores: scoreMethod(target.index, 'first-moment', textVec), weight: 0.3 },
+      { scores: scoreMethod(target.index, 'first-moment', imageVec), weight: 0.7 },
+    ]);
+    expect(Array.from(r.scores)).toEqual(Array.from(want));
+  });
+
+  it('filters keep only matching models, count them and give disjunctive facets', async () => {
+    const r = await rank(target, { parts: [{ part: { kind: 'text', text: 'x' }, weight: 1 }], filters: { creator: ['bob'], family: ['odd'] } }, embedder().embed);
+    const pass = [7, 9, 11];
+    expect(r.matched).toBe(3);
+    expect(r.results.map((x) => x.index)).toEqual(order(r.scores).filter((i) => pass.includes(i)));
+    expect(r.facets.family?.find((f) => f.value === 'even')?.count).toBe(3); // counted under creator:bob only
+  });
+
+  it('hybrid fusion moves name matches up and still honours filters and the weight bounds', async () => {
+    const plain = await rank(target, { parts: [{ part: { kind: 'text', text: 'rose' }, weight: 1 }] }, embedder().embed);
+    const hybrid = await rank(target, { parts: [{ part: { kind: 'text', text: 'rose' }, weight: 1 }], hybridWeight: 1 }, embedder().embed);
+    expect(plain.hybrid).toBe(false);
+    expect(hybrid.hybrid).toBe(true);
+    // w = 1: the models named "Red rose" come first.
+    expect(hybrid.results.slice(0, 4).map((x) => x.index % 3)).toEqual([0, 0, 0, 0]);
+    expect(hybrid.results[0].contentScore).toBe(plain.scores[hybrid.results[0].index]);
+    await expect(rank(target, { parts: [{ part: { kind: 'text', text: 'rose' }, weight: 1 }], hybridWeight: 2 }, embedder().embed)).rejects.toThrow(
+      /hybrid weight must be between 0 and 1/,
+    );
+  });
+
+  it('uses the index temperature and k = 3 unless the query gives its own', async () => {
+    const q = { parts: [{ part: { kind: 'text' as const, text: 't' }, weight: 1 }] };
+    const mc = await rank(target, { ...q, method: 'monte-carlo' }, embedder().embed);
+    expect(mc.temperature).toBe(18);
+    expect(Array.from(mc.scores)).toEqual(Array.from(scoreMethod(target.index, 'monte-carlo', textVec, { temperature: 18 })));
+    const hot = await rank(target, { ...q, method: 'first-second-moment', params: { temperature: 100 } }, embedder().embed);
+    expect(Array.from(hot.scores)).toEqual(Array.from(scoreMethod(target.index, 'first-second-moment', textVec, { temperature: 100 })));
+    const bk = await rank(target, { ...q, method: 'best-k', params: { k: undefined } }, embedder().embed);
+    expect(Array.from(bk.scores)).toEqual(Array.from(scoreMethod(target.index, 'best-k', textVec, { k: 3 })));
+  });
+
+  it('rejects bad queries before anything is encoded, with words a person can act on', async () => {
+    const cases: [Parameters<typeof planQuery<string>>[1], RegExp][] = [
+      [{ parts: [] }, /Enter some text/],
+      [{ parts: [{ part: { kind: 'text', text: '   ' }, weight: 1 }] }, /Type a description/],
+      [{ parts: [{ part: { kind: 'model', modelId: 'nope' }, weight: 1 }] }, /not in this index/],
+      [{ parts: [{ part: { kind: 'text', text: 'a' }, weight: Number.NaN }] }, /weights must be non-negative/],
+      [{ parts: [{ part: { kind: 'text', text: 'a' }, weight: 1e308 }] }, /weights must be non-negative/],
+      [{ parts: [{ part: { kind: 'text', text: 'a' }, weight: 0 }] }, /Enter some text/],
+      [{ parts: [{ part: { kind: 'model', modelId: 'm1' }, weight: 1 }, { part: { kind: 'text', text: 'a' }, weight: 1 }] }, /on its own/],
+      [{ parts: [{ part: { kind: 'text', text: 'a' }, weight: 1 }], method: 'style' }, /does not support the style method/],
+      [{ parts: [{ part: { kind: 'text', text: 'a' }, weight: 1 }], method: 'nonsense' as 'style' }, /There is no method "nonsense"/],
+      [{ parts: [{ part: { kind: 'text', text: 'a' }, weight: 1 }], topK: 0 }, /number of results/],
+      [{ parts: [{ part: { kind: 'text', text: 'a' }, weight: 1 }], params: { k: 0 } }, /k must be/],
+      [{ parts: [{ part: { kind: 'text', text: 'a' }, weight: 1 }], params: { temperature: -1 } }, /temperature must be/],
+    ];
+    for (const [query, message] of cases) {
+      const { calls, embed } = embedder();
+      const err = await rank(target, query, embed).catch((e: unknown) => e);
+      expect(err, String(message)).toBeInstanceOf(AppError);
+      expect((err as AppError).code).toBe('bad-query');
+      expect((err as Error).message).toMatch(message);
+      expect(calls).toEqual([]);
+    }
+  });
+
+  it('returns fewer than topK results when fewer models pass the filters, never masked ones', async () => {
+    const r = await rank(target, { parts: [{ part: { kind: 'text', text: 'x' }, weight: 1 }], filters: { name: ['Red rose 3'] }, topK: 10 }, embedder().embed);
+    expect(r.results.map((x) => x.index)).toEqual([3]);
+    expect(r.results[0].rank).toBe(1);
+  });
+});

@@ -1,0 +1,197 @@
+import { AppError } from '../io/errors.ts';
+import type { SearchIndex } from '../index/indexFormat.ts';
+import type { ModelMeta } from '../index/manifest.ts';
+import { SEARCH_DEFAULTS } from './defaults.ts';
+import { applyFilterMask, createMetadataSearch, hybridScores, metadataRelevance, type MetadataSearch } from './hybrid.ts';
+import {
+  autoMethod,
+  METHOD_INFO,
+  modelSimilarityScores,
+  productOfExperts,
+  scoreMethod,
+  supportedMethods,
+  validateParams,
+  type Method,
+  type MethodParams,
+  type QueryKind,
+} from './methods.ts';
+import { countMatching, facetCounts, type FacetCounts, type FieldFilters } from './queryFilters.ts';
+import { topK } from './topK.ts';
+
+/**
+ * The ranking of one query against one index — the single implementation behind the worker, the
+ * search CLI and the eval: validation, Auto per query kind, every method, product of experts,
+ * field filters, hybrid metadata fusion, leaving out the query model, top-k, facets and counts.
+ * Encoding stays with the caller (onnxruntime-web in the worker, onnxruntime-node in Node): it is
+ * passed in as `embed`. `I` is how the caller carries an image (a Blob, a file path, bytes).
+ */
+
+/** One part of a query: text, an image (a photo/file or a sketch), or a model of the index. */
+export type QueryPart<I> =
+  | { kind: 'text'; text: string }
+  | { kind: 'image'; image: I; source?: 'file' | 'sketch' }
+  | { kind: 'model'; modelId: string };
+
+export interface RankQuery<I> {
+  /** One part, or text + image for a product-of-experts query. */
+  parts: { part: QueryPart<I>; weight: number }[];
+  /** A method, or 'auto' (the default): the best the index supports for the query kind. */
+  method?: Method | 'auto';
+  /** k for best-k, T for Monte-Carlo / 1st+2nd moment (default: the index's temperature). */
+  params?: MethodParams;
+  /** How many results (default SEARCH_DEFAULTS.topK). */
+  topK?: number;
+  /** Only models whose metadata matches rank (AND across fields, OR within one). */
+  filters?: FieldFilters;
+  /** Weight in [0, 1] of metadata relevance of the text part, fused by reciprocal rank; 0 = content only. */
+  hybridWeight?: number;
+}
+
+/** What ranking needs of an opened index (OpenedIndex from index/openIndex.ts is one). */
+export interface RankableIndex {
+  index: SearchIndex;
+  models: ModelMeta[];
+  /** Model id → position; ids are unique. */
+  ids: Map<string, number>;
+  /** The encoder's logit scale the index was built for. */
+  temperature: number;
+}
+
+export interface RankedResult {
+  rank: number;
+  /** Position of the model in the index. */
+  index: number;
+  /** The ranking score: the method's score, or the fused score in hybrid mode. */
+  score: number;
+  /** The method's content score. */
+  contentScore: number;
+}
+
+export interface Ranking {
+  /** The method used (Auto resolved; model queries always compare means). */
+  method: Method;
+  /** What the query was made of, one kind per part. */
+  kinds: QueryKind[];
+  results: RankedResult[];
+  /** The content score of every model in index order (filters ignored; the query model included). */
+  scores: Float32Array;
+  /** How many models pass the filters. */
+  matched: number;
+  facets: FacetCounts;
+  /** Whether hybrid fusion shaped the ranking (the query had text and a non-zero weight). */
+  hybrid: boolean;
+  /** Position of the model a "more like this" query used (left out of the results), or −1. */
+  queryModel: number;
+  /** The temperature the scores used. */
+  temperature: number;
+}
+
+/** The kind of a query part; sketches are images drawn in the app. */
+export function partKind(part: QueryPart<unknown>): QueryKind {
+  if (part.kind === 'image') return part.source === 'sketch' ? 'sketch' : 'image';
+  return part.kind;
+}
+
+/**
+ * Rejects malformed queries with a message a person can act on, before anything is encoded.
+ * Returns the parts that take part (weight > 0), text trimmed, and the method to use.
+ */
+export function planQuery<I>(target: RankableIndex, query: RankQuery<I>): { parts: RankQuery<I>['parts']; method: Method; kinds: QueryKind[] } {
+  if (!Array.isArray(query.parts) || !query.parts.length) {
+    throw new AppError('bad-query', 'Enter some text, add an image or pick a model to search with.');
+  }
+  for (const { part, weight } of query.parts) {
+    if (!Number.isFinite(weight) || weight < 0 || weight > 1e6) throw new AppError('bad-query', 'Query weights must be non-negative numbers (at most 1 000 000).');
+    if (part.kind === 'text' && !part.text.trim()) throw new AppError('bad-query', 'Type a description of the images you are looking for.');
+    if (part.kind === 'model' && !target.ids.has(part.modelId)) throw new AppError('bad-query', 'That model is not in this index.');
+  }
+  const parts = query.parts
+    .filter((p) => p.weight > 0)
+    .map((p) => (p.part.kind === 'text' ? { ...p, part: { kind: 'text' as const, text: p.part.text.trim() } } : p));
+  if (!parts.length) throw new AppError('bad-query', 'Enter some text, add an image or pick a model to search with.');
+  if (parts.some((p) => p.part.kind === 'model') && parts.length > 1) {
+    throw new AppError('bad-query', 'A model can only be used as a query on its own.');
+  }
+  const kinds = parts.map((p) => partKind(p.part));
+  const available = supportedMethods(target.index);
+  const requested = query.method ?? 'auto';
+  if (requested !== 'auto' && !Object.hasOwn(METHOD_INFO, requested)) {
+    throw new AppError('bad-query', `There is no method "${String(requested)}" (methods: ${Object.keys(METHOD_INFO).join(', ')}).`);
+  }
+  // Model as query always compares means (cos μa·μb), whatever method is selected.
+  const method: Method = kinds[0] === 'model' ? 'first-moment' : requested === 'auto' ? autoMethod(available, kinds) : requested;
+  if (!available.includes(method)) {
+    throw new AppError('bad-query', `This index does not support the ${method} method (it has: ${available.join(', ')}).`);
+  }
+  const hw = query.hybridWeight ?? SEARCH_DEFAULTS.hybridWeight;
+  if (!(Number.isFinite(hw) && hw >= 0 && hw <= 1)) throw new AppError('bad-query', 'The hybrid weight must be between 0 and 1.');
+  const k = query.topK ?? SEARCH_DEFAULTS.topK;
+  if (!(Number.isInteger(k) && k >= 1)) throw new AppError('bad-query', 'The number of results must be a whole number of at least 1.');
+  validateParams(query.params ?? {});
+  return { parts, method, kinds };
+}
+
+/** The metadata text index of a model list, built on the first hybrid query and kept. */
+const metadataSearches = new WeakMap<readonly ModelMeta[], MetadataSearch>();
+function metadataSearchFor(models: readonly ModelMeta[]): MetadataSearch {
+  let search = metadataSearches.get(models);
+  if (!search) metadataSearches.set(models, (search = createMetadataSearch(models)));
+  return search;
+}
+
+/**
+ * Ranks the index's models for a query. `embed` turns a text or image part into a unit-length
+ * embedding with the index's encoder; it is called once per such part, in order.
+ */
+export async function rank<I>(
+  target: RankableIndex,
+  query: RankQuery<I>,
+  embed: (part: Exclude<QueryPart<I>, { kind: 'model' }>) => Promise<Float32Array>,
+): Promise<Ranking> {
+  const { index, models } = target;
+  const { parts, method, kinds } = planQuery(target, query);
+  const params: MethodParams = { k: SEARCH_DEFAULTS.k, temperature: target.temperature, ...definedOnly(query.params ?? {}) };
+
+  const perPart: Float32Array[] = [];
+  let queryModel = -1;
+  for (const { part } of parts) {
+    if (part.kind === 'model') {
+      queryModel = target.ids.get(part.modelId)!;
+      perPart.push(modelSimilarityScores(index, queryModel));
+    } else {
+      perPart.push(scoreMethod(index, method, await embed(part), params));
+    }
+  }
+  const scores = perPart.length === 1 ? perPart[0] : productOfExperts(perPart.map((s, i) => ({ scores: s, weight: parts[i].weight })));
+
+  const filters = query.filters ?? {};
+  let ranking = applyFilterMask(scores, models, filters);
+  // "More like this" lists other models: the query model itself would always be first.
+  if (queryModel >= 0) ranking[queryModel] = -Infinity;
+  const textPart = parts.find((p) => p.part.kind === 'text')?.part as { text: string } | undefined;
+  const hybridWeight = query.hybridWeight ?? SEARCH_DEFAULTS.hybridWeight;
+  const hybrid = hybridWeight > 0 && !!textPart;
+  if (hybrid) {
+    const relevance = metadataRelevance(metadataSearchFor(models), textPart.text, index.count);
+    // Fusion gives every model a finite score: filter and leave out the query model again after it.
+    ranking = applyFilterMask(hybridScores(ranking, relevance, hybridWeight), models, filters);
+    if (queryModel >= 0) ranking[queryModel] = -Infinity;
+  }
+  const top = topK(ranking, query.topK ?? SEARCH_DEFAULTS.topK).filter((r) => r.score > -Infinity);
+  return {
+    method,
+    kinds,
+    results: top.map((r, i) => ({ rank: i + 1, index: r.index, score: r.score, contentScore: scores[r.index] })),
+    scores,
+    matched: countMatching(models, filters),
+    facets: facetCounts(models, filters),
+    hybrid,
+    queryModel,
+    temperature: params.temperature!,
+  };
+}
+
+/** The entries of `o` that are not undefined (so `{ k: undefined }` does not erase a default). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
