@@ -4,9 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ZOO_ENCODER } from '../../src/core/encode/encoders.ts';
 import { createClipTokenizer } from '../../src/core/encode/tokenizer.ts';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -91,6 +93,18 @@ describe('zoo encoder ONNX', () => {
       expect(bytes.byteLength, name).toBe(want.bytes);
       expect(createHash('sha256').update(bytes).digest('hex'), name).toBe(want.sha256);
     }
+  });
+
+  it('descriptor temperature is the logit scale the encoder learned (export fixture, else the last training epoch)', () => {
+    const fromFixture = (fixture as { logitScale?: number }).logitScale;
+    // The checkpoint that made these files predates export.py writing logitScale: its training log
+    // records T_it per epoch (1 decimal). The next export writes the exact value into the fixture.
+    const log = readFileSync(new URL('../../tools/zoo-encoder/train-log.txt', import.meta.url), 'utf8');
+    const epochs = [...log.matchAll(/T_it ([0-9.]+)/g)].map((m) => Number(m[1]));
+    const learned = fromFixture ?? epochs.at(-1);
+    expect(learned).toBeDefined();
+    expect(ZOO_ENCODER.logitScale).toBeCloseTo(learned!, fromFixture === undefined ? 1 : 3);
+    expect(ZOO_ENCODER.logitScale).not.toBe(100);
   });
 
   it("has CLIP's input and output names", () => {

@@ -114,9 +114,14 @@ def export_all(checkpoint: Path, out_dir: Path, fixture: Path, log=print) -> dic
         v_fused = vision(torch.from_numpy(pixels)).numpy()
     log(f"BatchNorm folding changes image embeddings by at most {np.abs(v_out - v_fused).max():.2e}")
     rnd = lambda a: [[float(f"{v:.8g}") for v in row] for row in a]  # noqa: E731
+    # The learned image-text temperature (CLIP's exp(logit_scale), clamped at 100 as in training):
+    # src/core/encode/encoders.ts ZOO_ENCODER.logitScale must equal it (test/unit/zooEncoderParity.test.ts).
+    logit_scale = float(model.logit_scale.detach().clamp(max=float(np.log(100.0))).exp())
+    log(f"logit scale T = {logit_scale:.4f} (set ZOO_ENCODER.logitScale in src/core/encode/encoders.ts)")
     doc = {
         "about": "Parity fixture for the zoo encoder ONNX files: inputs and the PyTorch model's outputs (tools/zoo-encoder/export.py).",
         "dim": EMBED_DIM,
+        "logitScale": round(logit_scale, 4),
         "epoch": ckpt.get("epoch"),
         "files": info,
         "text": {"texts": list(PARITY_TEXTS), "input_ids": ids.tolist(), "text_embeds": rnd(t_out)},
