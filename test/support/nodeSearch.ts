@@ -16,7 +16,8 @@ export async function nodeTextScores(
   const local = await openLocalIndex(join(PUBLIC_DIR, indexDir));
   const encoder = await NodeEncoder.load(ENCODERS[local.manifest.encoder.id]);
   const [query] = await encoder.encodeTexts([text]);
-  return { ids: local.models.map((m) => m.id), scores: scoreMethod(local.index, method, query, params) };
+  // The index's own temperature, as rank() uses it (the encoder's logit scale).
+  return { ids: local.models.map((m) => m.id), scores: scoreMethod(local.index, method, query, { temperature: local.temperature, ...params }) };
 }
 
 /** The loaded index and its encoder, for building reference scores of any query in Node. */
