@@ -1,0 +1,106 @@
+import 'fake-indexeddb/auto';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createStore } from 'idb-keyval';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AppError } from '../src/core/io/errors.ts';
+import type { LoadProgress } from '../src/shared/protocol.ts';
+import { loadIndex } from './indexLoader.ts';
+import { VerifiedFileStore } from './storage/fileStore.ts';
+
+const BASE = 'https://host.test/index/colours/';
+const DIR = new URL('../public/index/colours/', import.meta.url);
+const real = (name: string) => new Uint8Array(readFileSync(new URL(name, DIR)));
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** Serves an index folder from memory at BASE; `offline` makes every request fail like a browser offline. */
+function serve(files: Record<string, Uint8Array>, state = { offline: false }) {
+  const calls: string[] = [];
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (url: string) => {
+      calls.push(url);
+      if (state.offline) throw new TypeError('Failed to fetch');
+      const name = url.slice(BASE.length);
+      return files[name] ? new Response(files[name].slice()) : new Response('not found', { status: 404 });
+    }),
+  );
+  return { calls, state };
+}
+
+/** The colours index with models.json replaced (and the manifest's size and checksum updated to match). */
+function withModels(models: unknown[]): Record<string, Uint8Array> {
+  const modelsJson = new TextEncoder().encode(JSON.stringify(models));
+  const manifest = JSON.parse(new TextDecoder().decode(real('manifest.json')));
+  manifest.files['models.json'] = { bytes: modelsJson.byteLength, sha256: sha(modelsJson) };
+  return { 'manifest.json': new TextEncoder().encode(JSON.stringify(manifest)), 'index.bin': real('index.bin'), 'models.json': modelsJson };
+}
+
+let n = 0;
+const freshStore = () => new VerifiedFileStore(createStore(`index-loader-test-${++n}`, 'files'));
+const colours = () => ({ 'manifest.json': real('manifest.json'), 'index.bin': real('index.bin'), 'models.json': real('models.json') });
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('loadIndex (the worker side of openIndex)', () => {
+  it('loads, verifies and reports byte progress for each file; the temperature comes with the index', async () => {
+    serve(colours());
+    const events: LoadProgress[] = [];
+    const loaded = await loadIndex(BASE, (p) => events.push(p));
+    expect(loaded.index.count).toBe(12);
+    expect(loaded.ids.get(loaded.models[5].id)).toBe(5);
+    expect(loaded.temperature).toBe(100); // test encoder: CLIP's value
+    for (const file of ['index.bin', 'models.json']) {
+      expect(events.find((e) => e.status === 'initiate' && e.file === file)).toBeTruthy();
+      expect(events.find((e) => e.status === 'done' && e.file === file)).toBeTruthy();
+    }
+  });
+
+  it('offline, it uses the manifest saved with the last complete index and says so as data', async () => {
+    const store = freshStore();
+    const server = serve(colours());
+    await loadIndex(BASE, () => {}, { store });
+    server.state.offline = true;
+    const events: LoadProgress[] = [];
+    const again = await loadIndex(BASE, (p) => events.push(p), { store });
+    expect(again.models.map((m) => m.id)).toHaveLength(12);
+    const notice = events.find((e) => e.status === 'storage');
+    expect(notice).toMatchObject({ status: 'storage', notice: { kind: 'offline-index' } });
+  });
+
+  it('offline with nothing saved, the network error surfaces (no hang, no empty index)', async () => {
+    serve(colours(), { offline: true });
+    const err = await loadIndex(BASE, () => {}, { store: freshStore() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('network');
+  });
+
+  it('rejects duplicate model ids even when every checksum matches', async () => {
+    const models = JSON.parse(new TextDecoder().decode(real('models.json'))) as { id: string }[];
+    models[7].id = models[2].id;
+    serve(withModels(models));
+    const err = await loadIndex(BASE, () => {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('index-format');
+    expect((err as Error).message).toBe(`The model list is invalid: models 3 and 8 share the id "${models[2].id}".`);
+  });
+
+  it('names a manifest that is not JSON, and a file that fails its checksum', async () => {
+    serve({ ...colours(), 'manifest.json': new TextEncoder().encode('<html>404</html>') });
+    await expect(loadIndex(BASE, () => {})).rejects.toThrow('The index manifest is not valid JSON.');
+    const bad = colours();
+    bad['index.bin'] = bad['index.bin'].slice();
+    bad['index.bin'][200] ^= 1;
+    serve(bad);
+    await expect(loadIndex(BASE, () => {})).rejects.toThrow(/index\.bin failed its checksum/);
+  });
+
+  it('a second load comes from verified storage: only the manifest is fetched again', async () => {
+    const store = freshStore();
+    const server = serve(colours());
+    await loadIndex(BASE, () => {}, { store });
+    const before = server.calls.length;
+    await loadIndex(BASE, () => {}, { store });
+    expect(server.calls.slice(before)).toEqual([`${BASE}manifest.json`]);
+  });
+});
