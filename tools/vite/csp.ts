@@ -6,7 +6,7 @@ import type { Plugin } from 'vite';
  * compilation ('wasm-unsafe-eval') is the one relaxation, needed by onnxruntime-web and the
  * scoring kernels. Network reads are limited to the app, the model host (CLIP weights from the
  * Hugging Face hub and its CDNs) and any extra index/model hosts configured at build time.
- * `frame-ancestors` cannot be set from a meta tag: see docs/deploy.md for the header form.
+ * `frame-ancestors` cannot be set from a meta tag: README.md "Deploy to a static host" gives the header form.
  */
 export const DEFAULT_MODEL_HOSTS = ['https://huggingface.co', 'https://*.huggingface.co', 'https://*.hf.co'];
 

@@ -3,22 +3,16 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from './errors.ts';
+import { mulberry32 } from '../math/prng.ts';
 import { fetchBytes, fileName } from './fetchBytes.ts';
 
 const SIZE = 3 * 1024 * 1024;
 const CHUNK = 96 * 1024;
 
-/** 3 MiB of deterministic, non-repeating-looking bytes (xorshift32). */
+/** 3 MiB of deterministic, non-repeating-looking bytes (the project's one PRNG). */
 const BODY = (() => {
-  const out = new Uint8Array(SIZE);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < SIZE; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
+  const next = mulberry32(0x9e3779b9);
+  return Uint8Array.from({ length: SIZE }, () => Math.floor(next() * 256));
 })();
 const BODY_SHA256 = createHash('sha256').update(BODY).digest('hex');
 

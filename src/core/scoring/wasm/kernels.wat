@@ -1,4 +1,4 @@
-;; SIMD kernels for scoring (see src/core/scoring/simdKernels.ts and src/core/firstMomentKernel.ts).
+;; SIMD kernels for scoring, loaded by src/core/scoring/simdKernels.ts (assembled by `npm run build-wasm`).
 ;; Pointers are byte offsets into the module's memory.
 ;;
 ;;   mahalanobis_f32 / mahalanobis_f16: for each model m, out[m] = ‖W_m q − b_m‖² (f64), with W_m a
