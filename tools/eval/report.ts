@@ -40,7 +40,16 @@ export interface EvalResults {
   command: string;
   encoder: { id: string; label: string; dim: number; requested: string; note?: string };
   zoo: { split: 'eval'; models: number; samplesPerModel: number; seed: number; key: string; families: number };
-  index: { models: number; epsilon: number; precision: string; keepSamples: number; samplesPrecision: string; projections: string[] };
+  index: {
+    models: number;
+    epsilon: number;
+    precision: string;
+    keepSamples: number;
+    samplesPrecision: string;
+    projections: string[];
+    /** T of Monte-Carlo and 1st+2nd moment: the index's (its encoder's logit scale), as openIndex reports it. */
+    temperature: number;
+  };
   counts: Record<QueryType, number>;
   methods: Record<string, string>;
   sets: Record<QueryType, SetResult>;
@@ -55,6 +64,20 @@ export interface EvalResults {
   timing: Record<string, number>;
   wallSeconds: number;
   notes: string[];
+  /** The headline numbers of the run these results replaced (from its results.json), for comparison. */
+  previous?: PreviousRun;
+}
+
+/** An earlier run's top-1 / top-5 / MRR per query type and row (tools/eval/summary.ts previousRun). */
+export interface PreviousRun {
+  createdAt: string;
+  command: string;
+  /** T it used (absent when it cannot be told). */
+  temperature?: number;
+  encoder: string;
+  zooKey: string;
+  methods: Record<string, string>;
+  rows: Record<QueryType, Record<string, { top1: number; top5: number; mrr: number }>>;
 }
 
 const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(3));
@@ -111,7 +134,8 @@ export function markdownReport(results: EvalResults): string {
   );
   out.push(
     `- **Index:** ε = ${results.index.epsilon}, factors ${results.index.precision}, ${results.index.keepSamples} kept samples (${results.index.samplesPrecision})` +
-      (results.index.projections.length ? `, fine-tuned projections: ${results.index.projections.join(', ')}` : ', no fine-tuned projection'),
+      (results.index.projections.length ? `, fine-tuned projections: ${results.index.projections.join(', ')}` : ', no fine-tuned projection') +
+      `; T = ${results.index.temperature} for Monte-Carlo and 1st+2nd moment (the encoder's logit scale, recorded in the index)`,
   );
   out.push(`- **Queries:** ${TYPES.map((t) => `${results.counts[t]} ${t}`).join(', ')}`);
   out.push(`- **Wall time:** ${results.wallSeconds.toFixed(1)} s (${Object.entries(results.timing).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')})`, '');
@@ -153,6 +177,7 @@ export function markdownReport(results: EvalResults): string {
     }
     out.push('');
   }
+  if (results.previous) out.push(...previousSection(results, keys, results.previous));
   out.push('## Style retrieval', '');
   if (results.style && 'learnedMrr' in results.style) {
     out.push(`MRR with the learned projection ${fmt(results.style.learnedMrr)}, with plain features ${fmt(results.style.plainMrr)}.`, '');
@@ -167,4 +192,31 @@ export function markdownReport(results: EvalResults): string {
   if (results.notes.length) out.push('', '## Notes', '', ...results.notes.map((n) => `- ${n}`));
   out.push('');
   return out.join('\n');
+}
+
+/** "Compared with the previous run": old → new top-1 and MRR per query type, for the rows both runs have. */
+function previousSection(results: EvalResults, keys: string[], prev: PreviousRun): string[] {
+  const t = (v: number | undefined) => (v === undefined ? 'not recorded' : String(v));
+  const out = ['## Compared with the previous run', ''];
+  out.push(
+    `The run these results replaced: ${prev.createdAt} (\`${prev.command}\`), encoder \`${prev.encoder}\`, zoo \`${prev.zooKey}\`, ` +
+      `T = ${t(prev.temperature)}; this run: T = ${results.index.temperature}. Cells are previous → this run; differences come from ` +
+      'everything that changed between the two runs (code, index, temperature), not only the temperature.',
+    '',
+  );
+  out.push(`| method | ${TYPES.map((ty) => `${ty} top-1 | ${ty} MRR`).join(' | ')} |`);
+  out.push(`|---|${TYPES.map(() => '---:|---:').join('|')}|`);
+  const pair = (a: number | undefined, b: number | undefined) => (a === undefined && b === undefined ? '—' : `${fmt(a)} → ${fmt(b)}`);
+  for (const k of keys) {
+    if (!TYPES.some((ty) => prev.rows[ty]?.[k])) continue;
+    const cells = TYPES.flatMap((ty) => {
+      const was = prev.rows[ty]?.[k];
+      const now = results.sets[ty]?.rows[k];
+      return was || now ? [pair(was?.top1, now?.top1), pair(was?.mrr, now?.mrr)] : ['—', '—'];
+    });
+    // T differs between the runs (see above): the label without it.
+    out.push(`| ${results.methods[k].replace(/ \(T = [^)]*\)$/, '')} | ${cells.join(' | ')} |`);
+  }
+  out.push('');
+  return out;
 }

@@ -6,9 +6,10 @@
  *   npm run eval -- --train-projection               # also train + evaluate the fine-tuned projection
  *   npm run eval -- --projection proj.json           # evaluate a given projection
  *
- * Steps: eval zoo (cached) → index (tools/lib/build/buildIndex.ts, embedding cache) → [projected
- * index] → query embeddings (NodeEncoder) → every method of src/core/scoring/methods.ts + the metadata
- * baseline → metrics, targets, docs/eval/results.{json,md}.
+ * Steps (each a function below, in this order): parseOptions → chooseEncoder → ensureZoo →
+ * buildEvalIndex → maybeProjections → embedQueries → scoreAll (every method through rank() of
+ * src/core/scoring/rank.ts, + the metadata baseline) → styleEval → summarise → writeReports →
+ * printSummary.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -20,7 +21,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ENCODERS, resolveEncoderUrl, type EncoderDescriptor } from '../../src/core/encode/encoders.ts';
 import { supportedMethods } from '../../src/core/scoring/methods.ts';
-import type { SearchIndex } from '../../src/core/index/indexFormat.ts';
 import { buildIndex } from '../lib/build/buildIndex.ts';
 import { createProgress } from '../lib/build/progress.ts';
 import { loadProjection, type Projection } from '../lib/build/projection.ts';
@@ -28,11 +28,12 @@ import { openLocalIndex, type LocalIndex } from '../lib/localIndex.ts';
 import { NodeEncoder, PUBLIC_DIR } from '../lib/nodeEncoder.ts';
 import { subjectDef } from '../zoo/spec.ts';
 import { metadataBaseline } from './baseline.ts';
-import { evaluateSet, rowsFor, type EvalContext, type PreparedQuery, type SetResult } from './evaluate.ts';
+import { evaluateSet, type EvalContext, type PreparedQuery, type SetResult } from './evaluate.ts';
 import { exportProjectionData, PROJECTION_DATA_VERSION } from './export-projection-data.ts';
 import { embedImageFiles, embedTexts, readQueryFile, QUERY_TYPES, type QueryType } from './queries.ts';
-import { consoleTable, markdownReport, target, targetLines, type EvalResults, type StyleResult, type Target } from './report.ts';
-import { ensureEvalZoo } from './zoo.ts';
+import { consoleTable, markdownReport, targetLines, type EvalResults, type StyleResult } from './report.ts';
+import { autoNote, bestByMrrNote, bestContent, evalTargets, fineTunedGains, methodLabels, previousRun } from './summary.ts';
+import { ensureEvalZoo, type EvalZoo } from './zoo.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The projection trainer (the zoo-encoder engineer's); EVAL_TRAIN_PROJECTION_PY overrides it (tests). */
@@ -132,6 +133,15 @@ function parseOptions(argv: string[]): Options {
 }
 
 class UsageError extends Error {}
+/** A failure that ends the run with this exit code and message (no usage text). */
+class ExitError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
 
 const log = (s: string) => console.error(s);
 const sinceStart = (t0: number) => (performance.now() - t0) / 1000;
@@ -184,7 +194,7 @@ type StyleModule = typeof import('../style-zoo/eval.ts');
  * HOOK: loaded dynamically so a missing or failing style zoo never stops the content evaluation;
  * the result is reported as "n/a" with the reason.
  */
-async function styleEvaluation(o: Options, encoderId: string): Promise<StyleResult | { missing: string }> {
+async function styleEval(o: Options, encoderId: string): Promise<StyleResult | { missing: string }> {
   const path = join(ROOT, 'tools/style-zoo/eval.ts');
   if (!existsSync(path)) return { missing: 'tools/style-zoo/eval.ts (runStyleEval) does not exist yet' };
   try {
@@ -201,6 +211,383 @@ async function styleEvaluation(o: Options, encoderId: string): Promise<StyleResu
   }
 }
 
+/** What every step shares: the options, the start time, the notes and the time per phase. */
+interface Run {
+  argv: string[];
+  o: Options;
+  t0: number;
+  notes: string[];
+  timing: Record<string, number>;
+}
+
+/** Runs `fn`, adding its seconds to the phase `name` of the run's timing. */
+async function timed<T>(run: Run, name: string, fn: () => Promise<T>): Promise<T> {
+  const t = performance.now();
+  try {
+    return await fn();
+  } finally {
+    run.timing[name] = (run.timing[name] ?? 0) + (performance.now() - t) / 1000;
+  }
+}
+
+interface EncoderSetup {
+  desc: EncoderDescriptor;
+  encoder: NodeEncoder;
+  fingerprint: string;
+  /** Encoder id + weights hash: keys the embedding cache and the index folders. */
+  encTag: string;
+  /** Set when the zoo encoder was missing and the test encoder stands in. */
+  note?: string;
+}
+
+/** Picks the requested encoder (or falls back to test-encoder with a note when zoo-encoder is missing) and loads it. */
+async function chooseEncoder(run: Run): Promise<EncoderSetup> {
+  let encoderId = run.o.encoder;
+  let note: string | undefined;
+  const missing = encoderMissing(encoderId);
+  if (missing) {
+    if (run.o.encoderExplicit) throw new ExitError(`encoder "${encoderId}" is not available: ${missing}`, 2);
+    note = `zoo-encoder is not available (${missing}); fell back to test-encoder, a colour-only 32-d fixture — these numbers are NOT representative`;
+    log(`warning: ${note}`);
+    run.notes.push(note);
+    encoderId = 'test-encoder';
+  }
+  const desc = ENCODERS[encoderId];
+  const fingerprint = await encoderFingerprint(desc);
+  const encoder = await timed(run, 'encoder load', () => NodeEncoder.load(desc));
+  log(`encoder: ${desc.label} (${desc.id}, ${desc.dim}-d, weights ${fingerprint})`);
+  return { desc, encoder, fingerprint, encTag: `${desc.id}-${fingerprint}`, note };
+}
+
+/** Generates the eval zoo's model folders and query sets, or reuses them from the cache. */
+async function ensureZoo(run: Run): Promise<EvalZoo> {
+  const { o } = run;
+  const zoo = await timed(run, 'zoo generation', async () => {
+    await mkdir(o.cache, { recursive: true });
+    return ensureEvalZoo(o.cache, { models: o.models, samples: o.samples, seed: o.seed, textPerModel: o.textPerModel }, log);
+  });
+  if (zoo.reused) log(`eval zoo: reusing ${zoo.dir}`);
+  return zoo;
+}
+
+/** Builds an index of the eval zoo into a folder (optionally with a projection) and opens it as the app would. */
+type IndexBuilder = (outDir: string, projection?: Projection) => Promise<{ index: LocalIndex; fromCache: number; total: number }>;
+
+/** The builder every eval index uses: the same parameters, the embedding cache keyed by the encoder's weights. */
+function indexBuilder(run: Run, enc: EncoderSetup, zoo: EvalZoo): IndexBuilder {
+  const buildOpts = {
+    modelsDir: zoo.modelsDir,
+    encoderId: enc.desc.id,
+    keepSamples: 32,
+    precision: 'f16' as const,
+    samplesPrecision: 'f32' as const,
+    epsilon: 1e-3,
+    thumbnails: 1,
+    cacheDir: join(run.o.cache, 'embeddings', enc.encTag),
+    force: true,
+    licence: 'CC0-1.0',
+  };
+  return async (outDir, projection) => {
+    const tb = performance.now();
+    const report = await buildIndex(
+      { ...buildOpts, outDir, projection, name: `eval-${zoo.key}${projection ? `-ft-${projection.structure}` : ''}` },
+      { encoder: enc.encoder, progress: createProgress({ label: `index${projection ? ` (${projection.structure})` : ''}` }) },
+    );
+    log(
+      `index: ${report.models.length} models → ${outDir} (${report.images.embedded} embedded, ${report.images.fromCache} from cache, ` +
+        `${((performance.now() - tb) / 1000).toFixed(1)} s)`,
+    );
+    return { index: await openLocalIndex(outDir), fromCache: report.images.fromCache, total: report.images.total };
+  };
+}
+
+interface EvalIndex {
+  plain: LocalIndex;
+  dir: string;
+  /** Sample embeddings taken from the cache, of all. */
+  cacheHits: { fromCache: number; total: number };
+}
+
+/** Builds the plain eval index (ε = 1e-3, f16 factors, 32 kept f32 samples) and opens it through openIndex. */
+async function buildEvalIndex(run: Run, enc: EncoderSetup, zoo: EvalZoo, build: IndexBuilder): Promise<EvalIndex> {
+  const dir = join(zoo.dir, `index-${enc.encTag}`);
+  const { index, fromCache, total } = await timed(run, 'index build', () => build(dir));
+  log(`index temperature T = ${index.temperature} (Monte-Carlo, 1st+2nd moment)`);
+  return { plain: index, dir, cacheHits: { fromCache, total } };
+}
+
+interface Projections {
+  /** Projected indexes by structure ("given-<structure>" for --projection). */
+  projected: Map<string, LocalIndex>;
+  info: string[];
+  /** The trainer's held-out top-1 before → after, per trained structure. */
+  trainerVal: Map<string, { before: number; after: number }>;
+}
+
+/** The fine-tuned indexes: one for --projection, and (--train-projection) one per structure trained within the time budget. */
+async function maybeProjections(run: Run, enc: EncoderSetup, zoo: EvalZoo, build: IndexBuilder): Promise<Projections> {
+  const out: Projections = { projected: new Map(), info: [], trainerVal: new Map() };
+  if (run.o.projection) await givenProjection(run, enc, zoo, build, out);
+  if (run.o.trainProjection) await trainProjections(run, enc, zoo, build, out);
+  return out;
+}
+
+/** --projection: an index built with the given projection file. */
+async function givenProjection(run: Run, enc: EncoderSetup, zoo: EvalZoo, build: IndexBuilder, out: Projections): Promise<void> {
+  const file = run.o.projection!;
+  await timed(run, 'projected index build', async () => {
+    const p = await loadProjection(file, enc.desc.dim);
+    const hash = (await sha256File(file)).slice(0, 10);
+    // Keyed apart from trained projections of the same structure (both may be evaluated at once).
+    out.projected.set(`given-${p.structure}`, (await build(join(zoo.dir, `index-${enc.encTag}-ft-${p.structure}-${hash}`), p)).index);
+    out.info.push(`given-${p.structure}: ${file}`);
+  });
+}
+
+/** --train-projection: exports training-zoo data, trains each structure with the Python trainer while time allows, builds its index. */
+async function trainProjections(run: Run, enc: EncoderSetup, zoo: EvalZoo, build: IndexBuilder, out: Projections): Promise<void> {
+  const { o, notes } = run;
+  if (!existsSync(TRAIN_PROJECTION_PY)) {
+    const msg = `--train-projection: ${relative(ROOT, TRAIN_PROJECTION_PY)} does not exist yet; no fine-tuned rows`;
+    log(`warning: ${msg}`);
+    notes.push(msg);
+    return;
+  }
+  const data = { models: o.trainModels, samples: o.quick ? 8 : 16, imagesPerModel: 2, textsPerModel: 2, sketches: true, seed: o.seed };
+  const dataKey = `v${PROJECTION_DATA_VERSION}-m${data.models}-s${data.samples}-i${data.imagesPerModel}-t${data.textsPerModel}-seed${data.seed}`;
+  // Keyed by the encoder weights and the zoo code (the train zoo renders with the same code).
+  const dataDir = join(o.cache, `projection-data-${enc.encTag}-${dataKey}-${zoo.key.split('-').pop()}`);
+  await timed(run, 'projection data', async () => {
+    if (!existsSync(join(dataDir, 'meta.json'))) await exportProjectionData({ dataDir, encoder: enc.encoder, ...data, log });
+    else log(`projection data: reusing ${dataDir}`);
+  });
+  const meta = JSON.parse(await readFile(join(dataDir, 'meta.json'), 'utf8')) as { Q: number; M: number; kinds: Record<string, number> };
+  const pyHash = (await sha256File(TRAIN_PROJECTION_PY)).slice(0, 10);
+  const wanted = o.quick && !run.argv.includes('--structures') ? ['full'] : o.structures;
+  let slowest = 0; // seconds of the slowest structure so far (training + its index)
+  for (const structure of wanted) {
+    const elapsed = sinceStart(run.t0);
+    // Keep RESERVE_SECONDS for the queries, the methods and the style evaluation.
+    if (structure !== wanted[0] && elapsed + slowest + RESERVE_SECONDS > BUDGET_SECONDS) {
+      const msg = `skipped the ${structure} projection: not enough time left in the ${BUDGET_SECONDS} s budget (${elapsed.toFixed(0)} s used)`;
+      log(msg);
+      notes.push(msg);
+      continue;
+    }
+    const tp = performance.now();
+    const projFile = join(dataDir, `proj-${structure}-${pyHash}.json`);
+    const p = await timed(run, 'projection training', () => trainOneProjection(run, enc, dataDir, structure, projFile, out));
+    if (!p) continue;
+    const built = await timed(run, 'projected index build', () => build(join(zoo.dir, `index-${enc.encTag}-ft-${structure}-${pyHash}`), p));
+    out.projected.set(structure, built.index);
+    slowest = Math.max(slowest, (performance.now() - tp) / 1000);
+    out.info.push(structure);
+  }
+  if (out.projected.size) {
+    notes.push(
+      `fine-tuned projections trained by ${relative(ROOT, TRAIN_PROJECTION_PY)} on ${meta.Q} training-zoo queries ` +
+        `(${Object.entries(meta.kinds).map(([k, v]) => `${v} ${k}`).join(', ')}) of ${meta.M} train-zoo models, none of them in the eval zoo; ` +
+        `the trainer's held-out top-1 (20 % of those queries) before → after: ` +
+        [...out.trainerVal].map(([s, v]) => `${s} ${v.before.toFixed(3)} → ${v.after.toFixed(3)}`).join(', '),
+    );
+  }
+}
+
+/** Trains one structure (or reuses its cached projection), records the trainer's held-out top-1; undefined when training failed. */
+async function trainOneProjection(run: Run, enc: EncoderSetup, dataDir: string, structure: string, projFile: string, out: Projections): Promise<Projection | undefined> {
+  if (!existsSync(projFile)) {
+    log(`projection: training ${structure} (${relative(ROOT, TRAIN_PROJECTION_PY)})`);
+    const r = await runPython([TRAIN_PROJECTION_PY, '--data', dataDir, '--structure', structure, '--out', `${projFile}.tmp`]);
+    if (r.code !== 0) {
+      const msg = `train_projection.py --structure ${structure} failed (exit ${r.code}): ${r.output.trim().split('\n').slice(-3).join(' | ')}`;
+      log(`warning: ${msg}`);
+      run.notes.push(msg);
+      return undefined;
+    }
+    for (const l of r.output.split('\n').filter((x) => /before|after/.test(x))) log(`  ${l.trim()}`);
+    await writeFile(`${projFile}.log`, r.output);
+    await rename(`${projFile}.tmp`, projFile);
+  } else log(`projection: reusing ${projFile}`);
+  // The trainer's own held-out split (20 % of the training-zoo queries): top-1 before → after.
+  const trainerLog = existsSync(`${projFile}.log`) ? await readFile(`${projFile}.log`, 'utf8') : '';
+  const valTop1 = (when: string) => Number(new RegExp(`${when}[^\\n]*val top-1 ([0-9.]+)`).exec(trainerLog)?.[1] ?? NaN);
+  out.trainerVal.set(structure, { before: valTop1('before'), after: valTop1('after') });
+  return loadProjection(projFile, enc.desc.dim);
+}
+
+/** Reads the zoo's query sets, embeds image, sketch and text queries with the encoder, and ties each to its ground-truth model. */
+async function embedQueries(run: Run, enc: EncoderSetup, zoo: EvalZoo, plain: LocalIndex): Promise<Record<QueryType, PreparedQuery[]>> {
+  return timed(run, 'query embedding', async () => {
+    const qf = await readQueryFile(zoo.queriesDir);
+    const specById = new Map(zoo.specs.map((s) => [s.id, s]));
+    const modelIndex = (id: string) => {
+      const i = plain.ids.get(id);
+      if (i === undefined) throw new Error(`query ground truth "${id}" is not a model of the eval index`);
+      return i;
+    };
+    const subjectWord = (id: string) => subjectDef(specById.get(id)!.subject).words[0];
+    const [imageEmb, sketchEmb, textEmb] = await Promise.all([
+      embedImageFiles(enc.encoder, qf.image.map((q) => join(zoo.queriesDir, q.file))),
+      embedImageFiles(enc.encoder, qf.sketch.map((q) => join(zoo.queriesDir, q.file))),
+      embedTexts(enc.encoder, qf.text.map((q) => q.text)),
+    ]);
+    return {
+      image: qf.image.map((q, i) => ({ embedding: imageEmb[i], keywords: subjectWord(q.model), model: modelIndex(q.model) })),
+      sketch: qf.sketch.map((q, i) => ({ embedding: sketchEmb[i], keywords: subjectWord(q.model), model: modelIndex(q.model), kind: q.kind })),
+      text: qf.text.map((q, i) => ({ embedding: textEmb[i], keywords: q.text, model: modelIndex(q.model) })),
+      model: qf.model.map((q) => ({ keywords: plain.models[modelIndex(q.model)].name, model: modelIndex(q.model) })),
+    };
+  });
+}
+
+/** Ranks every query of every set with every method through rank() (and the metadata baseline) and computes the metrics. */
+async function scoreAll(run: Run, plain: LocalIndex, projected: Map<string, LocalIndex>, prepared: Record<QueryType, PreparedQuery[]>): Promise<Record<QueryType, SetResult>> {
+  return timed(run, 'scoring', async () => {
+    const ids = plain.models.map((m) => m.id).join('\n');
+    for (const [s, p] of projected) if (p.models.map((m) => m.id).join('\n') !== ids) throw new Error(`the ${s} projected index lists different models`);
+    const ctx: EvalContext = { target: plain, projected, baseline: metadataBaseline(plain.models) };
+    const sets = {} as Record<QueryType, SetResult>;
+    for (const type of QUERY_TYPES) {
+      const ts = performance.now();
+      sets[type] = await evaluateSet(ctx, type, prepared[type]);
+      log(`scored ${sets[type].queries} ${type} queries × ${Object.keys(sets[type].rows).length} methods in ${((performance.now() - ts) / 1000).toFixed(1)} s`);
+    }
+    return sets;
+  });
+}
+
+/** Runs the style-zoo evaluation unless --no-style. */
+async function maybeStyleEval(run: Run, encoderId: string): Promise<StyleResult | { missing: string }> {
+  if (!run.o.style) return { missing: 'skipped (--no-style)' };
+  log('style zoo: runStyleEval …');
+  return timed(run, 'style evaluation', () => styleEval(run.o, encoderId));
+}
+
+interface Parts {
+  enc: EncoderSetup;
+  zoo: EvalZoo;
+  evalIndex: EvalIndex;
+  proj: Projections;
+  sets: Record<QueryType, SetResult>;
+  style: StyleResult | { missing: string };
+}
+
+/** Labels, targets, fine-tuned gains and notes: everything results.json holds (the previous run is added by writeReports). */
+function summarise(run: Run, { enc, zoo, evalIndex, proj, sets, style }: Parts): EvalResults {
+  const { o, notes } = run;
+  const { plain, cacheHits } = evalIndex;
+  const structures = [...proj.projected.keys()];
+  const methods = methodLabels(structures, plain.temperature);
+  const wallSeconds = sinceStart(run.t0);
+  const targets = evalTargets({
+    sets,
+    methods,
+    style,
+    wallSeconds,
+    budgetSeconds: BUDGET_SECONDS,
+    timeDetail:
+      `${availableParallelism()} cores; ${zoo.reused ? 'eval zoo reused from the cache' : 'eval zoo generated in this run'}, ` +
+      `${cacheHits.fromCache} of ${cacheHits.total} sample embeddings from the cache`,
+  });
+  const fineTuned = fineTunedGains(sets, structures, proj.trainerVal);
+  notes.push(bestByMrrNote(sets, methods));
+  const auto = autoNote(sets);
+  if (auto) notes.push(auto);
+  if (!zoo.reused) notes.push(`the eval zoo was generated in this run (${zoo.seconds.toFixed(1)} s of the wall time)`);
+  notes.push(
+    'metadata baseline: MiniSearch (BM25, prefix, fuzzy 0.2, OR, stop words dropped) over name + description + family + creator; ' +
+      'text queries search the query text, image and sketch queries the ground-truth model’s subject word only, model-as-query the query model’s name',
+    'ties in a ranking count as the expectation over all orderings of the tied models (tools/eval/metrics.ts)',
+    'every content row is ranked by rank() (src/core/scoring/rank.ts), the function the app and the search CLI run, with the row\'s method and ' +
+      `the index's temperature T = ${plain.temperature}; the metrics read the score of every model (ranking.scores). The fine-tuned model-as-query ` +
+      'rows compare projected means (tools/eval/evaluate.ts projectedModelSimilarity): rank() compares plain means for a model query',
+  );
+  return {
+    createdAt: new Date().toISOString(),
+    command: `npm run eval -- ${run.argv.join(' ')}`.trim(),
+    encoder: { id: enc.desc.id, label: enc.desc.label, dim: enc.desc.dim, requested: o.encoder, ...(enc.note ? { note: enc.note } : {}) },
+    zoo: { split: 'eval', models: zoo.specs.length, samplesPerModel: o.samples, seed: o.seed, key: zoo.key, families: new Set(zoo.specs.map((s) => s.family)).size },
+    index: {
+      models: plain.index.count,
+      epsilon: 1e-3,
+      precision: 'f16',
+      keepSamples: 32,
+      samplesPrecision: 'f32',
+      projections: proj.info,
+      temperature: plain.temperature,
+    },
+    counts: Object.fromEntries(QUERY_TYPES.map((q) => [q, sets[q].queries])) as Record<QueryType, number>,
+    methods,
+    sets,
+    ...(fineTuned.length ? { fineTuned } : {}),
+    style,
+    targets,
+    timing: run.timing,
+    wallSeconds,
+    notes,
+  };
+}
+
+/** Writes results.json and results.md (beside the numbers of the run they replace) and the cache's latest.json for the browser test. */
+async function writeReports(run: Run, results: EvalResults, evalIndex: EvalIndex, zoo: EvalZoo): Promise<void> {
+  const { o } = run;
+  await mkdir(o.out, { recursive: true });
+  const jsonPath = join(o.out, 'results.json');
+  if (existsSync(jsonPath)) {
+    try {
+      const previous = previousRun(JSON.parse(await readFile(jsonPath, 'utf8')));
+      if (previous) results.previous = previous;
+    } catch {
+      log(`warning: could not read the previous ${jsonPath}; no comparison with it`);
+    }
+  }
+  await writeFile(jsonPath, JSON.stringify(results, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1) + '\n');
+  await writeFile(join(o.out, 'results.md'), markdownReport(results));
+  // Where the browser test (test/e2e/eval-browser.spec.ts) finds the eval index and its queries.
+  await writeFile(
+    join(o.cache, 'latest.json'),
+    JSON.stringify(
+      {
+        key: zoo.key,
+        encoder: results.encoder.id,
+        indexDir: relative(resolve(o.cache), resolve(evalIndex.dir)),
+        queriesDir: relative(resolve(o.cache), resolve(zoo.queriesDir)),
+        defaultMethod: supportedMethods(evalIndex.plain.index)[0],
+      },
+      null,
+      1,
+    ) + '\n',
+  );
+}
+
+/** The table, the targets and the timings on stdout. */
+function printSummary(run: Run, results: EvalResults): void {
+  const { sets, methods, fineTuned = [], style, targets, timing } = results;
+  console.log('');
+  console.log(`encoder ${results.encoder.label} (${results.encoder.id}, ${results.encoder.dim}-d)${results.encoder.note ? ' — FALLBACK, not representative' : ''}`);
+  console.log(
+    `eval zoo ${results.zoo.models} models × ${results.zoo.samplesPerModel} samples (${results.zoo.families} families); index ε = 1e-3, f16 factors, 32 kept samples, ` +
+      `T = ${results.index.temperature}` +
+      (results.index.projections.length ? `; projections: ${results.index.projections.join(', ')}` : ''),
+  );
+  console.log(`queries: ${QUERY_TYPES.map((q) => `${sets[q].queries} ${q}`).join(', ')}`);
+  console.log('');
+  console.log(consoleTable(results));
+  if (sets.sketch.byKind) {
+    const best = bestContent(sets.sketch, 'top5').key;
+    console.log(`\nsketch ${methods[best]} by kind: ${Object.entries(sets.sketch.byKind).map(([k, r]) => `${k} top-5 ${r[best]?.top5.toFixed(3)}`).join(', ')}`);
+  }
+  for (const f of fineTuned) {
+    console.log(`fine-tuned (${f.structure}) gain over 1st moment: ${QUERY_TYPES.map((q) => `${q} top-1 ${f.gain[q].top1 >= 0 ? '+' : ''}${f.gain[q].top1.toFixed(3)}`).join(', ')}`);
+  }
+  if (style && 'learnedMrr' in style) console.log(`style MRR: learned projection ${style.learnedMrr.toFixed(3)}, plain features ${style.plainMrr.toFixed(3)}`);
+  console.log('');
+  console.log(targetLines(targets));
+  console.log(`\nwall time ${results.wallSeconds.toFixed(1)} s (${Object.entries(timing).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')})`);
+  console.log(`results: ${join(run.o.out, 'results.json')}, ${join(run.o.out, 'results.md')}`);
+}
+
+/** The evaluation, step by step; returns the exit code (0 measured, 2 bad flag or missing encoder). */
 async function main(argv: string[]): Promise<number> {
   const t0 = performance.now();
   let o: Options;
@@ -210,321 +597,27 @@ async function main(argv: string[]): Promise<number> {
     console.error(`error: ${(err as Error).message}\n${USAGE}`);
     return 2;
   }
-  const notes: string[] = [];
-  const timing: Record<string, number> = {};
-  const lap = (name: string, since: number) => (timing[name] = (timing[name] ?? 0) + (performance.now() - since) / 1000);
-
-  // --- encoder ---
-  let encoderId = o.encoder;
-  let encoderNote: string | undefined;
-  const missing = encoderMissing(encoderId);
-  if (missing) {
-    if (o.encoderExplicit) {
-      console.error(`error: encoder "${encoderId}" is not available: ${missing}`);
-      return 2;
+  const run: Run = { argv, o, t0, notes: [], timing: {} };
+  try {
+    const enc = await chooseEncoder(run);
+    const zoo = await ensureZoo(run);
+    const build = indexBuilder(run, enc, zoo);
+    const evalIndex = await buildEvalIndex(run, enc, zoo, build);
+    const proj = await maybeProjections(run, enc, zoo, build);
+    const prepared = await embedQueries(run, enc, zoo, evalIndex.plain);
+    const sets = await scoreAll(run, evalIndex.plain, proj.projected, prepared);
+    const style = await maybeStyleEval(run, enc.desc.id);
+    const results = summarise(run, { enc, zoo, evalIndex, proj, sets, style });
+    await writeReports(run, results, evalIndex, zoo);
+    printSummary(run, results);
+    return 0;
+  } catch (err) {
+    if (err instanceof ExitError) {
+      console.error(`error: ${err.message}`);
+      return err.code;
     }
-    encoderNote = `zoo-encoder is not available (${missing}); fell back to test-encoder, a colour-only 32-d fixture — these numbers are NOT representative`;
-    log(`warning: ${encoderNote}`);
-    notes.push(encoderNote);
-    encoderId = 'test-encoder';
+    throw err;
   }
-  const desc = ENCODERS[encoderId];
-  const fingerprint = await encoderFingerprint(desc);
-  const encTag = `${desc.id}-${fingerprint}`;
-  let t = performance.now();
-  const encoder = await NodeEncoder.load(desc);
-  lap('encoder load', t);
-  log(`encoder: ${desc.label} (${desc.id}, ${desc.dim}-d, weights ${fingerprint})`);
-
-  // --- eval zoo ---
-  t = performance.now();
-  await mkdir(o.cache, { recursive: true });
-  const zoo = await ensureEvalZoo(o.cache, { models: o.models, samples: o.samples, seed: o.seed, textPerModel: o.textPerModel }, log);
-  lap('zoo generation', t);
-  if (zoo.reused) log(`eval zoo: reusing ${zoo.dir}`);
-  const specById = new Map(zoo.specs.map((s) => [s.id, s]));
-
-  // --- index ---
-  const embeddingsCache = join(o.cache, 'embeddings', encTag);
-  const buildOpts = {
-    modelsDir: zoo.modelsDir,
-    encoderId,
-    keepSamples: 32,
-    precision: 'f16' as const,
-    samplesPrecision: 'f32' as const,
-    epsilon: 1e-3,
-    thumbnails: 1,
-    cacheDir: embeddingsCache,
-    force: true,
-    licence: 'CC0-1.0',
-  };
-  const build = async (outDir: string, projection?: Projection) => {
-    const tb = performance.now();
-    const report = await buildIndex(
-      { ...buildOpts, outDir, projection, name: `eval-${zoo.key}${projection ? `-ft-${projection.structure}` : ''}` },
-      { encoder, progress: createProgress({ label: `index${projection ? ` (${projection.structure})` : ''}` }) },
-    );
-    log(
-      `index: ${report.models.length} models → ${outDir} (${report.images.embedded} embedded, ${report.images.fromCache} from cache, ` +
-        `${((performance.now() - tb) / 1000).toFixed(1)} s)`,
-    );
-    if (!projection) cacheHits = { fromCache: report.images.fromCache, total: report.images.total };
-    return openLocalIndex(outDir);
-  };
-  let cacheHits = { fromCache: 0, total: 0 };
-  t = performance.now();
-  const indexDir = join(zoo.dir, `index-${encTag}`);
-  const plain = await build(indexDir);
-  lap('index build', t);
-
-  // --- fine-tuned projections ---
-  const projected = new Map<string, LocalIndex>();
-  const projectionInfo: string[] = [];
-  const trainerVal = new Map<string, { before: number; after: number }>();
-  if (o.projection) {
-    t = performance.now();
-    const p = await loadProjection(o.projection, desc.dim);
-    const hash = (await sha256File(o.projection)).slice(0, 10);
-    // Keyed apart from trained projections of the same structure (both may be evaluated at once).
-    projected.set(`given-${p.structure}`, await build(join(zoo.dir, `index-${encTag}-ft-${p.structure}-${hash}`), p));
-    projectionInfo.push(`given-${p.structure}: ${o.projection}`);
-    lap('projected index build', t);
-  }
-  if (o.trainProjection) {
-    if (!existsSync(TRAIN_PROJECTION_PY)) {
-      const msg = `--train-projection: ${relative(ROOT, TRAIN_PROJECTION_PY)} does not exist yet; no fine-tuned rows`;
-      log(`warning: ${msg}`);
-      notes.push(msg);
-    } else {
-      t = performance.now();
-      const data = { models: o.trainModels, samples: o.quick ? 8 : 16, imagesPerModel: 2, textsPerModel: 2, sketches: true, seed: o.seed };
-      const dataKey = `v${PROJECTION_DATA_VERSION}-m${data.models}-s${data.samples}-i${data.imagesPerModel}-t${data.textsPerModel}-seed${data.seed}`;
-      // Keyed by the encoder weights and the zoo code (the train zoo renders with the same code).
-      const dataDir = join(o.cache, `projection-data-${encTag}-${dataKey}-${zoo.key.split('-').pop()}`);
-      if (!existsSync(join(dataDir, 'meta.json'))) await exportProjectionData({ dataDir, encoder, ...data, log });
-      else log(`projection data: reusing ${dataDir}`);
-      lap('projection data', t);
-      const meta = JSON.parse(await readFile(join(dataDir, 'meta.json'), 'utf8')) as { Q: number; M: number; kinds: Record<string, number> };
-      const pyHash = (await sha256File(TRAIN_PROJECTION_PY)).slice(0, 10);
-      const wanted = o.quick && !argv.includes('--structures') ? ['full'] : o.structures;
-      let slowest = 0; // seconds of the slowest structure so far (training + its index)
-      for (const structure of wanted) {
-        const elapsed = sinceStart(t0);
-        // Keep RESERVE_SECONDS for the queries, the methods and the style evaluation.
-        if (structure !== wanted[0] && elapsed + slowest + RESERVE_SECONDS > BUDGET_SECONDS) {
-          const msg = `skipped the ${structure} projection: not enough time left in the ${BUDGET_SECONDS} s budget (${elapsed.toFixed(0)} s used)`;
-          log(msg);
-          notes.push(msg);
-          continue;
-        }
-        const tp = performance.now();
-        const projFile = join(dataDir, `proj-${structure}-${pyHash}.json`);
-        if (!existsSync(projFile)) {
-          log(`projection: training ${structure} (${relative(ROOT, TRAIN_PROJECTION_PY)})`);
-          const r = await runPython([TRAIN_PROJECTION_PY, '--data', dataDir, '--structure', structure, '--out', `${projFile}.tmp`]);
-          if (r.code !== 0) {
-            const msg = `train_projection.py --structure ${structure} failed (exit ${r.code}): ${r.output.trim().split('\n').slice(-3).join(' | ')}`;
-            log(`warning: ${msg}`);
-            notes.push(msg);
-            lap('projection training', tp);
-            continue;
-          }
-          for (const l of r.output.split('\n').filter((x) => /before|after/.test(x))) log(`  ${l.trim()}`);
-          await writeFile(`${projFile}.log`, r.output);
-          await rename(`${projFile}.tmp`, projFile);
-        } else log(`projection: reusing ${projFile}`);
-        // The trainer's own held-out split (20 % of the training-zoo queries): top-1 before → after.
-        const trainerLog = existsSync(`${projFile}.log`) ? await readFile(`${projFile}.log`, 'utf8') : '';
-        const valTop1 = (when: string) => Number(new RegExp(`${when}[^\\n]*val top-1 ([0-9.]+)`).exec(trainerLog)?.[1] ?? NaN);
-        trainerVal.set(structure, { before: valTop1('before'), after: valTop1('after') });
-        const p = await loadProjection(projFile, desc.dim);
-        lap('projection training', tp);
-        const tb = performance.now();
-        projected.set(structure, await build(join(zoo.dir, `index-${encTag}-ft-${structure}-${pyHash}`), p));
-        lap('projected index build', tb);
-        slowest = Math.max(slowest, (performance.now() - tp) / 1000);
-        projectionInfo.push(structure);
-      }
-      if (projected.size) {
-        notes.push(
-          `fine-tuned projections trained by ${relative(ROOT, TRAIN_PROJECTION_PY)} on ${meta.Q} training-zoo queries ` +
-            `(${Object.entries(meta.kinds).map(([k, v]) => `${v} ${k}`).join(', ')}) of ${meta.M} train-zoo models, none of them in the eval zoo; ` +
-            `the trainer's held-out top-1 (20 % of those queries) before → after: ` +
-            [...trainerVal].map(([s, v]) => `${s} ${v.before.toFixed(3)} → ${v.after.toFixed(3)}`).join(', '),
-        );
-      }
-    }
-  }
-
-  // --- queries ---
-  t = performance.now();
-  const qf = await readQueryFile(zoo.queriesDir);
-  const idToIndex = new Map(plain.models.map((m, i) => [m.id, i]));
-  const modelIndex = (id: string) => {
-    const i = idToIndex.get(id);
-    if (i === undefined) throw new Error(`query ground truth "${id}" is not a model of the eval index`);
-    return i;
-  };
-  const subjectWord = (id: string) => subjectDef(specById.get(id)!.subject).words[0];
-  const [imageEmb, sketchEmb, textEmb] = await Promise.all([
-    embedImageFiles(encoder, qf.image.map((q) => join(zoo.queriesDir, q.file))),
-    embedImageFiles(encoder, qf.sketch.map((q) => join(zoo.queriesDir, q.file))),
-    embedTexts(encoder, qf.text.map((q) => q.text)),
-  ]);
-  const prepared: Record<QueryType, PreparedQuery[]> = {
-    image: qf.image.map((q, i) => ({ embedding: imageEmb[i], keywords: subjectWord(q.model), model: modelIndex(q.model) })),
-    sketch: qf.sketch.map((q, i) => ({ embedding: sketchEmb[i], keywords: subjectWord(q.model), model: modelIndex(q.model), kind: q.kind })),
-    text: qf.text.map((q, i) => ({ embedding: textEmb[i], keywords: q.text, model: modelIndex(q.model) })),
-    model: qf.model.map((q) => ({ keywords: plain.models[modelIndex(q.model)].name, model: modelIndex(q.model) })),
-  };
-  lap('query embedding', t);
-
-  // --- scoring ---
-  t = performance.now();
-  for (const [s, p] of projected) {
-    if (p.models.map((m) => m.id).join('\n') !== plain.models.map((m) => m.id).join('\n')) throw new Error(`the ${s} projected index lists different models`);
-  }
-  const ctx: EvalContext = {
-    index: plain.index,
-    models: plain.models,
-    projected: new Map<string, SearchIndex>([...projected].map(([s, p]) => [s, p.index])),
-    baseline: metadataBaseline(plain.models),
-  };
-  const sets = {} as Record<QueryType, SetResult>;
-  for (const type of QUERY_TYPES) {
-    const ts = performance.now();
-    sets[type] = evaluateSet(ctx, type, prepared[type]);
-    log(`scored ${sets[type].queries} ${type} queries × ${Object.keys(sets[type].rows).length} methods in ${((performance.now() - ts) / 1000).toFixed(1)} s`);
-  }
-  lap('scoring', t);
-
-  // --- style ---
-  let style: EvalResults['style'];
-  if (o.style) {
-    t = performance.now();
-    log('style zoo: runStyleEval …');
-    style = await styleEvaluation(o, encoderId);
-    lap('style evaluation', t);
-  } else style = { missing: 'skipped (--no-style)' };
-
-  // --- results ---
-  const methods: Record<string, string> = {};
-  for (const type of QUERY_TYPES) for (const r of rowsFor(type, [...projected.keys()])) methods[r.key] ??= r.label;
-  methods['first-moment'] = '1st moment';
-  const bestContent = (type: QueryType, metric: 'top1' | 'top5' | 'mrr') => {
-    let best: { key: string; value: number } | undefined;
-    for (const [key, r] of Object.entries(sets[type].rows)) {
-      if (key === 'metadata') continue;
-      if (!best || r[metric] > best.value) best = { key, value: r[metric] };
-    }
-    return best!;
-  };
-  const gdImage = sets.image.rows.gaussian?.top1;
-  const metaImage = sets.image.rows.metadata?.top1;
-  const sketchBest = bestContent('sketch', 'top5');
-  const textBest = bestContent('text', 'top5');
-  const wallSeconds = sinceStart(t0);
-  const targets: Target[] = [
-    target('image top-1 (Gaussian density)', gdImage, '≥', 0.8, 'paper: 0.78 1st moment … 0.85 GD-FT on 259 real models'),
-    target('sketch top-5 (best method)', sketchBest.value, '≥', 0.5, `best: ${methods[sketchBest.key]}`),
-    target('text top-5 (best method)', textBest.value, '≥', 0.6, `best: ${methods[textBest.key]}`),
-    target(
-      'content image top-1 ÷ metadata-baseline image top-1',
-      gdImage !== undefined && metaImage !== undefined ? (metaImage > 0 ? gdImage / metaImage : gdImage > 0 ? Infinity : NaN) : undefined,
-      '≥',
-      5,
-      `GD ${gdImage?.toFixed(3)} vs baseline ${metaImage?.toFixed(3)} (baseline searches the subject word only)`,
-    ),
-    target(
-      'style MRR: learned projection − plain features',
-      style && 'learnedMrr' in style ? style.learnedMrr - style.plainMrr : undefined,
-      '>',
-      0,
-      style && 'learnedMrr' in style ? `learned ${style.learnedMrr.toFixed(3)} vs plain ${style.plainMrr.toFixed(3)} (runStyleEval)` : (style as { missing: string }).missing,
-    ),
-    target('total wall time (s)', wallSeconds, '≤', BUDGET_SECONDS, `${availableParallelism()} cores; ${zoo.reused ? 'eval zoo reused from the cache' : 'eval zoo generated in this run'}, ` +
-        `${cacheHits.fromCache} of ${cacheHits.total} sample embeddings from the cache`),
-  ];
-  const fineTuned = [...projected.keys()].map((structure) => {
-    const key = `fine-tuned-${structure}`;
-    const gain = Object.fromEntries(
-      QUERY_TYPES.map((type) => {
-        const ft = sets[type].rows[key];
-        const base = sets[type].rows['first-moment'];
-        return [type, { top1: ft.top1 - base.top1, top5: ft.top5 - base.top5, mrr: ft.mrr - base.mrr }];
-      }),
-    ) as Record<QueryType, { top1: number; top5: number; mrr: number }>;
-    return { structure, gain, ...(trainerVal.has(structure) ? { trainerValTop1: trainerVal.get(structure)! } : {}) };
-  });
-  notes.push(
-    `best method by MRR: ${QUERY_TYPES.map((type) => `${type} ${methods[bestContent(type, 'mrr').key]} (${bestContent(type, 'mrr').value.toFixed(3)})`).join('; ')}`,
-  );
-  if (!zoo.reused) notes.push(`the eval zoo was generated in this run (${zoo.seconds.toFixed(1)} s of the wall time)`);
-  notes.push(
-    'metadata baseline: MiniSearch (BM25, prefix, fuzzy 0.2, OR, stop words dropped) over name + description + family + creator; ' +
-      'text queries search the query text, image and sketch queries the ground-truth model’s subject word only, model-as-query the query model’s name',
-    'ties in a ranking count as the expectation over all orderings of the tied models (tools/eval/metrics.ts)',
-    `default method of the eval index (what the app runs): ${supportedMethods(plain.index)[0]}`,
-  );
-
-  const results: EvalResults = {
-    createdAt: new Date().toISOString(),
-    command: `npm run eval -- ${argv.join(' ')}`.trim(),
-    encoder: { id: desc.id, label: desc.label, dim: desc.dim, requested: o.encoder, ...(encoderNote ? { note: encoderNote } : {}) },
-    zoo: { split: 'eval', models: zoo.specs.length, samplesPerModel: o.samples, seed: o.seed, key: zoo.key, families: new Set(zoo.specs.map((s) => s.family)).size },
-    index: { models: plain.index.count, epsilon: 1e-3, precision: 'f16', keepSamples: 32, samplesPrecision: 'f32', projections: projectionInfo },
-    counts: Object.fromEntries(QUERY_TYPES.map((q) => [q, sets[q].queries])) as Record<QueryType, number>,
-    methods,
-    sets,
-    ...(fineTuned.length ? { fineTuned } : {}),
-    style,
-    targets,
-    timing,
-    wallSeconds,
-    notes,
-  };
-
-  await mkdir(o.out, { recursive: true });
-  await writeFile(join(o.out, 'results.json'), JSON.stringify(results, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1) + '\n');
-  await writeFile(join(o.out, 'results.md'), markdownReport(results));
-  // Where the browser test (test/e2e/eval-browser.spec.ts) finds the eval index and its queries.
-  await writeFile(
-    join(o.cache, 'latest.json'),
-    JSON.stringify(
-      {
-        key: zoo.key,
-        encoder: desc.id,
-        indexDir: relative(resolve(o.cache), resolve(indexDir)),
-        queriesDir: relative(resolve(o.cache), resolve(zoo.queriesDir)),
-        defaultMethod: supportedMethods(plain.index)[0],
-      },
-      null,
-      1,
-    ) + '\n',
-  );
-
-  console.log('');
-  console.log(`encoder ${desc.label} (${desc.id}, ${desc.dim}-d)${encoderNote ? ' — FALLBACK, not representative' : ''}`);
-  console.log(
-    `eval zoo ${zoo.specs.length} models × ${o.samples} samples (${results.zoo.families} families); index ε = 1e-3, f16 factors, 32 kept samples` +
-      (projectionInfo.length ? `; projections: ${[...projected.keys()].join(', ')}` : ''),
-  );
-  console.log(`queries: ${QUERY_TYPES.map((q) => `${sets[q].queries} ${q}`).join(', ')}`);
-  console.log('');
-  console.log(consoleTable(results));
-  if (sets.sketch.byKind) {
-    const best = sketchBest.key;
-    console.log(`\nsketch ${methods[best]} by kind: ${Object.entries(sets.sketch.byKind).map(([k, r]) => `${k} top-5 ${r[best]?.top5.toFixed(3)}`).join(', ')}`);
-  }
-  for (const f of fineTuned) {
-    console.log(`fine-tuned (${f.structure}) gain over 1st moment: ${QUERY_TYPES.map((q) => `${q} top-1 ${f.gain[q].top1 >= 0 ? '+' : ''}${f.gain[q].top1.toFixed(3)}`).join(', ')}`);
-  }
-  if (style && 'learnedMrr' in style) console.log(`style MRR: learned projection ${style.learnedMrr.toFixed(3)}, plain features ${style.plainMrr.toFixed(3)}`);
-  console.log('');
-  console.log(targetLines(targets));
-  console.log(`\nwall time ${wallSeconds.toFixed(1)} s (${Object.entries(timing).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')})`);
-  console.log(`results: ${join(o.out, 'results.json')}, ${join(o.out, 'results.md')}`);
-  return 0;
 }
 
 main(process.argv.slice(2)).then(
