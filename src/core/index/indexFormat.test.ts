@@ -9,6 +9,7 @@ import {
   SECTION_ALIGN,
   SECTION_ENTRY_BYTES,
   SectionKind,
+  gaussianTerms,
   layoutIndex,
   readIndex,
   writeIndex,
@@ -141,8 +142,6 @@ function fullInput(dim: number, count: number, precision: Precision, samples: Pr
   const P = packedSize(dim);
   const means = new Float32Array(count * dim);
   const prec = new Float64Array(count * P);
-  const bias = new Float32Array(count * dim);
-  const logDet = new Float32Array(count);
   const epsilon = new Float32Array(count);
   const perModel: Float32Array[] = [];
   for (let m = 0; m < count; m++) {
@@ -162,8 +161,6 @@ function fullInput(dim: number, count: number, precision: Precision, samples: Pr
     const f = gaussianFactors(acc.mean(), acc.covariance(), 1e-3);
     means.set(f.mean, m * dim);
     prec.set(f.precision, m * P);
-    bias.set(f.bias, m * dim);
-    logDet[m] = f.logDet;
     epsilon[m] = f.epsilon;
     perModel.push(m === 1 ? new Float32Array(0) : x);
   }
@@ -171,10 +168,28 @@ function fullInput(dim: number, count: number, precision: Precision, samples: Pr
   return {
     dim,
     means,
-    gaussian: { precision: prec, bias, logDet, epsilon, dtype: precision },
+    gaussian: { precision: prec, epsilon, dtype: precision },
     samples: { perModel, dtype: samples },
     projection,
   };
+}
+
+/**
+ * b = W μ and −2 Σ log W_ii in float64 from a factor as a reader sees it (the stored values),
+ * written out here independently of gaussianTerms.
+ */
+function termsFromStored(dim: number, means: ArrayLike<number>, w: ArrayLike<number>): { bias: Float64Array; logDet: Float64Array } {
+  const P = packedSize(dim);
+  const count = means.length / dim;
+  const bias = new Float64Array(count * dim);
+  const logDet = new Float64Array(count);
+  for (let m = 0; m < count; m++) {
+    for (let i = 0; i < dim; i++) {
+      for (let j = 0; j <= i; j++) bias[m * dim + i] += w[m * P + (i * (i + 1)) / 2 + j] * means[m * dim + j];
+      logDet[m] -= 2 * Math.log(w[m * P + (i * (i + 1)) / 2 + i]);
+    }
+  }
+  return { bias, logDet };
 }
 
 const DIM = 16;
@@ -302,8 +317,10 @@ describe('readIndex round trip', () => {
     expect(parsed.means).toEqual(input.means);
     expect(parsed.gaussian!.precision.dtype).toBe('f32');
     expect(parsed.gaussian!.precision.data).toEqual(Float32Array.from(g.precision));
-    expect(parsed.gaussian!.bias).toEqual(g.bias);
-    expect(parsed.gaussian!.logDet).toEqual(g.logDet);
+    // b and the log-determinant are derived from the stored factor and means, rounded once to f32.
+    const want = termsFromStored(d, input.means, Float32Array.from(g.precision));
+    expect(parsed.gaussian!.bias).toEqual(Float32Array.from(want.bias));
+    expect(parsed.gaussian!.logDet).toEqual(Float32Array.from(want.logDet));
     expect(parsed.gaussian!.epsilon).toEqual(g.epsilon);
     const counts = input.samples!.perModel.map((x) => x.length / d);
     expect(counts[1]).toBe(0);
@@ -332,7 +349,10 @@ describe('readIndex round trip', () => {
     expect(parsed.gaussian!.precision.dtype).toBe('f16');
     expect(parsed.gaussian!.precision.data).toBeInstanceOf(Uint16Array);
     expect(parsed.gaussian!.precision.data).toEqual(toHalfArray(input.gaussian!.precision));
-    expect(parsed.gaussian!.bias).toEqual(input.gaussian!.bias);
+    const stored = Array.from(toHalfArray(input.gaussian!.precision), (h) => halfToFloatTable()[h]);
+    const want = termsFromStored(input.dim, input.means, stored);
+    expect(parsed.gaussian!.bias).toEqual(Float32Array.from(want.bias));
+    expect(parsed.gaussian!.logDet).toEqual(Float32Array.from(want.logDet));
     expect(parsed.samples!.data.dtype).toBe('f16');
     const flat = input.samples!.perModel.flatMap((x) => Array.from(x));
     expect(parsed.samples!.data.data).toEqual(toHalfArray(flat));
@@ -647,11 +667,12 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
     }
   });
 
-  it('rejects wrong sizes produced by the writer from wrong-length input', () => {
+  it('the writer refuses a factor or ε of the wrong length; a wrong-size projection is the reader\'s error', () => {
     const g = FULL_INPUT.gaussian!;
-    expectIndexError(() => readIndex(writeIndex({ ...FULL_INPUT, gaussian: { ...g, bias: g.bias.subarray(1) } })), /PrecisionBias section has 76 bytes, expected 80/);
-    expectIndexError(() => readIndex(writeIndex({ ...FULL_INPUT, gaussian: { ...g, precision: g.precision.subarray(0, 3 * P) } })), /Precision section has 180 bytes, expected 240/);
-    expectIndexError(() => readIndex(writeIndex({ ...FULL_INPUT, gaussian: { ...g, logDet: new Float32Array(c + 1) } })), /LogDet section has 20 bytes, expected 16/);
+    expect(() => writeIndex({ ...FULL_INPUT, gaussian: { ...g, precision: g.precision.subarray(0, 3 * P) } })).toThrow(
+      /gaussian\.precision must hold count × dim\(dim\+1\)\/2 = 60 values, got 45/,
+    );
+    expect(() => writeIndex({ ...FULL_INPUT, gaussian: { ...g, epsilon: new Float32Array(c + 1) } })).toThrow(/gaussian\.epsilon must hold count = 4 values, got 5/);
     expectIndexError(() => readIndex(writeIndex({ ...FULL_INPUT, projection: new Float32Array(d * d - 1) })), /Projection section has 96 bytes, expected 100/);
   });
 
@@ -771,11 +792,25 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
     return -2 * s;
   };
   /** The reader's log-determinant tolerance. */
-  const logDetTol = (logDet: number) => 2e-3 * d + 1e-3 * Math.abs(logDet);
-  /** A copy with W_ii of model m set to `value` and, if asked, the stored logDet made consistent again. */
-  const withDiagonal = (bytes: Uint8Array, m: number, i: number, value: number, fixLogDet: boolean) => {
+  const logDetTol = (logDet: number) => 1e-3 * d + 1e-5 * Math.abs(logDet);
+  /** b = W μ of model m (float64) from the stored factor and means. */
+  const factorBias = (bytes: Uint8Array, m: number) =>
+    Array.from({ length: d }, (_, i) => {
+      let s = 0;
+      for (let j = 0; j <= i; j++) s += getFloat(bytes, SectionKind.Precision, m * P + packedRowOffset(i) + j) * getFloat(bytes, SectionKind.Means, m * d + j);
+      return s;
+    });
+  /** A copy with model m's stored b and/or log-determinant made consistent with its (edited) factor again. */
+  const refreshTerms = (bytes: Uint8Array, m: number, which: { bias?: boolean; logDet?: boolean } = { bias: true, logDet: true }) => {
+    let out = bytes;
+    if (which.bias) factorBias(bytes, m).forEach((b, i) => (out = setFloat(out, SectionKind.PrecisionBias, m * d + i, b)));
+    if (which.logDet) out = setFloat(out, SectionKind.LogDet, m, factorLogDet(out, m));
+    return out;
+  };
+  /** A copy with W_ii of model m set to `value` and, if asked, b and the log-determinant made consistent again. */
+  const withDiagonal = (bytes: Uint8Array, m: number, i: number, value: number, fixTerms: boolean) => {
     const out = setFloat(bytes, SectionKind.Precision, diagPos(m, i), value);
-    return fixLogDet ? setFloat(out, SectionKind.LogDet, m, factorLogDet(out, m)) : out;
+    return fixTerms ? refreshTerms(out, m) : out;
   };
   const bound = (bytes: Uint8Array, m: number) => 1.01 / Math.sqrt(getFloat(bytes, SectionKind.Epsilon, m));
 
@@ -787,8 +822,10 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
           expect(eps).toBe(Math.fround(1e-3));
           for (let k = 0; k < P; k++) expect(Math.abs(getFloat(bytes, SectionKind.Precision, m * P + k))).toBeLessThanOrEqual(bound(bytes, m));
           for (let i = 0; i < d; i++) expect(getFloat(bytes, SectionKind.Precision, diagPos(m, i))).toBeGreaterThanOrEqual(0.5);
+          // The writer derives both from the stored factor: equal to float32 rounding.
           const ld = getFloat(bytes, SectionKind.LogDet, m);
-          expect(Math.abs(ld - factorLogDet(bytes, m))).toBeLessThanOrEqual(logDetTol(ld));
+          expect(ld).toBe(Math.fround(factorLogDet(bytes, m)));
+          factorBias(bytes, m).forEach((b, i) => expect(getFloat(bytes, SectionKind.PrecisionBias, m * d + i)).toBe(Math.fround(b)));
         }
       }
     });
@@ -833,13 +870,13 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       }
     });
 
-    it('accepts a diagonal of exactly 0.5 with a matching log-determinant, and negative off-diagonals', () => {
+    it('accepts a diagonal of exactly 0.5 with a matching b and log-determinant, and negative off-diagonals', () => {
       for (const bytes of [FULL, FULL16]) {
         const ok = withDiagonal(bytes, 0, 0, 0.5, true);
         const parsed = readIndex(ok).gaussian!;
         expect(parsed.precision.data[0]).toBe(bytes === FULL16 ? 0x3800 : 0.5);
         // W_10 = −1 (within the entry bound): off-diagonals may have either sign.
-        const neg = setFloat(bytes, SectionKind.Precision, packedRowOffset(1), -1);
+        const neg = refreshTerms(setFloat(bytes, SectionKind.Precision, packedRowOffset(1), -1), 0);
         expect(readIndex(neg).gaussian!.precision.data[packedRowOffset(1)]).toBe(bytes === FULL16 ? 0xbc00 : -1);
       }
     });
@@ -868,7 +905,7 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
         const m = 2;
         const k = m * P + packedRowOffset(4) + 1;
         for (const value of [bound(bytes, m) * 0.999, -bound(bytes, m) * 0.999]) {
-          const ok = setFloat(bytes, SectionKind.Precision, k, value);
+          const ok = refreshTerms(setFloat(bytes, SectionKind.Precision, k, value), m);
           const stored = getFloat(ok, SectionKind.Precision, k);
           expect(Math.abs(stored)).toBeGreaterThan(bound(bytes, m) * 0.99);
           expect(Math.abs(stored)).toBeLessThanOrEqual(bound(bytes, m));
@@ -887,7 +924,8 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
           }
           // A changed diagonal (still plausible) with the old log-determinant is caught the same way.
           const w = getFloat(bytes, SectionKind.Precision, diagPos(m, 1));
-          expectIndexError(() => readIndex(withDiagonal(bytes, m, 1, w * 2, false)), new RegExp(`model ${m} has a log-determinant that does not match`));
+          const changed = withDiagonal(bytes, m, 1, w * 2, false);
+          expectIndexError(() => readIndex(refreshTerms(changed, m, { bias: true })), new RegExp(`model ${m} has a log-determinant that does not match`));
           expect(readIndex(withDiagonal(bytes, m, 1, w * 2, true)).gaussian).toBeDefined();
         }
       }
@@ -896,13 +934,72 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       expectIndexError(() => readIndex(patch(FULL, (v) => v.setUint32(e.offset, 0xff7fffff, true))), /model 0 has a log-determinant that does not match/);
     });
 
-    it('accepts a log-determinant within 2e-3·dim + 1e-3·|logDet| of −2 Σ log W_ii', () => {
+    it('accepts a log-determinant within 1e-3·dim + 1e-5·|logDet| of −2 Σ log W_ii', () => {
       for (const bytes of [FULL, FULL16]) {
         const ref = factorLogDet(bytes, 1);
         for (const value of [ref + 0.5 * logDetTol(ref), ref - 0.5 * logDetTol(ref)]) {
           expect(readIndex(setFloat(bytes, SectionKind.LogDet, 1, value)).gaussian!.logDet[1]).toBe(Math.fround(value));
         }
       }
+    });
+
+    it('rejects a precision bias that does not follow from the stored factor and mean (b = Wμ)', () => {
+      for (const bytes of [FULL, FULL16]) {
+        for (const [m, i] of [
+          [0, 0],
+          [2, 3],
+          [c - 1, d - 1],
+        ]) {
+          const b = getFloat(bytes, SectionKind.PrecisionBias, m * d + i);
+          // Σ_j |W_ij μ_j|: the scale of the tolerance (1e-3 of it, plus float32 slack).
+          let scale = 0;
+          for (let j = 0; j <= i; j++) {
+            scale += Math.abs(getFloat(bytes, SectionKind.Precision, m * P + packedRowOffset(i) + j) * getFloat(bytes, SectionKind.Means, m * d + j));
+          }
+          for (const value of [b + 3e-3 * scale + 1e-4, b - 3e-3 * scale - 1e-4, -3.4028234663852886e38, 3e38]) {
+            expectIndexError(() => readIndex(setFloat(bytes, SectionKind.PrecisionBias, m * d + i, value)), new RegExp(`model ${m} has a precision bias \\(b = Wμ\\) that does not match`));
+          }
+          for (const value of [b + 0.5e-3 * scale, b - 0.5e-3 * scale]) {
+            expect(readIndex(setFloat(bytes, SectionKind.PrecisionBias, m * d + i, value)).gaussian!.bias[m * d + i]).toBe(Math.fround(value));
+          }
+          // A changed mean (shrunk towards 0, so still shorter than 1) with the old b is caught too.
+          const mu = getFloat(bytes, SectionKind.Means, m * d + i);
+          let moved = setFloat(bytes, SectionKind.Means, m * d + i, mu * 0.9);
+          let n = 0;
+          for (let j = 0; j < d; j++) n += getFloat(moved, SectionKind.Means, m * d + j) ** 2;
+          moved = setFloat(moved, SectionKind.Norms, m, Math.sqrt(n));
+          expectIndexError(() => readIndex(moved), new RegExp(`model ${m} has a precision bias`));
+          expect(readIndex(refreshTerms(moved, m, { bias: true })).gaussian).toBeDefined();
+        }
+      }
+    });
+
+    it('still reads files whose b and log-determinant came from the factor before fp16 rounding (the earlier writer)', () => {
+      // Same statistics as FULL16, but b = Wμ and log|Σ'| from the float64 factor, as written before
+      // the writer derived them from the stored bytes: valid version-1 files, so they must still load.
+      const input = FULL16_INPUT;
+      const g = input.gaussian!;
+      const old = termsFromStored(d, input.means, g.precision);
+      const sections = sectionsOf(FULL16).map((s) =>
+        s.kind === SectionKind.PrecisionBias
+          ? { ...s, data: bytesOf(Float32Array.from(old.bias)) }
+          : s.kind === SectionKind.LogDet
+            ? { ...s, data: bytesOf(Float32Array.from(old.logDet)) }
+            : s,
+      );
+      const bytes = rawIndex(d, c, sections);
+      expect(getFloat(bytes, SectionKind.PrecisionBias, 0)).not.toBe(getFloat(FULL16, SectionKind.PrecisionBias, 0));
+      const parsed = readIndex(bytes);
+      expect(parsed.gaussian!.bias).toEqual(Float32Array.from(old.bias));
+      expect(parsed.gaussian!.logDet).toEqual(Float32Array.from(old.logDet));
+    });
+
+    it('ignores a b or log-determinant handed to the writer: both always come from the stored factor', () => {
+      const g = FULL16_INPUT.gaussian!;
+      const junk = { bias: new Float32Array(c * d).fill(7), logDet: new Float32Array(c).fill(-1) };
+      expect(writeIndex({ ...FULL16_INPUT, gaussian: { ...g, ...junk } })).toEqual(FULL16);
+      const stored = readIndex(FULL16).gaussian!;
+      expect(gaussianTerms(d, FULL16_INPUT.means, stored.precision)).toEqual({ bias: stored.bias, logDet: stored.logDet });
     });
 
     it.each([
@@ -936,13 +1033,7 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       for (const x of [[1, 0, 0], [0.6, 0.8, 0], [0, 0.6, 0.8]]) acc.add(x);
       const f = gaussianFactors(acc.mean(), acc.covariance(), 1);
       expect(f.jitterSteps).toBe(0);
-      const parsed = readIndex(
-        writeIndex({
-          dim,
-          means: Float32Array.from(f.mean),
-          gaussian: { precision: f.precision, bias: Float32Array.from(f.bias), logDet: Float32Array.of(f.logDet), epsilon: Float32Array.of(1), dtype: 'f32' },
-        }),
-      );
+      const parsed = readIndex(writeIndex({ dim, means: Float32Array.from(f.mean), gaussian: { precision: f.precision, epsilon: Float32Array.of(1), dtype: 'f32' } }));
       expect(Array.from(parsed.gaussian!.epsilon)).toEqual([1]);
     });
   });
@@ -1076,10 +1167,8 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       }
     });
 
-    it('accepts large finite values where the statistics allow them (bias, projection)', () => {
-      // b = Wμ and P are not bounded by unit-vector statistics: finite is all the reader asks.
-      const bias = entryOf(FULL, SectionKind.PrecisionBias);
-      expect(readIndex(patch(FULL, (v) => v.setUint32(bias.offset, 0xff7fffff, true))).gaussian!.bias[0]).toBe(-3.4028234663852886e38);
+    it('accepts large finite values where the statistics allow them (projection)', () => {
+      // P is not bounded by unit-vector statistics: finite is all the reader asks.
       const proj = entryOf(FULL, SectionKind.Projection);
       expect(readIndex(patch(FULL, (v) => v.setUint32(proj.offset, 0x7f7fffff, true))).projection!.matrix[0]).toBe(3.4028234663852886e38);
     });
@@ -1199,7 +1288,7 @@ describe('style-distance sections (StyleRefs 11, StyleKeep 12, StyleProjection 1
       const input: IndexInput = { dim: index.dim, means: index.means };
       if (index.gaussian) {
         const g = index.gaussian;
-        input.gaussian = { precision: floats(g.precision), bias: g.bias, logDet: g.logDet, epsilon: g.epsilon, dtype: g.precision.dtype };
+        input.gaussian = { precision: floats(g.precision), epsilon: g.epsilon, dtype: g.precision.dtype };
       }
       if (index.samples) {
         const { offsets, data } = index.samples;

@@ -108,11 +108,18 @@ export interface IndexInput {
   dim: number;
   means: Float32Array; // [count, dim]
   gaussian?: {
-    precision: Float64Array | Float32Array; // [count, packedSize(dim)]
-    bias: Float32Array;
-    logDet: Float32Array;
+    /** [count, packedSize(dim)]: packed W per model, stored rounded to `dtype`. */
+    precision: Float64Array | Float32Array;
+    /** [count]: the ε each model's factor was built with. */
     epsilon: Float32Array;
     dtype: Precision;
+    /**
+     * @deprecated Ignored. The writer derives b = W μ and the log-determinant from the factor and
+     * the means exactly as stored (gaussianTerms), so the sections always agree with each other.
+     */
+    bias?: Float32Array;
+    /** @deprecated Ignored, like `bias`. */
+    logDet?: Float32Array;
   };
   samples?: { perModel: Float32Array[]; dtype: Precision }; // each [n_m, dim]
   projection?: Float32Array; // [dim, dim]
@@ -136,10 +143,52 @@ interface SectionBytes {
 
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-function floatSection(kind: SectionKind, values: Float32Array | Float64Array, dtype: Precision): SectionBytes {
+/** Values rounded to the stored precision: fp16 bit patterns or float32. */
+function storedFloats(values: Float32Array | Float64Array, dtype: Precision): FloatData {
   return dtype === 'f16'
-    ? { kind, dtype: DType.F16, data: bytesOf(toHalfArray(values)) }
-    : { kind, dtype: DType.F32, data: bytesOf(values instanceof Float32Array ? values : Float32Array.from(values)) };
+    ? { dtype, data: toHalfArray(values) }
+    : { dtype, data: values instanceof Float32Array ? values : Float32Array.from(values) };
+}
+
+function storedSection(kind: SectionKind, stored: FloatData): SectionBytes {
+  return { kind, dtype: stored.dtype === 'f16' ? DType.F16 : DType.F32, data: bytesOf(stored.data) };
+}
+
+function floatSection(kind: SectionKind, values: Float32Array | Float64Array, dtype: Precision): SectionBytes {
+  return storedSection(kind, storedFloats(values, dtype));
+}
+
+/**
+ * The Gaussian terms that follow from a stored factor: b = W μ and log |Σ + εI| = −2 Σᵢ log Wᵢᵢ,
+ * with W the packed factor exactly as stored (fp16 decoded with halfToFloatTable, like every
+ * reader) and μ the float32 means, accumulated in float64 and rounded once to float32. The
+ * writer stores these rather than values from the unrounded factor, so the Gaussian density a
+ * reader computes is log N(q; μ, (WᵀW)⁻¹) of the stored bytes, to float32 rounding.
+ */
+export function gaussianTerms(dim: number, means: Float32Array, precision: FloatData): { bias: Float32Array; logDet: Float32Array } {
+  const P = packedSize(dim);
+  const count = means.length / dim;
+  if (!Number.isInteger(count) || precision.data.length !== count * P) {
+    throw new Error(`gaussian.precision must hold count × dim(dim+1)/2 = ${count * P} values, got ${precision.data.length}`);
+  }
+  const t = halfToFloatTable();
+  const f16 = precision.dtype === 'f16';
+  const w = precision.data;
+  const bias = new Float32Array(count * dim);
+  const logDet = new Float32Array(count);
+  for (let m = 0; m < count; m++) {
+    const mu = m * dim;
+    let sumLog = 0;
+    for (let i = 0; i < dim; i++) {
+      const off = m * P + packedRowOffset(i);
+      let s = 0;
+      for (let j = 0; j <= i; j++) s += (f16 ? t[w[off + j]] : w[off + j]) * means[mu + j];
+      bias[mu + i] = s;
+      sumLog += Math.log(f16 ? t[w[off + i]] : w[off + i]);
+    }
+    logDet[m] = -2 * sumLog;
+  }
+  return { bias, logDet };
 }
 
 function align(n: number): number {
@@ -158,10 +207,13 @@ export function writeIndex(input: IndexInput): Uint8Array {
   ];
   if (input.gaussian) {
     const g = input.gaussian;
+    if (g.epsilon.length !== count) throw new Error(`gaussian.epsilon must hold count = ${count} values, got ${g.epsilon.length}`);
+    const precision = storedFloats(g.precision, g.dtype);
+    const { bias, logDet } = gaussianTerms(dim, input.means, precision);
     sections.push(
-      floatSection(SectionKind.Precision, g.precision, g.dtype),
-      floatSection(SectionKind.PrecisionBias, g.bias, 'f32'),
-      floatSection(SectionKind.LogDet, g.logDet, 'f32'),
+      storedSection(SectionKind.Precision, precision),
+      floatSection(SectionKind.PrecisionBias, bias, 'f32'),
+      floatSection(SectionKind.LogDet, logDet, 'f32'),
       floatSection(SectionKind.Epsilon, g.epsilon, 'f32'),
     );
   }
@@ -347,7 +399,7 @@ export function readIndex(bytes: Uint8Array): SearchIndex {
       logDet: f32(SectionKind.LogDet, count),
       epsilon: f32(SectionKind.Epsilon, count),
     };
-    checkPrecision(gaussian, dim, count);
+    checkPrecision(gaussian, means, dim, count);
     result.gaussian = gaussian;
   }
   if (found.has(SectionKind.SampleOffsets)) {
@@ -432,9 +484,15 @@ export function readIndex(bytes: Uint8Array): SearchIndex {
 /**
  * Bounds that hold for any honest factor of unit-vector statistics, so a corrupted value cannot
  * push a model to the top: Σ'_ii ≤ 2 + ε gives W_ii ≥ 1/√(2 + ε) > 0.5; ‖W‖₂ ≤ 1/√ε bounds every
- * entry; and the stored log-determinant must equal −2 Σ log W_ii.
+ * entry; and the stored b and log-determinant must follow from the stored factor and means.
+ *
+ * The writer derives b and the log-determinant from the factor as stored (gaussianTerms), so they
+ * agree to float32 rounding. The tolerances below also admit files whose b and log-determinant
+ * were computed from the factor before fp16 rounding (the writer before that change; the same
+ * format version): rounding changes each W_ij by at most 2⁻¹¹ |W_ij| (2⁻²⁵ for subnormals), so
+ * |Δb_i| ≤ 2⁻¹¹ Σ_j |W_ij μ_j| + 2⁻²⁵ Σ_j |μ_j| and |ΔlogDet| ≤ 2 · dim · 2⁻¹¹ < 10⁻³ · dim.
  */
-function checkPrecision(g: GaussianSections, dim: number, count: number): void {
+function checkPrecision(g: GaussianSections, means: Float32Array, dim: number, count: number): void {
   const t = halfToFloatTable();
   const P = packedSize(dim);
   const w = g.precision.data;
@@ -443,19 +501,31 @@ function checkPrecision(g: GaussianSections, dim: number, count: number): void {
     const eps = g.epsilon[m];
     if (!(eps > 0 && eps < 1e6)) fail(`model ${m} has an invalid ε (${eps})`);
     const bound = (1 + 1e-2) / Math.sqrt(eps);
-    const base = m * P;
+    const mu = m * dim;
     let sumLog = 0;
-    for (let k = 0; k < P; k++) {
-      const v = f16 ? t[w[base + k] as number] : (w[base + k] as number);
-      if (Math.abs(v) > bound) fail(`model ${m} has a precision value out of range`);
-    }
+    let sumAbsMu = 0;
     for (let i = 0; i < dim; i++) {
-      const d = f16 ? t[w[base + packedRowOffset(i) + i] as number] : (w[base + packedRowOffset(i) + i] as number);
+      const row = m * P + packedRowOffset(i);
+      sumAbsMu += Math.abs(means[mu + i]);
+      let s = 0;
+      let a = 0;
+      for (let j = 0; j <= i; j++) {
+        const v = f16 ? t[w[row + j] as number] : (w[row + j] as number);
+        if (Math.abs(v) > bound) fail(`model ${m} has a precision value out of range`);
+        const p = v * means[mu + j];
+        s += p;
+        a += Math.abs(p);
+      }
+      const d = f16 ? t[w[row + i] as number] : (w[row + i] as number);
       if (!(d >= 0.5)) fail(`model ${m} has an implausible precision diagonal (${d})`);
       sumLog += Math.log(d);
+      const b = g.bias[mu + i];
+      if (!(Math.abs(b - s) <= 1e-3 * a + 1e-7 * sumAbsMu + 1e-6 * (1 + Math.abs(b)))) {
+        fail(`model ${m} has a precision bias (b = Wμ) that does not match its factor and mean`);
+      }
     }
     const logDet = g.logDet[m];
-    if (Math.abs(logDet + 2 * sumLog) > 2e-3 * dim + 1e-3 * Math.abs(logDet)) {
+    if (!(Math.abs(logDet + 2 * sumLog) <= 1e-3 * dim + 1e-5 * Math.abs(logDet))) {
       fail(`model ${m} has a log-determinant that does not match its factor`);
     }
   }

@@ -57,9 +57,12 @@ export interface GaussianFactors {
   mean: Float64Array;
   /** Packed lower triangle of W = L⁻¹ where Σ + εI = L Lᵀ (the precision Cholesky factor). */
   precision: Float64Array;
-  /** b = W μ. */
+  /**
+   * b = W μ of the unrounded factor. The index does not store this one: writeIndex derives b and
+   * the log-determinant from W and μ as stored (fp16 or f32), see gaussianTerms in indexFormat.ts.
+   */
   bias: Float64Array;
-  /** log |Σ + εI|. */
+  /** log |Σ + εI| of the unrounded factor (likewise re-derived by the writer). */
   logDet: number;
   /** The ε actually used: the requested one, raised geometrically if Cholesky failed. */
   epsilon: number;

@@ -99,8 +99,6 @@ interface ModelResult {
   meta: ModelMeta;
   mean: Float64Array;
   precision: Float64Array;
-  bias: Float64Array;
-  logDet: number;
   epsilon: number;
   samples: Float32Array;
   images: number;
@@ -313,8 +311,6 @@ export async function buildIndex(options: BuildOptions, deps: BuildDeps = {}): P
         meta: { id: folder.id, ...folder.meta, resolution, thumbnails },
         mean: f.mean,
         precision: f.precision,
-        bias: f.bias,
-        logDet: f.logDet,
         epsilon: f.epsilon,
         samples,
         images: embs.length,
@@ -387,22 +383,19 @@ export async function buildIndex(options: BuildOptions, deps: BuildDeps = {}): P
     const packed = packedSize(dim);
     const means = new Float32Array(count * dim);
     const precision = new Float32Array(count * packed);
-    const bias = new Float32Array(count * dim);
-    const logDet = new Float32Array(count);
     const epsilon = new Float32Array(count);
     const extraFiles = new Map<string, Uint8Array>();
     built.forEach((r, m) => {
       means.set(r.mean, m * dim);
       precision.set(r.precision, m * packed);
-      bias.set(r.bias, m * dim);
-      logDet[m] = r.logDet;
       epsilon[m] = r.epsilon;
       r.thumbs.forEach((t, i) => extraFiles.set(r.meta.thumbnails[i], t));
     });
     const index: IndexInput = {
       dim,
       means,
-      gaussian: { precision, bias, logDet, epsilon, dtype: o.precision },
+      // writeIndex derives b = Wμ and the log-determinant from the factor as stored (fp16 or f32).
+      gaussian: { precision, epsilon, dtype: o.precision },
       ...(o.keepSamples > 0 ? { samples: { perModel: built.map((r) => r.samples), dtype: o.samplesPrecision } } : {}),
       ...(o.projection ? { projection: o.projection.matrix } : {}),
     };

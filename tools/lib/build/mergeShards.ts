@@ -7,10 +7,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { readIndex, type FloatData, type IndexInput, type Precision, type SearchIndex } from '../../../src/core/index/indexFormat.ts';
+import { type FloatData, type IndexInput, type Precision, type SearchIndex } from '../../../src/core/index/indexFormat.ts';
 import { fromHalfArray, packedSize } from '../../../src/core/math/linalg.ts';
-import { parseManifest, parseModels, type BuildParams, type IndexManifest, type ModelMeta } from '../../../src/core/index/manifest.ts';
-import { sha256Hex } from '../../../src/core/io/sha256.ts';
+import { type BuildParams, type IndexManifest, type ModelMeta } from '../../../src/core/index/manifest.ts';
+import { openLocalIndex } from '../localIndex.ts';
 import { writeIndexDir } from '../writeIndexDir.ts';
 import { InputError } from './errors.ts';
 import { byCodePoint } from './modelFolders.ts';
@@ -33,36 +33,13 @@ interface Shard {
   models: ModelMeta[];
 }
 
+/** A shard is an index folder: opened with the same checks as any index (openIndex). */
 async function readShard(dir: string): Promise<Shard> {
-  const where = (msg: string) => new InputError(`shard ${dir}: ${msg}`);
-  let manifest: IndexManifest;
   try {
-    manifest = parseManifest(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
-  } catch (err) {
-    throw where((err as Error).message);
-  }
-  const files: Record<string, Uint8Array> = {};
-  for (const file of ['index.bin', 'models.json'] as const) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(join(dir, file)));
-    } catch (err) {
-      throw where((err as Error).message);
-    }
-    const want = manifest.files[file];
-    if (bytes.byteLength !== want.bytes || (await sha256Hex(bytes)) !== want.sha256) {
-      throw where(`${file} does not match the size/SHA-256 in manifest.json`);
-    }
-    files[file] = bytes;
-  }
-  try {
-    const index = readIndex(files['index.bin']);
-    if (index.count !== manifest.count || index.dim !== manifest.encoder.dim) throw new Error('manifest.json and index.bin disagree on count/dim');
-    const models = parseModels(JSON.parse(new TextDecoder().decode(files['models.json'])), index.count);
+    const { manifest, index, models } = await openLocalIndex(dir);
     return { dir, manifest, index, models };
   } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw where((err as Error).message);
+    throw new InputError(`shard ${dir}: ${(err as Error).message}`);
   }
 }
 
@@ -95,6 +72,7 @@ export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
         encoder: `${s.manifest.encoder.id} (${s.manifest.encoder.dim}-d)`,
         precision: s.index.gaussian ? s.index.gaussian.precision.dtype : 'none',
         epsilon: String(p.epsilon ?? 'unknown'),
+        temperature: String(p.temperature ?? 'unknown'),
         samples: s.index.samples ? `${s.index.samples.data.dtype}, ${p.samplesKept ?? '?'} kept` : 'none',
         projection: s.index.projection ? (p.projection ?? 'unknown') : 'none',
       };
@@ -135,8 +113,6 @@ export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
     const means = new Float32Array(count * dim);
     const hasGaussian = !!first.index.gaussian;
     const precision = new Float32Array(hasGaussian ? count * packed : 0);
-    const bias = new Float32Array(hasGaussian ? count * dim : 0);
-    const logDet = new Float32Array(hasGaussian ? count : 0);
     const epsilon = new Float32Array(hasGaussian ? count : 0);
     const perModel: Float32Array[] = [];
     const decoded = shards.map((s) => ({
@@ -150,8 +126,6 @@ export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
       means.set(s.means.subarray(m * dim, (m + 1) * dim), j * dim);
       if (s.gaussian && hasGaussian) {
         precision.set(decoded[si].precision!.subarray(m * packed, (m + 1) * packed), j * packed);
-        bias.set(s.gaussian.bias.subarray(m * dim, (m + 1) * dim), j * dim);
-        logDet[j] = s.gaussian.logDet[m];
         epsilon[j] = s.gaussian.epsilon[m];
       }
       if (s.samples) {
@@ -185,7 +159,8 @@ export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
     const index: IndexInput = {
       dim,
       means,
-      ...(hasGaussian ? { gaussian: { precision, bias, logDet, epsilon, dtype: first.index.gaussian!.precision.dtype } } : {}),
+      // b and the log-determinant are derived again by writeIndex from the (exactly re-encoded) factors.
+      ...(hasGaussian ? { gaussian: { precision, epsilon, dtype: first.index.gaussian!.precision.dtype } } : {}),
       ...(samplesDtype ? { samples: { perModel, dtype: samplesDtype } } : {}),
       ...(first.index.projection ? { projection: first.index.projection.matrix } : {}),
     };
