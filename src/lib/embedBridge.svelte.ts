@@ -1,4 +1,3 @@
-import type { RankedModel } from '../shared/protocol.ts';
 import { envelope, isAllowedOrigin, parseAllowedOrigins, parseHostMessage, toEmbedResult, type AppMessage, type HostQuery } from '../embed/protocol.ts';
 import type { SearchManager } from './search.svelte.ts';
 import { parseMethod } from './urlState.ts';
@@ -18,8 +17,6 @@ export interface EmbedBridge {
   readonly active: boolean;
   /** The origin messages are posted to, when active. */
   readonly parentOrigin: string | null;
-  /** Tells the host a model was picked (e.g. its details opened). */
-  select(r: RankedModel): void;
   stop(): void;
 }
 
@@ -84,7 +81,7 @@ export function startEmbedBridge(manager: SearchManager, opts: EmbedBridgeOption
           : '[embed] refusing to be embedded: ?parentOrigin= is missing or empty.',
     );
     setHook('embedBridge', 'refused');
-    return { active: false, parentOrigin: null, select() {}, stop() {} };
+    return { active: false, parentOrigin: null, stop() {} };
   }
   // An exact origin even when the allowlist is '*': postMessage with it reaches the parent only if
   // the parent really has that origin, so a page cannot read results by claiming someone else's.
@@ -104,18 +101,14 @@ export function startEmbedBridge(manager: SearchManager, opts: EmbedBridgeOption
     }
   };
 
+  /** A host's query replaces the whole query, and goes in the way the app's own controls do. */
   const apply = (q: HostQuery) => {
-    manager.setImage(null);
-    manager.text = q.text ?? '';
-    if (q.like) manager.setLike({ id: q.like, name: '' });
-    else manager.clearLike();
     // Absent = automatic; an unknown name is reported and the automatic method used.
     const method = q.method ? parseMethod(q.method) : null;
     if (q.method && !method) {
       post(envelope({ type: 'error' as const, code: 'bad-method', message: `Unknown method "${q.method}"; the automatic method is used.` }));
     }
-    manager.requestedMethod = method;
-    void manager.run();
+    void manager.submit({ image: null, text: q.text ?? '', like: q.like ? { id: q.like, name: '' } : null, method });
   };
 
   const onMessage = (event: MessageEvent) => {
@@ -135,6 +128,7 @@ export function startEmbedBridge(manager: SearchManager, opts: EmbedBridgeOption
   let readySent = false;
   let lastSummary: object | null = null;
   let lastError: object | null = null;
+  let lastSelected: object | null = null;
   const destroyEffects = $effect.root(() => {
     $effect(() => {
       if (readySent || manager.phase !== 'ready' || !manager.info) return;
@@ -161,14 +155,18 @@ export function startEmbedBridge(manager: SearchManager, opts: EmbedBridgeOption
       lastError = error;
       if (error) post(envelope({ type: 'error' as const, code: error.code, message: error.message.slice(0, MAX_ERROR_MESSAGE) }));
     });
+    // A model was picked (its details opened): the host hears which.
+    $effect(() => {
+      const selected = manager.selected;
+      if (selected === lastSelected) return;
+      lastSelected = selected;
+      if (selected) post(envelope({ type: 'select' as const, model: toEmbedResult(selected, opts.indexBase) }));
+    });
   });
 
   return {
     active: true,
     parentOrigin,
-    select(r: RankedModel) {
-      post(envelope({ type: 'select' as const, model: toEmbedResult(r, opts.indexBase) }));
-    },
     stop() {
       if (stopped) return;
       stopped = true;
@@ -176,5 +174,21 @@ export function startEmbedBridge(manager: SearchManager, opts: EmbedBridgeOption
       destroyEffects();
       setHook('embedBridge', 'off');
     },
+  };
+}
+
+/**
+ * The embed side of page start: reads the allowlist, then connects the bridge. Returns the stop
+ * function (safe to call before the allowlist arrived: the bridge then never starts).
+ */
+export function connectEmbed(manager: SearchManager, opts: { appBase: string; indexBase: string }): () => void {
+  let bridge: EmbedBridge | null = null;
+  let stopped = false;
+  void loadEmbedConfig(opts.appBase).then((allowedOrigins) => {
+    if (!stopped) bridge = startEmbedBridge(manager, { allowedOrigins, indexBase: opts.indexBase });
+  });
+  return () => {
+    stopped = true;
+    bridge?.stop();
   };
 }

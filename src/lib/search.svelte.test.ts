@@ -1,5 +1,6 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ReadyInfo, SearchRequest, SearchResponse } from '../shared/protocol.ts';
+import { memoryAddressBar } from './addressBar.ts';
 
 /** A fake worker bridge whose searches resolve when the test says so, in any order. */
 const pending: { request: SearchRequest; resolve: (r: SearchResponse) => void; signal?: AbortSignal }[] = [];
@@ -14,6 +15,7 @@ vi.mock('./searchClient.ts', () => ({
       modelCount: 3,
       methods: ['gaussian', 'first-moment', 'monte-carlo', 'best-k'],
       examples: [],
+      temperature: 100,
       wasmThreads: 1,
       loadMs: 1,
     }),
@@ -25,7 +27,15 @@ vi.mock('./searchClient.ts', () => ({
   },
 }));
 
-const { SearchManager } = await import('./search.svelte.ts');
+/** Image decoding needs a browser; here a file is "prepared" as is, and a text file is refused. */
+vi.mock('./imageInput.ts', () => ({
+  prepareImage: async (file: Blob, name = 'image') => {
+    if (!file.type.startsWith('image/')) throw Object.assign(new Error(`“${name}” is not an image`), { code: 'bad-query' });
+    return { blob: file, width: 1, height: 1, name };
+  },
+}));
+
+const { SearchManager, searchManager, IMAGE_NOT_SAVED } = await import('./search.svelte.ts');
 
 function response(label: string): SearchResponse {
   const model = { id: label, name: label, description: '', family: '', creator: '', licence: '', resolution: '', links: [], thumbnails: [] };
@@ -42,23 +52,43 @@ function response(label: string): SearchResponse {
   };
 }
 
-async function readyManager() {
+const CONFIG = { appBase: 'http://x/', indexUrl: 'http://x/i/', backend: 'auto' } as const;
+
+async function readyManager(address = memoryAddressBar(), history: 'push' | 'replace' = 'push') {
   const m = new SearchManager();
-  await m.start({ appBase: 'http://x/', indexUrl: 'http://x/i/', backend: 'auto' });
+  m.attach(address, history);
+  await m.start(CONFIG);
   return m;
+}
+
+const png = (bytes = 'x') => new Blob([bytes], { type: 'image/png' });
+
+/** A sessionStorage in memory; `full` makes it refuse writes like a full or disabled one. */
+function fakeSessionStorage(full = false) {
+  const items = new Map<string, string>();
+  return {
+    items,
+    getItem: (k: string) => items.get(k) ?? null,
+    setItem: (k: string, v: string) => {
+      if (full) throw new DOMException('full', 'QuotaExceededError');
+      items.set(k, v);
+    },
+    removeItem: (k: string) => void items.delete(k),
+  };
 }
 
 describe('SearchManager', () => {
   beforeEach(() => {
     pending.length = 0;
   });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
 
   it('shows only the newest query even when an older answer arrives later', async () => {
     const m = await readyManager();
-    m.text = 'first';
-    const a = m.run();
-    m.text = 'second';
-    const b = m.run();
+    const a = m.submit({ text: 'first' });
+    const b = m.submit({ text: 'second' });
     expect(pending).toHaveLength(2);
     expect(pending[0].signal?.aborted).toBe(true);
     pending[1].resolve(response('second'));
@@ -73,39 +103,188 @@ describe('SearchManager', () => {
 
   it('builds requests from the query parts: text, image weights, filters, method and k', async () => {
     const m = await readyManager();
-    m.text = 'red flowers family:star';
-    void m.run();
+    void m.submit({ text: 'red flowers family:star' });
     expect(pending[0].request).toMatchObject({
       parts: [{ part: { kind: 'text', text: 'red flowers' }, weight: 1 }],
       method: 'first-moment', // Auto for text
       filters: { family: ['star'] },
       hybridWeight: 0,
     });
-    m.setImage({ blob: new Blob(['x'], { type: 'image/png' }), name: 'a.png', source: 'file' });
-    m.imageWeight = 0.8;
-    void m.run();
+    void m.submit({ image: { blob: png(), name: 'a.png', source: 'file' }, imageWeight: 0.8 });
     expect(pending[1].request.parts.map((p) => [p.part.kind, p.weight])).toEqual([
       ['text', expect.closeTo(0.2, 12)],
       ['image', 0.8],
     ]);
-    m.text = '';
-    m.requestedMethod = 'best-k';
-    m.k = 5;
-    void m.run();
+    void m.submit({ text: '', method: 'best-k', k: 5 });
     expect(pending[2].request).toMatchObject({ method: 'best-k', params: { k: 5 }, parts: [{ part: { kind: 'image' }, weight: 1 }] });
-    m.requestedMethod = null;
-    void m.run();
+    void m.submit({ method: null });
     expect(pending[3].request.method).toBe('gaussian'); // Auto for photos
-    m.setLike({ id: 'm1', name: 'Model one' });
-    void m.run();
+    void m.submit({ like: { id: 'm1', name: 'Model one' } });
     expect(pending[4].request.parts).toEqual([{ part: { kind: 'model', modelId: 'm1' }, weight: 1 }]);
   });
 
   it('explains that filters alone are not a query', async () => {
     const m = await readyManager();
-    m.text = 'family:star';
-    await m.run();
+    await m.submit({ text: 'family:star' });
     expect(pending).toHaveLength(0);
     expect(m.error?.message).toMatch(/add a description, an image or a sketch/);
+  });
+
+  it('submit writes the search into the address as a new history entry and issues exactly one search', async () => {
+    const address = memoryAddressBar('?index=index%2Fcolours%2F&debug=1');
+    const m = await readyManager(address);
+    void m.submit({ text: 'red flowers', method: 'best-k', k: 5 });
+    expect(address.writes).toEqual([{ search: '?index=index%2Fcolours%2F&debug=1&q=red+flowers&method=best-k&k=5', mode: 'push' }]);
+    expect(pending).toHaveLength(1);
+    expect(pending[0].request).toMatchObject({ method: 'best-k', params: { k: 5 } });
+
+    // The same search again (e.g. Enter pressed twice): searched, but no second history entry.
+    void m.submit({ text: 'red flowers' });
+    expect(address.writes).toHaveLength(1);
+    expect(pending).toHaveLength(2);
+
+    // Typing edits the bound text without searching; a bare submit() searches with it.
+    m.text = 'blue sea';
+    expect(pending).toHaveLength(2);
+    void m.submit();
+    expect(pending).toHaveLength(3);
+    expect(pending[2].request.parts[0].part).toEqual({ kind: 'text', text: 'blue sea' });
+    expect(address.search).toContain('q=blue+sea');
+  });
+
+  it('an embedded page replaces its history entry instead of adding one', async () => {
+    const address = memoryAddressBar('?embed=1&parentOrigin=http%3A%2F%2Fh');
+    const m = await readyManager(address, 'replace');
+    void m.submit({ text: 'cats' });
+    expect(address.writes).toEqual([{ search: '?embed=1&parentOrigin=http%3A%2F%2Fh&q=cats', mode: 'replace' }]);
+  });
+
+  it('takes the search from the address on attach, and follows back/forward without writing', async () => {
+    const address = memoryAddressBar('?q=red&method=gd&w=0.25&index=index/colours');
+    const m = new SearchManager();
+    const url = m.attach(address);
+    expect(url.index).toBe('index/colours/');
+    expect([m.text, m.requestedMethod, m.imageWeight]).toEqual(['red', 'gaussian', 0.25]);
+
+    // The address's query runs once the worker is ready.
+    void m.open(CONFIG);
+    expect(pending).toHaveLength(0);
+    await vi.waitFor(() => expect(pending).toHaveLength(1));
+    expect(pending[0].request).toMatchObject({ method: 'gaussian', parts: [{ part: { kind: 'text', text: 'red' } }] });
+
+    m.openDetails(response('a').results[0]);
+    address.navigate('?like=m2');
+    void m.followAddress();
+    expect(m.selected).toBeNull();
+    expect([m.text, m.likeId, m.requestedMethod]).toEqual(['', 'm2', null]);
+    expect(pending).toHaveLength(2);
+    expect(pending[1].request.parts).toEqual([{ part: { kind: 'model', modelId: 'm2' }, weight: 1 }]);
+    expect(address.writes).toEqual([]);
+  });
+
+  it('a facet replaces the filters of the text and keeps its words', async () => {
+    const m = await readyManager();
+    void m.submit({ text: 'red flowers family:star' });
+    void m.submit({ filters: { creator: ['Ann'] } });
+    expect(m.parsed).toEqual({ text: 'red flowers', filters: { creator: ['Ann'] } });
+    expect(pending[1].request.filters).toEqual({ creator: ['Ann'] });
+  });
+
+  it('an image ends a "more like this" query; text clears it; removing the image forgets the stored copy', async () => {
+    const storage = fakeSessionStorage();
+    vi.stubGlobal('sessionStorage', storage);
+    const m = await readyManager();
+    void m.submit({ like: { id: 'm1', name: 'Model one' } });
+    expect(m.queryKinds).toEqual(['model']);
+    void m.submit({ image: { blob: png(), name: 'a.png', source: 'file' } });
+    expect([m.likeId, m.likeName]).toEqual(['', '']);
+    expect(m.queryKinds).toEqual(['image']);
+    await m.settled();
+    expect(storage.items.size).toBe(1);
+    expect(m.imageNotice).toBe('');
+
+    void m.submit({ like: { id: 'm1', name: 'Model one' } });
+    void m.submit({ text: 'cats', like: null });
+    expect(m.likeId).toBe('');
+
+    void m.submit({ image: null });
+    await m.settled();
+    expect(m.image).toBeNull();
+    expect(storage.items.size).toBe(0);
+    expect(pending).toHaveLength(5);
+  });
+
+  it('says when an image cannot be kept for a reload, and a later image does not inherit an older save', async () => {
+    vi.stubGlobal('sessionStorage', fakeSessionStorage(true));
+    const m = await readyManager();
+    void m.submit({ image: { blob: png(), name: 'a.png', source: 'file' } });
+    await m.settled();
+    expect(m.imageNotice).toBe(IMAGE_NOT_SAVED);
+  });
+
+  it('useImage prepares the file and submits it; a file that is not an image shows an error and searches nothing', async () => {
+    const address = memoryAddressBar();
+    const m = await readyManager(address);
+    expect(await m.useImage(new Blob(['hello'], { type: 'text/plain' }), 'file', 'notes.txt')).toBe(false);
+    expect(m.error?.message).toMatch(/notes\.txt/);
+    expect(pending).toHaveLength(0);
+
+    expect(await m.useImage(png(), 'sketch', 'sketch')).toBe(true);
+    expect(m.error).toBeNull();
+    expect(m.image).toMatchObject({ name: 'sketch', source: 'sketch' });
+    expect(pending).toHaveLength(1);
+    expect(pending[0].request.parts[0].part).toMatchObject({ kind: 'image', source: 'sketch' });
+    expect(address.writes).toEqual([]); // Images stay out of the address
+  });
+
+  it('opens the session’s image query on page start', async () => {
+    const storage = fakeSessionStorage();
+    vi.stubGlobal('sessionStorage', storage);
+    const first = await readyManager();
+    void first.submit({ image: { blob: png(), name: 'kept.png', source: 'file' } });
+    await first.settled();
+
+    const m = new SearchManager();
+    m.attach(memoryAddressBar());
+    void m.open(CONFIG);
+    expect(m.image).toMatchObject({ name: 'kept.png', source: 'file' });
+    await vi.waitFor(() => expect(pending).toHaveLength(2));
+    expect(pending[1].request.parts[0].part).toMatchObject({ kind: 'image', source: 'file' });
+  });
+
+  it('heading and share link follow the results and the open details', async () => {
+    const m = await readyManager(memoryAddressBar('?q=red&debug=1', 'http://app.test/sub/'));
+    expect(m.heading).toBe('Results');
+    const done = m.submit({ text: 'red' });
+    pending[0].resolve({ ...response('a'), matched: 2 });
+    await done;
+    expect(m.heading).toBe('Top 1 of 2 matching / 3 models for “red”');
+    expect(m.shareUrl).toBe('');
+    m.openDetails(m.results[0]);
+    expect(m.shareUrl).toBe('http://app.test/sub/?debug=1&like=a');
+    m.closeDetails();
+    expect(m.selected).toBeNull();
+  });
+
+  it('reset() returns to a new manager’s state and drops the running search', async () => {
+    const address = memoryAddressBar();
+    const m = await readyManager(address, 'replace');
+    const running = m.submit({ text: 'red', method: 'best-k', k: 7, hybridWeight: 0.3 });
+    m.reset();
+    expect(pending[0].signal?.aborted).toBe(true);
+    pending[0].resolve(response('late'));
+    await running;
+    const fresh = new SearchManager();
+    for (const key of ['phase', 'text', 'requestedMethod', 'k', 'imageWeight', 'hybridWeight', 'likeId', 'results', 'summary', 'searching', 'error', 'selected', 'image', 'info'] as const) {
+      expect(m[key], key).toEqual(fresh[key]);
+    }
+    // Detached: later submits no longer write the old address.
+    await m.start(CONFIG);
+    void m.submit({ text: 'blue' });
+    expect(address.writes).toHaveLength(1);
+  });
+
+  it('the app’s manager is one shared instance', () => {
+    expect(searchManager).toBeInstanceOf(SearchManager);
   });
 });

@@ -4,8 +4,11 @@ import { toErrorInfo } from '../core/io/errors.ts';
 import { autoMethod, type Method, type QueryKind } from '../core/scoring/methods.ts';
 import { formatQuery, parseQuery, type FacetCounts, type FieldFilters } from '../core/scoring/queryFilters.ts';
 import type { LoadProgress, QueryPart, RankedModel, ReadyInfo, SearchRequest, SearchResponse, WorkerConfig } from '../shared/protocol.ts';
+import { memoryAddressBar, type AddressBar, type HistoryMode } from './addressBar.ts';
+import { prepareImage } from './imageInput.ts';
 import { isAbort, searchClient } from './searchClient.ts';
-import { DEFAULT_IMAGE_WEIGHT, DEFAULT_K, type SearchUrlState } from './urlState.ts';
+import { clearSessionImage, loadSessionImage, saveSessionImage, type StoredImage } from './sessionImage.ts';
+import { DEFAULT_IMAGE_WEIGHT, DEFAULT_K, readUrlState, searchParamsFor, withParams, type SearchUrlState, type UrlState } from './urlState.ts';
 
 export type Phase = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -41,6 +44,28 @@ export interface SearchSummary {
 
 export const TOP_K = 24;
 
+/**
+ * A change to the query, handed to `submit`. Fields left out keep their value; `null` removes a part.
+ * Applied in this order: image, text, filters, like, method, k, weights.
+ */
+export interface QueryChange {
+  /** The text box: free text and field filters. */
+  text?: string;
+  /** Replaces the field filters of the text, keeping its free text (a facet was picked). */
+  filters?: FieldFilters;
+  /** An image or sketch (already prepared, see `useImage`); it ends a "more like this" query. */
+  image?: StoredImage | null;
+  /** "More like this": the model becomes the whole query. */
+  like?: { id: string; name: string } | null;
+  /** The method asked for; null = automatic. */
+  method?: Method | null;
+  k?: number;
+  imageWeight?: number;
+  hybridWeight?: number;
+}
+
+export const IMAGE_NOT_SAVED = 'This image will not survive a reload: the browser’s session storage is full or disabled.';
+
 /** All state of the search page. Components read it and call its methods; they never talk to the worker. */
 export class SearchManager {
   phase = $state<Phase>('idle');
@@ -57,8 +82,13 @@ export class SearchManager {
   error = $state<ErrorInfo | null>(null);
   /** The latest offline-storage notice (quota full, storage disabled, damaged copy, offline start). */
   storageNotice = $state('');
+  /** Set when the image query could not be kept in the tab's session (it will not survive a reload). */
+  imageNotice = $state('');
+  /** The result whose details are open, or null. */
+  selected = $state.raw<RankedModel | null>(null);
 
   // The query being composed: text (with field filters), image, or a model ("more like this").
+  /** The text box; typing changes it (bound), `submit` searches with it. */
   text = $state('');
   image = $state.raw<ImageQuery | null>(null);
   /** Id of the model used as query; its name arrives with the first response. */
@@ -85,6 +115,26 @@ export class SearchManager {
     return this.queryKinds.length > 0;
   }
 
+  /** Whether the text box holds free text (not only filters). */
+  get hasText(): boolean {
+    return !!this.parsed.text;
+  }
+
+  /** The heading above the results. */
+  get heading(): string {
+    if (!this.summary) return 'Results';
+    const total = this.info?.modelCount ?? 0;
+    const matched = this.summary.matched === this.info?.modelCount ? '' : `${this.summary.matched} matching / `;
+    return `Top ${this.results.length} of ${matched}${total} models for ${this.summary.label}`;
+  }
+
+  /** Link to the open result as a "more like this" search ("Copy link" in its details); '' when none is open. */
+  get shareUrl(): string {
+    if (!this.selected) return '';
+    const params = searchParamsFor({ ...this.urlState, q: '', like: this.selected.model.id });
+    return new URL(withParams(this.address.search, params), this.address.href).href;
+  }
+
   /** The method searches use: the requested one if the index supports it, else the automatic one. */
   get method(): Method {
     const available = this.info?.methods ?? [];
@@ -101,6 +151,154 @@ export class SearchManager {
   private startController: AbortController | null = null;
   private searchController: AbortController | null = null;
   private pendingRun = false;
+  /** Where the search is written; a detached manager (tests) keeps it in memory. */
+  private address: AddressBar = memoryAddressBar();
+  private historyMode: HistoryMode = 'push';
+  /** Session-storage writes of the image query, one after another. */
+  private persisting: Promise<void> = Promise.resolve();
+
+  /**
+   * Binds the manager to the page's address and takes the search it holds (before the first render,
+   * so the text box starts filled). Embedded pages replace the history entry instead of adding one:
+   * they must not grow the host page's joint session history. Returns the whole address state
+   * (index, backend, … as well).
+   */
+  attach(address: AddressBar, history: HistoryMode = 'push'): UrlState {
+    this.address = address;
+    this.historyMode = history;
+    const url = readUrlState(address.search);
+    this.applyUrlState(url);
+    return url;
+  }
+
+  /**
+   * Page start: restores the tab's image query, starts the worker, and runs the query the page was
+   * opened with (once the worker is ready).
+   */
+  open(config: WorkerConfig): Promise<void> {
+    const stored = loadSessionImage();
+    if (stored) this.setImage(stored);
+    const started = this.start(config);
+    if (this.hasQuery) void this.run();
+    return started;
+  }
+
+  /**
+   * The one way a search starts from the UI and the embed bridge: applies the change to the query,
+   * writes the search into the address (a new history entry when it changed, see `attach`) and runs
+   * it. A newer submit drops the result of an older one still running. `submit()` with no change
+   * searches again with the query as it stands (e.g. text typed into the bound box).
+   */
+  submit(change: QueryChange = {}): Promise<void> {
+    if (change.image !== undefined) {
+      this.setImage(change.image);
+      this.persistImage(change.image);
+    }
+    if (change.text !== undefined) this.text = change.text;
+    if (change.filters) this.text = formatQuery(parseQuery(this.text).text, change.filters);
+    if (change.like) this.setLike(change.like);
+    else if (change.like === null) this.clearLike();
+    if (change.method !== undefined) this.requestedMethod = change.method;
+    if (change.k !== undefined) this.k = change.k;
+    if (change.imageWeight !== undefined) this.imageWeight = change.imageWeight;
+    if (change.hybridWeight !== undefined) this.hybridWeight = change.hybridWeight;
+    this.writeAddress();
+    return this.run();
+  }
+
+  /**
+   * An uploaded, dropped, pasted or drawn image becomes the query: decoded, shrunk to a PNG, then
+   * submitted. Resolves true once its search started, false when the file is not a usable image
+   * (the error is shown instead).
+   */
+  async useImage(file: Blob, source: 'file' | 'sketch', name?: string): Promise<boolean> {
+    try {
+      const prepared = await prepareImage(file, name);
+      void this.submit({ image: { blob: prepared.blob, name: prepared.name, source } });
+      return true;
+    } catch (err) {
+      this.error = toErrorInfo(err);
+      return false;
+    }
+  }
+
+  /** The address changed under the page (back/forward): take its search and run it, writing nothing. */
+  followAddress(): Promise<void> {
+    this.selected = null;
+    this.applyUrlState(readUrlState(this.address.search));
+    return this.run();
+  }
+
+  openDetails(r: RankedModel): void {
+    this.selected = r;
+  }
+
+  closeDetails(): void {
+    this.selected = null;
+  }
+
+  /** Back to a new manager's state (tests): drops running work, detaches from the address. */
+  reset(): void {
+    this.startController?.abort();
+    this.searchController?.abort();
+    this.startController = null;
+    this.searchController = null;
+    this.config = null;
+    this.pendingRun = false;
+    if (this.image) URL.revokeObjectURL(this.image.previewUrl);
+    this.address = memoryAddressBar();
+    this.historyMode = 'push';
+    this.persisting = Promise.resolve();
+    this.phase = 'idle';
+    this.stage = '';
+    this.files = [];
+    this.info = null;
+    this.fallbackReason = null;
+    this.results = [];
+    this.scores = null;
+    this.facets = {};
+    this.summary = null;
+    this.searching = false;
+    this.error = null;
+    this.storageNotice = '';
+    this.imageNotice = '';
+    this.selected = null;
+    this.text = '';
+    this.image = null;
+    this.likeId = '';
+    this.likeName = '';
+    this.requestedMethod = null;
+    this.k = DEFAULT_K;
+    this.imageWeight = DEFAULT_IMAGE_WEIGHT;
+    this.hybridWeight = 0;
+  }
+
+  /** Waits for the image query's session-storage writes (tests). */
+  settled(): Promise<void> {
+    return this.persisting;
+  }
+
+  private writeAddress(): void {
+    const current = this.address.search;
+    const next = withParams(current, searchParamsFor(this.urlState));
+    if (next !== current) this.address.write(next, this.historyMode);
+  }
+
+  /**
+   * Keeps the image query in the tab's session (not the URL: it can be megabytes, and it is private),
+   * or forgets it. Writes run in order, and an image replaced meanwhile is not written.
+   */
+  private persistImage(image: StoredImage | null): void {
+    this.persisting = this.persisting.then(async () => {
+      if (!image) {
+        clearSessionImage();
+        return;
+      }
+      if (this.image?.blob !== image.blob) return;
+      const saved = await saveSessionImage(image);
+      if (this.image?.blob === image.blob) this.imageNotice = saved ? '' : IMAGE_NOT_SAVED;
+    });
+  }
 
   async start(config: WorkerConfig): Promise<void> {
     this.config = config;
@@ -128,7 +326,7 @@ export class SearchManager {
   }
 
   /** Takes the search part of an address (on load and on back/forward). */
-  applyUrlState(s: SearchUrlState): void {
+  private applyUrlState(s: SearchUrlState): void {
     this.text = s.q;
     this.requestedMethod = s.method;
     this.k = s.k;
@@ -138,26 +336,21 @@ export class SearchManager {
     this.likeId = s.like;
   }
 
-  setImage(image: { blob: Blob; name: string; source: 'file' | 'sketch' } | null): void {
+  private setImage(image: StoredImage | null): void {
     if (this.image) URL.revokeObjectURL(this.image.previewUrl);
     this.image = image ? { ...image, previewUrl: URL.createObjectURL(image.blob) } : null;
     if (image) this.clearLike();
   }
 
   /** "More like this": the model becomes the whole query. */
-  setLike(model: { id: string; name: string }): void {
+  private setLike(model: { id: string; name: string }): void {
     this.likeId = model.id;
     this.likeName = model.name;
   }
 
-  clearLike(): void {
+  private clearLike(): void {
     this.likeId = '';
     this.likeName = '';
-  }
-
-  /** Replaces the field filters (e.g. from a facet), rewriting them in the text box. */
-  setFilters(filters: FieldFilters): void {
-    this.text = formatQuery(this.parsed.text, filters);
   }
 
   /** The request for the current query, or null when there is nothing to search with. */
@@ -194,8 +387,11 @@ export class SearchManager {
     return bits.join(' + ');
   }
 
-  /** Runs the current query; a newer run cancels the older one so results never arrive out of order. */
-  async run(): Promise<void> {
+  /**
+   * Runs the current query; a newer run cancels the older one so results never arrive out of order.
+   * Private: searches start through `submit`, `open`, `followAddress` and `retry`.
+   */
+  private async run(): Promise<void> {
     if (this.phase !== 'ready') {
       this.pendingRun = true;
       return;

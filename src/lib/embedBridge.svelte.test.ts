@@ -1,0 +1,114 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ReadyInfo, SearchRequest, SearchResponse } from '../shared/protocol.ts';
+import { memoryAddressBar } from './addressBar.ts';
+
+const pending: { request: SearchRequest; signal?: AbortSignal }[] = [];
+vi.mock('./searchClient.ts', () => ({
+  isAbort: (e: unknown) => e instanceof DOMException && e.name === 'AbortError',
+  searchClient: {
+    start: async (): Promise<ReadyInfo> => ({
+      backend: 'wasm',
+      encoderId: 'test',
+      encoderLabel: 'Test',
+      indexName: 'fixture',
+      modelCount: 3,
+      methods: ['gaussian', 'first-moment'],
+      examples: [],
+      temperature: 100,
+      wasmThreads: 1,
+      loadMs: 1,
+    }),
+    search: (request: SearchRequest, signal?: AbortSignal) =>
+      new Promise<SearchResponse>((_resolve, reject) => {
+        signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+        pending.push({ request, signal });
+      }),
+  },
+}));
+
+const { SearchManager } = await import('./search.svelte.ts');
+const { startEmbedBridge } = await import('./embedBridge.svelte.ts');
+
+const HOST = 'https://host.example';
+
+/** A framed window in Node: a parent that records what it is sent, and message listeners to call. */
+function fakeFrame() {
+  const listeners = new Set<(e: MessageEvent) => void>();
+  const parent = { postMessage: vi.fn() };
+  const win = {
+    parent,
+    addEventListener: (type: string, fn: (e: MessageEvent) => void) => type === 'message' && listeners.add(fn),
+    removeEventListener: (type: string, fn: (e: MessageEvent) => void) => listeners.delete(fn),
+  };
+  const receive = (data: unknown, origin = HOST, source: unknown = parent) => {
+    for (const fn of listeners) fn({ data, origin, source } as MessageEvent);
+  };
+  return { win, parent, receive, listeners };
+}
+
+const query = (body: object) => ({ protocol: 'model-search', version: 1, type: 'query', ...body });
+
+describe('embed bridge', () => {
+  beforeEach(() => {
+    pending.length = 0;
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.restoreAllMocks();
+  });
+
+  it('a host query goes in through SearchManager.submit, like the app’s own controls', async () => {
+    const frame = fakeFrame();
+    vi.stubGlobal('window', frame.win);
+    const address = memoryAddressBar(`?embed=1&parentOrigin=${encodeURIComponent(HOST)}`);
+    const m = new SearchManager();
+    m.attach(address, 'replace');
+    await m.start({ appBase: 'http://x/', indexUrl: 'http://x/i/', backend: 'auto' });
+    const submit = vi.spyOn(m, 'submit');
+    const bridge = startEmbedBridge(m, { allowedOrigins: [HOST], indexBase: 'http://x/i/', search: address.search });
+    expect(bridge.active).toBe(true);
+
+    frame.receive(query({ text: 'red flowers', method: 'gd' }));
+    expect(submit).toHaveBeenCalledTimes(1);
+    expect(submit).toHaveBeenCalledWith({ image: null, text: 'red flowers', like: null, method: 'gaussian' });
+    expect(pending).toHaveLength(1);
+    expect(pending[0].request).toMatchObject({ method: 'gaussian', parts: [{ part: { kind: 'text', text: 'red flowers' } }] });
+    // The same address handling as the app: the frame's entry is replaced, never added to.
+    expect(address.writes).toEqual([{ search: `?embed=1&parentOrigin=${encodeURIComponent(HOST)}&q=red+flowers&method=gaussian`, mode: 'replace' }]);
+
+    frame.receive(query({ like: 'm7' }));
+    expect(submit).toHaveBeenLastCalledWith({ image: null, text: '', like: { id: 'm7', name: '' }, method: null });
+    expect(pending[0].signal?.aborted).toBe(true); // the newer query drops the older
+    expect(pending[1].request.parts).toEqual([{ part: { kind: 'model', modelId: 'm7' }, weight: 1 }]);
+
+    // An unknown method is reported to the host; the query still runs, with the automatic method.
+    frame.receive(query({ text: 'cats', method: 'nope' }));
+    expect(frame.parent.postMessage).toHaveBeenCalledWith(expect.objectContaining({ type: 'error', code: 'bad-method' }), HOST);
+    expect(submit).toHaveBeenLastCalledWith(expect.objectContaining({ text: 'cats', method: null }));
+
+    bridge.stop();
+    expect(frame.listeners.size).toBe(0);
+  });
+
+  it('messages from another origin or window never reach submit', async () => {
+    const frame = fakeFrame();
+    vi.stubGlobal('window', frame.win);
+    const m = new SearchManager();
+    const submit = vi.spyOn(m, 'submit');
+    const bridge = startEmbedBridge(m, { allowedOrigins: [HOST], indexBase: 'http://x/i/', search: `?parentOrigin=${encodeURIComponent(HOST)}` });
+    frame.receive(query({ text: 'evil' }), 'https://evil.example');
+    frame.receive(query({ text: 'evil' }), HOST, {});
+    frame.receive({ type: 'query', text: 'no envelope' });
+    expect(submit).not.toHaveBeenCalled();
+    bridge.stop();
+  });
+
+  it('a parent origin that is not allowed gets no bridge', () => {
+    const frame = fakeFrame();
+    vi.stubGlobal('window', frame.win);
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const bridge = startEmbedBridge(new SearchManager(), { allowedOrigins: [HOST], indexBase: 'http://x/i/', search: '?parentOrigin=https%3A%2F%2Fother.example' });
+    expect(bridge.active).toBe(false);
+    expect(frame.listeners.size).toBe(0);
+  });
+});
