@@ -1,3 +1,4 @@
+import { SEARCH_DEFAULTS } from '../core/scoring/defaults.ts';
 import { describeStorageNotice } from './storageNotice.ts';
 import type { ErrorInfo } from '../core/io/errors.ts';
 import { toErrorInfo } from '../core/io/errors.ts';
@@ -42,7 +43,7 @@ export interface SearchSummary {
   seq: number;
 }
 
-export const TOP_K = 24;
+export const TOP_K = SEARCH_DEFAULTS.topK;
 
 /**
  * A change to the query, handed to `submit`. Fields left out keep their value; `null` removes a part.
@@ -98,7 +99,7 @@ export class SearchManager {
   requestedMethod = $state<Method | null>(null);
   k = $state(DEFAULT_K);
   imageWeight = $state(DEFAULT_IMAGE_WEIGHT);
-  hybridWeight = $state(0);
+  hybridWeight = $state(SEARCH_DEFAULTS.hybridWeight);
 
   /** Free text and field filters of the text box (parsed once per edit, read by many getters). */
   parsed: { text: string; filters: FieldFilters } = $derived(parseQuery(this.text));
@@ -270,7 +271,7 @@ export class SearchManager {
     this.requestedMethod = null;
     this.k = DEFAULT_K;
     this.imageWeight = DEFAULT_IMAGE_WEIGHT;
-    this.hybridWeight = 0;
+    this.hybridWeight = SEARCH_DEFAULTS.hybridWeight;
   }
 
   /** Waits for the image query's session-storage writes (tests). */

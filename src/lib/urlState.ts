@@ -1,3 +1,4 @@
+import { SEARCH_DEFAULTS } from '../core/scoring/defaults.ts';
 import { METHOD_INFO, type Method } from '../core/scoring/methods.ts';
 import type { BackendPreference } from '../shared/protocol.ts';
 
@@ -28,9 +29,10 @@ export type SearchUrlState = Pick<UrlState, 'q' | 'method' | 'k' | 'imageWeight'
 const METHOD_ALIASES: Record<string, Method> = { gd: 'gaussian', mc: 'monte-carlo', '1m': 'first-moment', ft: 'fine-tuned', '12m': 'first-second-moment', sd: 'style' };
 
 export const DEFAULT_INDEX = 'index/demo/';
-export const DEFAULT_K = 3;
-export const DEFAULT_IMAGE_WEIGHT = 0.5;
-export const MAX_K = 64;
+// The search defaults live in core (one place for the app, the embed, the CLI and the eval).
+export const DEFAULT_K = SEARCH_DEFAULTS.k;
+export const DEFAULT_IMAGE_WEIGHT = SEARCH_DEFAULTS.imageWeight;
+export const MAX_K = SEARCH_DEFAULTS.maxK;
 
 export function parseMethod(value: string | null): Method | null {
   if (!value) return null;
@@ -62,7 +64,7 @@ export function readUrlState(search: string): UrlState {
     method: parseMethod(p.get('method')),
     k: parseK(p.get('k')),
     imageWeight: parseFraction(p.get('w'), DEFAULT_IMAGE_WEIGHT),
-    hybridWeight: parseFraction(p.get('hw'), 0),
+    hybridWeight: parseFraction(p.get('hw'), SEARCH_DEFAULTS.hybridWeight),
     like: (p.get('like') ?? '').slice(0, 500),
   };
 }

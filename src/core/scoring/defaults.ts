@@ -3,7 +3,7 @@
  * (The temperature T is not here: it belongs to the encoder — EncoderDescriptor.logitScale — and
  * each index records the value it was built for.)
  */
-export const SEARCH_DEFAULTS = {
+export const SEARCH_DEFAULTS: Readonly<{ k: number; maxK: number; imageWeight: number; hybridWeight: number; topK: number }> = {
   /** k of best-k: the mean of the 3 closest samples is steadier than the single closest. */
   k: 3,
   /** Largest k a query may ask for. */
@@ -14,4 +14,4 @@ export const SEARCH_DEFAULTS = {
   hybridWeight: 0,
   /** Results returned per query. */
   topK: 24,
-} as const;
+};
