@@ -6,7 +6,7 @@ import { resolveEncoderUrl, type EncoderDescriptor } from '../src/core/encode/en
 import { fetchBytes, fileName } from '../src/core/io/fetchBytes.ts';
 import type { VerifiedFileStore } from './storage/fileStore.ts';
 import { preprocessRgba, type RgbaImage } from '../src/core/encode/preprocess.ts';
-import type { Backend, LoadProgress } from '../src/shared/protocol.ts';
+import type { Backend, BackendReason, LoadProgress } from '../src/shared/protocol.ts';
 import { createClipTokenizer, type ClipTokenizer } from '../src/core/encode/tokenizer.ts';
 
 type Progress = (p: LoadProgress) => void;
@@ -39,7 +39,7 @@ const TOWER_LABEL: Record<Tower, string> = { text: 'text encoder', vision: 'imag
 export class EncoderRuntime {
   readonly desc: EncoderDescriptor;
   backend: Backend;
-  backendReason: string | undefined;
+  backendReason: BackendReason | undefined;
   private readonly bytes: Partial<Record<Tower, Promise<Uint8Array>>> = {};
   private readonly sessions: Partial<Record<Tower, { backend: Backend; session: Promise<ort.InferenceSession> }>> = {};
   private tokenizer?: Promise<ClipTokenizer>;
@@ -47,7 +47,7 @@ export class EncoderRuntime {
   constructor(
     desc: EncoderDescriptor,
     backend: Backend,
-    backendReason: string | undefined,
+    backendReason: BackendReason | undefined,
     private readonly appBase: string,
     private readonly modelHost: string | undefined,
     private readonly progress: Progress,
@@ -103,14 +103,14 @@ export class EncoderRuntime {
     } catch (err) {
       // Failed on WebGPU (possibly switched to WASM meanwhile by the loss handler): retry on WASM.
       if (started !== 'webgpu') throw err;
-      this.fallBackToWasm(`WebGPU failed (${err instanceof Error ? err.message : String(err)})`);
+      this.fallBackToWasm({ kind: 'run-failed', detail: err instanceof Error ? err.message : String(err) });
       return run();
     }
   }
 
-  private fallBackToWasm(reason: string): void {
+  private fallBackToWasm(reason: BackendReason): void {
     if (this.backend === 'wasm') return;
-    console.warn(`[search worker] ${reason}; switching to WASM.`);
+    console.warn(`[search worker] WebGPU → WASM: ${reason.kind}${'detail' in reason ? ` (${reason.detail})` : ''}.`);
     this.backend = 'wasm';
     this.backendReason = reason;
     for (const tower of ['text', 'vision'] as const) {
@@ -192,7 +192,7 @@ export class EncoderRuntime {
       if (backend !== 'webgpu') {
         throw new AppError('backend', `The ${this.desc.label} ${TOWER_LABEL[tower]} could not be started: ${why}`, this.desc[tower].url);
       }
-      this.fallBackToWasm(`WebGPU session could not be created (${why})`);
+      this.fallBackToWasm({ kind: 'session-failed', detail: why });
       return this.getSession(tower);
     }
     if (backend === 'webgpu') this.watchDevice();
@@ -213,9 +213,9 @@ export class EncoderRuntime {
     if (this.deviceLost) return;
     this.deviceLost = currentGpuDevice().then((device) =>
       device.lost.then((info) => {
-        const reason = `WebGPU device lost (${info.reason || 'unknown'}: ${info.message})`;
-        this.fallBackToWasm(reason);
-        throw new Error(reason);
+        const detail = `${info.reason || 'unknown'}: ${info.message}`;
+        this.fallBackToWasm({ kind: 'device-lost', detail });
+        throw new Error(`WebGPU device lost (${detail})`);
       }),
     );
     this.deviceLost.catch(() => {});

@@ -9,6 +9,7 @@ import { rank } from '../src/core/scoring/rank.ts';
 import { preprocessRgba } from '../src/core/encode/preprocess.ts';
 import type {
   Backend,
+  BackendReason,
   LoadProgress,
   ReadyInfo,
   SearchRequest,
@@ -85,8 +86,8 @@ function getIndex(): Promise<LoadedIndex> {
   return indexPromise;
 }
 
-async function chooseBackend(pref: WorkerConfig['backend']): Promise<{ backend: Backend; reason?: string }> {
-  if (pref === 'wasm') return { backend: 'wasm', reason: 'WASM was requested (?backend=wasm)' };
+async function chooseBackend(pref: WorkerConfig['backend']): Promise<{ backend: Backend; reason?: BackendReason }> {
+  if (pref === 'wasm') return { backend: 'wasm', reason: { kind: 'requested' } };
   const probe = await probeWebGpu();
   return probe.ok ? { backend: 'webgpu' } : { backend: 'wasm', reason: probe.reason };
 }

@@ -1,3 +1,4 @@
+import { describeBackendReason } from './backendReason.ts';
 import { SEARCH_DEFAULTS } from '../core/scoring/defaults.ts';
 import { describeStorageNotice } from './storageNotice.ts';
 import type { ErrorInfo } from '../core/io/errors.ts';
@@ -472,7 +473,7 @@ export class SearchManager {
         this.stage = 'Warming up the encoder…';
         break;
       case 'fallback':
-        this.fallbackReason = p.reason;
+        this.fallbackReason = describeBackendReason(p.reason);
         if (this.info) this.info = { ...this.info, backend: p.to, backendReason: p.reason };
         break;
       case 'ready':

@@ -8,6 +8,23 @@ import type { FacetCounts, FieldFilters } from '../core/scoring/queryFilters.ts'
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
 export type Backend = 'webgpu' | 'wasm';
 
+/** Why the encoder runs on WASM rather than WebGPU, as data: the UI writes the words (src/lib). */
+export type BackendReason =
+  /** ?backend=wasm asked for it. */
+  | { kind: 'requested' }
+  /** navigator.gpu is missing. */
+  | { kind: 'no-webgpu' }
+  /** requestAdapter() gave no adapter. */
+  | { kind: 'no-adapter' }
+  /** requestAdapter() threw. */
+  | { kind: 'adapter-failed'; detail: string }
+  /** onnxruntime-web could not create a WebGPU session. */
+  | { kind: 'session-failed'; detail: string }
+  /** A WebGPU run failed. */
+  | { kind: 'run-failed'; detail: string }
+  /** The GPU device was lost (driver reset, another tab, simulated by ?debug). */
+  | { kind: 'device-lost'; detail: string };
+
 export interface WorkerConfig {
   /** Absolute URL the relative asset paths resolve against (the app's base). */
   appBase: string;
@@ -25,8 +42,8 @@ export type LoadProgress =
   | { status: 'done'; file: string }
   | { status: 'session'; backend: Backend }
   | { status: 'warmup'; backend: Backend }
-  | { status: 'fallback'; from: Backend; to: Backend; reason: string }
-  | { status: 'ready'; backend: Backend; reason?: string }
+  | { status: 'fallback'; from: Backend; to: Backend; reason: BackendReason }
+  | { status: 'ready'; backend: Backend; reason?: BackendReason }
   /** Offline storage news a person should see (quota full, storage disabled, damaged copy, offline start). */
   | { status: 'storage'; notice: StorageNotice };
 
@@ -79,7 +96,7 @@ export interface StorageInfo {
 export interface ReadyInfo {
   backend: Backend;
   /** Why the backend is not WebGPU, when it is not. */
-  backendReason?: string;
+  backendReason?: BackendReason;
   encoderId: string;
   encoderLabel: string;
   indexName: string;
