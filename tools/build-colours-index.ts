@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { buildIndex } from './lib/build/buildIndex.ts';
+import { buildIndex } from './lib/indexBuilder/buildIndex.ts';
 import { PUBLIC_DIR } from './lib/nodeEncoder.ts';
 import { IMAGE_SIZE, PAINTED_MODELS, paintSample } from './lib/paintedModels.ts';
 

@@ -18,7 +18,7 @@ import { SEARCH_DEFAULTS } from '../src/core/scoring/defaults.ts';
 import { METHOD_INFO, type Method } from '../src/core/scoring/methods.ts';
 import { parseQuery } from '../src/core/scoring/queryFilters.ts';
 import { rank, type RankQuery } from '../src/core/scoring/rank.ts';
-import { decodeImage } from './lib/build/imageDecode.ts';
+import { decodeImage } from './lib/indexBuilder/imageDecode.ts';
 import { openLocalIndex } from './lib/localIndex.ts';
 import { NodeEncoder } from './lib/nodeEncoder.ts';
 

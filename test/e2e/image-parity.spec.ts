@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import sharp from 'sharp';
 import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
 import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
-import { decodeImage } from '../../tools/lib/build/imageDecode.ts';
+import { decodeImage } from '../../tools/lib/indexBuilder/imageDecode.ts';
 import { NodeEncoder } from '../../tools/lib/nodeEncoder.ts';
 
 /** A deterministic photo-like test image: gradients, a disc, stripes and noise. */

@@ -3,7 +3,7 @@ import { ENCODERS } from '../../src/core/encode/encoders.ts';
 import { scoreMethod, type Method, type MethodParams } from '../../src/core/scoring/methods.ts';
 import { openLocalIndex } from '../../tools/lib/localIndex.ts';
 import { NodeEncoder, PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
-import { decodeImage } from '../../tools/lib/build/imageDecode.ts';
+import { decodeImage } from '../../tools/lib/indexBuilder/imageDecode.ts';
 import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
 
 /** Scores a text query against an index folder in Node (onnxruntime-node), for comparison with the browser. */

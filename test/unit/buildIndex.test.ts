@@ -1,5 +1,5 @@
 /**
- * The index builder (tools/lib/build) called as a library with the test encoder: statistics
+ * The index builder (tools/lib/indexBuilder) called as a library with the test encoder: statistics
  * against an independent recomputation, metadata and warnings, bad input, the incremental
  * cache, shard + merge. The command line itself is tested in buildCli.test.ts.
  */
@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
 import { fromHalfArray, packedRowOffset } from '../../src/core/math/linalg.ts';
 import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
-import { buildIndex, type BuildOptions } from '../../tools/lib/build/buildIndex.ts';
-import { InputError } from '../../tools/lib/build/errors.ts';
-import { mergeShards } from '../../tools/lib/build/mergeShards.ts';
-import type { BuildReport } from '../../tools/lib/build/report.ts';
+import { buildIndex, type BuildOptions } from '../../tools/lib/indexBuilder/buildIndex.ts';
+import { InputError } from '../../tools/lib/indexBuilder/errors.ts';
+import { mergeShards } from '../../tools/lib/indexBuilder/mergeShards.ts';
+import type { BuildReport } from '../../tools/lib/indexBuilder/report.ts';
 import { NodeEncoder } from '../../tools/lib/nodeEncoder.ts';
 import {
   hugePngHeader,

@@ -1,5 +1,5 @@
 /**
- * Parts of the index builder (tools/lib/build/): image decoding, the embedding cache file
+ * Parts of the index builder (tools/lib/indexBuilder/): image decoding, the embedding cache file
  * format, --projection parsing, the model folder scan, progress output and the report.
  */
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
 import { preprocessRgba, type RgbaImage } from '../../src/core/encode/preprocess.ts';
-import { decodeEntry, EmbedCache, encodeEntry } from '../../tools/lib/build/embedCache.ts';
-import { decodeImage, makeThumbnail } from '../../tools/lib/build/imageDecode.ts';
-import { invalidIdReason, scanModelFolders } from '../../tools/lib/build/modelFolders.ts';
-import { createProgress } from '../../tools/lib/build/progress.ts';
-import { parseProjection } from '../../tools/lib/build/projection.ts';
-import { emptyReport, formatReport } from '../../tools/lib/build/report.ts';
+import { decodeEntry, EmbedCache, encodeEntry } from '../../tools/lib/indexBuilder/embedCache.ts';
+import { decodeImage, makeThumbnail } from '../../tools/lib/indexBuilder/imageDecode.ts';
+import { invalidIdReason, scanModelFolders } from '../../tools/lib/indexBuilder/modelFolders.ts';
+import { createProgress } from '../../tools/lib/indexBuilder/progress.ts';
+import { parseProjection } from '../../tools/lib/indexBuilder/projection.ts';
+import { emptyReport, formatReport } from '../../tools/lib/indexBuilder/report.ts';
 import { NodeEncoder } from '../../tools/lib/nodeEncoder.ts';
 import { encodeImage, hugePngHeader, noisyColour, tempDir, twoFrameGif, twoTone, type RgbaPixels } from '../support/build/fixtures.ts';
 

@@ -1,12 +1,12 @@
 /**
  * Query sets of the evaluation (the zoo's `queries.json`) and their embeddings through the real
- * pipeline: PNG → sharp decode (tools/lib/build/imageDecode.ts) → CLIP preprocessing
+ * pipeline: PNG → sharp decode (tools/lib/indexBuilder/imageDecode.ts) → CLIP preprocessing
  * (src/core/encode/preprocess.ts) → NodeEncoder; text → CLIP tokenizer → NodeEncoder.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
-import { decodeImage } from '../lib/build/imageDecode.ts';
+import { decodeImage } from '../lib/indexBuilder/imageDecode.ts';
 import type { NodeEncoder } from '../lib/nodeEncoder.ts';
 
 /** `queries.json` as written by `tools/zoo/cli.ts queries` (file paths relative to the file). */
