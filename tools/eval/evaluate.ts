@@ -83,22 +83,6 @@ export interface SetResult {
 }
 
 /**
- * Cosine of projected means: model-as-query for a fine-tuned index. rank() does not offer this
- * (a model query always compares the plain means), so the fine-tuned model-as-query row keeps it.
- */
-export function projectedModelSimilarity(index: SearchIndex, a: number): Float32Array {
-  const p = index.projection!.projectedMeans;
-  const { dim, count } = index;
-  const out = new Float32Array(count);
-  for (let m = 0; m < count; m++) {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += p[a * dim + j] * p[m * dim + j];
-    out[m] = s;
-  }
-  return out;
-}
-
-/**
  * The rows that apply to a query type. Model-as-query has cos of means (plain and projected) and
  * the baseline; the others every content method, Auto, the fine-tuned rows and the baseline.
  */
@@ -131,7 +115,6 @@ export function queryPart(type: QueryType, q: PreparedQuery, target: RankableInd
 export async function scoreRow(ctx: EvalContext, type: QueryType, row: MethodRow, q: PreparedQuery): Promise<{ scores: Float32Array; method?: Method }> {
   if (row.kind === 'metadata') return { scores: ctx.baseline.scores(q.keywords) };
   const target = row.kind === 'fine-tuned' ? ctx.projected.get(row.structure!)! : ctx.target;
-  if (type === 'model' && row.kind === 'fine-tuned') return { scores: projectedModelSimilarity(target.index, q.model), method: 'fine-tuned' };
   const embedding = q.embedding;
   if (type !== 'model' && !embedding) throw new Error(`a ${type} query has no embedding`);
   const ranking = await rank(

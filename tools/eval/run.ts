@@ -499,8 +499,8 @@ function summarise(run: Run, { enc, zoo, evalIndex, proj, sets, style }: Parts):
       'text queries search the query text, image and sketch queries the ground-truth model’s subject word only, model-as-query the query model’s name',
     'ties in a ranking count as the expectation over all orderings of the tied models (tools/eval/metrics.ts)',
     'every content row is ranked by rank() (src/core/scoring/rank.ts), the function the app and the search CLI run, with the row\'s method and ' +
-      `the index's temperature T = ${plain.temperature}; the metrics read the score of every model (ranking.scores). The fine-tuned model-as-query ` +
-      'rows compare projected means (tools/eval/evaluate.ts projectedModelSimilarity): rank() compares plain means for a model query',
+      `the index's temperature T = ${plain.temperature}; the metrics read the score of every model (ranking.scores). Model-as-query ` +
+      'compares means: plain with the 1st moment, projected with the fine-tuned method',
   );
   return {
     createdAt: new Date().toISOString(),

@@ -6,7 +6,7 @@ import { AppError } from '../io/errors.ts';
 import { mulberry32 } from '../math/prng.ts';
 import { l2normalize } from '../math/vectors.ts';
 import { SEARCH_DEFAULTS } from './defaults.ts';
-import { productOfExperts, scoreMethod, modelSimilarityScores } from './methods.ts';
+import { productOfExperts, projectedModelSimilarityScores, scoreMethod, modelSimilarityScores } from './methods.ts';
 import { rank, planQuery, type QueryPart, type RankableIndex } from './rank.ts';
 
 const DIM = 8;
@@ -170,5 +170,24 @@ describe('rank', () => {
     const r = await rank(target, { parts: [{ part: { kind: 'text', text: 'x' }, weight: 1 }], filters: { name: ['Red rose 3'] }, topK: 10 }, embedder().embed);
     expect(r.results.map((x) => x.index)).toEqual([3]);
     expect(r.results[0].rank).toBe(1);
+  });
+});
+
+describe('rank on a fine-tuned index', () => {
+  it('"more like this" with the fine-tuned method compares projected means', async () => {
+    const base = fixture();
+    const next = mulberry32(3);
+    const projection = Float32Array.from({ length: DIM * DIM }, () => next() - 0.5);
+    const means = base.index.means;
+    const index = readIndex(writeIndex({ dim: DIM, means, projection }));
+    const target = { ...base, index };
+    const like = { parts: [{ part: { kind: 'model' as const, modelId: 'm2' }, weight: 1 }] };
+    const plain = await rank(target, like, embedder().embed);
+    const tuned = await rank(target, { ...like, method: 'fine-tuned' }, embedder().embed);
+    expect(plain.method).toBe('first-moment');
+    expect(tuned.method).toBe('fine-tuned');
+    expect(Array.from(tuned.scores)).toEqual(Array.from(projectedModelSimilarityScores(index, 2)));
+    expect(tuned.scores[2]).toBeCloseTo(1, 5);
+    expect(Array.from(tuned.scores)).not.toEqual(Array.from(plain.scores));
   });
 });

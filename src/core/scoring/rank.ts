@@ -7,6 +7,7 @@ import {
   autoMethod,
   METHOD_INFO,
   modelSimilarityScores,
+  projectedModelSimilarityScores,
   productOfExperts,
   scoreMethod,
   supportedMethods,
@@ -68,7 +69,7 @@ export interface RankedResult {
 }
 
 export interface Ranking {
-  /** The method used (Auto resolved; model queries always compare means). */
+  /** The method used (Auto resolved; model queries compare means: 1st moment, or fine-tuned = projected means). */
   method: Method;
   /** What the query was made of, one kind per part. */
   kinds: QueryKind[];
@@ -118,8 +119,11 @@ export function planQuery<I>(target: RankableIndex, query: RankQuery<I>): { part
   if (requested !== 'auto' && !Object.hasOwn(METHOD_INFO, requested)) {
     throw new AppError('bad-query', `There is no method "${String(requested)}" (methods: ${Object.keys(METHOD_INFO).join(', ')}).`);
   }
-  // Model as query always compares means (cos μa·μb), whatever method is selected.
-  const method: Method = kinds[0] === 'model' ? 'first-moment' : requested === 'auto' ? autoMethod(available, kinds) : requested;
+  // Model as query compares means (cos μa·μb) — projected means when the fine-tuned method is asked for.
+  const method: Method =
+    kinds[0] === 'model'
+      ? requested === 'fine-tuned' && available.includes('fine-tuned') ? 'fine-tuned' : 'first-moment'
+      : requested === 'auto' ? autoMethod(available, kinds) : requested;
   if (!available.includes(method)) {
     throw new AppError('bad-query', `This index does not support the ${method} method (it has: ${available.join(', ')}).`);
   }
@@ -157,7 +161,7 @@ export async function rank<I>(
   for (const { part } of parts) {
     if (part.kind === 'model') {
       queryModel = target.ids.get(part.modelId)!;
-      perPart.push(modelSimilarityScores(index, queryModel));
+      perPart.push(method === 'fine-tuned' ? projectedModelSimilarityScores(index, queryModel) : modelSimilarityScores(index, queryModel));
     } else {
       perPart.push(scoreMethod(index, method, await embed(part), params));
     }
