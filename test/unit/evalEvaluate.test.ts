@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readIndex, writeIndex } from '../../src/core/index/indexFormat.ts';
 import type { ModelMeta } from '../../src/core/index/manifest.ts';
-import { gaussianFactors, MomentAccumulator } from '../../src/core/index/modelStats.ts';
-import { mulberry32 } from '../../src/core/math/prng.ts';
+import { smallIndex } from '../support/smallIndex.ts';
 import { l2normalize } from '../../src/core/math/vectors.ts';
 import { modelSimilarityScores, scoreMethod } from '../../src/core/scoring/methods.ts';
 import type { RankableIndex } from '../../src/core/scoring/rank.ts';
@@ -16,34 +14,7 @@ const SAMPLES = 6;
 
 /** A small index with means, Gaussians and kept samples, opened with a non-CLIP temperature. */
 function fixture(temperature: number): RankableIndex {
-  const next = mulberry32(11);
-  const P = (DIM * (DIM + 1)) / 2;
-  const means = new Float32Array(COUNT * DIM);
-  const precision = new Float64Array(COUNT * P);
-  const bias = new Float32Array(COUNT * DIM);
-  const logDet = new Float32Array(COUNT);
-  const epsilon = new Float32Array(COUNT).fill(1e-3);
-  const perModel: Float32Array[] = [];
-  for (let m = 0; m < COUNT; m++) {
-    const centre = l2normalize(Float32Array.from({ length: DIM }, () => next() - 0.5));
-    const acc = new MomentAccumulator(DIM);
-    const rows = new Float32Array(SAMPLES * DIM);
-    for (let s = 0; s < SAMPLES; s++) {
-      const x = l2normalize(centre.map((v) => v + 0.3 * (next() - 0.5)));
-      rows.set(x, s * DIM);
-      acc.add(x);
-    }
-    perModel.push(rows);
-    const mean = acc.mean();
-    means.set(mean, m * DIM);
-    const g = gaussianFactors(mean, acc.covariance(), 1e-3);
-    precision.set(g.precision, m * P);
-    bias.set(g.bias, m * DIM);
-    logDet[m] = g.logDet;
-  }
-  const index = readIndex(
-    writeIndex({ dim: DIM, means, gaussian: { precision, bias, logDet, epsilon, dtype: 'f32' }, samples: { perModel, dtype: 'f32' } }),
-  );
+  const { index } = smallIndex({ seed: 11, dim: DIM, count: COUNT, samples: SAMPLES });
   const models: ModelMeta[] = Array.from({ length: COUNT }, (_, i) => ({
     id: `m${i}`,
     name: `Model ${i}`,

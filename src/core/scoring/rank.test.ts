@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { smallIndex } from '../../../test/support/smallIndex.ts';
 import { readIndex, writeIndex } from '../index/indexFormat.ts';
 import type { ModelMeta } from '../index/manifest.ts';
-import { gaussianFactors, MomentAccumulator } from '../index/modelStats.ts';
 import { AppError } from '../io/errors.ts';
 import { mulberry32 } from '../math/prng.ts';
 import { l2normalize } from '../math/vectors.ts';
@@ -13,31 +13,9 @@ const DIM = 8;
 const COUNT = 12;
 const SAMPLES = 6;
 
-/** A small index with every section rank() can use: means, Gaussians, kept samples. */
+/** The shared small index (test/support/smallIndex.ts) with metadata to filter and fuse on. */
 function fixture(temperature = 18): RankableIndex & { samples: Float32Array[] } {
-  const next = mulberry32(7);
-  const means = new Float32Array(COUNT * DIM);
-  const precision = new Float64Array(COUNT * ((DIM * (DIM + 1)) / 2));
-  const epsilon = new Float32Array(COUNT).fill(1e-3);
-  const samples: Float32Array[] = [];
-  for (let m = 0; m < COUNT; m++) {
-    const centre = l2normalize(Float32Array.from({ length: DIM }, () => next() - 0.5));
-    const acc = new MomentAccumulator(DIM);
-    const rows = new Float32Array(SAMPLES * DIM);
-    for (let s = 0; s < SAMPLES; s++) {
-      const x = l2normalize(centre.map((v) => v + 0.3 * (next() - 0.5)));
-      rows.set(x, s * DIM);
-      acc.add(x);
-    }
-    samples.push(rows);
-    const mean = acc.mean();
-    means.set(mean, m * DIM);
-    const g = gaussianFactors(mean, acc.covariance(), 1e-3);
-    precision.set(g.precision, m * g.precision.length);
-  }
-  const index = readIndex(
-    writeIndex({ dim: DIM, means, gaussian: { precision, epsilon, dtype: 'f32' }, samples: { perModel: samples, dtype: 'f32' } }),
-  );
+  const { index, samples } = smallIndex({ seed: 7, dim: DIM, count: COUNT, samples: SAMPLES });
   const models: ModelMeta[] = Array.from({ length: COUNT }, (_, i) => ({
     id: `m${i}`,
     name: i % 3 === 0 ? `Red rose ${i}` : `Blue boat ${i}`,
