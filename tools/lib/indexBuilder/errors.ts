@@ -1,15 +1,8 @@
 /**
- * The build-index CLI's two kinds of expected failure. Anything else is a bug and surfaces with
- * its stack trace.
+ * The index builder's expected failure: a problem with the input data or the output location.
+ * (A bad command line is a UsageError, tools/lib/args.ts.) Anything else is a bug and surfaces
+ * with its stack trace.
  */
-
-/** Bad command line (unknown flag, missing or malformed value): exit code 2 with a usage text. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 /**
  * A problem with the input data or the output location (empty models folder, duplicate ids, a
