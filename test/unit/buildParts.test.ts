@@ -9,7 +9,7 @@ import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
 import { preprocessRgba, type RgbaImage } from '../../src/core/encode/preprocess.ts';
 import { decodeEntry, EmbedCache, encodeEntry } from '../../tools/lib/indexBuilder/embedCache.ts';
 import { decodeImage, makeThumbnail } from '../../tools/lib/indexBuilder/imageDecode.ts';
-import { invalidIdReason, scanModelFolders } from '../../tools/lib/indexBuilder/modelFolders.ts';
+import { invalidIdReason, scanModelFolders } from '../../tools/lib/indexBuilder/scan.ts';
 import { createProgress } from '../../tools/lib/indexBuilder/progress.ts';
 import { parseProjection } from '../../tools/lib/indexBuilder/projection.ts';
 import { emptyReport, formatReport } from '../../tools/lib/indexBuilder/report.ts';

@@ -6,16 +6,17 @@
  * so shard-then-merge reproduces a single build's index.bin and models.json.
  */
 import { readFile } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
-import { type FloatData, type IndexInput, type Precision, type SearchIndex } from '../../../src/core/index/indexFormat.ts';
+import { resolve, sep } from 'node:path';
+import type { FloatData, SearchIndex } from '../../../src/core/index/indexFormat.ts';
 import { fromHalfArray, packedSize } from '../../../src/core/math/linalg.ts';
-import { type BuildParams, type IndexManifest, type ModelMeta } from '../../../src/core/index/manifest.ts';
+import type { BuildParams, IndexManifest, ModelMeta } from '../../../src/core/index/manifest.ts';
 import { openLocalIndex } from '../localIndex.ts';
-import { writeIndexDir } from '../writeIndexDir.ts';
+import { writeAssembledIndex } from './assemble.ts';
 import { InputError } from './errors.ts';
-import { byCodePoint } from './modelFolders.ts';
+import type { FinalisedModel } from './finalise.ts';
 import { checkOutputDir, defaultIndexName } from './output.ts';
 import { emptyReport, type BuildReport } from './report.ts';
+import { byCodePoint } from './scan.ts';
 
 export interface MergeOptions {
   outDir: string;
@@ -49,6 +50,33 @@ function sameArray(a: Float32Array, b: Float32Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** The thumbnails of a shard's model, read from the shard folder (paths may not leave it). */
+async function readThumbnails(shard: Shard, meta: ModelMeta): Promise<Uint8Array[]> {
+  const thumbs: Uint8Array[] = [];
+  for (const thumb of meta.thumbnails) {
+    const src = resolve(shard.dir, thumb);
+    if (!src.startsWith(resolve(shard.dir) + sep)) throw new InputError(`shard ${shard.dir}: thumbnail path ${thumb} leaves the folder`);
+    try {
+      thumbs.push(new Uint8Array(await readFile(src)));
+    } catch (err) {
+      throw new InputError(`shard ${shard.dir}: thumbnail ${thumb} of "${meta.id}" is missing (${(err as Error).message})`);
+    }
+  }
+  return thumbs;
+}
+
+/**
+ * Valid images per model over all shards: min and max of theirs, and the mean from the totals,
+ * recovered exactly (each shard's mean is a whole total over its model count). Undefined when a
+ * shard does not record its own.
+ */
+function mergedSamplesPerModel(shards: Shard[], count: number): BuildParams['samplesPerModel'] {
+  const spms = shards.map((s) => s.manifest.params?.samplesPerModel);
+  if (!spms.every((x) => x !== undefined)) return undefined;
+  const total = shards.reduce((a, s, i) => a + Math.round(spms[i]!.mean * s.index.count), 0);
+  return { min: Math.min(...spms.map((x) => x!.min)), mean: total / count, max: Math.max(...spms.map((x) => x!.max)) };
 }
 
 export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
@@ -107,91 +135,55 @@ export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
     if (dups.length) throw new InputError('duplicate model ids across the shards', dups);
     entries.sort((a, b) => byCodePoint(a.meta.id, b.meta.id));
 
-    // --- concatenate ---
-    const count = entries.length;
+    // --- the shards' models, as finalised models in the merged order ---
+    const precision = first.index.gaussian?.precision.dtype;
+    const samplesPrecision = first.index.samples?.data.dtype;
     const packed = packedSize(dim);
-    const means = new Float32Array(count * dim);
-    const hasGaussian = !!first.index.gaussian;
-    const precision = new Float32Array(hasGaussian ? count * packed : 0);
-    const epsilon = new Float32Array(hasGaussian ? count : 0);
-    const perModel: Float32Array[] = [];
     const decoded = shards.map((s) => ({
       precision: s.index.gaussian ? toF32(s.index.gaussian.precision) : undefined,
       samples: s.index.samples ? toF32(s.index.samples.data) : undefined,
     }));
-    const extraFiles = new Map<string, Uint8Array>();
-    const models: ModelMeta[] = [];
-    for (const [j, { si, m, meta }] of entries.entries()) {
+    const models: FinalisedModel[] = [];
+    for (const { si, m, meta } of entries) {
       const s = shards[si].index;
-      means.set(s.means.subarray(m * dim, (m + 1) * dim), j * dim);
-      if (s.gaussian && hasGaussian) {
-        precision.set(decoded[si].precision!.subarray(m * packed, (m + 1) * packed), j * packed);
-        epsilon[j] = s.gaussian.epsilon[m];
-      }
-      if (s.samples) {
-        const { offsets } = s.samples;
-        perModel.push(decoded[si].samples!.slice(offsets[m] * dim, offsets[m + 1] * dim));
-      }
-      for (const thumb of meta.thumbnails) {
-        const src = resolve(shards[si].dir, thumb);
-        if (!src.startsWith(resolve(shards[si].dir) + sep)) throw new InputError(`shard ${shards[si].dir}: thumbnail path ${thumb} leaves the folder`);
-        try {
-          extraFiles.set(thumb, new Uint8Array(await readFile(src)));
-        } catch (err) {
-          throw new InputError(`shard ${shards[si].dir}: thumbnail ${thumb} of "${meta.id}" is missing (${(err as Error).message})`);
-        }
-      }
-      models.push(meta);
+      const { gaussian, samples } = s;
+      const model: FinalisedModel = {
+        meta,
+        mean: s.means.subarray(m * dim, (m + 1) * dim),
+        ...(gaussian ? { gaussian: { precision: decoded[si].precision!.subarray(m * packed, (m + 1) * packed), epsilon: gaussian.epsilon[m] } } : {}),
+        ...(samples ? { samples: decoded[si].samples!.slice(samples.offsets[m] * dim, samples.offsets[m + 1] * dim) } : {}),
+        thumbs: await readThumbnails(shards[si], meta),
+      };
+      models.push(model);
       report.models.push({
         id: meta.id,
         images: 0,
         embedded: 0,
         fromCache: 0,
         skipped: 0,
-        epsilon: hasGaussian ? epsilon[j] : 0,
+        epsilon: model.gaussian?.epsilon ?? 0,
         jitterSteps: 0,
-        samplesKept: s.samples ? s.samples.offsets[m + 1] - s.samples.offsets[m] : 0,
+        samplesKept: model.samples ? model.samples.length / dim : 0,
         thumbnails: meta.thumbnails.length,
       });
     }
 
-    const samplesDtype: Precision | undefined = first.index.samples?.data.dtype;
-    const index: IndexInput = {
-      dim,
-      means,
-      // b and the log-determinant are derived again by writeIndex from the (exactly re-encoded) factors.
-      ...(hasGaussian ? { gaussian: { precision, epsilon, dtype: first.index.gaussian!.precision.dtype } } : {}),
-      ...(samplesDtype ? { samples: { perModel, dtype: samplesDtype } } : {}),
-      ...(first.index.projection ? { projection: first.index.projection.matrix } : {}),
-    };
-    const p0 = first.manifest.params;
-    let params: BuildParams | undefined;
-    if (p0) {
-      params = { ...p0 };
-      const spms = shards.map((s) => s.manifest.params?.samplesPerModel);
-      if (spms.every((x) => x !== undefined)) {
-        // Each shard's mean is total/count of whole image counts: recover the totals exactly.
-        const total = shards.reduce((a, s, i) => a + Math.round(spms[i]!.mean * s.index.count), 0);
-        params.samplesPerModel = {
-          min: Math.min(...spms.map((x) => x!.min)),
-          mean: total / count,
-          max: Math.max(...spms.map((x) => x!.max)),
-        };
-      } else {
-        delete params.samplesPerModel;
-      }
-    }
-    await writeIndexDir(
+    // The settings are the shards' (checked equal above); the images per model are recovered.
+    const p0: BuildParams = first.manifest.params ?? {};
+    await writeAssembledIndex(
       opts.outDir,
+      models,
       {
         name,
-        createdWith: `tools/build-index.ts`,
-        encoder: { id: encoderId, dim },
         licence,
-        models,
-        index,
-        ...(params ? { params } : {}),
-        extraFiles,
+        encoder: { id: encoderId, dim },
+        epsilon: p0.epsilon,
+        precision,
+        samplesKept: p0.samplesKept,
+        samplesPrecision,
+        samplesPerModel: mergedSamplesPerModel(shards, models.length),
+        projection: first.index.projection ? { structure: p0.projection, matrix: first.index.projection.matrix } : undefined,
+        temperature: p0.temperature,
       },
       { force: opts.force },
     );

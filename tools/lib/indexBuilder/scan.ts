@@ -1,7 +1,9 @@
 /**
- * The build input: `<models>/<model-folder>/` with sample images and an optional `model.json`.
- * Reads and validates the metadata, lists the candidate image files in a deterministic order and
- * returns the models sorted by id (the order of the built index).
+ * Stage 1 of a build, scan: the input `<models>/<model-folder>/` with sample images and an
+ * optional `model.json`. Finds the model folders, reads and validates the metadata and the ids
+ * (invalid, empty or duplicate ids are an InputError naming the folders), lists the candidate
+ * image files in a deterministic order and returns the models sorted by id (the order of the
+ * built index), or the share of them one shard builds.
  */
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -49,6 +51,11 @@ export interface ModelFolder {
 export interface ScanResult {
   models: ModelFolder[];
   warnings: string[];
+}
+
+export interface Shard {
+  index: number;
+  count: number;
 }
 
 /** Why an id is not acceptable, or undefined when it is. */
@@ -155,6 +162,18 @@ export async function scanModelFolders(modelsDir: string): Promise<ScanResult> {
   if (problems.length) throw new InputError(`invalid model folders in ${modelsDir}`, problems);
   models.sort((a, b) => byCodePoint(a.id, b.id));
   return { models, warnings };
+}
+
+/**
+ * The models shard `index` of `count` builds: those at sorted positions ≡ index (mod count), so
+ * that merging the shards in id order gives back the single build.
+ */
+export function selectShard(models: ModelFolder[], shard: Shard | undefined): ModelFolder[] {
+  if (!shard) return models;
+  const { index, count } = shard;
+  const selected = models.filter((_, pos) => pos % count === index);
+  if (selected.length === 0) throw new InputError(`shard ${index}/${count} holds no models (${models.length} model folder(s) in total)`);
+  return selected;
 }
 
 /** A directory, or a symbolic link to one (zoos are often assembled from links). */
