@@ -10,7 +10,6 @@
  *   npm run search -- --index <dir> --like <model-id>
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { ENCODERS } from '../src/core/encode/encoders.ts';
 import { preprocessRgba } from '../src/core/encode/preprocess.ts';
 import { AppError } from '../src/core/io/errors.ts';
@@ -18,6 +17,7 @@ import { SEARCH_DEFAULTS } from '../src/core/scoring/defaults.ts';
 import { METHOD_INFO, type Method } from '../src/core/scoring/methods.ts';
 import { parseQuery } from '../src/core/scoring/queryFilters.ts';
 import { rank, type RankQuery } from '../src/core/scoring/rank.ts';
+import { choice, flag, fraction, integer, number, parseCommandLine, required, runCommand, text, UsageError } from './lib/args.ts';
 import { decodeImage } from './lib/indexBuilder/imageDecode.ts';
 import { openLocalIndex } from './lib/localIndex.ts';
 import { NodeEncoder } from './lib/nodeEncoder.ts';
@@ -35,70 +35,40 @@ const USAGE = `usage: npm run search -- --index <dir> (--text "…" | --image <f
   --hybrid <w>           weight of metadata text relevance fused with content, 0–1 (default ${SEARCH_DEFAULTS.hybridWeight})
   --top <n>              how many results (default ${SEARCH_DEFAULTS.topK})
   --model-host <url>     host for hub-hosted encoder files (default https://huggingface.co)
-  --json                 print JSON instead of a table`;
+  --json                 print JSON instead of a table
+  -h, --help             this text`;
 
-function usage(message: string): never {
-  console.error(`error: ${message}\n${USAGE}`);
-  process.exit(2);
-}
-
-let args;
-try {
-  args = parseArgs({
-    options: {
-      index: { type: 'string' },
-      text: { type: 'string' },
-      image: { type: 'string' },
-      sketch: { type: 'string' },
-      like: { type: 'string' },
-      model: { type: 'string' },
-      'image-weight': { type: 'string' },
-      method: { type: 'string' },
-      k: { type: 'string' },
-      temperature: { type: 'string' },
-      hybrid: { type: 'string' },
-      top: { type: 'string' },
-      'model-host': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  }).values;
-} catch (err) {
-  usage((err as Error).message);
-}
-if (args.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const like = args.like ?? args.model;
-if (!args.index) usage('--index is required');
-if (args.image && args.sketch) usage('give --image or --sketch, not both');
-const imagePath = args.image ?? args.sketch;
-if (args.text === undefined && !imagePath && !like) usage('give --text, --image, --sketch or --like');
-if (like && (args.text !== undefined || imagePath)) usage('--like cannot be combined with --text, --image or --sketch');
-const num = (v: string | undefined, name: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) usage(`--${name} must be a number`);
-  return n;
+const OPTIONS = {
+  index: text(),
+  text: text(),
+  image: text(),
+  sketch: text(),
+  like: text(),
+  model: text(),
+  'image-weight': fraction({ default: SEARCH_DEFAULTS.imageWeight }),
+  method: choice(['auto', ...(Object.keys(METHOD_INFO) as Method[])], { default: 'auto' }),
+  k: integer({ min: 1 }),
+  temperature: number({ positive: true }),
+  hybrid: fraction({ default: SEARCH_DEFAULTS.hybridWeight }),
+  top: integer({ min: 1, default: SEARCH_DEFAULTS.topK }),
+  'model-host': text(),
+  json: flag(),
 };
-const fraction = (v: string | undefined, name: string): number | undefined => {
-  const n = num(v, name);
-  if (n !== undefined && !(n >= 0 && n <= 1)) usage(`--${name} must be between 0 and 1`);
-  return n;
-};
-const top = num(args.top, 'top') ?? SEARCH_DEFAULTS.topK;
-if (!Number.isInteger(top) || top < 1) usage('--top must be a positive integer');
-const method = (args.method ?? 'auto') as Method | 'auto';
-if (method !== 'auto' && !Object.hasOwn(METHOD_INFO, method)) usage(`unknown method "${args.method}"`);
-const imageWeight = fraction(args['image-weight'], 'image-weight') ?? SEARCH_DEFAULTS.imageWeight;
-const hybridWeight = fraction(args.hybrid, 'hybrid') ?? SEARCH_DEFAULTS.hybridWeight;
-const params = { k: num(args.k, 'k'), temperature: num(args.temperature, 'temperature') };
 
 type ImageFile = { path: string };
 
-try {
-  const local = await openLocalIndex(args.index);
+process.exitCode = await runCommand(USAGE, async () => {
+  const { values: args } = parseCommandLine(process.argv.slice(2), OPTIONS);
+  const index = required(args.index, 'index');
+  const like = args.like ?? args.model;
+  if (args.image && args.sketch) throw new UsageError('give --image or --sketch, not both');
+  const imagePath = args.image ?? args.sketch;
+  if (args.text === undefined && !imagePath && !like) throw new UsageError('give --text, --image, --sketch or --like');
+  if (like && (args.text !== undefined || imagePath)) throw new UsageError('--like cannot be combined with --text, --image or --sketch');
+  const { method, top, 'image-weight': imageWeight, hybrid: hybridWeight } = args;
+  const params = { k: args.k, temperature: args.temperature };
+
+  const local = await openLocalIndex(index);
   const { models, manifest } = local;
   // The query text as the app's search box reads it: words, then field filters.
   const { text, filters } = parseQuery(args.text ?? '');
@@ -157,8 +127,4 @@ try {
     for (const r of results) console.log(`${String(r.rank).padStart(4)}  ${r.name.padEnd(w)}  ${r.score.toFixed(6).padStart(12)}  ${r.id}`);
     if (!results.length) console.log('No model matches these filters.');
   }
-} catch (err) {
-  const message = err instanceof Error ? err.message : String(err);
-  console.error(`error: ${message}`);
-  process.exit(1);
-}
+});

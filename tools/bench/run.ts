@@ -14,14 +14,17 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CaseArgs, CaseResult, GdResult } from './case.ts';
 import type { Roofline } from './measure.ts';
+import { flag, parseCommandLine, runCommand } from '../lib/args.ts';
 import { runBrowser, type BrowserResult } from './browser.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const argv = process.argv.slice(2);
-const quick = argv.includes('--quick');
-const noBrowser = argv.includes('--no-browser');
-const noPython = argv.includes('--no-python');
+const USAGE = `usage: npm run bench -- [--quick] [--no-browser] [--no-python]
+  --quick        N = 259 and 10 000 only (default: also 100 000, ≈ 10 min on 2 cores)
+  --no-browser   skip the Chromium Web Worker run
+  --no-python    skip the numpy / torch reference
+  -h, --help     this text`;
+const OPTIONS = { quick: flag(), 'no-browser': flag(), 'no-python': flag() };
 const DIM = 512;
 const GB = 1e9;
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3'; // Debian's, with python3-numpy (+ optional python3-torch)
@@ -67,7 +70,7 @@ function log(msg: string) {
   process.stderr.write(`${msg}\n`);
 }
 
-function runCase(sizes: number[], distinct: number): { ts: CaseResult; py?: PyResult; pyError?: string } {
+function runCase(sizes: number[], distinct: number, noPython: boolean): { ts: CaseResult; py?: PyResult; pyError?: string } {
   const dataDir = mkdtempSync(join(tmpdir(), 'model-search-bench-'));
   try {
     const out = join(dataDir, 'case.json');
@@ -171,6 +174,8 @@ function row(n: number, kernel: string, engine: string, data: string, ms: number
 // ------------------------------------------------------------------------------------------------
 
 async function main() {
+  const { values } = parseCommandLine(process.argv.slice(2), OPTIONS);
+  const { quick, 'no-browser': noBrowser, 'no-python': noPython } = values;
   const started = performance.now();
   const env = {
     date: new Date().toISOString(),
@@ -188,7 +193,7 @@ async function main() {
     { sizes: quick ? [10_000] : [10_000, 100_000], distinct: 10_000 },
   ];
   const cases: { ts: CaseResult; py?: PyResult; pyError?: string }[] = [];
-  for (const g of groups) cases.push(runCase(g.sizes, g.distinct));
+  for (const g of groups) cases.push(runCase(g.sizes, g.distinct, noPython));
 
   let browser: BrowserResult | { error: string } | undefined;
   if (!noBrowser) {
@@ -329,7 +334,9 @@ async function main() {
   log(`\nwrote ${relative(root, jsonPath)}`);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
+process.exitCode = await runCommand(USAGE, main, {
+  onError: (e) => {
+    console.error(e);
+    return 1;
+  },
 });

@@ -24,6 +24,7 @@ import { scoreMethod, type Method } from '../../src/core/scoring/methods.ts';
 import { gaussianFactors, MomentAccumulator } from '../../src/core/index/modelStats.ts';
 import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
 import { cleansingMask, CLEANSING_MSE_THRESHOLD, projectFeatures, styleDistanceScores } from '../../src/core/scoring/styleDistance.ts';
+import { choice, flag, parseCommandLine, runCommand, text } from '../lib/args.ts';
 import { NodeEncoder, PUBLIC_DIR } from '../lib/nodeEncoder.ts';
 import { contentSets, renderContent, type ContentImage, type ContentSets } from './content.ts';
 import { composedTrainingStyles, pixelMse, stylesOf, type RgbaPixels, type StyleTransform } from './transforms.ts';
@@ -306,8 +307,6 @@ function buildStatsIndex(refs: Float32Array, keep: Uint8Array, M: number, S: num
   const means = new Float32Array(M * dim);
   const P = packedSize(dim);
   const precision = new Float64Array(M * P);
-  const bias = new Float32Array(M * dim);
-  const logDet = new Float32Array(M);
   const epsilon = new Float32Array(M);
   const empty: boolean[] = [];
   for (let m = 0; m < M; m++) {
@@ -319,11 +318,9 @@ function buildStatsIndex(refs: Float32Array, keep: Uint8Array, M: number, S: num
     const f = gaussianFactors(mean, cov, GD_EPSILON);
     means.set(mean, m * dim);
     precision.set(f.precision, m * P);
-    bias.set(f.bias, m * dim);
-    logDet[m] = f.logDet;
     epsilon[m] = f.epsilon;
   }
-  const index = readIndex(writeIndex({ dim, means, gaussian: { precision, bias, logDet, epsilon, dtype: 'f32' } }));
+  const index = readIndex(writeIndex({ dim, means, gaussian: { precision, epsilon, dtype: 'f32' } }));
   return {
     score(method: Method, q: Float32Array): Float32Array {
       const s = scoreMethod(index, method, q);
@@ -483,25 +480,32 @@ export function formatTable(r: StyleEvalResult): string {
   return lines.join('\n');
 }
 
+const USAGE = `usage: npx tsx tools/style-zoo/eval.ts [--encoder test-encoder] [--cache .cache/style-zoo] [--quick] [--json]
+  --encoder <id>   ${Object.keys(ENCODERS).join(' | ')} (default test-encoder)
+  --cache <dir>    rendered content images (default .cache/style-zoo)
+  --quick          fewer content images, training styles and queries per style
+  --json           print the result as JSON instead of a table
+  -h, --help       this text`;
+
+const OPTIONS = {
+  encoder: choice(Object.keys(ENCODERS), { default: 'test-encoder' }),
+  cache: text({ default: '.cache/style-zoo' }),
+  quick: flag(),
+  json: flag(),
+};
+
 async function main() {
-  const args = process.argv.slice(2);
-  const val = (flag: string, dflt: string) => {
-    const i = args.indexOf(flag);
-    return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
-  };
+  const { values } = parseCommandLine(process.argv.slice(2), OPTIONS);
   const result = await runStyleEval({
-    encoderId: val('--encoder', 'test-encoder'),
-    cacheDir: val('--cache', '.cache/style-zoo'),
-    quick: args.includes('--quick'),
+    encoderId: values.encoder,
+    cacheDir: values.cache,
+    quick: values.quick,
     log: (s) => process.stderr.write(`${s}\n`),
   });
-  if (args.includes('--json')) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   else process.stdout.write(formatTable(result) + '\n');
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().catch((e) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  });
+  void runCommand(USAGE, main).then((code) => (process.exitCode = code));
 }

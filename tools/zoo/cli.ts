@@ -12,7 +12,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { choice, integer, parseCommandLine, required, runCommand, text, UsageError } from '../lib/args.ts';
 import { evalTextQueries, makeZoo, modelMetadata, type Split, type ZooModelSpec } from './spec.ts';
 import { renderSample } from './render.ts';
 import { lineDrawing, strokeSketch } from './sketch.ts';
@@ -88,66 +88,40 @@ export async function writeQueries(zoo: ZooModelSpec[], out: string, textPerMode
   return q;
 }
 
-function int(v: string | undefined, name: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
-  return n;
-}
-
 const USAGE = `usage:
   npx tsx tools/zoo/cli.ts models  --split eval|train --count N --samples S --out <dir> [--seed 0]
-  npx tsx tools/zoo/cli.ts queries --split eval|train --count N --out <dir> [--seed 0] [--text-per-model 1]
-  npx tsx tools/zoo/cli.ts preview --split eval|train --count N --out <file.png> [--seed 0] [--sample 0]`;
+  npx tsx tools/zoo/cli.ts queries --split eval|train --count N --out <dir> [--seed 0] [--text-per-model 1..3]
+  npx tsx tools/zoo/cli.ts preview --split eval|train --count N --out <file.png> [--seed 0] [--sample 0]
+--count defaults to 300 (eval) or 800 (train), --samples to 32; -h, --help: this text`;
 
-export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      split: { type: 'string', default: 'eval' },
-      count: { type: 'string' },
-      samples: { type: 'string' },
-      out: { type: 'string' },
-      seed: { type: 'string' },
-      sample: { type: 'string' },
-      'text-per-model': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const cmd = positionals[0];
-  if (values.help || !cmd || !values.out) {
-    console.log(USAGE);
-    return values.help ? 0 : 2;
-  }
-  const split = values.split as Split;
-  if (split !== 'train' && split !== 'eval') throw new Error(`--split must be train or eval, got "${values.split}"`);
-  const zoo = makeZoo(split, int(values.count, 'count', split === 'eval' ? 300 : 800), int(values.seed, 'seed', 0));
-  switch (cmd) {
-    case 'models':
-      await writeModels(zoo, int(values.samples, 'samples', 32), values.out);
-      return 0;
-    case 'queries':
-      await writeQueries(zoo, values.out, Math.min(3, Math.max(1, int(values['text-per-model'], 'text-per-model', 1))));
-      return 0;
-    case 'preview': {
-      const s = int(values.sample, 'sample', 0);
-      await writeContactSheet(zoo.map((z) => renderSample(z, s, nodeCanvasFactory)), 224, 10, values.out);
-      console.log(`wrote ${values.out}`);
-      return 0;
-    }
-    default:
-      console.log(USAGE);
-      return 2;
+const OPTIONS = {
+  split: choice(['eval', 'train'] as const satisfies readonly Split[], { default: 'eval' }),
+  count: integer({ min: 0 }),
+  samples: integer({ min: 0, max: QUERY_SEED_BASE, default: 32 }),
+  out: text(),
+  seed: integer({ min: 0, default: 0 }),
+  sample: integer({ min: 0, default: 0 }),
+  'text-per-model': integer({ min: 1, max: 3, default: 1 }),
+};
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, { positionals: true });
+  const [cmd, ...extra] = positionals;
+  if (!cmd) throw new UsageError('give a command: models, queries or preview');
+  if (!['models', 'queries', 'preview'].includes(cmd)) throw new UsageError(`unknown command "${cmd}" (models, queries or preview)`);
+  if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const out = required(values.out, 'out');
+  const zoo = makeZoo(values.split, values.count ?? (values.split === 'eval' ? 300 : 800), values.seed);
+  if (cmd === 'models') {
+    await writeModels(zoo, values.samples, out);
+  } else if (cmd === 'queries') {
+    await writeQueries(zoo, out, values['text-per-model']);
+  } else {
+    await writeContactSheet(zoo.map((z) => renderSample(z, values.sample, nodeCanvasFactory)), 224, 10, out);
+    console.log(`wrote ${out}`);
   }
 }
 
 if (process.argv[1]?.endsWith('cli.ts')) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      console.error(e instanceof Error ? e.message : e);
-      process.exit(1);
-    },
-  );
+  void runCommand(USAGE, () => main(process.argv.slice(2))).then((code) => (process.exitCode = code));
 }

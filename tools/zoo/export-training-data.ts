@@ -17,13 +17,13 @@
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { Worker, isMainThread } from 'node:worker_threads';
 import { createClipTokenizer, CLIP_CONTEXT_LENGTH } from '../../src/core/encode/tokenizer.ts';
 import { combineSeeds, makeZoo, prng, trainingCaptions, type ZooModelSpec } from './spec.ts';
 import { renderSample } from './render.ts';
 import { lineDrawing, strokeSketch } from './sketch.ts';
 import { nodeCanvasFactory } from './node.ts';
+import { integer, parseCommandLine, required, runCommand, text } from '../lib/args.ts';
 
 export const RENDER_SIZE = 224;
 export const POOL = 4;
@@ -223,42 +223,22 @@ export async function exportTrainingData(opts: ExportOptions): Promise<{ count: 
   return { count: N, seconds };
 }
 
-function positiveInt(v: string | undefined, name: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
-  return n;
-}
+const USAGE = 'usage: npx tsx tools/zoo/export-training-data.ts --out <dir> [--models 800] [--samples 24] [--captions 4] [--seed 0] [--workers N]';
+
+const OPTIONS = {
+  out: text(),
+  models: integer({ min: 0, default: 800 }),
+  samples: integer({ min: 0, default: 24 }),
+  captions: integer({ min: 0, default: 4 }),
+  seed: integer({ min: 0, default: 0 }),
+  workers: integer({ min: 0, default: Math.min(4, availableParallelism()) }),
+};
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      out: { type: 'string' },
-      models: { type: 'string' },
-      samples: { type: 'string' },
-      captions: { type: 'string' },
-      seed: { type: 'string' },
-      workers: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help || !values.out) {
-    console.log('usage: npx tsx tools/zoo/export-training-data.ts --out <dir> [--models 800] [--samples 24] [--captions 4] [--seed 0] [--workers N]');
-    process.exit(values.help ? 0 : 2);
-  }
-  await exportTrainingData({
-    out: values.out,
-    models: positiveInt(values.models, 'models', 800),
-    samples: positiveInt(values.samples, 'samples', 24),
-    captions: positiveInt(values.captions, 'captions', 4),
-    seed: positiveInt(values.seed, 'seed', 0),
-    workers: positiveInt(values.workers, 'workers', Math.min(4, availableParallelism())),
-  });
+  const { values } = parseCommandLine(process.argv.slice(2), OPTIONS);
+  await exportTrainingData({ ...values, out: required(values.out, 'out') });
 }
 
 if (isMainThread && process.argv[1]?.endsWith('export-training-data.ts')) {
-  main().catch((e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exit(1);
-  });
+  void runCommand(USAGE, main).then((code) => (process.exitCode = code));
 }
