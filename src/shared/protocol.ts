@@ -1,8 +1,7 @@
-import type { ErrorInfo } from '../core/io/errors.ts';
 import type { BuildParams, ModelMeta } from '../core/index/manifest.ts';
 import type { Method } from '../core/scoring/methods.ts';
 import type { QueryPart as RankQueryPart, RankQuery } from '../core/scoring/rank.ts';
-import type { FacetCounts, FieldFilters } from '../core/scoring/queryFilters.ts';
+import type { FacetCounts } from '../core/scoring/queryFilters.ts';
 
 /** Types shared by the UI and the search worker (structured-clone safe). */
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
@@ -147,4 +146,3 @@ export interface SearchResponse {
   hybrid: boolean;
 }
 
-export type WorkerResult<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };

@@ -46,12 +46,9 @@ export function median(xs: number[]): number {
 
 let sunk = 0;
 /** Keeps results observable so the JIT cannot drop the work. */
-export function sink(x: unknown): void {
+function sink(x: unknown): void {
   if (typeof x === 'number') sunk += x;
   else if (x && typeof x === 'object' && 'length' in x) sunk += (x as ArrayLike<number>).length;
-}
-export function sunkValue(): number {
-  return sunk;
 }
 
 

@@ -5,7 +5,7 @@
  */
 import { mulberry32 } from '../../src/core/math/prng.ts';
 
-export type Rgb = [number, number, number];
+type Rgb = [number, number, number];
 
 export interface PaintedModel {
   id: string;
@@ -35,7 +35,7 @@ export const PAINTED_MODELS: PaintedModel[] = [
 export const IMAGE_SIZE = 224;
 
 /** Mulberry32 (src/core/math/prng.ts): every sample is reproducible. */
-export const prng = mulberry32;
+const prng = mulberry32;
 
 function jitter(c: Rgb, rand: () => number, amount: number): Rgb {
   return c.map((v) => Math.max(0, Math.min(255, Math.round(v + (rand() * 2 - 1) * amount)))) as Rgb;

@@ -18,7 +18,7 @@ export interface IndexDirInput {
   extraFiles?: Map<string, Uint8Array>;
 }
 
-export class OutputExistsError extends Error {}
+class OutputExistsError extends Error {}
 
 /** Every index records the temperature (its encoder's logit scale) its Monte-Carlo and 1st+2nd-moment scores use. */
 function withTemperature(encoderId: string, params: BuildParams = {}): BuildParams {

@@ -19,9 +19,9 @@ import { makeZoo, type Split, type ZooModelSpec } from '../zoo/spec.ts';
 import type { RgbaPixels } from './transforms.ts';
 
 export const CONTENT_SIZE = 224;
-export const REFERENCE_SEED_BASE = 0x5e700000;
-export const QUERY_SEED_BASE = 0x5e710000;
-export const TRAIN_SEED_BASE = 0x5e720000;
+const REFERENCE_SEED_BASE = 0x5e700000;
+const QUERY_SEED_BASE = 0x5e710000;
+const TRAIN_SEED_BASE = 0x5e720000;
 /** The largest reference set: query models start after it. */
 export const MAX_REFERENCE = 32;
 

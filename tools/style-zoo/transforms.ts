@@ -75,13 +75,6 @@ function lumaPlane(img: RgbaPixels): Float32Array {
   return out;
 }
 
-/** Linear blend a·x + (1−a)·y of two same-size images. */
-function blend(x: RgbaPixels, y: RgbaPixels, a: number): RgbaPixels {
-  const out = blank(x);
-  for (let p = 0; p < x.data.length; p++) out.data[p] = a * x.data[p] + (1 - a) * y.data[p];
-  return out;
-}
-
 /** One horizontal + vertical box-blur pass (radius r, clamped edges) over a float plane set. */
 function boxBlurPlanes(planes: Float32Array[], w: number, h: number, r: number): void {
   const tmp = new Float32Array(w * h);
@@ -190,7 +183,7 @@ function strSeed(s: string): number {
  * Posterise to `levels` per channel. `bins`: equal-width input bins (bin k of 256/levels → output
  * k·255/(levels−1), the usual image-editor posterise); otherwise round to the nearest level.
  */
-export function posterise(img: RgbaPixels, levels: number, bins = false): RgbaPixels {
+function posterise(img: RgbaPixels, levels: number, bins = false): RgbaPixels {
   const step = 255 / (levels - 1);
   const q = bins ? (v: number) => Math.min(levels - 1, Math.floor((v * levels) / 256)) * step : (v: number) => Math.round(v / step) * step;
   return mapRgb(img, (r, g, b, o) => {
@@ -200,7 +193,7 @@ export function posterise(img: RgbaPixels, levels: number, bins = false): RgbaPi
   });
 }
 
-export function pixelate(img: RgbaPixels, block: number): RgbaPixels {
+function pixelate(img: RgbaPixels, block: number): RgbaPixels {
   const { width: w, height: h, data: s } = img;
   const out = blank(img);
   for (let by = 0; by < h; by += block) {
@@ -222,7 +215,7 @@ export function pixelate(img: RgbaPixels, block: number): RgbaPixels {
 }
 
 /** CSS filter hue-rotate matrix. */
-export function hueRotate(img: RgbaPixels, deg: number): RgbaPixels {
+function hueRotate(img: RgbaPixels, deg: number): RgbaPixels {
   const a = (deg * Math.PI) / 180;
   const c = Math.cos(a);
   const s = Math.sin(a);
@@ -234,7 +227,7 @@ export function hueRotate(img: RgbaPixels, deg: number): RgbaPixels {
 }
 
 /** CSS filter saturate matrix (0 = grey, 1 = unchanged). */
-export function saturate(img: RgbaPixels, k: number): RgbaPixels {
+function saturate(img: RgbaPixels, k: number): RgbaPixels {
   return colourMatrix(img, [
     0.213 + 0.787 * k, 0.715 - 0.715 * k, 0.072 - 0.072 * k,
     0.213 - 0.213 * k, 0.715 + 0.285 * k, 0.072 - 0.072 * k,
@@ -242,7 +235,7 @@ export function saturate(img: RgbaPixels, k: number): RgbaPixels {
   ]);
 }
 
-export function contrast(img: RgbaPixels, k: number): RgbaPixels {
+function contrast(img: RgbaPixels, k: number): RgbaPixels {
   return mapRgb(img, (r, g, b, o) => {
     o[0] = (r - 128) * k + 128;
     o[1] = (g - 128) * k + 128;
@@ -250,7 +243,7 @@ export function contrast(img: RgbaPixels, k: number): RgbaPixels {
   });
 }
 
-export function gamma(img: RgbaPixels, gm: number): RgbaPixels {
+function gamma(img: RgbaPixels, gm: number): RgbaPixels {
   const lut = new Float32Array(256);
   for (let v = 0; v < 256; v++) lut[v] = 255 * Math.pow(v / 255, gm);
   return mapRgb(img, (r, g, b, o) => {
@@ -259,7 +252,7 @@ export function gamma(img: RgbaPixels, gm: number): RgbaPixels {
 }
 
 /** S-curve (sigmoid) tone curve of strength k, renormalised to [0,255]. */
-export function sCurve(img: RgbaPixels, k: number): RgbaPixels {
+function sCurve(img: RgbaPixels, k: number): RgbaPixels {
   const sig = (t: number) => 1 / (1 + Math.exp(-k * (t - 0.5)));
   const lo = sig(0), hi = sig(1);
   const lut = new Float32Array(256);
@@ -270,19 +263,19 @@ export function sCurve(img: RgbaPixels, k: number): RgbaPixels {
 }
 
 /** Brightness shift plus fade (lifted blacks): v → lift + v·(1 − lift/255)·k. */
-export function fade(img: RgbaPixels, lift: number): RgbaPixels {
+function fade(img: RgbaPixels, lift: number): RgbaPixels {
   const k = 1 - lift / 255;
   return mapRgb(img, (r, g, b, o) => {
     o[0] = lift + r * k * 0.9; o[1] = lift + g * k * 0.9; o[2] = lift + b * k * 0.9;
   });
 }
 
-export function blur(img: RgbaPixels, radius: number): RgbaPixels {
+function blur(img: RgbaPixels, radius: number): RgbaPixels {
   return blurImage(img, radius);
 }
 
 /** Unsharp mask: v + amount·(v − blur(v)). */
-export function sharpen(img: RgbaPixels, amount: number, radius = 2): RgbaPixels {
+function sharpen(img: RgbaPixels, amount: number, radius = 2): RgbaPixels {
   const b = blurImage(img, radius);
   const out = blank(img);
   for (let p = 0; p < img.data.length; p++) {
@@ -292,7 +285,7 @@ export function sharpen(img: RgbaPixels, amount: number, radius = 2): RgbaPixels
 }
 
 /** Mono halftone: each cell's darkness becomes a dot of `ink` on `paper`. */
-export function halftone(img: RgbaPixels, cell: number, ink: Rgb = [20, 20, 20], paper: Rgb = [250, 248, 240], colour = false): RgbaPixels {
+function halftone(img: RgbaPixels, cell: number, ink: Rgb = [20, 20, 20], paper: Rgb = [250, 248, 240], colour = false): RgbaPixels {
   const { width: w, height: h, data: s } = img;
   const out = blank(img);
   for (let by = 0; by < h; by += cell) {
@@ -320,7 +313,7 @@ export function halftone(img: RgbaPixels, cell: number, ink: Rgb = [20, 20, 20],
 }
 
 /** Ink outlines: Sobel edges above `threshold`, thickened by `thick`, painted in `ink` over `base`. */
-export function inkEdges(img: RgbaPixels, base: RgbaPixels, threshold: number, thick: number, ink: Rgb): RgbaPixels {
+function inkEdges(img: RgbaPixels, base: RgbaPixels, threshold: number, thick: number, ink: Rgb): RgbaPixels {
   const { width: w, height: h } = img;
   const mag = sobel(img);
   const mask = new Uint8Array(w * h);
@@ -340,7 +333,7 @@ export function inkEdges(img: RgbaPixels, base: RgbaPixels, threshold: number, t
 }
 
 /** Pencil sketch: inverted edge magnitude on paper (grey lines, white elsewhere). */
-export function sketch(img: RgbaPixels, gain: number, paper: Rgb = [245, 242, 232]): RgbaPixels {
+function sketch(img: RgbaPixels, gain: number, paper: Rgb = [245, 242, 232]): RgbaPixels {
   const mag = sobel(img);
   return mapRgb(img, (_r, _g, _b, o, x, y) => {
     const t = Math.min(1, (mag[y * img.width + x] * gain) / 255);
@@ -349,7 +342,7 @@ export function sketch(img: RgbaPixels, gain: number, paper: Rgb = [245, 242, 23
 }
 
 /** Colour tint: blend towards a named colour, keeping luminance structure (overlay by luma). */
-export function tint(img: RgbaPixels, colour: Rgb, amount: number): RgbaPixels {
+function tint(img: RgbaPixels, colour: Rgb, amount: number): RgbaPixels {
   return mapRgb(img, (r, g, b, o) => {
     const l = luma(r, g, b) / 255;
     o[0] = (1 - amount) * r + amount * colour[0] * l * 1.6;
@@ -358,7 +351,7 @@ export function tint(img: RgbaPixels, colour: Rgb, amount: number): RgbaPixels {
   });
 }
 
-export function grain(img: RgbaPixels, amount: number, seed: number, mono = true): RgbaPixels {
+function grain(img: RgbaPixels, amount: number, seed: number, mono = true): RgbaPixels {
   return mapRgb(img, (r, g, b, o, x, y) => {
     const n0 = (hash01(x, y, seed) - 0.5) * 2 * amount;
     const n1 = mono ? n0 : (hash01(x, y, seed + 1) - 0.5) * 2 * amount;
@@ -367,7 +360,7 @@ export function grain(img: RgbaPixels, amount: number, seed: number, mono = true
   });
 }
 
-export function vignette(img: RgbaPixels, strength: number, colour: Rgb = [0, 0, 0]): RgbaPixels {
+function vignette(img: RgbaPixels, strength: number, colour: Rgb = [0, 0, 0]): RgbaPixels {
   const cx = img.width / 2, cy = img.height / 2;
   const rmax = Math.hypot(cx, cy);
   return mapRgb(img, (r, g, b, o, x, y) => {
@@ -377,14 +370,14 @@ export function vignette(img: RgbaPixels, strength: number, colour: Rgb = [0, 0,
   });
 }
 
-export function duotone(img: RgbaPixels, dark: Rgb, light: Rgb): RgbaPixels {
+function duotone(img: RgbaPixels, dark: Rgb, light: Rgb): RgbaPixels {
   return mapRgb(img, (r, g, b, o) => {
     const t = luma(r, g, b) / 255;
     o[0] = dark[0] + (light[0] - dark[0]) * t; o[1] = dark[1] + (light[1] - dark[1]) * t; o[2] = dark[2] + (light[2] - dark[2]) * t;
   });
 }
 
-export function sepia(img: RgbaPixels, amount: number): RgbaPixels {
+function sepia(img: RgbaPixels, amount: number): RgbaPixels {
   const a = amount;
   return colourMatrix(img, [
     0.393 + 0.607 * (1 - a), 0.769 - 0.769 * (1 - a), 0.189 - 0.189 * (1 - a),
@@ -393,14 +386,14 @@ export function sepia(img: RgbaPixels, amount: number): RgbaPixels {
   ]);
 }
 
-export function invert(img: RgbaPixels): RgbaPixels {
+function invert(img: RgbaPixels): RgbaPixels {
   return mapRgb(img, (r, g, b, o) => {
     o[0] = 255 - r; o[1] = 255 - g; o[2] = 255 - b;
   });
 }
 
 /** Solarise: invert every channel value above the threshold. */
-export function solarise(img: RgbaPixels, threshold: number): RgbaPixels {
+function solarise(img: RgbaPixels, threshold: number): RgbaPixels {
   const f = (v: number) => (v > threshold ? 255 - v : v);
   return mapRgb(img, (r, g, b, o) => {
     o[0] = f(r); o[1] = f(g); o[2] = f(b);
@@ -408,7 +401,7 @@ export function solarise(img: RgbaPixels, threshold: number): RgbaPixels {
 }
 
 /** Emboss: directional derivative of luminance on mid grey, mixed with `keep` of the colour. */
-export function emboss(img: RgbaPixels, strength: number, keep: number): RgbaPixels {
+function emboss(img: RgbaPixels, strength: number, keep: number): RgbaPixels {
   const { width: w, height: h } = img;
   const L = lumaPlane(img);
   const at = (x: number, y: number) => L[Math.min(h - 1, Math.max(0, y)) * w + Math.min(w - 1, Math.max(0, x))];
@@ -419,7 +412,7 @@ export function emboss(img: RgbaPixels, strength: number, keep: number): RgbaPix
 }
 
 /** Channel permutation: out channel c takes input channel perm[c]. */
-export function swapChannels(img: RgbaPixels, perm: readonly [number, number, number]): RgbaPixels {
+function swapChannels(img: RgbaPixels, perm: readonly [number, number, number]): RgbaPixels {
   return mapRgb(img, (r, g, b, o) => {
     const v = [r, g, b];
     o[0] = v[perm[0]]; o[1] = v[perm[1]]; o[2] = v[perm[2]];
@@ -427,7 +420,7 @@ export function swapChannels(img: RgbaPixels, perm: readonly [number, number, nu
 }
 
 /** Dark horizontal scanlines every `period` rows. */
-export function scanlines(img: RgbaPixels, period: number, darkness: number): RgbaPixels {
+function scanlines(img: RgbaPixels, period: number, darkness: number): RgbaPixels {
   return mapRgb(img, (r, g, b, o, _x, y) => {
     const k = y % period === 0 ? 1 - darkness : 1;
     o[0] = r * k; o[1] = g * k; o[2] = b * k;
@@ -435,7 +428,7 @@ export function scanlines(img: RgbaPixels, period: number, darkness: number): Rg
 }
 
 /** Chromatic aberration: red shifted left, blue shifted right by `shift` pixels. */
-export function chromaticAberration(img: RgbaPixels, shift: number): RgbaPixels {
+function chromaticAberration(img: RgbaPixels, shift: number): RgbaPixels {
   const { width: w, data: s } = img;
   return mapRgb(img, (_r, g, _b, o, x, y) => {
     const xr = Math.min(w - 1, Math.max(0, x + shift));
@@ -445,7 +438,7 @@ export function chromaticAberration(img: RgbaPixels, shift: number): RgbaPixels 
 }
 
 /** Sinusoidal warp (nearest-pixel resampling). */
-export function wave(img: RgbaPixels, amplitude: number, period: number): RgbaPixels {
+function wave(img: RgbaPixels, amplitude: number, period: number): RgbaPixels {
   const { width: w, height: h, data: s } = img;
   return mapRgb(img, (_r, _g, _b, o, x, y) => {
     const sx = Math.min(w - 1, Math.max(0, Math.round(x + amplitude * Math.sin((2 * Math.PI * y) / period))));
@@ -456,7 +449,7 @@ export function wave(img: RgbaPixels, amplitude: number, period: number): RgbaPi
 }
 
 /** Nearest-colour quantisation to a fixed palette. */
-export function paletteMap(img: RgbaPixels, palette: readonly Rgb[]): RgbaPixels {
+function paletteMap(img: RgbaPixels, palette: readonly Rgb[]): RgbaPixels {
   return mapRgb(img, (r, g, b, o) => {
     let best = 0, bd = Infinity;
     for (let k = 0; k < palette.length; k++) {
@@ -471,7 +464,7 @@ export function paletteMap(img: RgbaPixels, palette: readonly Rgb[]): RgbaPixels
 const BAYER4 = [0, 8, 2, 10, 12, 4, 14, 6, 3, 11, 1, 9, 15, 7, 13, 5];
 
 /** Ordered (Bayer 4×4) dithering to `levels` per channel. */
-export function ditherOrdered(img: RgbaPixels, levels: number, mono: boolean): RgbaPixels {
+function ditherOrdered(img: RgbaPixels, levels: number, mono: boolean): RgbaPixels {
   const step = 255 / (levels - 1);
   const q = (v: number, t: number) => Math.min(255, Math.floor(v / step + t) * step);
   return mapRgb(img, (r, g, b, o, x, y) => {
@@ -486,7 +479,7 @@ export function ditherOrdered(img: RgbaPixels, levels: number, mono: boolean): R
 }
 
 /** Two-colour threshold at `level` of luminance. */
-export function threshold(img: RgbaPixels, level: number, dark: Rgb = [0, 0, 0], light: Rgb = [255, 255, 255]): RgbaPixels {
+function threshold(img: RgbaPixels, level: number, dark: Rgb = [0, 0, 0], light: Rgb = [255, 255, 255]): RgbaPixels {
   return mapRgb(img, (r, g, b, o) => {
     const c = luma(r, g, b) >= level ? light : dark;
     o[0] = c[0]; o[1] = c[1]; o[2] = c[2];
@@ -494,7 +487,7 @@ export function threshold(img: RgbaPixels, level: number, dark: Rgb = [0, 0, 0],
 }
 
 /** Crosshatch engraving: darker luminance bands get more diagonal hatch directions. */
-export function crosshatch(img: RgbaPixels, spacing: number, ink: Rgb = [25, 25, 40], paper: Rgb = [248, 244, 230]): RgbaPixels {
+function crosshatch(img: RgbaPixels, spacing: number, ink: Rgb = [25, 25, 40], paper: Rgb = [248, 244, 230]): RgbaPixels {
   return mapRgb(img, (r, g, b, o, x, y) => {
     const l = luma(r, g, b);
     const on =
@@ -508,7 +501,7 @@ export function crosshatch(img: RgbaPixels, spacing: number, ink: Rgb = [25, 25,
 }
 
 /** Mosaic tiles: pixelate with dark grout lines between the tiles. */
-export function mosaic(img: RgbaPixels, tile: number): RgbaPixels {
+function mosaic(img: RgbaPixels, tile: number): RgbaPixels {
   const p = pixelate(img, tile);
   return mapRgb(p, (r, g, b, o, x, y) => {
     const grout = x % tile === 0 || y % tile === 0;
@@ -517,12 +510,12 @@ export function mosaic(img: RgbaPixels, tile: number): RgbaPixels {
 }
 
 /** Flat "cel" shading: blur, then posterise (the cartoon base). */
-export function cel(img: RgbaPixels, levels: number): RgbaPixels {
+function cel(img: RgbaPixels, levels: number): RgbaPixels {
   return posterise(blurImage(img, 2), levels);
 }
 
 /** Infrared / false colour: channel mix that maps green to pinks and reds. */
-export function falseColour(img: RgbaPixels, m: readonly number[]): RgbaPixels {
+function falseColour(img: RgbaPixels, m: readonly number[]): RgbaPixels {
   return colourMatrix(img, m);
 }
 

@@ -25,7 +25,7 @@ export const DEFAULT_SIZE = 224;
 // Colours
 // ---------------------------------------------------------------------------------------------
 
-export interface SampleColours {
+interface SampleColours {
   bg: Rgb;
   bgAlt: Rgb;
   /** Indexed by Role: body, second, accent, ink, light. */
@@ -34,11 +34,11 @@ export interface SampleColours {
 
 const clamp255 = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
 
-export function mix(a: Rgb, b: Rgb, t: number): Rgb {
+function mix(a: Rgb, b: Rgb, t: number): Rgb {
   return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
 }
 
-export function css(c: Rgb, alpha = 1): string {
+function css(c: Rgb, alpha = 1): string {
   const r = Math.round(clamp255(c[0]));
   const g = Math.round(clamp255(c[1]));
   const b = Math.round(clamp255(c[2]));
@@ -51,7 +51,7 @@ function jitter(c: Rgb, rand: () => number, amount: number): Rgb {
 }
 
 /** Per-sample colour choices within a palette: background variant, role permutation, jitter. */
-export function sampleColours(p: PaletteDef, rand: () => number): SampleColours {
+function sampleColours(p: PaletteDef, rand: () => number): SampleColours {
   const light = rand() < 0.7;
   const bg = jitter(light ? p.bg[0] : p.bg[1], rand, 10);
   const bgAlt = jitter(light ? p.bg[1] : p.bg[0], rand, 10);
@@ -235,13 +235,6 @@ export function drawSubjects(c: Ctx2D, spec: ZooModelSpec, pen: Pen, rand: () =>
 // Styles (image space, in place on RGBA)
 // ---------------------------------------------------------------------------------------------
 
-/** Luminance (0–255) of an RGBA buffer. */
-export function luminance(px: Uint8ClampedArray, n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0, j = 0; i < n; i++, j += 4) out[i] = 0.299 * px[j]! + 0.587 * px[j + 1]! + 0.114 * px[j + 2]!;
-  return out;
-}
-
 /**
  * Edge magnitude (Sobel, normalised so a step of height h gives ≈ h) of luminance plus half the
  * red–blue opponent channel, so edges between equally bright colours still show.
@@ -344,11 +337,11 @@ function valueNoise(size: number, cells: number, rand: () => number): Float32Arr
   return out;
 }
 
-export type StyleOp = (px: Uint8ClampedArray, size: number, rand: () => number) => void;
+type StyleOp = (px: Uint8ClampedArray, size: number, rand: () => number) => void;
 
 const PAPER: Rgb = [250, 247, 238];
 
-export const STYLE_OPS: Record<string, StyleOp> = {
+const STYLE_OPS: Record<string, StyleOp> = {
   flat: () => {},
   posterise: (px) => posterise(px, 3),
   pixel: (px, size) => {
@@ -524,7 +517,7 @@ export function getContext2d(createCanvas: CanvasFactory, w: number, h: number):
 }
 
 /** Background + subjects, before the style transform (RGBA). */
-export function renderScene(spec: ZooModelSpec, rand: () => number, createCanvas: CanvasFactory, size = DEFAULT_SIZE): Uint8ClampedArray {
+function renderScene(spec: ZooModelSpec, rand: () => number, createCanvas: CanvasFactory, size = DEFAULT_SIZE): Uint8ClampedArray {
   const c = getContext2d(createCanvas, size, size);
   const col = sampleColours(paletteDef(spec.palette), rand);
   drawBackground(c, backgroundDef(spec.background).id, col, rand, size);

@@ -17,7 +17,7 @@ import { mulberry32 } from '../../src/core/math/prng.ts';
 export const prng = mulberry32;
 
 /** FNV-1a 32-bit hash of a string, then a murmur3 finaliser (good avalanche). Unsigned. */
-export function hashString(s: string): number {
+function hashString(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
@@ -27,7 +27,7 @@ export function hashString(s: string): number {
 }
 
 /** murmur3 fmix32. Unsigned. */
-export function mix32(x: number): number {
+function mix32(x: number): number {
   let h = x >>> 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -43,7 +43,7 @@ export function combineSeeds(a: number, b: number): number {
 }
 
 /** "a" or "an" before `word` (by first letter; good enough for this vocabulary). */
-export function article(word: string): string {
+function article(word: string): string {
   return /^[aeiou]/i.test(word) ? 'an' : 'a';
 }
 
@@ -224,7 +224,7 @@ export function tupleKey(t: Tuple): string {
  * zoos therefore never share a (subject, palette, background, style, composition) combination,
  * whatever their sizes or zoo seeds.
  */
-export function tupleSplit(t: Tuple): Split {
+function tupleSplit(t: Tuple): Split {
   return hashString(`zoo-split-v1|${tupleKey(t)}`) % 4 === 0 ? 'eval' : 'train';
 }
 
@@ -346,7 +346,7 @@ export interface ZooModelMetadata {
 type NameInput = Pick<ZooModelSpec, 'subject' | 'palette' | 'style' | 'seed'>;
 
 /** Human model name such as "Neon Koi Halftone" (deterministic in the spec). */
-export function modelName(spec: NameInput): string {
+function modelName(spec: NameInput): string {
   const rand = prng(combineSeeds(spec.seed, 0x4e414d45));
   const p = pick(rand, paletteDef(spec.palette).nameWords);
   const s = pick(rand, subjectDef(spec.subject).nameWords);
@@ -362,7 +362,7 @@ const HANDLE_A = ['pixel', 'neural', 'dream', 'latent', 'quiet', 'brave', 'lucky
 const HANDLE_B = ['fox', 'otter', 'forge', 'lab', 'studio', 'works', 'crow', 'moth', 'brush', 'owl', 'garden', 'diffuser', 'painter', 'sketch', 'loom', 'kiln'];
 
 /** Deterministic invented creator handle, e.g. "velvet_otter42". */
-export function creatorHandle(seed: number): string {
+function creatorHandle(seed: number): string {
   const rand = prng(combineSeeds(seed, 0x43524541));
   const sep = pick(rand, ['', '_', '-', '.']);
   return `${pick(rand, HANDLE_A)}${sep}${pick(rand, HANDLE_B)}${Math.floor(rand() * 100)}`;
@@ -422,7 +422,7 @@ interface Slots {
  * Training caption templates. Evaluation queries use `EVAL_TEMPLATES` instead: different sentence
  * frames, the same vocabulary.
  */
-export const TRAINING_TEMPLATES: readonly ((s: Slots) => string)[] = [
+const TRAINING_TEMPLATES: readonly ((s: Slots) => string)[] = [
   (s) => `${article(s.style)} ${s.style} image of ${s.what} in ${s.palette}`,
   (s) => `${s.palette} ${s.subject}, ${s.style}`,
   (s) => `${s.what}, ${s.palette} colours, ${s.style} style, on ${s.background}`,
@@ -435,7 +435,7 @@ export const TRAINING_TEMPLATES: readonly ((s: Slots) => string)[] = [
   (s) => `${s.subject}`,
 ];
 
-export const EVAL_TEMPLATES: readonly ((s: Slots) => string)[] = [
+const EVAL_TEMPLATES: readonly ((s: Slots) => string)[] = [
   (s) => `I want pictures of ${s.what} drawn ${s.style} with ${s.palette} colours`,
   (s) => `show me ${s.palette} ${s.style} art with ${s.what} over ${s.background}`,
   (s) => `looking for a generator that makes ${s.style} ${s.palette} images of ${s.what}`,

@@ -40,13 +40,13 @@ export type Ctx2D = Pick<
 
 /** Colour roles: 0 body, 1 secondary, 2 accent, 3 ink (outline / dark details), 4 light highlight. */
 export type Role = 0 | 1 | 2 | 3 | 4;
-export const BODY: Role = 0;
-export const SECOND: Role = 1;
-export const ACCENT: Role = 2;
-export const INK: Role = 3;
-export const LIGHT: Role = 4;
+const BODY: Role = 0;
+const SECOND: Role = 1;
+const ACCENT: Role = 2;
+const INK: Role = 3;
+const LIGHT: Role = 4;
 
-export type Build = (c: Ctx2D) => void;
+type Build = (c: Ctx2D) => void;
 
 export interface Pen {
   c: Ctx2D;

@@ -8,7 +8,7 @@ export interface OrtTensorFactory {
 }
 
 /** Splits a row-major [n, dim] output into unit-length rows (CLIP projections are not normalised). */
-export function normalizedRows(data: Float32Array, n: number, dim: number): Float32Array[] {
+function normalizedRows(data: Float32Array, n: number, dim: number): Float32Array[] {
   const rows: Float32Array[] = [];
   for (let i = 0; i < n; i++) rows.push(l2normalize(data.slice(i * dim, (i + 1) * dim)));
   return rows;

@@ -31,7 +31,7 @@ export interface EncoderDescriptor {
   logitScale: number;
 }
 
-export const DEFAULT_MODEL_HOST = 'https://huggingface.co';
+const DEFAULT_MODEL_HOST = 'https://huggingface.co';
 
 const CLIP_IMAGE = {
   size: 224,

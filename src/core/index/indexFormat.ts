@@ -63,18 +63,18 @@ export interface GaussianSections {
   epsilon: Float32Array;
 }
 
-export interface SampleSections {
+interface SampleSections {
   offsets: Uint32Array;
   data: FloatData;
 }
 
-export interface ProjectionSections {
+interface ProjectionSections {
   matrix: Float32Array;
   projectedMeans: Float32Array;
 }
 
 /** Style-distance data (kinds 11–13): see styleDistanceScores in styleDistance.ts. */
-export interface StyleSections {
+interface StyleSections {
   /** [count·S, dim]: reference features, model by model. */
   refs: FloatData;
   /** [count·S]: 1 = kept pair, 0 = dropped (converted from the file's u32). */
@@ -98,8 +98,8 @@ export interface SearchIndex {
   style?: StyleSections;
 }
 
-export const MAX_DIM = 4096;
-export const MAX_COUNT = 10_000_000;
+const MAX_DIM = 4096;
+const MAX_COUNT = 10_000_000;
 
 // ---------------------------------------------------------------------------------------------
 // Writing
@@ -133,7 +133,7 @@ export interface IndexInput {
 }
 
 /** Largest |value| accepted in a style projection: far beyond any learned projection, far below overflow. */
-export const MAX_STYLE_PROJECTION_VALUE = 1e9;
+const MAX_STYLE_PROJECTION_VALUE = 1e9;
 
 interface SectionBytes {
   kind: SectionKind;

@@ -101,7 +101,7 @@ export function parseManifest(json: unknown): IndexManifest {
 }
 
 /** At most 8 short, non-empty, distinct example queries. */
-export function exampleQueries(values: string[]): string[] {
+function exampleQueries(values: string[]): string[] {
   const seen = new Set<string>();
   for (const v of values) {
     const text = v.replace(/\s+/g, ' ').trim().slice(0, 80);

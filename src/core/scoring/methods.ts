@@ -111,7 +111,7 @@ function requireTemperature(params: MethodParams, method: Method): number {
 const styleRefsF32 = new WeakMap<Uint16Array, Float32Array>();
 
 /** −(mean L2 distance) from the query to each model's kept reference outputs (styleDistance.ts). */
-export function styleScores(index: SearchIndex, query: Float32Array): Float32Array {
+function styleScores(index: SearchIndex, query: Float32Array): Float32Array {
   const style = index.style;
   if (!style) throw new Error('This index has no style-distance data (reference outputs per model).');
   let refs: Float32Array;
@@ -187,7 +187,7 @@ function requireGaussian(index: SearchIndex) {
 }
 
 /** ‖W q − b‖² per model: the WASM SIMD kernel where available, else the portable JS loop. */
-export function mahalanobisFast(g: GaussianSections, dim: number, count: number, query: Float32Array): Float64Array {
+function mahalanobisFast(g: GaussianSections, dim: number, count: number, query: Float32Array): Float64Array {
   // The kernel works in f32 (and scales fp16 queries by 2^112): far-from-unit queries take the
   // float64 JS loop so nothing overflows. Real queries are unit vectors.
   let max = 0;
@@ -247,7 +247,7 @@ export function gaussianScores(index: SearchIndex, query: Float32Array): Float32
 }
 
 /** ½T² qᵀΣq + T qᵀμ, with qᵀΣq = ‖W⁻ᵀ q‖² − ε‖q‖² (a back-substitution per model). */
-export function firstSecondMomentScores(index: SearchIndex, query: Float32Array, temperature: number): Float32Array {
+function firstSecondMomentScores(index: SearchIndex, query: Float32Array, temperature: number): Float32Array {
   const g = requireGaussian(index);
   const { dim, count, means } = index;
   const P = packedSize(dim);
@@ -309,7 +309,7 @@ function maxSamples(index: SearchIndex): number {
 }
 
 /** log((1/N) Σ exp(T qᵀx_i)), computed as a log-sum-exp in float64 (the paper's MC score, in log space). */
-export function monteCarloScores(index: SearchIndex, query: Float32Array, temperature: number): Float32Array {
+function monteCarloScores(index: SearchIndex, query: Float32Array, temperature: number): Float32Array {
   const dots = new Float64Array(maxSamples(index));
   const scores = new Float32Array(index.count);
   for (let m = 0; m < index.count; m++) {
@@ -328,7 +328,7 @@ export function monteCarloScores(index: SearchIndex, query: Float32Array, temper
 }
 
 /** Mean of the k largest qᵀx_i (k is clamped to the model's sample count; k = 1 is the max). */
-export function bestKScores(index: SearchIndex, query: Float32Array, k: number): Float32Array {
+function bestKScores(index: SearchIndex, query: Float32Array, k: number): Float32Array {
   const kk = Math.max(1, Math.floor(k));
   const dots = new Float64Array(maxSamples(index));
   const scores = new Float32Array(index.count);
@@ -348,7 +348,7 @@ export function bestKScores(index: SearchIndex, query: Float32Array, k: number):
 }
 
 /** cos(P q, P μ): the fine-tuned 1st moment with the index's learned projection. */
-export function fineTunedScores(index: SearchIndex, query: Float32Array): Float32Array {
+function fineTunedScores(index: SearchIndex, query: Float32Array): Float32Array {
   if (!index.projection) throw new Error('This index ships no fine-tuned projection.');
   const { dim, count } = index;
   const p = index.projection.matrix;

@@ -10,7 +10,7 @@ export type FilterField = (typeof FILTER_FIELDS)[number];
 export type FieldFilters = Partial<Record<FilterField, string[]>>;
 
 /** The fields shown as facets by default (name is free text, not a facet). */
-export const FACET_FIELDS = ['family', 'creator', 'licence'] as const satisfies readonly FilterField[];
+const FACET_FIELDS = ['family', 'creator', 'licence'] as const satisfies readonly FilterField[];
 export type FacetField = (typeof FACET_FIELDS)[number];
 
 export interface FacetValue {
@@ -22,7 +22,7 @@ export interface FacetValue {
 export type FacetCounts = Partial<Record<FilterField, FacetValue[]>>;
 
 /** Most values listed per facet (creators are nearly unique per model). */
-export const FACET_LIMIT = 50;
+const FACET_LIMIT = 50;
 
 const ALIASES: Record<string, FilterField> = { license: 'licence' };
 

@@ -44,7 +44,7 @@ export interface FinaliseSettings {
 }
 
 /** The report's numbers for a finalised model (ModelReport's statistics fields). */
-export interface FinaliseStats {
+interface FinaliseStats {
   /** Valid images the statistics were computed from. */
   images: number;
   /** The ε used (raised from the requested one when jitterSteps > 0). */

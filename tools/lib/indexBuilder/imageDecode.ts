@@ -13,10 +13,7 @@
  */
 import sharp from 'sharp';
 import type { RgbaImage } from '../../../src/core/encode/preprocess.ts';
-
 import { DEFAULT_MAX_PIXELS } from './defaults.ts';
-
-export { DEFAULT_MAX_PIXELS };
 
 export type DecodeResult =
   | { ok: true; image: RgbaImage & { data: Uint8Array }; format: string }
@@ -34,7 +31,7 @@ function failureReason(err: unknown): string {
 }
 
 /** Image size as stored (before EXIF rotation), from the header only; throws for non-images. */
-export async function probeImage(bytes: Uint8Array): Promise<{ width: number; height: number; format: string }> {
+async function probeImage(bytes: Uint8Array): Promise<{ width: number; height: number; format: string }> {
   const meta = await sharp(bytes, { limitInputPixels: false, failOn: 'none' }).metadata();
   return { width: meta.width ?? 0, height: meta.height ?? 0, format: meta.format ?? 'unknown' };
 }

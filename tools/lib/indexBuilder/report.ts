@@ -3,13 +3,13 @@
  */
 import { formatDuration } from './progress.ts';
 
-export interface SkippedFile {
+interface SkippedFile {
   /** Path relative to the models folder, `<model-folder>/<file>`. */
   file: string;
   reason: string;
 }
 
-export interface ModelReport {
+interface ModelReport {
   id: string;
   folder?: string;
   /** Valid images the statistics were computed from. */

@@ -12,19 +12,19 @@ import { safeLinks, type ModelLink } from '../../../src/core/index/manifest.ts';
 import { InputError } from './errors.ts';
 
 /** File extensions that are obviously not images; such files are ignored without a word. */
-export const IGNORED_EXTENSIONS = new Set([
+const IGNORED_EXTENSIONS = new Set([
   '.json', '.txt', '.md', '.markdown', '.yaml', '.yml', '.toml', '.csv', '.tsv', '.html', '.htm', '.log', '.pdf',
 ]);
 
 /** Model ids become paths (`thumbs/<id>/…`) and URL parameters: keep them to a safe alphabet. */
-export const MODEL_ID_PATTERN = /^[A-Za-z0-9._-]+$/;
-export const MAX_MODEL_ID_LENGTH = 128;
+const MODEL_ID_PATTERN = /^[A-Za-z0-9._-]+$/;
+const MAX_MODEL_ID_LENGTH = 128;
 
 /** The metadata fields of model.json, and their defaults. `resolution` defaults to the images' most common size. */
 export const METADATA_FIELDS = ['name', 'description', 'family', 'creator', 'licence', 'resolution', 'links'] as const;
 type MetadataField = (typeof METADATA_FIELDS)[number];
 
-export interface ModelFolderMeta {
+interface ModelFolderMeta {
   name: string;
   description: string;
   family: string;
