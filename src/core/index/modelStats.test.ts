@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { packedRowOffset, packedSize } from '../math/linalg.ts';
+import { mulberry32 } from '../math/prng.ts';
 import { MomentAccumulator, gaussianFactors } from './modelStats.ts';
 
 // The rank-deficient sample set comes from tools/reference/make_method_fixtures.py.
@@ -195,6 +196,23 @@ describe('gaussianFactors', () => {
     expect(big.epsilon / f.epsilon).toBeCloseTo(1e6, 6);
   });
 
+  it('raises ε when Cholesky "succeeds" on pivots lost in rounding: every |W_ij| stays within 1/√ε', () => {
+    // 3 unit vectors in 32-d: Σ has rank 2, and ε = 1e-20 is far below its round-off, so the
+    // factorisation can complete on noise pivots, giving a W that W Σ′ Wᵀ = I rules out.
+    for (let seed = 1; seed <= 10; seed++) {
+      const rand = mulberry32(seed);
+      const acc = new MomentAccumulator(32);
+      for (let k = 0; k < 3; k++) {
+        const v = Array.from({ length: 32 }, () => rand() - 0.5);
+        const n = Math.hypot(...v);
+        acc.add(v.map((x) => x / n));
+      }
+      const f = gaussianFactors(acc.mean(), acc.covariance(), 1e-20);
+      expect(f.jitterSteps).toBeGreaterThan(0);
+      expect(Math.max(...f.precision.map(Math.abs)) * Math.sqrt(f.epsilon)).toBeLessThanOrEqual(1 + 1e-3);
+    }
+  });
+
   it('with ε = 0 keeps ε = 0 when the covariance is positive definite', () => {
     const f = gaussianFactors(Float64Array.of(0, 0), Float64Array.of(2, 1, 1, 2), 0);
     expect(f.jitterSteps).toBe(0);
@@ -224,10 +242,11 @@ describe('gaussianFactors', () => {
         const ok = gaussianFactors(acc.mean(), cov, 1e-3);
         expect(ok.jitterSteps).toBe(0);
         expectFactorOf(ok, cov, 1e-12);
-        // With ε far below the covariance's rounding noise it must jitter, and say so.
-        const f = gaussianFactors(acc.mean(), cov, 1e-24);
+        // With ε far below the covariance's rounding noise (~1e-18 here) it must jitter, and say
+        // so — past the ε where Cholesky first completes on noise pivots (1e-16 for d = 64).
+        const f = gaussianFactors(acc.mean(), cov, 1e-22);
         expect(f.jitterSteps, `d = ${d}`).toBeGreaterThan(0);
-        expect(f.epsilon / (1e-24 * 10 ** f.jitterSteps)).toBeCloseTo(1, 10);
+        expect(f.epsilon / (1e-22 * 10 ** f.jitterSteps)).toBeCloseTo(1, 10);
         expect(f.precision.every(Number.isFinite)).toBe(true);
         expect(Number.isFinite(f.logDet)).toBe(true);
         expectFactorOf(f, cov, 1e-6);

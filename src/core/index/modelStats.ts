@@ -70,9 +70,19 @@ export interface GaussianFactors {
   jitterSteps: number;
 }
 
+/** Rounding allowed above the exact bound |W_ij| ≤ 1/√ε (the reader allows 1 %). */
+const FACTOR_BOUND_SLACK = 1 + 1e-3;
+
+function maxAbs(a: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
 /**
  * Σ' = Σ + εI → Cholesky L → W = L⁻¹, b = Wμ, log|Σ'| = 2 Σ log L_ii. If Σ' is not numerically
- * positive definite, ε is multiplied by 10 (up to `maxSteps` times) and the caller is told.
+ * positive definite (or the factor breaks |W_ij| ≤ 1/√ε, the sign of pivots lost in rounding), ε is
+ * multiplied by 10 (up to `maxSteps` times) and the caller is told.
  */
 export function gaussianFactors(mean: Float64Array, covariance: Float64Array, epsilon: number, maxSteps = 8): GaussianFactors {
   const d = mean.length;
@@ -88,6 +98,10 @@ export function gaussianFactors(mean: Float64Array, covariance: Float64Array, ep
     let logDet = 0;
     for (let i = 0; i < d; i++) logDet += 2 * Math.log(a[i * d + i]);
     const w = invertLowerTriangular(a, d);
+    // Exactly, W (Σ + εI) Wᵀ = I bounds every |W_ij| by 1/√ε. A larger entry means a pivot was
+    // lost in rounding (ε far below Σ's round-off) and the factor is noise — which the index
+    // reader refuses — so ε is raised as for a failed Cholesky.
+    if (eps > 0 && maxAbs(w) > FACTOR_BOUND_SLACK / Math.sqrt(eps)) continue;
     const bias = new Float64Array(d);
     for (let i = 0; i < d; i++) {
       let s = 0;
