@@ -9,19 +9,7 @@
  * (≈ 8…32). Every pattern is finite: nothing is ever Inf/NaN.
  */
 import { halfToFloatTable, packedRowOffset, packedSize, toHalfBits } from '../../src/core/math/linalg.ts';
-
-/** xorshift32 → [0, 1). Deterministic for a seed, fast, and good enough for benchmark data. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/core/math/prng.ts';
 
 /** Approximately N(0, 1): sum of 4 uniforms, rescaled. */
 function gauss(r: () => number): number {
@@ -30,7 +18,7 @@ function gauss(r: () => number): number {
 
 /** Means [count, dim] with norms ≈ 0.5…0.9 (like the mean of unit CLIP embeddings), and their norms. */
 export function makeMeans(count: number, dim: number, seed = 1): { means: Float32Array; norms: Float32Array } {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const means = new Float32Array(count * dim);
   const norms = new Float32Array(count);
   for (let m = 0; m < count; m++) {
@@ -55,7 +43,7 @@ export function makeMeans(count: number, dim: number, seed = 1): { means: Float3
 
 /** `n` unit-length query vectors. */
 export function makeQueries(n: number, dim: number, seed = 7): Float32Array[] {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const out: Float32Array[] = [];
   for (let k = 0; k < n; k++) {
     const q = new Float32Array(dim);
@@ -76,7 +64,7 @@ const POOL = 1 << 22; // 4 Mi fp16 values (8 MiB): slices of it fill the factors
 /** Packed lower-triangular factors [count, packedSize(dim)] as fp16 bit patterns (see the file header). */
 export function makeHalfFactors(count: number, dim: number, seed = 3): Uint16Array {
   const P = packedSize(dim);
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const pool = new Uint16Array(POOL + P);
   for (let i = 0; i < pool.length; i++) pool[i] = toHalfBits(0.05 * gauss(r));
   const out = new Uint16Array(count * P);
@@ -102,7 +90,7 @@ export function halfToF32(bits: Uint16Array): Float32Array {
 
 /** Bias b [count, dim], log-determinants and ε per model. */
 export function makeGaussianExtras(count: number, dim: number, seed = 5) {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const bias = new Float32Array(count * dim);
   for (let i = 0; i < bias.length; i++) bias[i] = 2 * gauss(r);
   const logDet = new Float32Array(count);

@@ -162,7 +162,10 @@ function dilate(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
   return out;
 }
 
-/** A deterministic per-pixel hash in [0,1). */
+/**
+ * A deterministic per-pixel hash in [0,1): noise as a function of (x, y, seed), so any pixel's
+ * value is found without drawing a sequence — a hash, not a generator (mulberry32 is the PRNG).
+ */
 function hash01(x: number, y: number, seed: number): number {
   let t = (Math.imul(x, 0x27d4eb2d) ^ Math.imul(y, 0x165667b1) ^ Math.imul(seed, 0x9e3779b1)) >>> 0;
   t = Math.imul(t ^ (t >>> 15), t | 1);
@@ -170,6 +173,7 @@ function hash01(x: number, y: number, seed: number): number {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
+/** FNV-1a hash of a name: a seed for hash01 (a hash, not a generator). */
 function strSeed(s: string): number {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { readIndex, type SearchIndex } from '../../../src/core/index/indexFormat.ts';
+import { mulberry32 } from '../../../src/core/math/prng.ts';
 import { parseManifest, parseModels, type IndexManifest, type ModelMeta } from '../../../src/core/index/manifest.ts';
 
 export type Rgb = [number, number, number];
@@ -19,22 +20,9 @@ export interface RgbaPixels {
   height: number;
 }
 
-/** Deterministic xorshift32 generator. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
-
 /** A solid colour with ±`noise` uniform noise per channel, opaque. */
 export function noisyColour(rgb: Rgb, width: number, height: number, seed: number, noise = 40): RgbaPixels {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const data = new Uint8Array(width * height * 4);
   for (let p = 0; p < width * height; p++) {
     for (let c = 0; c < 3; c++) data[p * 4 + c] = Math.max(0, Math.min(255, Math.round(rgb[c] + (r() * 2 - 1) * noise)));
