@@ -4,7 +4,9 @@
  *
  *   npx tsx tools/bench/experiments/fm-variants.ts [N ...]      (default N = 259 10000 100000)
  *
- *   js-src         src/core firstMomentScores (one accumulator: a loop-carried add chain)
+ *   js-src         src/core firstMomentScores as it is now: since 2026-11-25 the WASM SIMD dot kernel
+ *                  this experiment led to (JS with 4 accumulators where WASM SIMD is missing). The
+ *                  results in README.md were taken when it was one JS accumulator (a loop-carried add chain).
  *   js-acc4        4 independent accumulators
  *   js-acc8        8 independent accumulators
  *   wasm-simd      f32x4, 16 lanes/iter, 4 accumulators (means copied into WASM memory once, at load)

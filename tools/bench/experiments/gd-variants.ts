@@ -6,20 +6,22 @@
  *   npx tsx tools/bench/experiments/gd-variants.ts [N ...]      (default N = 259 1000)
  *
  * Variants (each: median ms/query over 7 queries after 2 warm-ups):
- *   js-f16-table       src/core mahalanobis, fp16 → 65536-entry Float32Array lookup (the JS path)
+ *   js-f16-table       src/core mahalanobis, fp16 → 65536-entry Float32Array lookup (the JS fallback)
  *   js-u16-nodecode    same loop, raw u16 × q with no decode (wrong values): the cost without the lookup
  *   js-f16-table-acc4  lookup + 4 independent accumulators
  *   js-f16-scratch     decode each model once into an L2-resident f32 scratch, then js-f32-acc4 on it
  *   js-f32             src/core mahalanobis on f32 factors (fp16 converted at load: 2× bytes)
  *   js-f32-acc4        f32 + 4 independent accumulators
- *   wasm-f16-src       src/core/scoring/simdKernels.ts (WASM SIMD, 8 lanes/iter, fp16 decode = and/shl/mul/and/shl/or)
+ *   wasm-f16-src       src/core/scoring/simdKernels.ts as it is now: since 2026-11-25 the design found here
+ *                      (sext-qs-mask). The results in tools/bench/experiments/README.md were taken
+ *                      against the kernel before it (8 lanes/iter, 6-op decode and/shl/mul/and/shl/or).
  *   wasm-f16-sext      WASM SIMD, 16 lanes/iter, 4 accumulators, 3-op decode: sign-extend, shl 13,
  *                      and 0x8FFFE000, × 2^112 (the sign bit lands in place, the multiply rebiases)
  *   wasm-f16-sext-qscale  the same minus the × 2^112, folded into the query once (q' = q·2^112; exact:
  *                      power-of-two scaling) → 2 integer ops per 4 lanes for the decode
  *   wasm-f16-sext-qs-mask  + the ragged row end (len mod 8 entries) as one masked 8-lane step, not a scalar loop
  *   wasm-f16-nodecode  same as wasm-f16-sext, but convert_i32x4 instead of the decode (wrong values): the decode's cost
- *   wasm-f32-src       src/core/scoring/simdKernels.ts on f32 factors
+ *   wasm-f32-src       src/core/scoring/simdKernels.ts on f32 factors (likewise the current kernel)
  *   wasm-f32-acc4      WASM SIMD f32, 16 lanes/iter, 4 accumulators
  */
 import wabtInit from 'wabt';
@@ -130,7 +132,7 @@ const WAT = String.raw`
     (f32.add
       (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
       (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
-  ;; fp16 → f32 on sign-extended lanes (see dec() above, inlined): the sign lands at bit 31 after
+  ;; fp16 → f32 on sign-extended lanes (dec() below inlines the same in the SIMD loops): the sign lands at bit 31 after
   ;; shl 13; the and clears the smeared sign copies (bits 28-30); × 2^112 rebiases the exponent
   ;; (and makes subnormals exact). Inf/NaN patterns become finite (valid indexes have none).
   (func $dec1_noscale (param $h i32) (result f32)

@@ -1,9 +1,13 @@
 /**
- * Which plain-JS streaming loop reads a buffer fastest? Picks the roofline loop used by
- * tools/bench/measure.ts. Run: npx tsx tools/bench/experiments/roofline-loops.ts
+ * Which plain-JS streaming loop reads a buffer fastest? Picked the JS roofline loop of
+ * tools/bench/measure.ts (sumF64x8), and prints the WASM SIMD reduce and the copy bandwidth beside it.
+ *
+ *   npx tsx tools/bench/experiments/roofline-loops.ts [MiB ...]      (default 0.5 64 512)
+ *
  * Each loop reads the same bytes once; GB/s = 10⁶ bytes/ms, best pass of ≥ 5 passes and ≥ 200 ms
  * (small buffers get many passes, so every loop is JIT-optimised before it counts).
  */
+import { mulberry32 } from '../../../src/core/math/prng.ts';
 import { copyGBs, sumF64x8, wasmReduceGBs } from '../measure.ts';
 
 function sumF32x1(a: Float32Array) { let s = 0; for (let i = 0; i < a.length; i++) s += a[i]; return s; }
@@ -34,10 +38,12 @@ function best(bytes: number, f: () => unknown, passes = 5, minMs = 200) {
   }
   return ((bytes / b) * 1e-6).toFixed(1);
 }
-for (const mb of [0.5, 64, 512]) {
-  const buf = new ArrayBuffer(mb * 2 ** 20);
+const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
+for (const mb of sizes.length ? sizes : [0.5, 64, 512]) {
+  const buf = new ArrayBuffer(Math.ceil((mb * 2 ** 20) / 64) * 64);
   const f32 = new Float32Array(buf);
-  for (let i = 0; i < f32.length; i++) f32[i] = Math.random() - 0.5;
+  const rand = mulberry32(1);
+  for (let i = 0; i < f32.length; i++) f32[i] = rand() - 0.5;
   const row = {
     MiB: mb,
     f32x1: best(buf.byteLength, () => sumF32x1(f32)),
