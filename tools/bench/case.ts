@@ -12,7 +12,7 @@ import { firstMomentScores, gaussianScores, mahalanobis } from '../../src/core/s
 import { packedSize } from '../../src/core/math/linalg.ts';
 import type { FloatData, SearchIndex } from '../../src/core/index/indexFormat.ts';
 import { roofline, timeCalls, type Roofline, type Timing } from './measure.ts';
-import { halfToF32, makeGaussianExtras, makeHalfFactors, makeMeans, makeQueries } from './synth.ts';
+import { benchIndex, halfToF32, makeGaussianExtras, makeHalfFactors, makeMeans, makeQueries } from './synth.ts';
 
 export interface CaseArgs {
   sizes: number[];
@@ -126,19 +126,7 @@ function main() {
   );
   log(plan[plan.length - 1]);
 
-  const indexOf = (count: number, precision: FloatData): SearchIndex => ({
-    version: 1,
-    dim: d,
-    count,
-    means: means.subarray(0, count * d),
-    norms: norms.subarray(0, count),
-    gaussian: {
-      precision,
-      bias: extras.bias.subarray(0, count * d),
-      logDet: extras.logDet.subarray(0, count),
-      epsilon: extras.epsilon.subarray(0, count),
-    },
-  });
+  const indexOf = (count: number, precision: FloatData): SearchIndex => benchIndex({ means, norms, extras }, d, count, precision);
 
   // One SearchIndex per (dtype, distinct), shared by every size: src/core may cache per-index state
   // (a WASM copy of the factors) keyed on it, and that copy must be made once, not per size.

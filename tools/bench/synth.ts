@@ -10,6 +10,7 @@
  */
 import { halfToFloatTable, packedRowOffset, packedSize, toHalfBits } from '../../src/core/math/linalg.ts';
 import { mulberry32 } from '../../src/core/math/prng.ts';
+import type { FloatData, SearchIndex } from '../../src/core/index/indexFormat.ts';
 
 /** Approximately N(0, 1): sum of 4 uniforms, rescaled. */
 function gauss(r: () => number): number {
@@ -100,4 +101,27 @@ export function makeGaussianExtras(count: number, dim: number, seed = 5) {
     epsilon[m] = 1e-3 + 9e-3 * r();
   }
   return { bias, logDet, epsilon };
+}
+
+/** A SearchIndex over the first `count` models of the synthetic data (views, no copies), with `precision` as its factors. */
+export function benchIndex(
+  data: { means: Float32Array; norms: Float32Array; extras: ReturnType<typeof makeGaussianExtras> },
+  dim: number,
+  count: number,
+  precision: FloatData,
+): SearchIndex {
+  const { means, norms, extras } = data;
+  return {
+    version: 1,
+    dim,
+    count,
+    means: means.subarray(0, count * dim),
+    norms: norms.subarray(0, count),
+    gaussian: {
+      precision,
+      bias: extras.bias.subarray(0, count * dim),
+      logDet: extras.logDet.subarray(0, count),
+      epsilon: extras.epsilon.subarray(0, count),
+    },
+  };
 }

@@ -5,9 +5,9 @@
  */
 import { firstMomentScores, gaussianScores, mahalanobis } from '../../../src/core/scoring/methods.ts';
 import { packedSize } from '../../../src/core/math/linalg.ts';
-import type { FloatData, SearchIndex } from '../../../src/core/index/indexFormat.ts';
+import type { FloatData } from '../../../src/core/index/indexFormat.ts';
 import { roofline, timeCalls, type Roofline, type Timing } from '../measure.ts';
-import { halfToF32, makeGaussianExtras, makeHalfFactors, makeMeans, makeQueries } from '../synth.ts';
+import { benchIndex, halfToF32, makeGaussianExtras, makeHalfFactors, makeMeans, makeQueries } from '../synth.ts';
 
 export interface BrowserRow {
   kernel: 'fm' | 'gd';
@@ -52,19 +52,7 @@ function run(): { results: BrowserRow[] } {
     const variants: FloatData[] = [{ dtype: 'f16', data: f16.subarray(0, n * P) }];
     if (f32) variants.push({ dtype: 'f32', data: f32.subarray(0, n * P) });
     for (const precision of variants) {
-      const index: SearchIndex = {
-        version: 1,
-        dim: d,
-        count: n,
-        means: means.subarray(0, n * d),
-        norms: norms.subarray(0, n),
-        gaussian: {
-          precision,
-          bias: extras.bias.subarray(0, n * d),
-          logDet: extras.logDet.subarray(0, n),
-          epsilon: extras.epsilon.subarray(0, n),
-        },
-      };
+      const index = benchIndex({ means, norms, extras }, d, n, precision);
       const roof = roofline(precision.data, 3);
       const width = precision.dtype === 'f16' ? 2 : 4;
       const bias = extras.bias.subarray(0, n * d);

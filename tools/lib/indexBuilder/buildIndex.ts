@@ -22,7 +22,7 @@ import { fewSamplesWarning, finaliseModel, samplesSummary, type FinalisedModel }
 import { checkOutputDir, defaultIndexName } from './output.ts';
 import { silentProgress, type Progress } from './progress.ts';
 import type { Projection } from './projection.ts';
-import { emptyReport, type BuildReport } from './report.ts';
+import { completeReport, emptyReport, type BuildReport } from './report.ts';
 import { scanModelFolders, selectShard, type Shard } from './scan.ts';
 
 export interface BuildOptions {
@@ -58,7 +58,6 @@ export interface BuildDeps {
 }
 
 export async function buildIndex(options: BuildOptions, deps: BuildDeps = {}): Promise<BuildReport> {
-  const t0 = performance.now();
   const o = { ...BUILD_DEFAULTS, ...stripUndefined(options) };
   const desc = ENCODERS[o.encoderId];
   if (!desc) throw new InputError(`unknown encoder "${o.encoderId}" (known: ${Object.keys(ENCODERS).join(', ')})`);
@@ -68,7 +67,7 @@ export async function buildIndex(options: BuildOptions, deps: BuildDeps = {}): P
   if (o.shard) report.shard = o.shard;
   const progress = deps.progress ?? silentProgress;
 
-  try {
+  return completeReport(report, async () => {
     await checkOutputDir(o.outDir, !!o.force, [o.modelsDir]);
     if (o.projection && o.projection.matrix.length !== dim * dim) {
       throw new InputError(`the projection is not ${dim}×${dim} (the encoder's dimension)`);
@@ -124,17 +123,7 @@ export async function buildIndex(options: BuildOptions, deps: BuildDeps = {}): P
       },
       { force: o.force },
     );
-    report.ok = true;
-    report.seconds = (performance.now() - t0) / 1000;
-    return report;
-  } catch (err) {
-    if (err instanceof InputError) {
-      report.errors.push(err.message, ...err.details);
-      report.seconds = (performance.now() - t0) / 1000;
-      err.report = report;
-    }
-    throw err;
-  }
+  });
 }
 
 async function loadEncoder(desc: EncoderDescriptor, modelHost?: string): Promise<NodeEncoder> {

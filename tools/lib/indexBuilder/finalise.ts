@@ -2,7 +2,7 @@
  * Stage 3 of a build, finalise: from one model's embeddings to what the index stores for it —
  * the mean, the Gaussian factors (src/core/index/modelStats.ts), the kept samples, the metadata
  * and the report's numbers. Pure: no I/O, so it is tested on small synthetic embeddings
- * (test/unit/buildFinalise.test.ts).
+ * (test/unit/buildStages.test.ts).
  */
 import type { Precision } from '../../../src/core/index/indexFormat.ts';
 import type { ModelMeta } from '../../../src/core/index/manifest.ts';

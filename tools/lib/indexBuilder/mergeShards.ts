@@ -15,7 +15,7 @@ import { writeAssembledIndex } from './assemble.ts';
 import { InputError } from './errors.ts';
 import type { FinalisedModel } from './finalise.ts';
 import { checkOutputDir, defaultIndexName } from './output.ts';
-import { emptyReport, type BuildReport } from './report.ts';
+import { completeReport, emptyReport, type BuildReport } from './report.ts';
 import { byCodePoint } from './scan.ts';
 
 export interface MergeOptions {
@@ -80,11 +80,10 @@ function mergedSamplesPerModel(shards: Shard[], count: number): BuildParams['sam
 }
 
 export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
-  const t0 = performance.now();
   const name = opts.name ?? defaultIndexName(opts.outDir);
   const report = emptyReport('merge', opts.outDir, name, { id: '', dim: 0 });
   report.shards = opts.shardDirs;
-  try {
+  return completeReport(report, async () => {
     if (opts.shardDirs.length === 0) throw new InputError('merge needs at least one shard folder');
     const dupDirs = opts.shardDirs.filter((d, i) => opts.shardDirs.findIndex((e) => resolve(e) === resolve(d)) !== i);
     if (dupDirs.length) throw new InputError(`shard folder(s) given twice: ${dupDirs.join(', ')}`);
@@ -187,15 +186,5 @@ export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
       },
       { force: opts.force },
     );
-    report.ok = true;
-    report.seconds = (performance.now() - t0) / 1000;
-    return report;
-  } catch (err) {
-    if (err instanceof InputError) {
-      report.errors.push(err.message, ...err.details);
-      report.seconds = (performance.now() - t0) / 1000;
-      err.report = report;
-    }
-    throw err;
-  }
+  });
 }

@@ -1,6 +1,7 @@
 /**
  * The build/merge report: printed on stdout at the end and written as JSON with --json-report.
  */
+import { InputError } from './errors.ts';
 import { formatDuration } from './progress.ts';
 
 interface SkippedFile {
@@ -58,6 +59,28 @@ export function emptyReport(command: BuildReport['command'], out: string, name: 
     errors: [],
     seconds: 0,
   };
+}
+
+/**
+ * Runs a build or a merge and completes its report: `ok` and the time taken on success; on an
+ * InputError, the time, its message and details under `errors`, and the report attached to the
+ * error (the CLI prints it and writes it with --json-report).
+ */
+export async function completeReport(report: BuildReport, run: () => Promise<void>): Promise<BuildReport> {
+  const t0 = performance.now();
+  try {
+    await run();
+    report.ok = true;
+    return report;
+  } catch (err) {
+    if (err instanceof InputError) {
+      report.errors.push(err.message, ...err.details);
+      err.report = report;
+    }
+    throw err;
+  } finally {
+    report.seconds = (performance.now() - t0) / 1000;
+  }
 }
 
 /** The human-readable report (stdout). */
