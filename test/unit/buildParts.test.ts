@@ -9,7 +9,7 @@ import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
 import { preprocessRgba, type RgbaImage } from '../../src/core/encode/preprocess.ts';
 import { decodeEntry, EmbedCache, encodeEntry } from '../../tools/lib/indexBuilder/embedCache.ts';
 import { decodeImage, makeThumbnail } from '../../tools/lib/indexBuilder/imageDecode.ts';
-import { invalidIdReason, scanModelFolders } from '../../tools/lib/indexBuilder/scan.ts';
+import { invalidIdReason, scanModelFolders, selectShard } from '../../tools/lib/indexBuilder/scan.ts';
 import { createProgress } from '../../tools/lib/indexBuilder/progress.ts';
 import { parseProjection } from '../../tools/lib/indexBuilder/projection.ts';
 import { emptyReport, formatReport } from '../../tools/lib/indexBuilder/report.ts';
@@ -212,6 +212,27 @@ describe('projection and ids', () => {
     await expect(scanModelFolders(root)).rejects.toMatchObject({
       details: [expect.stringMatching(/^a\/model\.json: "name" must be a string$/), expect.stringMatching(/^b\/model\.json: /)],
     });
+  });
+
+  it('rejects empty and duplicate ids, naming every offending folder', async () => {
+    const root = join(tmp.path, 'scan-ids');
+    for (const f of ['one', 'two', 'three']) await mkdir(join(root, f), { recursive: true });
+    await writeFile(join(root, 'one', 'model.json'), JSON.stringify({ id: '' }));
+    await writeFile(join(root, 'two', 'model.json'), JSON.stringify({ id: 'three' }));
+    await expect(scanModelFolders(root)).rejects.toMatchObject({
+      message: `invalid model folders in ${root}`,
+      details: ['one/model.json: the id "" is not valid: it is empty', 'duplicate model id "three" (folders "three", "two")'],
+    });
+  });
+
+  it('a shard takes the models at sorted positions ≡ i (mod n), and may not be empty', async () => {
+    const root = join(tmp.path, 'scan-shard');
+    for (const f of ['a', 'b', 'c']) await mkdir(join(root, f), { recursive: true });
+    const { models } = await scanModelFolders(root);
+    expect(selectShard(models, undefined)).toBe(models);
+    expect(selectShard(models, { index: 0, count: 2 }).map((m) => m.id)).toEqual(['a', 'c']);
+    expect(selectShard(models, { index: 1, count: 2 }).map((m) => m.id)).toEqual(['b']);
+    expect(() => selectShard(models, { index: 3, count: 4 })).toThrow('shard 3/4 holds no models (3 model folder(s) in total)');
   });
 });
 
