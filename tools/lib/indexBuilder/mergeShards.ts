@@ -150,7 +150,7 @@ export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
         meta,
         mean: s.means.subarray(m * dim, (m + 1) * dim),
         ...(gaussian ? { gaussian: { precision: decoded[si].precision!.subarray(m * packed, (m + 1) * packed), epsilon: gaussian.epsilon[m] } } : {}),
-        ...(samples ? { samples: decoded[si].samples!.slice(samples.offsets[m] * dim, samples.offsets[m + 1] * dim) } : {}),
+        ...(samples ? { samples: decoded[si].samples!.subarray(samples.offsets[m] * dim, samples.offsets[m + 1] * dim) } : {}),
         thumbs: await readThumbnails(shards[si], meta),
       };
       models.push(model);
