@@ -133,10 +133,6 @@ export function clampPoint(x: number, y: number, pressure: number = DEFAULT_PRES
   ];
 }
 
-export function clampStrokeSize(size: number): number {
-  return Number.isFinite(size) ? clamp(size, MIN_STROKE_SIZE, MAX_STROKE_SIZE) : MIN_STROKE_SIZE;
-}
-
 const SERIAL_VERSION = 1;
 const round = (n: number, digits: number) => {
   const f = 10 ** digits;

@@ -3,13 +3,13 @@ import sharp from 'sharp';
 import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
 import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
 import { decodeImage } from '../../tools/lib/indexBuilder/imageDecode.ts';
+import { mulberry32 } from '../../src/core/math/prng.ts';
 import { NodeEncoder } from '../../tools/lib/nodeEncoder.ts';
 
 /** A deterministic photo-like test image: gradients, a disc, stripes and noise. */
 async function testImage(width: number, height: number): Promise<Buffer> {
   const px = Buffer.alloc(width * height * 3);
-  let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rand = mulberry32(7);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const o = (y * width + x) * 3;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { cleansingMask } from '../../src/core/scoring/styleDistance.ts';
 import { contentSets, MAX_REFERENCE } from '../../tools/style-zoo/content.ts';
 import { rankOf, styleZooConfig } from '../../tools/style-zoo/eval.ts';
+import { mulberry32 } from '../../src/core/math/prng.ts';
 import {
   composedTrainingStyles,
   pixelMse,
@@ -135,8 +136,8 @@ describe.skipIf(!hasTorch)('train_style_projection.py', () => {
     const dir = mkdtempSync(join(tmpdir(), 'style-proj-'));
     try {
       const D = 8, styles = 10, contents = 8;
-      let seed = 7;
-      const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296) * 2 - 1;
+      const next = mulberry32(7);
+      const rand = () => next() * 2 - 1;
       const content = Array.from({ length: contents }, () => Array.from({ length: D }, (_, j) => (j < 4 ? rand() : 0)));
       const style = Array.from({ length: styles }, () => Array.from({ length: D }, (_, j) => (j >= 4 ? 0.3 * rand() : 0)));
       const feats = new Float32Array(styles * contents * D);

@@ -256,7 +256,3 @@ export function openFileStore(): Promise<VerifiedFileStore | null> {
   return defaultStore;
 }
 
-/** Whether offline storage works in this context (see openFileStore). */
-export async function fileStoreAvailable(): Promise<boolean> {
-  return (await openFileStore()) !== null;
-}

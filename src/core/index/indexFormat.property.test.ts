@@ -18,8 +18,6 @@ function fullInput(dim: number, count: number, precision: Precision, samples: Pr
   const P = packedSize(dim);
   const means = new Float32Array(count * dim);
   const prec = new Float64Array(count * P);
-  const bias = new Float32Array(count * dim);
-  const logDet = new Float32Array(count);
   const epsilon = new Float32Array(count);
   const perModel: Float32Array[] = [];
   for (let m = 0; m < count; m++) {
@@ -39,14 +37,12 @@ function fullInput(dim: number, count: number, precision: Precision, samples: Pr
     const f = gaussianFactors(acc.mean(), acc.covariance(), 1e-3);
     means.set(f.mean, m * dim);
     prec.set(f.precision, m * P);
-    bias.set(f.bias, m * dim);
-    logDet[m] = f.logDet;
     epsilon[m] = f.epsilon;
     // Model 2 keeps no samples: Monte-Carlo and best-k legitimately give it −Infinity.
     perModel.push(m === 2 ? new Float32Array(0) : x);
   }
   const projection = Float32Array.from({ length: dim * dim }, (_, k) => (k % (dim + 1) === 0 ? 1 : 0) + (next() - 0.5) * 0.4);
-  return { dim, means, gaussian: { precision: prec, bias, logDet, epsilon, dtype: precision }, samples: { perModel, dtype: samples }, projection };
+  return { dim, means, gaussian: { precision: prec, epsilon, dtype: precision }, samples: { perModel, dtype: samples }, projection };
 }
 
 const DIM = 6;

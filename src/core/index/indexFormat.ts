@@ -113,13 +113,8 @@ export interface IndexInput {
     /** [count]: the ε each model's factor was built with. */
     epsilon: Float32Array;
     dtype: Precision;
-    /**
-     * @deprecated Ignored. The writer derives b = W μ and the log-determinant from the factor and
-     * the means exactly as stored (gaussianTerms), so the sections always agree with each other.
-     */
-    bias?: Float32Array;
-    /** @deprecated Ignored, like `bias`. */
-    logDet?: Float32Array;
+    // No b or log-determinant here: the writer derives both from the factor and the means exactly
+    // as stored (gaussianTerms), so the sections always agree with each other.
   };
   samples?: { perModel: Float32Array[]; dtype: Precision }; // each [n_m, dim]
   projection?: Float32Array; // [dim, dim]

@@ -106,7 +106,6 @@ interface Built {
   meansF64: Float64Array[];
   covariances: Float64Array[];
   precision: Float64Array;
-  bias: Float32Array;
   logDet: Float64Array;
   epsilon: Float32Array;
   jitterSteps: number[];
@@ -120,7 +119,6 @@ function build(cfg: Config): Built {
   const queries = cfg.expected.map((_, i) => allQ.slice(i * dim, (i + 1) * dim));
   const means = new Float32Array(count * dim);
   const precision = new Float64Array(count * P);
-  const bias = new Float32Array(count * dim);
   const logDet = new Float64Array(count);
   const epsilon = new Float32Array(count);
   const meansF64: Float64Array[] = [];
@@ -137,12 +135,11 @@ function build(cfg: Config): Built {
     covariances.push(cov);
     means.set(mean, m * dim);
     precision.set(f.precision, m * P);
-    bias.set(f.bias, m * dim);
     logDet[m] = f.logDet;
     epsilon[m] = f.epsilon;
     jitterSteps.push(f.jitterSteps);
   }
-  return { cfg, perModel, queries, projection: f32FromBase64(cfg.projection), means, meansF64, covariances, precision, bias, logDet, epsilon, jitterSteps };
+  return { cfg, perModel, queries, projection: f32FromBase64(cfg.projection), means, meansF64, covariances, precision, logDet, epsilon, jitterSteps };
 }
 
 interface IndexOptions {
@@ -154,7 +151,7 @@ interface IndexOptions {
 function makeIndex(b: Built, o: IndexOptions): SearchIndex {
   const input: IndexInput = { dim: b.cfg.dim, means: b.means };
   if (o.precision)
-    input.gaussian = { precision: b.precision, bias: b.bias, logDet: Float32Array.from(b.logDet), epsilon: b.epsilon, dtype: o.precision };
+    input.gaussian = { precision: b.precision, epsilon: b.epsilon, dtype: o.precision };
   if (o.samples) input.samples = { perModel: b.perModel, dtype: o.samples };
   if (o.projection) input.projection = b.projection;
   return readIndex(writeIndex(input));
@@ -620,12 +617,10 @@ describe('style distance (index sections 11–13)', () => {
     expect(supportedMethods(styleIndex('f32', false))).toEqual(['first-moment', 'style']);
     expect(supportedMethods(readIndex(writeIndex({ dim, means })))).toEqual(['first-moment']);
     const precision = new Float64Array(count * packedSize(dim));
-    const bias = new Float32Array(count * dim);
     for (let m = 0; m < count; m++) {
       for (let i = 0; i < dim; i++) precision[m * packedSize(dim) + (i * (i + 1)) / 2 + i] = 1;
-      for (let i = 0; i < dim; i++) bias[m * dim + i] = means[m * dim + i];
     }
-    const gaussian = { precision, bias, logDet: new Float32Array(count), epsilon: new Float32Array(count).fill(1), dtype: 'f32' as const };
+    const gaussian = { precision, epsilon: new Float32Array(count).fill(1), dtype: 'f32' as const };
     expect(supportedMethods(styleIndex('f16', true, { gaussian }))).toEqual(['gaussian', 'first-moment', 'first-second-moment', 'style']);
   });
 

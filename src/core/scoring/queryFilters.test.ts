@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ModelMeta } from '../index/manifest.ts';
 import {
-  FILTER_FIELDS,
   facetCounts,
   formatQuery,
   hasFilters,
