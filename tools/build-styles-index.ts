@@ -7,6 +7,7 @@
  *
  *   npm run build-styles-index     (reproducible: the same bytes on every run)
  */
+import { calibrateIndex } from './lib/calibrate.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +71,8 @@ async function main() {
   const desc = ENCODERS[ENCODER];
   const cache = await mkdtemp(join(tmpdir(), 'style-content-'));
   try {
-    const encoder = await NodeEncoder.load(desc, undefined, { towers: ['vision'] });
+    // Both towers: the text tower is needed for the "nothing matches" calibration.
+    const encoder = await NodeEncoder.load(desc);
     const pixels = new Map<string, RgbaPixels>();
     const pixelsOf = async (c: ContentImage) => {
       let p = pixels.get(c.key);
@@ -118,6 +120,7 @@ async function main() {
           style: { refs: data.refs, keep: data.keep, refsPerModel: STYLE_REFERENCES, dtype: 'f32' },
         },
         extraFiles,
+        calibrate: (index, t) => calibrateIndex(index, encoder, t),
       },
       { force: true },
     );

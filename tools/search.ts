@@ -57,6 +57,10 @@ const OPTIONS = {
 
 type ImageFile = { path: string };
 
+// The same sentences as the app's notice (src/lib/matchNotice.ts).
+const NO_INFORMATION = 'No model matches this: the encoder knows none of these words. Try other words for what the images show.';
+const WEAK_MATCH = 'No model matches this well: the best score is no better than queries without content get. Try other words, or an image.';
+
 process.exitCode = await runCommand(USAGE, async () => {
   const { values: args } = parseCommandLine(process.argv.slice(2), OPTIONS);
   const index = required(args.index, 'index');
@@ -115,6 +119,9 @@ process.exitCode = await runCommand(USAGE, async () => {
       filters,
       hybrid: ranking.hybrid,
       matched: ranking.matched,
+      // true when nothing matches well: a content-free query, or a best score inside what content-free queries reach.
+      noMatch: ranking.match.kind !== 'ok',
+      match: ranking.match,
       queryModel,
       results,
     };
@@ -126,5 +133,7 @@ process.exitCode = await runCommand(USAGE, async () => {
     console.log(`${'rank'.padStart(4)}  ${'name'.padEnd(w)}  ${'score'.padStart(12)}  id`);
     for (const r of results) console.log(`${String(r.rank).padStart(4)}  ${r.name.padEnd(w)}  ${r.score.toFixed(6).padStart(12)}  ${r.id}`);
     if (!results.length) console.log('No model matches these filters.');
+    else if (ranking.match.kind === 'no-information') console.log(NO_INFORMATION);
+    else if (ranking.match.kind === 'weak') console.log(WEAK_MATCH);
   }
 });

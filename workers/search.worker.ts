@@ -175,6 +175,7 @@ const api = {
       matched: ranking.matched,
       facets: ranking.facets,
       hybrid: ranking.hybrid,
+      match: ranking.match,
       queryModel: ranking.queryModel >= 0 ? { id: models[ranking.queryModel].id, name: models[ranking.queryModel].name } : undefined,
     };
     return transfer(response, [ranking.scores.buffer]);

@@ -71,6 +71,7 @@ interface Blob {
 
 // Base64 (scoring/simdKernels.ts: the embedded kernel binary)
 declare function atob(data: string): string;
+declare function btoa(data: string): string;
 
 // WebAssembly (scoring/simdKernels.ts)
 declare namespace WebAssembly {

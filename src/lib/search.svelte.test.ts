@@ -49,6 +49,7 @@ function response(label: string): SearchResponse {
     matched: 3,
     facets: {},
     hybrid: false,
+    match: { kind: 'ok', best: 0 },
   };
 }
 

@@ -1,4 +1,5 @@
 import type { BuildParams, ModelMeta } from '../core/index/manifest.ts';
+import type { MatchVerdict } from '../core/scoring/matchQuality.ts';
 import type { Method } from '../core/scoring/methods.ts';
 import type { QueryPart as RankQueryPart, RankQuery } from '../core/scoring/rank.ts';
 import type { FacetCounts } from '../core/scoring/queryFilters.ts';
@@ -144,5 +145,7 @@ export interface SearchResponse {
   queryModel?: { id: string; name: string };
   /** Whether hybrid fusion changed the ranking (the query had text and a non-zero weight). */
   hybrid: boolean;
+  /** Whether anything matches well (see src/core/scoring/matchQuality.ts): the UI says so when not. */
+  match: MatchVerdict;
 }
 

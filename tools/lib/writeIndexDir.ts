@@ -1,7 +1,7 @@
 import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { writeIndex, type IndexInput } from '../../src/core/index/indexFormat.ts';
-import { MANIFEST_FORMAT, type BuildParams, type IndexManifest, type ModelMeta } from '../../src/core/index/manifest.ts';
+import { readIndex, writeIndex, type IndexInput, type SearchIndex } from '../../src/core/index/indexFormat.ts';
+import { MANIFEST_FORMAT, type BuildParams, type IndexManifest, type MatchCalibration, type ModelMeta } from '../../src/core/index/manifest.ts';
 import { ENCODERS } from '../../src/core/encode/encoders.ts';
 import { sha256Hex } from '../../src/core/io/sha256.ts';
 
@@ -16,6 +16,11 @@ export interface IndexDirInput {
   examples?: string[];
   /** Extra files (e.g. thumbnails), by path relative to the index folder. */
   extraFiles?: Map<string, Uint8Array>;
+  /**
+   * Measures the index's "nothing matches" calibration from the written bytes (tools/lib/calibrate.ts
+   * with the index's encoder); without it the manifest has no calibration.
+   */
+  calibrate?: (index: SearchIndex, temperature: number) => Promise<MatchCalibration>;
 }
 
 class OutputExistsError extends Error {}
@@ -39,6 +44,8 @@ export async function writeIndexDir(outDir: string, input: IndexDirInput, opts: 
     throw new Error('models and means disagree on the model count');
   }
   const bin = writeIndex(input.index);
+  const params = withTemperature(input.encoder.id, input.params);
+  const calibration = input.calibrate ? await input.calibrate(readIndex(bin), params.temperature!) : undefined;
   const modelsJson = new TextEncoder().encode(JSON.stringify(input.models, null, 1) + '\n');
   const manifest: IndexManifest = {
     format: MANIFEST_FORMAT,
@@ -52,8 +59,9 @@ export async function writeIndexDir(outDir: string, input: IndexDirInput, opts: 
       'index.bin': { bytes: bin.byteLength, sha256: await sha256Hex(bin) },
       'models.json': { bytes: modelsJson.byteLength, sha256: await sha256Hex(modelsJson) },
     },
-    params: withTemperature(input.encoder.id, input.params),
+    params,
     ...(input.examples?.length ? { examples: input.examples } : {}),
+    ...(calibration ? { calibration } : {}),
   };
   const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}-${Date.now()}`);
   await mkdir(tmp, { recursive: true });

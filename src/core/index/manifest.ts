@@ -20,6 +20,35 @@ export interface IndexManifest {
   params?: BuildParams;
   /** Example text queries the app offers for this index (untrusted text). */
   examples?: string[];
+  /** What "nothing matches" means for this index, measured at build time (scoring/matchQuality.ts). */
+  calibration?: MatchCalibration;
+}
+
+/** The query kinds a build calibrates: text, photos, sketches. */
+export const CALIBRATED_KINDS = ['text', 'image', 'sketch'] as const;
+export type CalibratedKind = (typeof CALIBRATED_KINDS)[number];
+
+/**
+ * Measured by the builder from the index's own models and its encoder: content-free text embeddings
+ * (the encoder's output for text with no usable words), and per query kind the best score that
+ * queries without content reach (random vocabulary phrases, noise images) under the method Auto
+ * uses for that kind. A query that does no better is "no match", not a confident ranking.
+ */
+export interface MatchCalibration {
+  version: 1;
+  /** Embeddings of content-free text ("" and the like), base64 little-endian float32, `dim` each. */
+  nullText: string[];
+  kinds: Partial<Record<CalibratedKind, KindCalibration>>;
+}
+
+export interface KindCalibration {
+  /** The method the threshold was measured with (Auto's choice for this kind on this index). */
+  method: string;
+  /** A best score at or below this is inside what content-free queries reach. */
+  threshold: number;
+  /** Which quantile of the content-free queries' best scores the threshold is, and over how many. */
+  quantile: number;
+  nullQueries: number;
 }
 
 export interface BuildParams {
@@ -93,11 +122,27 @@ export function parseManifest(json: unknown): IndexManifest {
   if (m.examples !== undefined && !(Array.isArray(m.examples) && m.examples.every((e) => typeof e === 'string'))) {
     bad('examples must be a list of strings');
   }
+  if (m.calibration !== undefined) checkCalibration(m.calibration, m.encoder.dim);
   const t = m.params?.temperature;
   if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && t > 0 && t <= 1e4)) {
     bad('params.temperature must be a positive number (at most 10 000)');
   }
   return { ...m, examples: m.examples ? exampleQueries(m.examples) : undefined };
+}
+
+function checkCalibration(c: MatchCalibration, dim: number): void {
+  if (typeof c !== 'object' || c === null || c.version !== 1) bad('calibration must be an object with version 1');
+  const b64 = /^[A-Za-z0-9+/]*={0,2}$/;
+  if (!Array.isArray(c.nullText) || c.nullText.length > 64 || !c.nullText.every((v) => typeof v === 'string' && b64.test(v) && v.length === 4 * Math.ceil((dim * 4) / 3))) {
+    bad(`calibration.nullText must be at most 64 base64 float32 vectors of ${dim} values`);
+  }
+  if (typeof c.kinds !== 'object' || c.kinds === null) bad('calibration.kinds must be an object');
+  for (const [kind, k] of Object.entries(c.kinds)) {
+    if (!(CALIBRATED_KINDS as readonly string[]).includes(kind)) bad(`calibration.kinds has an unknown kind "${kind}"`);
+    const ok = typeof k === 'object' && k !== null && typeof k.method === 'string' && Number.isFinite(k.threshold) &&
+      Number.isFinite(k.quantile) && k.quantile >= 0 && k.quantile <= 1 && Number.isInteger(k.nullQueries) && k.nullQueries > 0;
+    if (!ok) bad(`calibration.kinds.${kind} needs a method, a finite threshold, a quantile in [0, 1] and a query count`);
+  }
 }
 
 /** At most 8 short, non-empty, distinct example queries. */

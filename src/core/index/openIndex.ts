@@ -2,7 +2,8 @@ import { ENCODERS } from '../encode/encoders.ts';
 import { AppError } from '../io/errors.ts';
 import { verifyBytes } from '../io/fetchBytes.ts';
 import { readIndex, type SearchIndex } from './indexFormat.ts';
-import { parseManifest, parseModels, type FileEntry, type IndexManifest, type ModelMeta } from './manifest.ts';
+import { decodeVectors } from '../scoring/matchQuality.ts';
+import { parseManifest, parseModels, type FileEntry, type IndexManifest, type MatchCalibration, type ModelMeta } from './manifest.ts';
 
 /** The files an index folder lists in its manifest. */
 export type IndexFileName = 'index.bin' | 'models.json';
@@ -29,6 +30,9 @@ export interface OpenedIndex {
   ids: Map<string, number>;
   /** T for Monte-Carlo and 1st+2nd moment: the manifest's, else the encoder's logit scale. */
   temperature: number;
+  /** The build's "nothing matches" calibration, when the index has one, and its content-free text embeddings. */
+  calibration?: MatchCalibration;
+  nullText: Float32Array[];
 }
 
 function parseJson(bytes: Uint8Array, what: string, subject: string): unknown {
@@ -67,5 +71,6 @@ export async function openIndex(source: IndexSource): Promise<OpenedIndex> {
   }
   const models = parseModels(parseJson(modelsBytes, 'models.json', 'models.json'), index.count);
   const ids = new Map(models.map((m, i) => [m.id, i]));
-  return { manifest, manifestBytes, models, index, ids, temperature: indexTemperature(manifest) };
+  const calibration = manifest.calibration;
+  return { manifest, manifestBytes, models, index, ids, temperature: indexTemperature(manifest), calibration, nullText: decodeVectors(calibration?.nullText ?? []) };
 }

@@ -1,6 +1,6 @@
 import { AppError } from '../io/errors.ts';
 import type { SearchIndex } from '../index/indexFormat.ts';
-import type { ModelMeta } from '../index/manifest.ts';
+import type { MatchCalibration, ModelMeta } from '../index/manifest.ts';
 import { SEARCH_DEFAULTS } from './defaults.ts';
 import { applyFilterMask, createMetadataSearch, hybridScores, metadataRelevance, type MetadataSearch } from './hybrid.ts';
 import {
@@ -16,6 +16,7 @@ import {
   type MethodParams,
   type QueryKind,
 } from './methods.ts';
+import { judgeMatch, type MatchVerdict } from './matchQuality.ts';
 import { countMatching, facetCounts, type FacetCounts, type FieldFilters } from './queryFilters.ts';
 import { topK } from './topK.ts';
 
@@ -56,6 +57,9 @@ export interface RankableIndex {
   ids: Map<string, number>;
   /** The encoder's logit scale the index was built for. */
   temperature: number;
+  /** What "nothing matches" means on this index (manifest.calibration), and its content-free text embeddings decoded. */
+  calibration?: MatchCalibration;
+  nullText?: Float32Array[];
 }
 
 export interface RankedResult {
@@ -85,6 +89,8 @@ export interface Ranking {
   queryModel: number;
   /** The temperature the scores used. */
   temperature: number;
+  /** Whether anything matches: a content-free query or one no better than content-free ones is not a real ranking. */
+  match: MatchVerdict;
 }
 
 /** The kind of a query part; sketches are images drawn in the app. */
@@ -157,13 +163,17 @@ export async function rank<I>(
   const params: MethodParams = { k: SEARCH_DEFAULTS.k, temperature: target.temperature, ...definedOnly(query.params ?? {}) };
 
   const perPart: Float32Array[] = [];
+  const judged: { kind: QueryKind; embedding?: Float32Array }[] = [];
   let queryModel = -1;
-  for (const { part } of parts) {
+  for (const [i, { part }] of parts.entries()) {
     if (part.kind === 'model') {
       queryModel = target.ids.get(part.modelId)!;
       perPart.push(method === 'fine-tuned' ? projectedModelSimilarityScores(index, queryModel) : modelSimilarityScores(index, queryModel));
+      judged.push({ kind: 'model' });
     } else {
-      perPart.push(scoreMethod(index, method, await embed(part), params));
+      const embedding = await embed(part);
+      perPart.push(scoreMethod(index, method, embedding, params));
+      judged.push({ kind: kinds[i], embedding });
     }
   }
   const scores = perPart.length === 1 ? perPart[0] : productOfExperts(perPart.map((s, i) => ({ scores: s, weight: parts[i].weight })));
@@ -192,6 +202,7 @@ export async function rank<I>(
     hybrid,
     queryModel,
     temperature: params.temperature!,
+    match: judgeMatch(target.calibration, target.nullText ?? [], judged, method, scores),
   };
 }
 

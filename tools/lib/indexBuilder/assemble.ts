@@ -4,7 +4,9 @@
  * thumbnails → tools/lib/writeIndexDir.ts (atomic). A build and the merge of its shards go
  * through this one function, which is why shard-then-merge reproduces a single build byte for byte.
  */
-import type { IndexInput, Precision } from '../../../src/core/index/indexFormat.ts';
+import { calibrateIndex } from '../calibrate.ts';
+import type { NodeEncoder } from '../nodeEncoder.ts';
+import type { IndexInput, Precision, SearchIndex } from '../../../src/core/index/indexFormat.ts';
 import type { BuildParams, IndexManifest } from '../../../src/core/index/manifest.ts';
 import { packedSize } from '../../../src/core/math/linalg.ts';
 import { writeIndexDir, type IndexDirInput } from '../writeIndexDir.ts';
@@ -89,7 +91,17 @@ export function assembleIndex(models: FinalisedModel[], s: IndexSettings): Index
   };
 }
 
-/** assembleIndex, then writeIndexDir: atomic, replacing an existing folder only with `force`. */
-export function writeAssembledIndex(outDir: string, models: FinalisedModel[], s: IndexSettings, opts: { force?: boolean } = {}): Promise<IndexManifest> {
-  return writeIndexDir(outDir, assembleIndex(models, s), opts);
+/**
+ * assembleIndex, then writeIndexDir: atomic, replacing an existing folder only with `force`;
+ * `encoder` (both towers) measures the "nothing matches" calibration (tools/lib/calibrate.ts).
+ */
+export function writeAssembledIndex(
+  outDir: string,
+  models: FinalisedModel[],
+  s: IndexSettings,
+  opts: { force?: boolean; encoder?: NodeEncoder } = {},
+): Promise<IndexManifest> {
+  const { encoder } = opts;
+  const calibrate = encoder ? (index: SearchIndex, t: number) => calibrateIndex(index, encoder, t) : undefined;
+  return writeIndexDir(outDir, { ...assembleIndex(models, s), calibrate }, opts);
 }

@@ -121,14 +121,15 @@ export async function buildIndex(options: BuildOptions, deps: BuildDeps = {}): P
         samplesPerModel: samplesSummary(report.models.map((m) => m.images)),
         projection: o.projection,
       },
-      { force: o.force },
+      { force: o.force, encoder },
     );
   });
 }
 
 async function loadEncoder(desc: EncoderDescriptor, modelHost?: string): Promise<NodeEncoder> {
   try {
-    return await NodeEncoder.load(desc, modelHost, { towers: ['vision'] });
+    // Both towers: the vision tower embeds the samples, the text tower is needed for the calibration.
+    return await NodeEncoder.load(desc, modelHost);
   } catch (err) {
     throw new InputError(`cannot load the encoder ${desc.id}: ${(err as Error).message}`);
   }

@@ -5,6 +5,8 @@
  * unique, and the models are concatenated in sorted id order — the order a single build uses —
  * so shard-then-merge reproduces a single build's index.bin and models.json.
  */
+import { ENCODERS } from '../../../src/core/encode/encoders.ts';
+import { NodeEncoder } from '../nodeEncoder.ts';
 import { readFile } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import type { FloatData, SearchIndex } from '../../../src/core/index/indexFormat.ts';
@@ -25,6 +27,8 @@ export interface MergeOptions {
   name?: string;
   /** Overrides the shards' data licence (required when they disagree). */
   licence?: string;
+  /** The shards' encoder, loaded (tests); otherwise loaded from its descriptor to calibrate the merged index. */
+  encoder?: NodeEncoder;
 }
 
 interface Shard {
@@ -184,7 +188,18 @@ export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
         projection: first.index.projection ? { structure: p0.projection, matrix: first.index.projection.matrix } : undefined,
         temperature: p0.temperature,
       },
-      { force: opts.force },
+      // The merged index has other models than any shard: its calibration is measured again.
+      { force: opts.force, encoder: opts.encoder ?? (await loadMergeEncoder(encoderId)) },
     );
   });
+}
+
+async function loadMergeEncoder(id: string): Promise<NodeEncoder> {
+  const desc = ENCODERS[id];
+  if (!desc) throw new InputError(`the shards were built with an unknown encoder "${id}"`);
+  try {
+    return await NodeEncoder.load(desc);
+  } catch (err) {
+    throw new InputError(`cannot load the encoder ${id} to calibrate the merged index: ${(err as Error).message}`);
+  }
 }

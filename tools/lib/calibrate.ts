@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
+import type { SearchIndex } from '../../src/core/index/indexFormat.ts';
+import { CALIBRATED_KINDS, type KindCalibration, type MatchCalibration } from '../../src/core/index/manifest.ts';
+import { mulberry32 } from '../../src/core/math/prng.ts';
+import { SEARCH_DEFAULTS } from '../../src/core/scoring/defaults.ts';
+import { bestScore, encodeVector } from '../../src/core/scoring/matchQuality.ts';
+import { autoMethod, scoreMethod, supportedMethods } from '../../src/core/scoring/methods.ts';
+import { NodeEncoder, PUBLIC_DIR } from './nodeEncoder.ts';
+
+/**
+ * The builder's "nothing matches" calibration (src/core/scoring/matchQuality.ts), from the index's
+ * own models and its encoder, for any encoder (CLIP or ours):
+ * - content-free text: the encoder's embedding of the empty text — what a text of only unknown
+ *   words becomes in an encoder with a closed vocabulary;
+ * - per query kind, the best score that content-free queries reach under Auto's method for that
+ *   kind: phrases of 1–4 words drawn at random from the CLIP tokenizer's vocabulary (text), and
+ *   uniform-noise images (photos and sketches). The threshold is their 95th percentile: a query
+ *   that does no better ranks like one that says nothing about this index's models.
+ * Seeded: a rebuild gives the same calibration.
+ */
+export const CALIBRATION = { textQueries: 200, imageQueries: 48, quantile: 0.95, seed: 20261201 } as const;
+
+/** Random phrases of 1–4 whole words of the CLIP vocabulary (letters only, ≥ 3 long). */
+export async function randomPhrases(tokenizerJson: string, count: number, seed: number): Promise<string[]> {
+  const vocab = (JSON.parse(await readFile(tokenizerJson, 'utf8')) as { model: { vocab: Record<string, number> } }).model.vocab;
+  const words = Object.keys(vocab)
+    .filter((w) => /^[a-z]{3,}<\/w>$/.test(w))
+    .map((w) => w.slice(0, -4))
+    .sort();
+  const next = mulberry32(seed);
+  const pick = () => words[Math.floor(next() * words.length)];
+  return Array.from({ length: count }, () => Array.from({ length: 1 + Math.floor(next() * 4) }, pick).join(' '));
+}
+
+/** `count` images of uniform RGB noise at the encoder's input size, preprocessed: [count, 3, size, size]. */
+export function noiseImages(size: number, count: number, seed: number, pre: Parameters<typeof preprocessRgba>[1]): Float32Array {
+  const next = mulberry32(seed);
+  const per = 3 * size * size;
+  const out = new Float32Array(count * per);
+  for (let i = 0; i < count; i++) {
+    const data = new Uint8ClampedArray(size * size * 4);
+    for (let p = 0; p < data.length; p++) data[p] = (p & 3) === 3 ? 255 : Math.floor(next() * 256);
+    preprocessRgba({ width: size, height: size, data }, pre, out.subarray(i * per, (i + 1) * per));
+  }
+  return out;
+}
+
+function quantile(values: number[], q: number): number {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!sorted.length) return -Infinity;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/** The calibration of `index`, built with `encoder` (both towers loaded) at the index's temperature. */
+export async function calibrateIndex(index: SearchIndex, encoder: NodeEncoder, temperature: number): Promise<MatchCalibration> {
+  const { desc } = encoder;
+  const [empty] = await encoder.encodeTexts(['']);
+  const phrases = await randomPhrases(join(PUBLIC_DIR, desc.tokenizer.json), CALIBRATION.textQueries, CALIBRATION.seed);
+  const texts = await encoder.encodeTexts(phrases);
+  const images = await encoder.encodeImages(noiseImages(desc.image.size, CALIBRATION.imageQueries, CALIBRATION.seed, desc.image), CALIBRATION.imageQueries);
+  const methods = supportedMethods(index);
+  const params = { k: SEARCH_DEFAULTS.k, temperature };
+  const kinds: MatchCalibration['kinds'] = {};
+  for (const kind of CALIBRATED_KINDS) {
+    const method = autoMethod(methods, [kind]);
+    const queries = kind === 'text' ? texts : images;
+    const best = queries.map((q) => bestScore(scoreMethod(index, method, q, params)));
+    const k: KindCalibration = { method, threshold: quantile(best, CALIBRATION.quantile), quantile: CALIBRATION.quantile, nullQueries: queries.length };
+    kinds[kind] = k;
+  }
+  return { version: 1, nullText: [encodeVector(empty)], kinds };
+}
