@@ -27,7 +27,8 @@ const USAGE = `usage: npm run search -- --index <dir> (--text "…" | --image <f
                          creator:"…" family:"…" licence:"…" name:"…"
   --image <file>         image query (JPEG, PNG, WebP, AVIF, GIF, TIFF); may be combined with --text
   --sketch <file>        like --image, for a drawing (Auto then picks the method that suits sketches)
-  --like <id>            "more like this": models similar to model <id> (alias: --model)
+  --like <id>            "more like this": models similar to model <id> (alias: --model); field filters
+                         may come with it in --text
   --image-weight <w>     weight of the image in a text+image query, 0–1 (default ${SEARCH_DEFAULTS.imageWeight}; text gets 1 − w)
   --method <name>        auto | ${Object.keys(METHOD_INFO).join(' | ')} (default auto: the best for the query kind)
   --k <n>                k for best-k (default ${SEARCH_DEFAULTS.k})
@@ -68,7 +69,7 @@ process.exitCode = await runCommand(USAGE, async () => {
   if (args.image && args.sketch) throw new UsageError('give --image or --sketch, not both');
   const imagePath = args.image ?? args.sketch;
   if (args.text === undefined && !imagePath && !like) throw new UsageError('give --text, --image, --sketch or --like');
-  if (like && (args.text !== undefined || imagePath)) throw new UsageError('--like cannot be combined with --text, --image or --sketch');
+  if (like && imagePath) throw new UsageError('--like cannot be combined with --image or --sketch');
   const { method, top, 'image-weight': imageWeight, hybrid: hybridWeight } = args;
   const params = { k: args.k, temperature: args.temperature };
 
@@ -76,15 +77,21 @@ process.exitCode = await runCommand(USAGE, async () => {
   const { models, manifest } = local;
   // The query text as the app's search box reads it: words, then field filters.
   const { text, filters } = parseQuery(args.text ?? '');
-  if (args.text !== undefined && !text && !imagePath) {
-    throw new AppError('bad-query', 'Filters narrow a search: add a description, an image or a sketch to search with.');
+  // With --like, --text may carry field filters only (as the app keeps the box's filters on "more like this").
+  if (like && text) throw new UsageError('--like takes field filters in --text (e.g. family:"flower"), not words');
+  if (args.text !== undefined && !text && !imagePath && !like) {
+    throw new AppError(
+      'bad-query',
+      Object.keys(filters).length
+        ? 'Filters narrow a search: add a description, an image or a sketch to search with.'
+        : 'Type a description of the images you are looking for.',
+    );
   }
   const parts: RankQuery<ImageFile>['parts'] = [];
   if (like) parts.push({ part: { kind: 'model', modelId: like }, weight: 1 });
   const both = !!text && !!imagePath;
   if (text) parts.push({ part: { kind: 'text', text }, weight: both ? 1 - imageWeight : 1 });
   if (imagePath) parts.push({ part: { kind: 'image', image: { path: imagePath }, source: args.sketch ? 'sketch' : 'file' }, weight: both ? imageWeight : 1 });
-  if (like && !local.ids.has(like)) throw new AppError('bad-query', `There is no model with id "${like}" in this index.`);
 
   let encoder: NodeEncoder | undefined;
   const desc = ENCODERS[manifest.encoder.id];

@@ -44,6 +44,8 @@ export async function loadIndex(
   const opened = await openIndex({
     where: indexUrl,
     manifest: async () => manifestBytes,
+    // cachedFetchBytes checks size and SHA-256 of every download and every saved copy it returns.
+    verifiesReads: true,
     read: async (file, entry) => {
       onProgress({ status: 'initiate', file, label: `Index ${file}` });
       const bytes = await cachedFetchBytes(new URL(file, indexUrl).href, {

@@ -49,10 +49,10 @@ function expectSame(shown: ShownResult[], ref: CliRanking) {
 }
 
 /** A demo model's first thumbnail as PNG (lossless: the same pixels in the browser and in Node). */
-async function demoThumbPng(): Promise<{ id: string; png: Buffer }> {
-  const models = JSON.parse(await readFile(join(INDEX, 'models.json'), 'utf8')) as { id: string; thumbnails: string[] }[];
+async function demoThumbPng(): Promise<{ id: string; family: string; png: Buffer }> {
+  const models = JSON.parse(await readFile(join(INDEX, 'models.json'), 'utf8')) as { id: string; family: string; thumbnails: string[] }[];
   const m = models[17];
-  return { id: m.id, png: await sharp(join(INDEX, m.thumbnails[0])).png().toBuffer() };
+  return { id: m.id, family: m.family, png: await sharp(join(INDEX, m.thumbnails[0])).png().toBuffer() };
 }
 
 /** Bytes of the query image the app sent (its preview's object URL is the same Blob). */
@@ -109,7 +109,7 @@ test('an image, a sketch and "more like this" rank the same in the page and in t
   await waitReady(page);
 
   // Image: Auto = Gaussian density on this index, in both.
-  const { id, png } = await demoThumbPng();
+  const { id, family, png } = await demoThumbPng();
   await afterSearch(page, () => page.locator('#image-file').setInputFiles({ name: 'model.png', mimeType: 'image/png', buffer: png }));
   const imageFile = join(tmp, 'image.png');
   await writeFile(imageFile, await queryImageBytes(page));
@@ -152,5 +152,15 @@ test('an image, a sketch and "more like this" rank the same in the page and in t
   expect(like.queryModel?.id).toBe(id);
   expect(like.results.map((r) => r.id)).not.toContain(id);
   expectSame(await readResults(tab), like);
+
+  // More like this within a family (the box's field filters stay on a model query, in both).
+  const filtered = new URLSearchParams({ like: id, q: `family:"${family}"` });
+  await tab.goto(`./?${filtered}`);
+  await waitReady(tab);
+  await expect(tab.getByTestId('status')).toHaveAttribute('data-searching', 'false');
+  await expect(tab.getByTestId('results').locator('li').first()).toBeVisible();
+  const likeInFamily = await cli('--like', id, '--text', `family:"${family}"`);
+  expect(likeInFamily.matched).toBeLessThan(300);
+  expectSame(await readResults(tab), likeInFamily);
   expect(errors).toEqual([]);
 });

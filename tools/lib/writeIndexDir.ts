@@ -2,7 +2,7 @@ import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { readIndex, writeIndex, type IndexInput, type SearchIndex } from '../../src/core/index/indexFormat.ts';
 import { MANIFEST_FORMAT, type BuildParams, type IndexManifest, type MatchCalibration, type ModelMeta } from '../../src/core/index/manifest.ts';
-import { ENCODERS } from '../../src/core/encode/encoders.ts';
+import { indexTemperatureFor } from '../../src/core/encode/encoders.ts';
 import { sha256Hex } from '../../src/core/io/sha256.ts';
 
 export interface IndexDirInput {
@@ -27,7 +27,7 @@ class OutputExistsError extends Error {}
 
 /** Every index records the temperature (its encoder's logit scale) its Monte-Carlo and 1st+2nd-moment scores use. */
 function withTemperature(encoderId: string, params: BuildParams = {}): BuildParams {
-  const temperature = params.temperature ?? ENCODERS[encoderId]?.logitScale;
+  const temperature = indexTemperatureFor(encoderId, params.temperature);
   if (temperature === undefined) throw new Error(`Unknown encoder "${encoderId}": give params.temperature for its logit scale.`);
   return { ...params, temperature };
 }

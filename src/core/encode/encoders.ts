@@ -103,3 +103,11 @@ export function resolveEncoderUrl(file: EncoderFile, appBase: string, modelHost 
   const url = file.url.replace('{modelHost}', modelHost.replace(/\/+$/, ''));
   return new URL(url, appBase).href;
 }
+
+/**
+ * The temperature of an index: the one it recorded at build time, else its encoder's logit scale;
+ * undefined for an unknown encoder that recorded none.
+ */
+export function indexTemperatureFor(encoderId: string, recorded?: number): number | undefined {
+  return recorded ?? ENCODERS[encoderId]?.logitScale;
+}

@@ -1,4 +1,4 @@
-import { ENCODERS } from '../encode/encoders.ts';
+import { indexTemperatureFor } from '../encode/encoders.ts';
 import { AppError } from '../io/errors.ts';
 import { verifyBytes } from '../io/fetchBytes.ts';
 import { readIndex, type SearchIndex } from './indexFormat.ts';
@@ -17,6 +17,8 @@ export interface IndexSource {
   where: string;
   manifest(): Promise<Uint8Array>;
   read(file: IndexFileName, entry: FileEntry): Promise<Uint8Array>;
+  /** `read` itself checks size and SHA-256 against the entry (the worker's verified download): not hashed again. */
+  verifiesReads?: boolean;
 }
 
 /** A verified, parsed index: everything ranking needs. */
@@ -44,8 +46,8 @@ function parseJson(bytes: Uint8Array, what: string, subject: string): unknown {
 }
 
 /** The temperature an index's scores use (see BuildParams.temperature and EncoderDescriptor.logitScale). */
-export function indexTemperature(manifest: IndexManifest): number {
-  const t = manifest.params?.temperature ?? ENCODERS[manifest.encoder.id]?.logitScale;
+function indexTemperature(manifest: IndexManifest): number {
+  const t = indexTemperatureFor(manifest.encoder.id, manifest.params?.temperature);
   if (t === undefined) {
     throw new AppError('encoder-unknown', `The index was built with an unknown encoder "${manifest.encoder.id}" and records no temperature.`);
   }
@@ -62,7 +64,8 @@ export async function openIndex(source: IndexSource): Promise<OpenedIndex> {
   const manifest = parseManifest(parseJson(manifestBytes, 'The index manifest', `${source.where}manifest.json`));
   const verified = async (file: IndexFileName) => {
     const entry = manifest.files[file];
-    return verifyBytes(await source.read(file, entry), entry, `${source.where}${file}`);
+    const bytes = await source.read(file, entry);
+    return verifyBytes(bytes, source.verifiesReads ? { bytes: entry.bytes } : entry, `${source.where}${file}`);
   };
   const [binary, modelsBytes] = await Promise.all([verified('index.bin'), verified('models.json')]);
   const index = readIndex(binary);

@@ -103,7 +103,10 @@ export function partKind(part: QueryPart<unknown>): QueryKind {
  * Rejects malformed queries with a message a person can act on, before anything is encoded.
  * Returns the parts that take part (weight > 0), text trimmed, and the method to use.
  */
-export function planQuery<I>(target: RankableIndex, query: RankQuery<I>): { parts: RankQuery<I>['parts']; method: Method; kinds: QueryKind[] } {
+export function planQuery<I>(
+  target: RankableIndex,
+  query: RankQuery<I>,
+): { parts: RankQuery<I>['parts']; method: Method; kinds: QueryKind[]; hybridWeight: number; topK: number } {
   if (!Array.isArray(query.parts) || !query.parts.length) {
     throw new AppError('bad-query', 'Enter some text, add an image or pick a model to search with.');
   }
@@ -138,7 +141,7 @@ export function planQuery<I>(target: RankableIndex, query: RankQuery<I>): { part
   const k = query.topK ?? SEARCH_DEFAULTS.topK;
   if (!(Number.isInteger(k) && k >= 1)) throw new AppError('bad-query', 'The number of results must be a whole number of at least 1.');
   validateParams(query.params ?? {});
-  return { parts, method, kinds };
+  return { parts, method, kinds, hybridWeight: hw, topK: k };
 }
 
 /** The metadata text index of a model list, built on the first hybrid query and kept. */
@@ -159,7 +162,7 @@ export async function rank<I>(
   embed: (part: Exclude<QueryPart<I>, { kind: 'model' }>) => Promise<Float32Array>,
 ): Promise<Ranking> {
   const { index, models } = target;
-  const { parts, method, kinds } = planQuery(target, query);
+  const { parts, method, kinds, hybridWeight, topK: count } = planQuery(target, query);
   const params: MethodParams = { k: SEARCH_DEFAULTS.k, temperature: target.temperature, ...definedOnly(query.params ?? {}) };
 
   const perPart: Float32Array[] = [];
@@ -183,15 +186,14 @@ export async function rank<I>(
   // "More like this" lists other models: the query model itself would always be first.
   if (queryModel >= 0) ranking[queryModel] = -Infinity;
   const textPart = parts.find((p) => p.part.kind === 'text')?.part as { text: string } | undefined;
-  const hybridWeight = query.hybridWeight ?? SEARCH_DEFAULTS.hybridWeight;
+  // A model query has no text part: hybrid fusion never meets the query model.
   const hybrid = hybridWeight > 0 && !!textPart;
   if (hybrid) {
     const relevance = metadataRelevance(metadataSearchFor(models), textPart.text, index.count);
-    // Fusion gives every model a finite score: filter and leave out the query model again after it.
+    // Fusion gives every model a finite score: filter again after it.
     ranking = applyFilterMask(hybridScores(ranking, relevance, hybridWeight), models, filters);
-    if (queryModel >= 0) ranking[queryModel] = -Infinity;
   }
-  const top = topK(ranking, query.topK ?? SEARCH_DEFAULTS.topK).filter((r) => r.score > -Infinity);
+  const top = topK(ranking, count).filter((r) => r.score > -Infinity);
   return {
     method,
     kinds,
