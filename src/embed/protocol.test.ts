@@ -114,6 +114,11 @@ describe('parseAppMessage', () => {
     expect(parsed && parsed.type === 'results' && parsed.results[1]).toEqual({ ...result, rank: 2, thumbnail: undefined });
     expect(parsed && parsed.type === 'results' && 'thumbnail' in parsed.results[1]).toBe(false);
     expect(parseAppMessage({ ...env, type: 'select', model: result })).toEqual({ ...env, type: 'select', model: result });
+    // noMatch: optional in version 1 (older apps leave it out), a boolean when present.
+    expect(parsed && 'noMatch' in parsed).toBe(false);
+    for (const noMatch of [true, false]) {
+      expect(parseAppMessage({ ...results, noMatch })).toEqual({ ...parsed, noMatch });
+    }
     expect(parseAppMessage({ ...env, type: 'error', code: 'network', message: 'offline' })).toEqual({ ...env, type: 'error', code: 'network', message: 'offline' });
   });
 
@@ -126,6 +131,8 @@ describe('parseAppMessage', () => {
     expect(parseAppMessage({ ...env, type: 'results', query: 'q', method: 'gaussian', results: [{ ...result, rank: 0 }] })).toBeNull();
     expect(parseAppMessage({ ...env, type: 'results', query: 'q', method: 'gaussian', results: [{ ...result, description: '<img onerror>' }] })).toBeNull();
     expect(parseAppMessage({ ...env, type: 'results', query: 'q', method: 'gaussian', results: Array(201).fill(result) })).toBeNull();
+    expect(parseAppMessage({ ...env, type: 'results', query: 'q', method: 'gaussian', results: [], noMatch: 'yes' })).toBeNull();
+    expect(parseAppMessage({ ...env, type: 'results', query: 'q', method: 'gaussian', results: [], noMatch: 1 })).toBeNull();
     expect(parseAppMessage({ ...env, type: 'select', model: { ...result, thumbnail: 'javascript:alert(1)' } })).toBeNull();
     expect(parseAppMessage({ ...env, type: 'select', model: { ...result, name: 7 } })).toBeNull();
     expect(parseAppMessage({ ...env, type: 'error', code: 'x', message: 'm', html: '<b>' })).toBeNull();

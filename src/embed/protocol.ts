@@ -7,8 +7,10 @@ import type { RankedModel } from '../shared/protocol.ts';
  *
  * Every message carries `protocol` and `version`. Parsers are strict: a wrong protocol, version or
  * type, a field of the wrong kind, an over-long string or any unknown field rejects the whole
- * message (new fields come with a new version). Parsed messages are fresh objects holding only the
- * known fields, so nothing of the sender's object (prototype, getters, extra keys) leaks through.
+ * message. Version 1 may gain optional fields (listed here, and accepted by these parsers from then
+ * on: `results.noMatch`); a changed or required field comes with a new version. Parsed messages are
+ * fresh objects holding only the known fields, so nothing of the sender's object (prototype,
+ * getters, extra keys) leaks through.
  */
 export const EMBED_PROTOCOL = 'model-search';
 export const EMBED_VERSION = 1;
@@ -69,6 +71,12 @@ export interface ResultsMessage extends Envelope {
   /** The scoring method that ranked the results. */
   method: string;
   results: EmbedResult[];
+  /**
+   * True when nothing matches the query well (the encoder knew none of its words, or the best score
+   * is no better than content-free queries get): `results` are then only the closest models. Added
+   * to version 1 as an optional field: absent from older apps, which is "not known".
+   */
+  noMatch?: boolean;
 }
 
 export interface SelectMessage extends Envelope {
@@ -193,19 +201,23 @@ export function parseAppMessage(data: unknown): AppMessage | null {
       return envelope({ type: 'ready' as const, models, index });
     }
     case 'results': {
-      const f = plainFields(data, ['protocol', 'version', 'type', 'query', 'method', 'results']);
+      const f = plainFields(data, ['protocol', 'version', 'type', 'query', 'method', 'results', 'noMatch']);
       if (!f || !hasEnvelope(f)) return null;
       const query = reqString(f, 'query', MAX_FIELD * 2);
       const method = reqString(f, 'method', MAX_METHOD);
       const list = f.get('results');
+      const noMatch = f.get('noMatch');
       if (query === false || method === false || !Array.isArray(list) || list.length > MAX_RESULTS) return null;
+      if (noMatch !== undefined && typeof noMatch !== 'boolean') return null;
       const results: EmbedResult[] = [];
       for (const item of list) {
         const r = parseEmbedResult(item);
         if (!r) return null;
         results.push(r);
       }
-      return envelope({ type: 'results' as const, query, method, results });
+      const out: ResultsMessage = envelope({ type: 'results' as const, query, method, results });
+      if (noMatch !== undefined) out.noMatch = noMatch;
+      return out;
     }
     case 'select': {
       const f = plainFields(data, ['protocol', 'version', 'type', 'model']);

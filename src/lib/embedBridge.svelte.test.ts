@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ReadyInfo, SearchRequest, SearchResponse } from '../shared/protocol.ts';
 import { memoryAddressBar } from './addressBar.ts';
 
-const pending: { request: SearchRequest; signal?: AbortSignal }[] = [];
+const pending: { request: SearchRequest; resolve: (r: SearchResponse) => void; signal?: AbortSignal }[] = [];
 vi.mock('./searchClient.ts', () => ({
   isAbort: (e: unknown) => e instanceof DOMException && e.name === 'AbortError',
   searchClient: {
@@ -19,15 +19,16 @@ vi.mock('./searchClient.ts', () => ({
       loadMs: 1,
     }),
     search: (request: SearchRequest, signal?: AbortSignal) =>
-      new Promise<SearchResponse>((_resolve, reject) => {
+      new Promise<SearchResponse>((resolve, reject) => {
         signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
-        pending.push({ request, signal });
+        pending.push({ request, resolve, signal });
       }),
   },
 }));
 
 const { SearchManager } = await import('./search.svelte.ts');
-const { startEmbedBridge } = await import('./embedBridge.svelte.ts');
+const { resultsMessage, startEmbedBridge } = await import('./embedBridge.svelte.ts');
+const { parseAppMessage } = await import('../embed/protocol.ts');
 
 const HOST = 'https://host.example';
 
@@ -88,6 +89,49 @@ describe('embed bridge', () => {
 
     bridge.stop();
     expect(frame.listeners.size).toBe(0);
+  });
+
+  it('each results message tells the host whether anything matches well (noMatch)', async () => {
+    // (Svelte effects do not run under Node, so the message the bridge's effect posts is built here.)
+    const m = new SearchManager();
+    await m.start({ appBase: 'http://x/', indexUrl: 'http://x/i/', backend: 'auto' });
+    const model = { id: 'm1', name: 'M1', description: '', family: 'f', creator: 'c', licence: 'l', resolution: '', links: [], thumbnails: ['t/0.webp'] };
+    const answer = (match: SearchResponse['match']): SearchResponse => ({
+      backend: 'wasm',
+      method: 'first-moment',
+      encodeMs: 1,
+      scoreMs: 1,
+      results: [{ rank: 1, index: 0, score: 0.1, contentScore: 0.1, model }],
+      scores: new Float32Array(3),
+      matched: 3,
+      facets: {},
+      hybrid: false,
+      match,
+    });
+    const cases: [SearchResponse['match'], boolean][] = [
+      [{ kind: 'weak', best: 0.1, threshold: 0.2 }, true],
+      [{ kind: 'ok', best: 0.9, threshold: 0.2 }, false],
+      [{ kind: 'no-information', best: 0 }, true],
+    ];
+    for (const [i, [match, noMatch]] of cases.entries()) {
+      const done = m.submit({ text: `q${i}` });
+      pending[pending.length - 1].resolve(answer(match));
+      await done;
+      const msg = resultsMessage(m, 'http://x/i/');
+      expect(msg).toEqual({
+        protocol: 'model-search',
+        version: 1,
+        type: 'results',
+        query: `“q${i}”`,
+        method: 'first-moment',
+        results: [{ rank: 1, id: 'm1', name: 'M1', score: 0.1, family: 'f', creator: 'c', licence: 'l', thumbnail: 'http://x/i/t/0.webp' }],
+        noMatch,
+      });
+      // What the host's validator (the <model-search> element) accepts.
+      expect(parseAppMessage(structuredClone(msg))).toEqual(msg);
+    }
+    await m.submit({ text: '' });
+    expect(resultsMessage(m, 'http://x/i/')).toMatchObject({ type: 'results', query: '', results: [], noMatch: false });
   });
 
   it('messages from another origin or window never reach submit', async () => {

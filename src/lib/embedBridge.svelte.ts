@@ -1,4 +1,4 @@
-import { envelope, isAllowedOrigin, parseAllowedOrigins, parseHostMessage, toEmbedResult, type AppMessage, type HostQuery } from '../embed/protocol.ts';
+import { envelope, isAllowedOrigin, parseAllowedOrigins, parseHostMessage, toEmbedResult, type AppMessage, type HostQuery, type ResultsMessage } from '../embed/protocol.ts';
 import type { SearchManager } from './search.svelte.ts';
 import { parseMethod } from './urlState.ts';
 
@@ -63,6 +63,22 @@ export async function loadEmbedConfig(appBase: string): Promise<string[]> {
 }
 
 const MAX_ERROR_MESSAGE = 2000;
+
+/**
+ * The `results` message for the manager's latest search: its ranking, and `noMatch` when nothing
+ * matches well (the app shows its notice then). With no search (a cleared query) an empty list.
+ */
+export function resultsMessage(manager: Pick<SearchManager, 'summary' | 'results' | 'noMatch' | 'method'>, indexBase: string): ResultsMessage {
+  const summary = manager.summary;
+  if (!summary) return envelope({ type: 'results' as const, query: '', method: manager.method, results: [], noMatch: false });
+  return envelope({
+    type: 'results' as const,
+    query: summary.label.slice(0, 1000),
+    method: summary.method,
+    results: manager.results.map((r) => toEmbedResult(r, indexBase)),
+    noMatch: manager.noMatch,
+  });
+}
 
 function setHook(name: 'embedBridge' | 'embedIgnored', value: string): void {
   if (typeof document !== 'undefined') document.documentElement.dataset[name] = value;
@@ -138,16 +154,12 @@ export function startEmbedBridge(manager: SearchManager, opts: EmbedBridgeOption
     $effect(() => {
       const summary = manager.summary;
       void summary?.seq;
-      const results = manager.results;
+      void manager.results;
       if (summary === lastSummary) return;
       const hadResults = lastSummary !== null;
       lastSummary = summary;
-      if (summary) {
-        post(envelope({ type: 'results' as const, query: summary.label.slice(0, 1000), method: summary.method, results: results.map((r) => toEmbedResult(r, opts.indexBase)) }));
-      } else if (hadResults) {
-        // A cleared query: the host's list should empty too.
-        post(envelope({ type: 'results' as const, query: '', method: manager.method, results: [] }));
-      }
+      // A cleared query (no summary) after results: the host's list should empty too.
+      if (summary || hadResults) post(resultsMessage(manager, opts.indexBase));
     });
     $effect(() => {
       const error = manager.error;

@@ -36,6 +36,7 @@ vi.mock('./imageInput.ts', () => ({
 }));
 
 const { SearchManager, searchManager, IMAGE_NOT_SAVED } = await import('./search.svelte.ts');
+const { NO_INFORMATION, WEAK_MATCH } = await import('./matchNotice.ts');
 
 function response(label: string): SearchResponse {
   const model = { id: label, name: label, description: '', family: '', creator: '', licence: '', resolution: '', links: [], thumbnails: [] };
@@ -265,6 +266,51 @@ describe('SearchManager', () => {
     expect(m.shareUrl).toBe('http://app.test/sub/?debug=1&like=a');
     m.closeDetails();
     expect(m.selected).toBeNull();
+  });
+
+  it('says when nothing matches, keeps the closest models listed, and drops the notice on the next search that matches', async () => {
+    const m = await readyManager();
+    expect([m.noMatch, m.matchNotice]).toEqual([false, '']);
+
+    let done = m.submit({ text: 'kitty images' });
+    pending[0].resolve({ ...response('closest'), match: { kind: 'weak', best: 0.1, threshold: 0.2 } });
+    await done;
+    expect(m.summary?.match).toEqual({ kind: 'weak', best: 0.1, threshold: 0.2 });
+    expect([m.noMatch, m.matchNotice]).toEqual([true, WEAK_MATCH]);
+    expect(m.results.map((r) => r.model.id)).toEqual(['closest']);
+    expect(m.heading).toBe('Closest 1 of 3 models for “kitty images”');
+
+    // A newer search keeps the old verdict until its own answer arrives.
+    done = m.submit({ text: 'everything yellow' });
+    expect(m.matchNotice).toBe(WEAK_MATCH);
+    pending[1].resolve({ ...response('any'), match: { kind: 'no-information', best: 0 } });
+    await done;
+    expect([m.noMatch, m.matchNotice]).toEqual([true, NO_INFORMATION]);
+
+    done = m.submit({ text: 'red flowers' });
+    pending[2].resolve({ ...response('rose'), match: { kind: 'ok', best: 0.9, threshold: 0.2 } });
+    await done;
+    expect([m.noMatch, m.matchNotice]).toEqual([false, '']);
+    expect(m.heading).toBe('Top 1 of 3 models for “red flowers”');
+
+    // Filters that leave no model have their own words; no "nothing matches well" on an empty list.
+    done = m.submit({ text: 'kitty images family:none' });
+    pending[3].resolve({ ...response('x'), results: [], matched: 0, match: { kind: 'weak', best: 0.1, threshold: 0.2 } });
+    await done;
+    expect([m.noMatch, m.matchNotice]).toEqual([false, '']);
+
+    // A cleared query clears the verdict with the results; so does reset().
+    done = m.submit({ text: 'kitty images' });
+    pending[4].resolve({ ...response('closest'), match: { kind: 'no-information', best: 0 } });
+    await done;
+    expect(m.noMatch).toBe(true);
+    await m.submit({ text: '' });
+    expect([m.summary, m.noMatch, m.matchNotice]).toEqual([null, false, '']);
+    done = m.submit({ text: 'kitty images' });
+    pending[5].resolve({ ...response('closest'), match: { kind: 'weak', best: 0.1, threshold: 0.2 } });
+    await done;
+    m.reset();
+    expect([m.noMatch, m.matchNotice]).toEqual([false, '']);
   });
 
   it('reset() returns to a new manager’s state and drops the running search', async () => {

@@ -3,11 +3,13 @@ import { SEARCH_DEFAULTS } from '../core/scoring/defaults.ts';
 import { describeStorageNotice } from './storageNotice.ts';
 import type { ErrorInfo } from '../core/io/errors.ts';
 import { toErrorInfo } from '../core/io/errors.ts';
+import type { MatchVerdict } from '../core/scoring/matchQuality.ts';
 import { autoMethod, type Method, type QueryKind } from '../core/scoring/methods.ts';
 import { formatQuery, parseQuery, type FacetCounts, type FieldFilters } from '../core/scoring/queryFilters.ts';
 import type { LoadProgress, QueryPart, RankedModel, ReadyInfo, SearchRequest, SearchResponse, WorkerConfig } from '../shared/protocol.ts';
 import { memoryAddressBar, type AddressBar, type HistoryMode } from './addressBar.ts';
 import { prepareImage } from './imageInput.ts';
+import { describeMatch } from './matchNotice.ts';
 import { isAbort, searchClient } from './searchClient.ts';
 import { clearSessionImage, loadSessionImage, saveSessionImage, type StoredImage } from './sessionImage.ts';
 import { DEFAULT_IMAGE_WEIGHT, DEFAULT_K, readUrlState, searchParamsFor, withParams, type SearchUrlState, type UrlState } from './urlState.ts';
@@ -40,6 +42,8 @@ export interface SearchSummary {
   scoreMs: number;
   matched: number;
   hybrid: boolean;
+  /** Whether anything matches well: not 'ok' when the query carried no information or scored weakly. */
+  match: MatchVerdict;
   /** Counts completed searches, so observers can tell a repeated query's fresh result apart. */
   seq: number;
 }
@@ -127,7 +131,23 @@ export class SearchManager {
     if (!this.summary) return 'Results';
     const total = this.info?.modelCount ?? 0;
     const matched = this.summary.matched === this.info?.modelCount ? '' : `${this.summary.matched} matching / `;
-    return `Top ${this.results.length} of ${matched}${total} models for ${this.summary.label}`;
+    // Nothing matches well: these are the closest models, not matches (the notice above says why).
+    const top = this.noMatch ? 'Closest' : 'Top';
+    return `${top} ${this.results.length} of ${matched}${total} models for ${this.summary.label}`;
+  }
+
+  /**
+   * Whether the latest search found nothing that matches well (see src/core/scoring/matchQuality.ts);
+   * its results are still the closest models. False with no results (filters left none: that has
+   * its own words).
+   */
+  get noMatch(): boolean {
+    return !!this.summary && this.summary.match.kind !== 'ok' && this.results.length > 0;
+  }
+
+  /** The sentence above the results when nothing matches well, or ''. */
+  get matchNotice(): string {
+    return this.noMatch ? describeMatch(this.summary?.match) : '';
   }
 
   /** Link to the open result as a "more like this" search ("Copy link" in its details); '' when none is open. */
@@ -429,6 +449,7 @@ export class SearchManager {
         scoreMs: res.scoreMs,
         matched: res.matched,
         hybrid: res.hybrid,
+        match: res.match,
         seq: (this.summary?.seq ?? 0) + 1,
       };
       if (this.info && res.backend !== this.info.backend) {
