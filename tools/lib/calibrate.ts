@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
 import type { SearchIndex } from '../../src/core/index/indexFormat.ts';
-import { CALIBRATED_KINDS, type KindCalibration, type MatchCalibration } from '../../src/core/index/manifest.ts';
+import type { CalibratedKind, KindCalibration, MatchCalibration } from '../../src/core/index/manifest.ts';
 import { mulberry32 } from '../../src/core/math/prng.ts';
 import { SEARCH_DEFAULTS } from '../../src/core/scoring/defaults.ts';
 import { bestScore, encodeVector } from '../../src/core/scoring/matchQuality.ts';
@@ -16,8 +16,11 @@ import { NodeEncoder, PUBLIC_DIR } from './nodeEncoder.ts';
  *   words becomes in an encoder with a closed vocabulary;
  * - per query kind, the best score that content-free queries reach under Auto's method for that
  *   kind: phrases of 1–4 words drawn at random from the CLIP tokenizer's vocabulary (text), and
- *   uniform-noise images (photos and sketches). The threshold is their 95th percentile: a query
- *   that does no better ranks like one that says nothing about this index's models.
+ *   uniform-noise images (photos). The threshold is their 95th percentile: a query that does no
+ *   better ranks like one that says nothing about this index's models.
+ * Sketches get no threshold: on the zoo encoder, random scribbles reach the same best scores as
+ * sketches of the models (median 0.747 vs 0.781 under the 1st moment; noise images' 95th percentile
+ * flagged 18 % of the eval's sketches), so a sketch threshold would mostly hide real sketches.
  * Seeded: a rebuild gives the same calibration.
  */
 export const CALIBRATION = { textQueries: 200, imageQueries: 48, quantile: 0.95, seed: 20261201 } as const;
@@ -63,7 +66,7 @@ export async function calibrateIndex(index: SearchIndex, encoder: NodeEncoder, t
   const methods = supportedMethods(index);
   const params = { k: SEARCH_DEFAULTS.k, temperature };
   const kinds: MatchCalibration['kinds'] = {};
-  for (const kind of CALIBRATED_KINDS) {
+  for (const kind of ['text', 'image'] as const satisfies readonly CalibratedKind[]) {
     const method = autoMethod(methods, [kind]);
     const queries = kind === 'text' ? texts : images;
     const best = queries.map((q) => bestScore(scoreMethod(index, method, q, params)));

@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENCODERS } from '../../src/core/encode/encoders.ts';
+import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
+import { rank } from '../../src/core/scoring/rank.ts';
+import { gibberish, OFF_TOPIC_PHRASES, plainImages, SYMBOL_QUERIES } from '../../tools/eval/noMatchQueries.ts';
+import { CALIBRATION, calibrateIndex, randomPhrases } from '../../tools/lib/calibrate.ts';
+import { openLocalIndex, type LocalIndex } from '../../tools/lib/localIndex.ts';
+import { NodeEncoder, PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
+
+const TOKENIZER = join(PUBLIC_DIR, 'tokenizers/clip-vit-b32/tokenizer.json');
+
+describe('the no-match suite is held out from the calibration', () => {
+  it('no evaluation phrase is a calibration phrase, and no gibberish word is a vocabulary word', async () => {
+    const calibration = new Set(await randomPhrases(TOKENIZER, CALIBRATION.textQueries, CALIBRATION.seed));
+    const evalTexts = [...OFF_TOPIC_PHRASES, ...gibberish(100, 7), ...SYMBOL_QUERIES];
+    expect(evalTexts.filter((t) => calibration.has(t))).toEqual([]);
+    const vocab = (JSON.parse(await readFile(TOKENIZER, 'utf8')) as { model: { vocab: Record<string, number> } }).model.vocab;
+    const words = gibberish(100, 7).flatMap((t) => t.split(' '));
+    expect(words.filter((w) => Object.hasOwn(vocab, `${w}</w>`))).toEqual([]);
+  });
+
+  it('the evaluation images are flat or two-colour, never the calibration noise', () => {
+    const desc = ENCODERS['zoo-encoder'];
+    const px = plainImages(desc.image.size, 6, 7, desc.image);
+    const per = 3 * desc.image.size ** 2;
+    for (let i = 0; i < 6; i++) {
+      const channel = px.subarray(i * per, i * per + desc.image.size ** 2);
+      expect(new Set(Array.from(channel, (v) => v.toFixed(4))).size).toBeLessThanOrEqual(2);
+    }
+  });
+});
+
+describe('"nothing matches" on the shipped indexes', () => {
+  let demo: LocalIndex, colours: LocalIndex, zoo: NodeEncoder, testEncoder: NodeEncoder;
+  beforeAll(async () => {
+    [demo, colours] = await Promise.all([openLocalIndex(join(PUBLIC_DIR, 'index/demo')), openLocalIndex(join(PUBLIC_DIR, 'index/colours'))]);
+    [zoo, testEncoder] = await Promise.all([NodeEncoder.load(ENCODERS['zoo-encoder']), NodeEncoder.load(ENCODERS['test-encoder'])]);
+  });
+  const verdict = async (index: LocalIndex, encoder: NodeEncoder, text: string) =>
+    (await rank(index, { parts: [{ part: { kind: 'text', text }, weight: 1 }], topK: 1 }, async () => (await encoder.encodeTexts([text]))[0])).match.kind;
+  const imageVerdict = async (index: LocalIndex, encoder: NodeEncoder, pixels: Float32Array) =>
+    (await rank(index, { parts: [{ part: { kind: 'image', image: 0, source: 'file' }, weight: 1 }], topK: 1 }, async () => (await encoder.encodeImages(pixels, 1))[0])).match.kind;
+
+  it('every shipped index carries a calibration with its encoder\'s content-free text', () => {
+    for (const index of [demo, colours]) {
+      expect(index.calibration?.kinds.text?.method).toBe('first-moment');
+      expect(index.nullText).toHaveLength(1);
+    }
+  });
+
+  it('demo: words the zoo encoder does not know carry no information; its examples match', async () => {
+    for (const q of ['kitty images', 'everything yellow', 'quantum mechanics lecture', 'quokka wombat']) expect(await verdict(demo, zoo, q), q).toBe('no-information');
+    for (const q of demo.manifest.examples ?? []) expect(await verdict(demo, zoo, q), q).toBe('ok');
+    expect(demo.manifest.examples?.length).toBeGreaterThan(0);
+  });
+
+  it('demo: a flat grey image is weak, a render of a model is not', async () => {
+    const desc = zoo.desc;
+    const grey = { width: 64, height: 64, data: new Uint8ClampedArray(64 * 64 * 4).fill(128) };
+    expect(await imageVerdict(demo, zoo, preprocessRgba(grey, desc.image))).toBe('weak');
+    const thumb = await sharp(join(PUBLIC_DIR, 'index/demo', demo.models[5].thumbnails[0])).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const render = { width: thumb.info.width, height: thumb.info.height, data: new Uint8ClampedArray(thumb.data) };
+    expect(await imageVerdict(demo, zoo, preprocessRgba(render, desc.image))).toBe('ok');
+  });
+
+  it('colours: off-topic words rank no better than random vocabulary (weak), colour words match', async () => {
+    expect(await verdict(colours, testEncoder, 'kitty images')).toBe('weak');
+    expect(await verdict(colours, testEncoder, 'quantum mechanics lecture')).toBe('weak');
+    for (const q of colours.manifest.examples ?? []) expect(await verdict(colours, testEncoder, q), q).toBe('ok');
+  });
+
+  it('the calibration is reproducible: measuring again gives the shipped one', async () => {
+    expect(await calibrateIndex(colours.index, testEncoder, colours.temperature)).toEqual(colours.calibration);
+  });
+});

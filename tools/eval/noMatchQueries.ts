@@ -1,0 +1,46 @@
+import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
+import { mulberry32 } from '../../src/core/math/prng.ts';
+
+/*
+ * Content-free queries for the "nothing matches" evaluation (tools/eval/no-match.ts), held out from
+ * the build's calibration (tools/lib/calibrate.ts) by construction: no random vocabulary words and
+ * no noise images here (test/unit/noMatch.test.ts checks the sets never meet).
+ */
+
+/** Everyday phrases about things the procedural zoo never draws (and words it has no name for). */
+export const OFF_TOPIC_PHRASES = [
+  'kitty images', 'everything yellow', 'quantum mechanics lecture', 'tax return form', 'a cup of coffee on a desk',
+  'wedding photography', 'portrait of an old man', 'spreadsheet with numbers', 'football match highlights', 'city traffic at rush hour',
+  'recipe for lasagna', 'medieval castle ruins', 'a dog playing fetch', 'laptop keyboard closeup', 'bridge over a river',
+  'snowy mountains panorama', 'birthday party balloons', 'microscope bacteria', 'vintage typewriter', 'airport departure board',
+  'chess pieces on a board', 'hospital corridor', 'violin concert', 'crowded beach in summer', 'handwritten letter',
+  'electric guitar solo', 'skyscraper at dusk', 'farm tractor in a field', 'subway map', 'bowl of ramen',
+];
+
+/** Random strings of letters (not words of any vocabulary), one to three "words". */
+export function gibberish(count: number, seed: number): string[] {
+  const next = mulberry32(seed);
+  const letters = 'bcdfghjklmnpqrstvwxz';
+  const word = () => Array.from({ length: 4 + Math.floor(next() * 5) }, () => letters[Math.floor(next() * letters.length)]).join('');
+  return Array.from({ length: count }, () => Array.from({ length: 1 + Math.floor(next() * 3) }, word).join(' '));
+}
+
+export const SYMBOL_QUERIES = ['123', '42 7 1999', '!!!', '???', '...', '#', '%%%', '2024-01-01', '3.14159', '@@@ ###'];
+
+/** Flat and two-colour images: no subject, no style, no texture. */
+export function plainImages(size: number, count: number, seed: number, pre: Parameters<typeof preprocessRgba>[1]): Float32Array {
+  const next = mulberry32(seed);
+  const per = 3 * size * size;
+  const out = new Float32Array(count * per);
+  for (let i = 0; i < count; i++) {
+    const a = [0, 1, 2].map(() => Math.floor(next() * 256));
+    const b = i % 2 ? [0, 1, 2].map(() => Math.floor(next() * 256)) : a;
+    const data = new Uint8ClampedArray(size * size * 4);
+    for (let p = 0; p < size * size; p++) {
+      const c = (p % size) < size / 2 ? a : b; // left/right halves
+      data.set([c[0], c[1], c[2], 255], p * 4);
+    }
+    preprocessRgba({ width: size, height: size, data }, pre, out.subarray(i * per, (i + 1) * per));
+  }
+  return out;
+}
