@@ -1,12 +1,7 @@
 import type { StorageInfo } from '../shared/protocol.ts';
 import { searchClient } from './searchClient.ts';
 
-/** Sizes as the storage panel shows them: bytes, kB or MB with one decimal. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
-}
+export { formatBytes } from './format.ts';
 
 /**
  * State of the "Offline storage" panel: what the worker has saved for offline use, read when the
