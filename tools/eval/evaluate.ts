@@ -7,7 +7,7 @@ import type { Method, MethodParams } from '../../src/core/scoring/methods.ts';
 import { rank, type QueryPart, type RankableIndex } from '../../src/core/scoring/rank.ts';
 import type { SearchIndex } from '../../src/core/index/indexFormat.ts';
 import type { MetadataBaseline } from './baseline.ts';
-import { aggregate, familyRelevant, queryMetrics, type QueryMetrics, type SetMetrics } from './metrics.ts';
+import { aggregate, familyRelevant, precisionAtK, queryMetrics, type QueryMetrics, type SetMetrics } from './metrics.ts';
 import type { QueryType } from './queries.ts';
 
 /** One row of the results table. */
@@ -55,6 +55,14 @@ export interface PreparedQuery {
   model: number;
   /** Sketch kind, for the per-kind breakdown. */
   kind?: string;
+  /**
+   * Set-based relevance (the robustness suites, tools/eval/robustness.ts): every model index that
+   * counts as a correct answer. When absent, the set's own ground truth applies (the model, or its
+   * family for model-as-query). A query with an empty list is skipped.
+   */
+  relevant?: number[];
+  /** Model indices that are not candidates (with `relevant`; e.g. the query model itself). */
+  exclude?: number[];
 }
 
 export interface EvalContext {
@@ -68,6 +76,8 @@ export interface EvalContext {
 export interface RowResult extends SetMetrics {
   /** Mean ranking time per query (ms) through rank(), encoding excluded. */
   msPerQuery: number;
+  /** Mean expected precision@5 (only when evaluateSet was asked for it: the robustness suites). */
+  p5?: number;
 }
 
 export interface SetResult {
@@ -126,12 +136,13 @@ export async function scoreRow(ctx: EvalContext, type: QueryType, row: MethodRow
   return { scores: ranking.scores, method: ranking.method };
 }
 
-export async function evaluateSet(ctx: EvalContext, type: QueryType, queries: PreparedQuery[]): Promise<SetResult> {
+export async function evaluateSet(ctx: EvalContext, type: QueryType, queries: PreparedQuery[], opts: { precision?: boolean } = {}): Promise<SetResult> {
   const structures = [...ctx.projected.keys()];
   const rows = rowsFor(type, structures, ctx.target.temperature);
   const families = ctx.target.models.map((m) => m.family);
   // Ground truth per query: the model itself, or (model-as-query) the other models of its family.
   const truth = queries.map((q) => {
+    if (q.relevant) return q.relevant.some((r) => !(q.exclude ?? []).includes(r)) ? { relevant: q.relevant, exclude: q.exclude ?? [] } : undefined;
     if (type !== 'model') return { relevant: [q.model], exclude: [] as number[] };
     const rel = familyRelevant(families, q.model);
     return rel ? { relevant: rel, exclude: [q.model] } : undefined;
@@ -141,6 +152,7 @@ export async function evaluateSet(ctx: EvalContext, type: QueryType, queries: Pr
   const perKind = new Map<string, Map<string, QueryMetrics[]>>();
   for (const row of rows) {
     const per: QueryMetrics[] = [];
+    let p5 = 0;
     const t0 = performance.now();
     for (const { q, t } of used) {
       const { scores, method } = await scoreRow(ctx, type, row, q);
@@ -151,6 +163,7 @@ export async function evaluateSet(ctx: EvalContext, type: QueryType, queries: Pr
       }
       const m = queryMetrics(scores, t!.relevant, { exclude: t!.exclude, ks: [1, 5] });
       per.push(m);
+      if (opts.precision) p5 += precisionAtK(scores, t!.relevant, 5, t!.exclude);
       if (q.kind !== undefined) {
         const byRow = perKind.get(q.kind) ?? new Map<string, QueryMetrics[]>();
         perKind.set(q.kind, byRow);
@@ -161,6 +174,7 @@ export async function evaluateSet(ctx: EvalContext, type: QueryType, queries: Pr
     }
     const ms = performance.now() - t0;
     result.rows[row.key] = { ...aggregate(per), msPerQuery: used.length ? ms / used.length : 0 };
+    if (opts.precision) result.rows[row.key].p5 = used.length ? p5 / used.length : NaN;
   }
   if (perKind.size) {
     result.byKind = {};

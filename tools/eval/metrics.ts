@@ -143,3 +143,41 @@ export function familyRelevant(families: readonly string[], query: number): numb
   });
   return rel.length ? rel : undefined;
 }
+
+/**
+ * Set-based relevance (the robustness suites): expected precision@k — the share of the first k
+ * candidates that are relevant — with ties counted as the expectation over every ordering of the
+ * tied models, like the other metrics. `exclude`d indices are not candidates. With fewer than k
+ * candidates the denominator is still k (a short list cannot be more precise than it is long).
+ */
+export function precisionAtK(scores: ArrayLike<number>, relevant: Iterable<number>, k: number, exclude: Iterable<number> = []): number {
+  if (!(Number.isInteger(k) && k >= 1)) throw new Error('k must be a positive integer');
+  const excluded = new Set(exclude);
+  const rel = new Set(relevant);
+  const val = (i: number) => (Number.isNaN(scores[i]) ? -Infinity : scores[i]);
+  const cands: number[] = [];
+  for (let i = 0; i < scores.length; i++) if (!excluded.has(i)) cands.push(i);
+  cands.sort((a, b) => val(b) - val(a) || a - b);
+  let placed = 0;
+  let hits = 0;
+  for (let g = 0; g < cands.length && placed < k; ) {
+    let end = g;
+    let relInGroup = 0;
+    while (end < cands.length && val(cands[end]) === val(cands[g])) {
+      if (rel.has(cands[end])) relInGroup++;
+      end++;
+    }
+    const size = end - g;
+    const slots = Math.min(size, k - placed);
+    hits += (slots * relInGroup) / size;
+    placed += slots;
+    g = end;
+  }
+  return hits / k;
+}
+
+/** A suite's metrics under set-based relevance: the usual ones (first relevant model) and precision@5. */
+export interface SuiteMetrics extends SetMetrics {
+  /** Mean expected precision@5. */
+  p5: number;
+}

@@ -4,6 +4,7 @@
  */
 import type { SetResult } from './evaluate.ts';
 import type { QueryType } from './queries.ts';
+import type { RobustnessResults } from './robustness.ts';
 
 export interface Target {
   name: string;
@@ -61,6 +62,8 @@ export interface EvalResults {
   }[];
   style?: StyleResult | { missing: string };
   targets: Target[];
+  /** The held-out robustness suites (tools/eval/robustness.ts), or why they were not run. */
+  robustness?: RobustnessResults | { missing: string };
   timing: Record<string, number>;
   wallSeconds: number;
   notes: string[];
@@ -178,6 +181,7 @@ export function markdownReport(results: EvalResults): string {
     out.push('');
   }
   if (results.previous) out.push(...previousSection(results, keys, results.previous));
+  if (results.robustness) out.push(...robustnessSection(results));
   out.push('## Style retrieval', '');
   if (results.style && 'learnedMrr' in results.style) {
     out.push(`MRR with the learned projection ${fmt(results.style.learnedMrr)}, with plain features ${fmt(results.style.plainMrr)}.`, '');
@@ -217,6 +221,97 @@ function previousSection(results: EvalResults, keys: string[], prev: PreviousRun
     // T differs between the runs (see above): the label without it.
     out.push(`| ${results.methods[k].replace(/ \(T = [^)]*\)$/, '')} | ${cells.join(' | ')} |`);
   }
+  out.push('');
+  return out;
+}
+
+/** The rows of the robustness table: the clean sets (for reference) then every suite. */
+function robustnessRows(results: EvalResults): { label: string; relevance: string; set: SetResult; clean: boolean }[] {
+  const r = results.robustness;
+  if (!r || !('suites' in r)) return [];
+  return [
+    { label: 'image: clean (reference)', relevance: 'the model', set: results.sets.image, clean: true },
+    ...r.suites.filter((s) => s.group === 'image').map((s) => ({ label: s.label, relevance: s.relevance, set: s.result, clean: false })),
+    { label: 'text: clean, zoo words in eval frames (reference)', relevance: 'the model', set: results.sets.text, clean: true },
+    ...r.suites.filter((s) => s.group === 'text').map((s) => ({ label: s.label, relevance: s.relevance, set: s.result, clean: false })),
+    { label: 'model as query, by family (reference)', relevance: 'every other model of the family', set: results.sets.model, clean: true },
+    ...r.suites.filter((s) => s.group === 'model').map((s) => ({ label: s.label, relevance: s.relevance, set: s.result, clean: false })),
+  ];
+}
+
+/** Which target names a suite row carries (robustnessTargets' names), by row label prefix. */
+function targetsFor(label: string, targets: Target[]): Target[] {
+  const names: Record<string, string[]> = {
+    'image: clean (reference)': ['clean image top-1'],
+    'text: clean, zoo words in eval frames (reference)': ["text in the zoo's words (clean text) top-1"],
+    'text: held-out WordNet synonyms in held-out frames': ['held-out synonyms top-1', 'held-out synonyms top-5'],
+    'text: one typo (clean text queries, one edit in one content word)': ['one typo top-1'],
+  };
+  const byPrefix: [string, string][] = [
+    ['image: screenshot frame', 'screenshot frame top-1'],
+    ['image: rotated 7°', 'rotation 7° top-1'],
+    ['image: centre crop 70 %', 'centre crop 70 % top-1'],
+  ];
+  const wanted = names[label] ?? byPrefix.filter(([p]) => label.startsWith(p)).map(([, n]) => n);
+  return targets.filter((t) => wanted.includes(t.name));
+}
+
+const targetCell = (ts: Target[]) =>
+  ts.length ? ts.map((t) => `${t.status} (${t.name.replace(/^.*(top-[15])$/, '$1')} ${t.op} ${t.threshold})`).join(', ') : '';
+
+/** A fixed-width table of the robustness suites: top-1 per method, the Auto row's top-5 and MRR, the target. */
+export function robustnessConsole(results: EvalResults): string {
+  const rows = robustnessRows(results);
+  const r = results.robustness as RobustnessResults;
+  const keys = rowKeys(results);
+  const labelW = Math.max(...rows.map((x) => x.label.length));
+  const lines = [`robustness suites (held-out): top-1 per method${''}`, `${'suite'.padEnd(labelW)}  ${'n'.padStart(4)}  ${keys.map((k) => k.slice(0, 11).padStart(11)).join(' ')}  target`];
+  for (const row of rows) {
+    const cells = keys.map((k) => (row.set.rows[k] ? fmt(row.set.rows[k].top1) : '—').padStart(11));
+    lines.push(`${row.label.padEnd(labelW)}  ${String(row.set.queries).padStart(4)}  ${cells.join(' ')}  ${targetCell(targetsFor(row.label, r.targets))}`);
+  }
+  return lines.join('\n');
+}
+
+/** results.md "Robustness suites (held-out)". */
+function robustnessSection(results: EvalResults): string[] {
+  const r = results.robustness!;
+  const out = ['## Robustness suites (held-out)', ''];
+  if (!('suites' in r)) return [...out, `Not measured: ${r.missing}.`, ''];
+  const keys = rowKeys(results);
+  const rows = robustnessRows(results);
+  out.push(
+    'Held-out queries next to the clean sets (reference rows), every method through rank() on the same index; how they are made and why they are held out: ' +
+      '[../eval.md](../eval.md#robustness-suites-held-out). Targets (issue 12) on the Auto row. ' +
+      `Held-out synonym queries: ${r.synonymCoverage.queries} of ${r.synonymCoverage.models} eval models (the others' subject or palette has no held-out WordNet synonym), ${r.synonymCoverage.withStyle} of them also name the style. ` +
+      `Suites took ${r.seconds.toFixed(1)} s (perturbing, embedding, scoring).`,
+    '',
+  );
+  out.push('### Top-1 per method', '');
+  out.push(`| suite | queries | relevance | ${keys.map((k) => results.methods[k]).join(' | ')} | target |`);
+  out.push(`|---|---:|---|${keys.map(() => '---:').join('|')}|---|`);
+  for (const row of rows) {
+    const cells = keys.map((k) => (row.set.rows[k] ? fmt(row.set.rows[k].top1) : '—'));
+    out.push(`| ${row.clean ? `*${row.label}*` : row.label} | ${row.set.queries} | ${row.relevance} | ${cells.join(' | ')} | ${targetCell(targetsFor(row.label, r.targets))} |`);
+  }
+  out.push('', '### Top-5 / MRR / precision@5 per method', '');
+  out.push('Cells: top-5 / MRR / P@5 (P@5: the share of the first five that are relevant; with one relevant model it is at most 0.2). Reference rows have no P@5.', '');
+  out.push(`| suite | ${keys.map((k) => results.methods[k]).join(' | ')} |`);
+  out.push(`|---|${keys.map(() => '---').join('|')}|`);
+  for (const row of rows) {
+    const cells = keys.map((k) => {
+      const m = row.set.rows[k];
+      return m ? `${fmt(m.top5)} / ${fmt(m.mrr)}${m.p5 !== undefined ? ` / ${fmt(m.p5)}` : ''}` : '—';
+    });
+    out.push(`| ${row.clean ? `*${row.label}*` : row.label} | ${cells.join(' | ')} |`);
+  }
+  out.push('', '### Targets (issue 12)', '');
+  out.push('| status | target | value | threshold | detail |', '|---|---|---:|---:|---|');
+  for (const t of r.targets) out.push(`| ${t.status} | ${t.name} | ${Number.isFinite(t.value) ? t.value.toFixed(3) : 'n/a'} | ${t.op} ${t.threshold.toFixed(3)} | ${t.detail} |`);
+  out.push('', '### Examples and the synonym map', '');
+  for (const s of r.suites) if (s.examples?.length) out.push(`- ${s.label}: ${s.examples.map((e) => `“${e}”`).join(', ')}`);
+  out.push('', '| concept | source | held-out synonyms (WordNet) |', '|---|---|---|');
+  for (const e of r.synonymMap) out.push(`| ${e.kind} ${e.id} | ${e.source} | ${e.synonyms.join(', ') || '—'} |`);
   out.push('');
   return out;
 }

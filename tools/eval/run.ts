@@ -34,6 +34,9 @@ import { embedImageFiles, embedTexts, readQueryFile, QUERY_TYPES, type QueryType
 import { consoleTable, markdownReport, targetLines, type EvalResults, type StyleResult } from './report.ts';
 import { autoNote, bestByMrrNote, bestContent, evalTargets, fineTunedGains, methodLabels, previousRun } from './summary.ts';
 import { ensureEvalZoo, type EvalZoo } from './zoo.ts';
+import { robustnessSuites, robustnessTargets, type RobustnessResults } from './robustness.ts';
+import { PERTURBATION_VERSION } from './perturb.ts';
+import { robustnessConsole } from './report.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The projection trainer (the zoo-encoder engineer's); EVAL_TRAIN_PROJECTION_PY overrides it (tests). */
@@ -60,6 +63,8 @@ const USAGE = `usage: npm run eval -- [options]
   --structures <list>    structures to train (default full,triangular,diagonal as time allows)
   --train-models <n>     train-zoo models for the projection data (default 300; --quick 80)
   --no-style             skip the style-zoo evaluation
+  --no-robustness        skip the robustness suites (perturbed images, typos, held-out synonyms,
+                         attribute-only queries, model-as-query by subject and by style)
   --out <dir>            where results.json / results.md go (default docs/eval; --quick: the cache)
   -h, --help             this text`;
 
@@ -77,6 +82,7 @@ interface Options {
   structures: string[];
   trainModels: number;
   style: boolean;
+  robustness: boolean;
   out: string;
 }
 
@@ -96,6 +102,7 @@ function parseOptions(argv: string[]): Options {
       structures: { type: 'string' },
       'train-models': { type: 'string' },
       'no-style': { type: 'boolean', default: false },
+      'no-robustness': { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -128,6 +135,7 @@ function parseOptions(argv: string[]): Options {
     structures,
     trainModels: int(values['train-models'], 'train-models', quick ? 80 : 300, 4),
     style: !values['no-style'],
+    robustness: !values['no-robustness'],
     out: values.out ?? (quick ? join(cache, 'quick-results') : join('docs', 'eval')),
   };
 }
@@ -456,6 +464,37 @@ async function scoreAll(run: Run, plain: LocalIndex, projected: Map<string, Loca
   });
 }
 
+/** The robustness suites (tools/eval/robustness.ts) on the plain index, unless --no-robustness. */
+async function maybeRobustness(
+  run: Run,
+  enc: EncoderSetup,
+  zoo: EvalZoo,
+  plain: LocalIndex,
+  projected: Map<string, LocalIndex>,
+  sets: Record<QueryType, SetResult>,
+): Promise<RobustnessResults | { missing: string }> {
+  if (!run.o.robustness) return { missing: 'skipped (--no-robustness)' };
+  return timed(run, 'robustness suites', async () => {
+    const r = await robustnessSuites({
+      ctx: { target: plain, projected, baseline: metadataBaseline(plain.models) },
+      specs: zoo.specs,
+      queryFile: await readQueryFile(zoo.queriesDir),
+      queriesDir: zoo.queriesDir,
+      perturbDir: join(zoo.dir, `perturbed-v${PERTURBATION_VERSION}`),
+      modelIndex: (id) => {
+        const i = plain.ids.get(id);
+        if (i === undefined) throw new Error(`robustness: "${id}" is not a model of the eval index`);
+        return i;
+      },
+      embedImages: (files) => embedImageFiles(enc.encoder, files),
+      embedTexts: (texts) => embedTexts(enc.encoder, texts),
+      log,
+    });
+    r.targets = robustnessTargets(sets, r.suites);
+    return r;
+  });
+}
+
 /** Runs the style-zoo evaluation unless --no-style. */
 async function maybeStyleEval(run: Run, encoderId: string): Promise<StyleResult | { missing: string }> {
   if (!run.o.style) return { missing: 'skipped (--no-style)' };
@@ -470,10 +509,11 @@ interface Parts {
   proj: Projections;
   sets: Record<QueryType, SetResult>;
   style: StyleResult | { missing: string };
+  robustness: RobustnessResults | { missing: string };
 }
 
 /** Labels, targets, fine-tuned gains and notes: everything results.json holds (the previous run is added by writeReports). */
-function summarise(run: Run, { enc, zoo, evalIndex, proj, sets, style }: Parts): EvalResults {
+function summarise(run: Run, { enc, zoo, evalIndex, proj, sets, style, robustness }: Parts): EvalResults {
   const { o, notes } = run;
   const { plain, cacheHits } = evalIndex;
   const structures = [...proj.projected.keys()];
@@ -522,6 +562,7 @@ function summarise(run: Run, { enc, zoo, evalIndex, proj, sets, style }: Parts):
     ...(fineTuned.length ? { fineTuned } : {}),
     style,
     targets,
+    robustness,
     timing: run.timing,
     wallSeconds,
     notes,
@@ -583,6 +624,12 @@ function printSummary(run: Run, results: EvalResults): void {
   if (style && 'learnedMrr' in style) console.log(`style MRR: learned projection ${style.learnedMrr.toFixed(3)}, plain features ${style.plainMrr.toFixed(3)}`);
   console.log('');
   console.log(targetLines(targets));
+  if (results.robustness && 'suites' in results.robustness) {
+    console.log('');
+    console.log(robustnessConsole(results));
+    console.log('');
+    console.log(targetLines(results.robustness.targets));
+  } else if (results.robustness) console.log(`\nrobustness suites: ${results.robustness.missing}`);
   console.log(`\nwall time ${results.wallSeconds.toFixed(1)} s (${Object.entries(timing).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')})`);
   console.log(`results: ${join(run.o.out, 'results.json')}, ${join(run.o.out, 'results.md')}`);
 }
@@ -606,8 +653,9 @@ async function main(argv: string[]): Promise<number> {
     const proj = await maybeProjections(run, enc, zoo, build);
     const prepared = await embedQueries(run, enc, zoo, evalIndex.plain);
     const sets = await scoreAll(run, evalIndex.plain, proj.projected, prepared);
+    const robustness = await maybeRobustness(run, enc, zoo, evalIndex.plain, proj.projected, sets);
     const style = await maybeStyleEval(run, enc.desc.id);
-    const results = summarise(run, { enc, zoo, evalIndex, proj, sets, style });
+    const results = summarise(run, { enc, zoo, evalIndex, proj, sets, style, robustness });
     await writeReports(run, results, evalIndex, zoo);
     printSummary(run, results);
     return 0;
