@@ -232,6 +232,8 @@ function robustnessRows(results: EvalResults): { label: string; relevance: strin
   return [
     { label: 'image: clean (reference)', relevance: 'the model', set: results.sets.image, clean: true },
     ...r.suites.filter((s) => s.group === 'image').map((s) => ({ label: s.label, relevance: s.relevance, set: s.result, clean: false })),
+    { label: 'sketch: clean, the zoo\'s own sketch functions (reference)', relevance: 'the model', set: results.sets.sketch, clean: true },
+    ...r.suites.filter((s) => s.group === 'sketch').map((s) => ({ label: s.label, relevance: s.relevance, set: s.result, clean: false })),
     { label: 'text: clean, zoo words in eval frames (reference)', relevance: 'the model', set: results.sets.text, clean: true },
     ...r.suites.filter((s) => s.group === 'text').map((s) => ({ label: s.label, relevance: s.relevance, set: s.result, clean: false })),
     { label: 'model as query, by family (reference)', relevance: 'every other model of the family', set: results.sets.model, clean: true },
@@ -251,6 +253,7 @@ function targetsFor(label: string, targets: Target[]): Target[] {
     ['image: screenshot frame', 'screenshot frame top-1'],
     ['image: rotated 7°', 'rotation 7° top-1'],
     ['image: centre crop 70 %', 'centre crop 70 % top-1'],
+    ['sketch, held-out renderer', 'held-out sketch renderer top-1'],
   ];
   const wanted = names[label] ?? byPrefix.filter(([p]) => label.startsWith(p)).map(([, n]) => n);
   return targets.filter((t) => wanted.includes(t.name));

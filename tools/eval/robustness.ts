@@ -7,6 +7,8 @@
  *   text   one typo per clean text query (relevance: the model, as the clean text set);
  *          held-out synonyms in held-out frames (relevance: every model with the named attributes);
  *          attribute-only queries (only a subject / palette / style; relevance: every model with it)
+ *   sketch the held-out sketch renderer (tools/eval/heldoutSketch.ts) on each clean image query;
+ *          relevance: the model (as the clean sketch set), Auto = what the app runs for sketches
  *   model  model-as-query by subject and by style (relevance: every other model sharing it)
  *
  * The issue-12 targets are measured on the Auto row (the app's default).
@@ -25,6 +27,7 @@ import {
   type Concept,
   type SynonymEntry,
 } from './heldout.ts';
+import { HELDOUT_SKETCH_LABEL, HELDOUT_SKETCH_VERSION, heldOutSketchAll } from './heldoutSketch.ts';
 import { PERTURBATIONS, PERTURBATION_LABELS, PERTURBATION_VERSION, perturbAll } from './perturb.ts';
 import type { QueryFile, QueryType } from './queries.ts';
 import { target, type Target } from './report.ts';
@@ -33,7 +36,7 @@ import { loadWordNet } from './wordnet.ts';
 export interface SuiteResult {
   key: string;
   label: string;
-  group: 'image' | 'text' | 'model';
+  group: 'image' | 'sketch' | 'text' | 'model';
   /** How relevance is decided. */
   relevance: string;
   /** Examples of the queries (text suites). */
@@ -58,6 +61,8 @@ export interface RobustnessInputs {
   queriesDir: string;
   /** Where the perturbed images are cached. */
   perturbDir: string;
+  /** Where the held-out sketches are cached. */
+  sketchDir: string;
   /** Model id → index position. */
   modelIndex: (id: string) => number;
   /** The clean text queries' prepared form (for the typo suite's ground truth order). */
@@ -97,6 +102,19 @@ export async function robustnessSuites(inp: RobustnessInputs): Promise<Robustnes
     const queries = qf.image.map((q, i) => ({ embedding: emb[i], keywords: subjectDef(specById.get(q.model)!.subject).words[0], model: inp.modelIndex(q.model) }));
     await run(`image-${kind}`, `image: ${PERTURBATION_LABELS[kind]}`, 'image', 'image', 'the model', queries);
   }
+
+  // Sketches by the held-out renderer, one per clean image query (one per eval model).
+  const sketches = await heldOutSketchAll(files, inp.sketchDir);
+  log(`robustness: ${sketches.length} held-out sketches in ${inp.sketchDir} (v${HELDOUT_SKETCH_VERSION})`);
+  const sketchEmb = await inp.embedImages(sketches);
+  await run(
+    'sketch-heldout',
+    HELDOUT_SKETCH_LABEL,
+    'sketch',
+    'sketch',
+    'the model',
+    qf.image.map((q, i) => ({ embedding: sketchEmb[i], keywords: subjectDef(specById.get(q.model)!.subject).words[0], model: inp.modelIndex(q.model) })),
+  );
 
   // Text: one typo per clean text query.
   const content = contentWords();
@@ -183,5 +201,6 @@ export function robustnessTargets(clean: Record<QueryType, SetResult>, suites: S
     target('screenshot frame top-1', auto(suite('image-frame'), 'top1'), '≥', 0.85, detail(suite('image-frame'))),
     target('rotation 7° top-1', auto(suite('image-rotate7'), 'top1'), '≥', 0.85, detail(suite('image-rotate7'))),
     target('centre crop 70 % top-1', auto(suite('image-crop70'), 'top1'), '≥', 0.85, detail(suite('image-crop70'))),
+    target('held-out sketch renderer top-1', auto(suite('sketch-heldout'), 'top1'), '≥', 0.6, detail(suite('sketch-heldout'))),
   ];
 }

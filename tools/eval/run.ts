@@ -36,6 +36,7 @@ import { autoNote, bestByMrrNote, bestContent, evalTargets, fineTunedGains, meth
 import { ensureEvalZoo, type EvalZoo } from './zoo.ts';
 import { robustnessSuites, robustnessTargets, type RobustnessResults } from './robustness.ts';
 import { PERTURBATION_VERSION } from './perturb.ts';
+import { HELDOUT_SKETCH_VERSION } from './heldoutSketch.ts';
 import { robustnessConsole } from './report.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -481,6 +482,7 @@ async function maybeRobustness(
       queryFile: await readQueryFile(zoo.queriesDir),
       queriesDir: zoo.queriesDir,
       perturbDir: join(zoo.dir, `perturbed-v${PERTURBATION_VERSION}`),
+      sketchDir: join(zoo.dir, `heldout-sketch-v${HELDOUT_SKETCH_VERSION}`),
       modelIndex: (id) => {
         const i = plain.ids.get(id);
         if (i === undefined) throw new Error(`robustness: "${id}" is not a model of the eval index`);
