@@ -1,31 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ReadyInfo, SearchRequest, SearchResponse } from '../shared/protocol.ts';
+import type { SearchRequest, SearchResponse } from '../shared/protocol.ts';
 import { memoryAddressBar } from './addressBar.ts';
 
-/** A fake worker bridge whose searches resolve when the test says so, in any order. */
-const pending: { request: SearchRequest; resolve: (r: SearchResponse) => void; signal?: AbortSignal }[] = [];
-vi.mock('./searchClient.ts', () => ({
-  isAbort: (e: unknown) => e instanceof DOMException && e.name === 'AbortError',
-  searchClient: {
-    start: async (): Promise<ReadyInfo> => ({
-      backend: 'wasm',
-      encoderId: 'test',
-      encoderLabel: 'Test',
-      indexName: 'fixture',
-      modelCount: 3,
-      methods: ['gaussian', 'first-moment', 'monte-carlo', 'best-k'],
-      examples: [],
-      temperature: 100,
-      wasmThreads: 1,
-      loadMs: 1,
-    }),
-    search: (request: SearchRequest, signal?: AbortSignal) =>
-      new Promise<SearchResponse>((resolve, reject) => {
-        signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
-        pending.push({ request, resolve, signal });
-      }),
-  },
-}));
+// The fake worker bridge (test/support/fakeSearchClient.ts): searches resolve when the test says so.
+vi.mock('./searchClient.ts', async () => (await import('../../test/support/fakeSearchClient.ts')).fakeSearchClientModule(['gaussian', 'first-moment', 'monte-carlo', 'best-k']));
+const { pending } = await import('../../test/support/fakeSearchClient.ts');
 
 /** Image decoding needs a browser; here a file is "prepared" as is, and a text file is refused. */
 vi.mock('./imageInput.ts', () => ({
