@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { SearchRequest, SearchResponse } from '../shared/protocol.ts';
+import type { SearchResponse } from '../shared/protocol.ts';
 import { memoryAddressBar } from './addressBar.ts';
 
 // The fake worker bridge (test/support/fakeSearchClient.ts): searches resolve when the test says so.
