@@ -5,7 +5,7 @@
  * the suites (typos, the synonym map, precision@k) does what it says.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,6 +23,7 @@ import {
 } from '../../tools/eval/heldout.ts';
 import { precisionAtK } from '../../tools/eval/metrics.ts';
 import { loadWordNet } from '../../tools/eval/wordnet.ts';
+import { importClosure } from '../support/importClosure.ts';
 import { PALETTES, STYLES, SUBJECTS, allTrainingCaptions, evalTextQueries, makeZoo, prng, trainingCaptions } from '../../tools/zoo/spec.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -116,26 +117,10 @@ describe('held-out synonyms and frames', () => {
   });
 });
 
-/** Relative imports of a TypeScript file, resolved, transitively. */
-function importClosure(entry: string): Set<string> {
-  const seen = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const src = readFileSync(file, 'utf8');
-    for (const m of src.matchAll(/(?:from\s+|import\s*\(\s*|new URL\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)) {
-      const target = resolve(dirname(file), m[1]);
-      if (target.endsWith('.ts')) visit(target);
-    }
-  };
-  visit(entry);
-  return seen;
-}
-
 describe('the perturbation and held-out code stay out of the training export', () => {
   it('export-training-data.ts (and its worker) never import tools/eval/', () => {
     for (const entry of ['tools/zoo/export-training-data.ts', 'tools/zoo/export-worker.ts']) {
-      const closure = [...importClosure(join(ROOT, entry))].map((f) => f.slice(ROOT.length));
+      const closure = importClosure(entry);
       expect(closure.length).toBeGreaterThan(3);
       expect(closure.filter((f) => f.startsWith('tools/eval/')), entry).toEqual([]);
     }

@@ -4,7 +4,7 @@
  * parts do what they say (deterministic for a seed, dark strokes on white, a sensible amount of ink).
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -21,25 +21,10 @@ import {
 } from '../../tools/eval/heldoutSketch.ts';
 import { nodeCanvasFactory } from '../../tools/zoo/node.ts';
 import { renderSample } from '../../tools/zoo/render.ts';
+import { importClosure } from '../support/importClosure.ts';
 import { makeZoo } from '../../tools/zoo/spec.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** Relative imports of a TypeScript file, resolved, transitively (repo-relative paths). */
-function importClosure(entry: string): string[] {
-  const seen = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const src = readFileSync(file, 'utf8');
-    for (const m of src.matchAll(/(?:from\s+|import\s*\(\s*|new URL\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)) {
-      const target = resolve(dirname(file), m[1]);
-      if (target.endsWith('.ts')) visit(target);
-    }
-  };
-  visit(join(ROOT, entry));
-  return [...seen].map((f) => f.slice(ROOT.length));
-}
 
 /** A few zoo renders (RGB, 224 × 224) of eval-zoo models. */
 function renders(count: number): { id: string; rgb: Uint8Array }[] {
