@@ -15,3 +15,16 @@ export const SEARCH_DEFAULTS: Readonly<{ k: number; maxK: number; imageWeight: n
   /** Results returned per query. */
   topK: 24,
 };
+
+/**
+ * The entries of `o` that are not undefined, so `{ ...defaults, ...definedOnly(given) }` keeps a
+ * default where the caller passed `{ k: undefined }` (optional flags, URL fields).
+ */
+export function definedOnly<T extends object>(o: T): DefinedOnly<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as DefinedOnly<T>;
+}
+
+/** `T` with its possibly-undefined fields made optional and never undefined; the others as they are. */
+export type DefinedOnly<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & {
+  [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined>;
+};

@@ -1,7 +1,7 @@
 import { AppError } from '../io/errors.ts';
 import type { SearchIndex } from '../index/indexFormat.ts';
 import type { MatchCalibration, ModelMeta } from '../index/manifest.ts';
-import { SEARCH_DEFAULTS } from './defaults.ts';
+import { definedOnly, SEARCH_DEFAULTS } from './defaults.ts';
 import { applyFilterMask, createMetadataSearch, hybridScores, metadataRelevance, type MetadataSearch } from './hybrid.ts';
 import {
   autoMethod,
@@ -206,9 +206,4 @@ export async function rank<I>(
     temperature: params.temperature!,
     match: judgeMatch(target.calibration, target.nullText ?? [], judged, method, scores),
   };
-}
-
-/** The entries of `o` that are not undefined (so `{ k: undefined }` does not erase a default). */
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

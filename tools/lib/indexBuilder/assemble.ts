@@ -4,6 +4,7 @@
  * thumbnails → tools/lib/writeIndexDir.ts (atomic). A build and the merge of its shards go
  * through this one function, which is why shard-then-merge reproduces a single build byte for byte.
  */
+import { definedOnly } from '../../../src/core/scoring/defaults.ts';
 import { calibrateIndex } from '../calibrate.ts';
 import type { NodeEncoder } from '../nodeEncoder.ts';
 import type { IndexInput, Precision, SearchIndex } from '../../../src/core/index/indexFormat.ts';
@@ -47,7 +48,7 @@ function manifestParams(s: IndexSettings): BuildParams {
     projection: s.projection?.structure,
     temperature: s.temperature,
   };
-  return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
+  return definedOnly(params);
 }
 
 /** The index folder's contents for `models` (in index order). Pure: writeIndexDir does the writing. */

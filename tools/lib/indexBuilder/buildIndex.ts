@@ -11,6 +11,7 @@
  * Each model is finalised while later ones are still being embedded, so memory holds one batch
  * plus the embeddings of the models in flight, not the whole zoo.
  */
+import { definedOnly } from '../../../src/core/scoring/defaults.ts';
 import { ENCODERS, type EncoderDescriptor } from '../../../src/core/encode/encoders.ts';
 import type { Precision } from '../../../src/core/index/indexFormat.ts';
 import { NodeEncoder } from '../nodeEncoder.ts';
@@ -58,7 +59,7 @@ export interface BuildDeps {
 }
 
 export async function buildIndex(options: BuildOptions, deps: BuildDeps = {}): Promise<BuildReport> {
-  const o = { ...BUILD_DEFAULTS, ...stripUndefined(options) };
+  const o = { ...BUILD_DEFAULTS, ...definedOnly(options) };
   const desc = ENCODERS[o.encoderId];
   if (!desc) throw new InputError(`unknown encoder "${o.encoderId}" (known: ${Object.keys(ENCODERS).join(', ')})`);
   const dim = desc.dim;
@@ -135,7 +136,3 @@ async function loadEncoder(desc: EncoderDescriptor, modelHost?: string): Promise
   }
 }
 
-/** Drops keys whose value is undefined, so they do not override the defaults they are spread over. */
-function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}
