@@ -8,7 +8,6 @@ import {
   PALETTES,
   STYLES,
   SUBJECTS,
-  allTrainingCaptions,
   combineSeeds,
   evalTextQueries,
   makeZoo,
@@ -17,14 +16,17 @@ import {
   prng,
   styleDef,
   subjectDef,
-  trainingCaptions,
   tupleKey,
   type ZooModelSpec,
 } from '../../tools/zoo/spec.ts';
 import { renderSample } from '../../tools/zoo/render.ts';
-import { lineDrawing, strokeSketch } from '../../tools/zoo/sketch.ts';
+import { lineDrawing, strokeSketch, trainingSketch } from '../../tools/zoo/sketch.ts';
 import { nodeCanvasFactory } from '../../tools/zoo/node.ts';
-import { CAPTION_SALT, exportTrainingData, loadClipTokenizer, poolRgb } from '../../tools/zoo/export-training-data.ts';
+import { captionVocabulary, captionWords, trainingCaptions, typoSide } from '../../tools/zoo/captions.ts';
+import { CAPTION_SALT, captionContext, exportTrainingData, loadClipTokenizer, poolRgb } from '../../tools/zoo/export-training-data.ts';
+
+const CAPTIONS = captionContext();
+const REAL = new Set(CAPTIONS.context.realWords);
 
 const TRAIN = makeZoo('train', 800);
 const EVAL = makeZoo('eval', 300);
@@ -180,25 +182,39 @@ describe('metadata and text', () => {
     }
   });
 
-  it('training captions mention the subject and are deterministic in the random stream', () => {
-    const z = TRAIN[0]!;
-    const a = trainingCaptions(z, prng(9), 8);
-    expect(trainingCaptions(z, prng(9), 8)).toEqual(a);
-    const all = allTrainingCaptions(z);
-    for (const c of a) {
-      expect(all.has(c)).toBe(true);
-      expect(subjectDef(z.subject).words.some((w) => c.includes(w)) || subjectDef(z.subject).plurals.some((w) => c.includes(w))).toBe(true);
+  it('training captions are deterministic in the random stream and say only lexicon words (or one training-side typo)', () => {
+    const lex = CAPTIONS.context.lexicon;
+    const vocab = captionVocabulary(lex);
+    let typos = 0;
+    let attributeOnly = 0;
+    for (const z of TRAIN.slice(0, 200)) {
+      const a = trainingCaptions(z, lex, prng(z.seed), 8, { avoidTypo: (w) => REAL.has(w) });
+      expect(trainingCaptions(z, lex, prng(z.seed), 8, { avoidTypo: (w) => REAL.has(w) })).toEqual(a);
+      for (const c of a) {
+        const unknown = captionWords(c).filter((w) => !vocab.has(w));
+        expect(unknown.length, c).toBeLessThanOrEqual(1);
+        if (unknown.length) {
+          typos++;
+          expect(typoSide(unknown[0]!), c).toBe('train');
+          expect(REAL.has(unknown[0]!), c).toBe(false);
+        }
+        const subj = lex.subject[z.subject]!;
+        if (![...subj.singular, ...subj.plural].some((w) => c.toLowerCase().includes(w))) attributeOnly++;
+      }
     }
+    // Some captions carry a typo, some name no subject at all (palette or style only).
+    expect(typos).toBeGreaterThan(50);
+    expect(attributeOnly).toBeGreaterThan(100);
   });
 
-  it('eval text queries are never a training caption, and use the training vocabulary', () => {
+  it('eval text queries are never a training caption: each frame has a word no training caption can emit', () => {
+    const vocab = captionVocabulary(CAPTIONS.context.lexicon);
     for (const z of EVAL) {
       const qs = evalTextQueries(z);
       expect(qs.length).toBeGreaterThanOrEqual(2);
       expect(new Set(qs).size).toBe(qs.length);
-      const all = allTrainingCaptions(z);
       for (const q of qs) {
-        expect(all.has(q)).toBe(false);
+        expect(captionWords(q).some((w) => !vocab.has(w)), q).toBe(true);
         expect(paletteDef(z.palette).words.some((w) => q.includes(w))).toBe(true);
         expect(styleDef(z.style).words.some((w) => q.includes(w))).toBe(true);
       }
@@ -228,6 +244,12 @@ describe('training-data export', () => {
     expect(Array.from(labels)).toEqual([0, 0, 1, 1]);
     expect(caps.length).toBe(4 * 3 * 77);
     const tok = loadClipTokenizer();
+    // The lexical prior: WordNet lemmas as CLIP ids (no start/end), edges seed → lemma.
+    const prior = JSON.parse(readFileSync(join(dir, 'prior.json'), 'utf8')) as { lemmas: { text: string; ids: number[] }[]; edges: [number, number, number][] };
+    expect(prior.lemmas.length).toBeGreaterThan(1000);
+    for (const l of prior.lemmas.slice(0, 50)) expect(l.ids).toEqual(tok.encode(l.text).filter((id: number) => id < 49406));
+    const kitten = prior.lemmas.findIndex((l) => l.text === 'kitten');
+    expect(prior.edges.some(([a, , w]) => a === kitten && w > 0)).toBe(true);
     for (let n = 0; n < 4; n++) {
       const spec = zoo[Math.floor(n / 2)]!;
       const s = n % 2;
@@ -239,10 +261,10 @@ describe('training-data export', () => {
       let sum = 0;
       for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) sum += rgba[((8 + y) * 224 + 12 + x) * 4]!;
       expect(images[n * 9408 + (2 * 56 + 3) * 3]).toBe(Math.round(sum / 16));
-      const sk = n % 2 === 0 ? lineDrawing(rgba, 224) : strokeSketch(spec, s, nodeCanvasFactory);
+      const sk = trainingSketch(n, rgba, spec, s, nodeCanvasFactory, 224);
       poolRgb(sk, 224, 4, pooled);
       expect(Buffer.from(pooled).equals(sketch.subarray(n * 9408, (n + 1) * 9408))).toBe(true);
-      const texts = trainingCaptions(spec, prng(combineSeeds(spec.seed, s) ^ CAPTION_SALT), 3);
+      const texts = trainingCaptions(spec, CAPTIONS.context.lexicon, prng(combineSeeds(spec.seed, s) ^ CAPTION_SALT), 3, { avoidTypo: (w) => REAL.has(w) });
       texts.forEach((t, c) => {
         const row = Array.from(caps.subarray((n * 3 + c) * 77, (n * 3 + c + 1) * 77));
         expect(row).toEqual(tok.encode(t));

@@ -10,7 +10,9 @@
  *   sketch.u8     uint8 [N, 56, 56, 3]  line-drawing view of the same sample (even image index:
  *                                       lineDrawing of the render; odd: strokeSketch), pooled alike
  *   labels.i32    int32 [N]             model index into meta.models
- *   captions.i32  int32 [N, C, 77]      CLIP token ids of trainingCaptions (SOT … EOT, EOT padding)
+ *   captions.i32  int32 [N, C, 77]      CLIP token ids of trainingCaptions (tools/zoo/captions.ts; SOT … EOT, EOT padding)
+ *   prior.json    the lexical prior (tools/zoo/lexicon.ts priorGraph): {lemmas: [{text, ids}], edges: [[a, b, w]]},
+ *                 ids = CLIP token ids of the lemma without start/end; edge a → b: b is tied to a
  * Image n is sample s = n mod S of model m = floor(n / S); its render seed is s (sample seeds
  * 0 … S−1, the same seeds `cli.ts models` uses for model folders; eval models are never exported).
  */
@@ -19,9 +21,11 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Worker, isMainThread } from 'node:worker_threads';
 import { createClipTokenizer, CLIP_CONTEXT_LENGTH } from '../../src/core/encode/tokenizer.ts';
-import { combineSeeds, makeZoo, prng, trainingCaptions, type ZooModelSpec } from './spec.ts';
+import { combineSeeds, makeZoo, prng, type ZooModelSpec } from './spec.ts';
 import { renderSample } from './render.ts';
-import { lineDrawing, strokeSketch } from './sketch.ts';
+import { TRAINING_SKETCH_FAMILIES, trainingSketch } from './sketch.ts';
+import { trainingCaptions, type TrainLexicon } from './captions.ts';
+import { loadLexicon, priorGraph, priorSeeds } from './lexicon.ts';
 import { nodeCanvasFactory } from './node.ts';
 import { integer, parseCommandLine, required, runCommand, text } from '../lib/args.ts';
 
@@ -30,6 +34,8 @@ export const POOL = 4;
 export const OUT_SIZE = RENDER_SIZE / POOL;
 /** Salt of the caption random stream: prng(combineSeeds(spec.seed, sampleSeed) ^ CAPTION_SALT). */
 export const CAPTION_SALT = 0xca9710;
+/** CLIP's start-of-text id: ids at or above it (start, end/pad) are not part of a lemma. */
+const SOT = 49406;
 
 /** Exact 4×4 (or `pool`×`pool`) average pool of RGBA to RGB, rounded half up. */
 export function poolRgb(rgba: Uint8ClampedArray, size: number, pool: number, out: Uint8Array, offset = 0): void {
@@ -90,12 +96,20 @@ export function cachedEncoder(): (text: string) => Int32Array {
   };
 }
 
+/** What the caption generator needs: the training lexicon and the words a typo must not produce. */
+export interface CaptionContext {
+  lexicon: TrainLexicon;
+  /** Real words (the prior's lemmas' words and the caption vocabulary): a training typo never lands on one. */
+  realWords: string[];
+}
+
 /** Renders, pools, sketches and captions the S samples of model `m` (image n = m·S + s). */
-export function exportModel(spec: ZooModelSpec, m: number, S: number, C: number, encode: (text: string) => Int32Array): ModelChunk {
+export function exportModel(spec: ZooModelSpec, m: number, S: number, C: number, encode: (text: string) => Int32Array, cap: CaptionContext): ModelChunk {
+  const real = realWordSet(cap);
   const px = OUT_SIZE * OUT_SIZE * 3;
   const img = new Uint8Array(S * px);
   const sk = new Uint8Array(S * px);
-  const cap = new Int32Array(S * C * CLIP_CONTEXT_LENGTH);
+  const ids = new Int32Array(S * C * CLIP_CONTEXT_LENGTH);
   let tRender = 0;
   let tSketch = 0;
   for (let s = 0; s < S; s++) {
@@ -104,21 +118,37 @@ export function exportModel(spec: ZooModelSpec, m: number, S: number, C: number,
     const rgba = renderSample(spec, s, nodeCanvasFactory, RENDER_SIZE);
     const tb = performance.now();
     poolRgb(rgba, RENDER_SIZE, POOL, img, s * px);
-    const sketch = n % 2 === 0 ? lineDrawing(rgba, RENDER_SIZE) : strokeSketch(spec, s, nodeCanvasFactory, RENDER_SIZE);
+    const sketch = trainingSketch(n, rgba, spec, s, nodeCanvasFactory, RENDER_SIZE);
     poolRgb(sketch, RENDER_SIZE, POOL, sk, s * px);
     tSketch += performance.now() - tb;
     tRender += tb - ta;
-    const texts = trainingCaptions(spec, prng(combineSeeds(spec.seed, s) ^ CAPTION_SALT), C);
-    texts.forEach((t, c) => cap.set(encode(t), (s * C + c) * CLIP_CONTEXT_LENGTH));
+    const texts = trainingCaptions(spec, cap.lexicon, prng(combineSeeds(spec.seed, s) ^ CAPTION_SALT), C, { avoidTypo: (w) => real.has(w) });
+    texts.forEach((t, c) => ids.set(encode(t), (s * C + c) * CLIP_CONTEXT_LENGTH));
   }
-  return { m, img, sk, cap, tRender, tSketch };
+  return { m, img, sk, cap: ids, tRender, tSketch };
+}
+
+const realSets = new WeakMap<CaptionContext, Set<string>>();
+function realWordSet(cap: CaptionContext): Set<string> {
+  let set = realSets.get(cap);
+  if (!set) realSets.set(cap, (set = new Set(cap.realWords)));
+  return set;
+}
+
+/** The caption context and the prior graph, from WordNet (tools/zoo/lexicon.ts). */
+export function captionContext(): { context: CaptionContext; prior: ReturnType<typeof priorGraph> } {
+  const lex = loadLexicon();
+  const prior = priorGraph(lex.wordnet, priorSeeds(lex));
+  const real = new Set(lex.trainVocabulary);
+  for (const l of prior.lemmas) for (const w of l.split(/[^a-z]+/)) if (w) real.add(w);
+  return { context: { lexicon: lex.train, realWords: [...real].sort() }, prior };
 }
 
 /** Yields model chunks in order m = 0, 1, …, rendered by `workers` threads (interleaved models). */
-async function* modelChunks(zoo: ZooModelSpec[], S: number, C: number, workers: number): AsyncGenerator<ModelChunk> {
+async function* modelChunks(zoo: ZooModelSpec[], S: number, C: number, workers: number, cap: CaptionContext): AsyncGenerator<ModelChunk> {
   if (workers <= 1) {
     const encode = cachedEncoder();
-    for (let m = 0; m < zoo.length; m++) yield exportModel(zoo[m]!, m, S, C, encode);
+    for (let m = 0; m < zoo.length; m++) yield exportModel(zoo[m]!, m, S, C, encode, cap);
     return;
   }
   const pending = new Map<number, ModelChunk>();
@@ -129,7 +159,7 @@ async function* modelChunks(zoo: ZooModelSpec[], S: number, C: number, workers: 
     const url = new URL('./export-worker.ts', import.meta.url).href;
     const tsxApi = import.meta.resolve('tsx/esm/api');
     const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
-    const t = new Worker(boot, { eval: true, workerData: { zoo, S, C, w, workers } });
+    const t = new Worker(boot, { eval: true, workerData: { zoo, S, C, w, workers, cap } });
     t.on('message', (chunk: ModelChunk) => {
       pending.set(chunk.m, chunk);
       wake?.();
@@ -180,8 +210,13 @@ export async function exportTrainingData(opts: ExportOptions): Promise<{ count: 
   let tRender = 0;
   let tSketch = 0;
   const workers = Math.max(1, Math.min(opts.workers ?? 1, zoo.length));
+  const { context, prior } = captionContext();
+  const encode = cachedEncoder();
+  const lemmaIds = prior.lemmas.map((text) => ({ text, ids: [...encode(text)].filter((id) => id < SOT) }));
+  writeFileSync(join(opts.out, 'prior.json'), JSON.stringify({ lemmas: lemmaIds, edges: prior.edges }) + '\n');
+  log(`prior: ${prior.lemmas.length} lemmas, ${prior.edges.length} edges`);
   try {
-    for await (const { m, img, sk, cap, ...t } of modelChunks(zoo, S, C, workers)) {
+    for await (const { m, img, sk, cap, ...t } of modelChunks(zoo, S, C, workers, context)) {
       tRender += t.tRender;
       tSketch += t.tSketch;
       const lab = new Int32Array(S).fill(m);
@@ -206,7 +241,8 @@ export async function exportTrainingData(opts: ExportOptions): Promise<{ count: 
     renderSize: RENDER_SIZE,
     pool: POOL,
     order: 'image n = sample (n mod samplesPerModel) of model floor(n / samplesPerModel); sample seed = n mod samplesPerModel',
-    sketchKinds: 'even n: lineDrawing(render); odd n: strokeSketch',
+    sketchKinds: `image n: trainingSketch family ${TRAINING_SKETCH_FAMILIES.map((f, i) => `${i} ${f}`).join(', ')} by n mod ${TRAINING_SKETCH_FAMILIES.length}`,
+    captions: 'v2 (tools/zoo/captions.ts)',
     files: {
       'images.u8': `uint8 [${N}, ${OUT_SIZE}, ${OUT_SIZE}, 3]`,
       'sketch.u8': `uint8 [${N}, ${OUT_SIZE}, ${OUT_SIZE}, 3]`,

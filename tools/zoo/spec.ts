@@ -405,7 +405,7 @@ export function modelMetadata(spec: ZooModelSpec): ZooModelMetadata {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Text: training captions and (disjoint-template) evaluation queries
+// Text: evaluation queries (training captions: tools/zoo/captions.ts)
 // ---------------------------------------------------------------------------------------------
 
 interface Slots {
@@ -419,22 +419,10 @@ interface Slots {
 }
 
 /**
- * Training caption templates. Evaluation queries use `EVAL_TEMPLATES` instead: different sentence
- * frames, the same vocabulary.
+ * The clean evaluation text queries' sentence frames. Training captions (tools/zoo/captions.ts)
+ * never use them: each has a word no training caption can emit ("drawn", "over", "generator",
+ * "paints"; test/unit/evalHeldout.test.ts).
  */
-const TRAINING_TEMPLATES: readonly ((s: Slots) => string)[] = [
-  (s) => `${article(s.style)} ${s.style} image of ${s.what} in ${s.palette}`,
-  (s) => `${s.palette} ${s.subject}, ${s.style}`,
-  (s) => `${s.what}, ${s.palette} colours, ${s.style} style, on ${s.background}`,
-  (s) => `${s.style} picture of ${s.what} on ${s.background}`,
-  (s) => `${s.what} in ${s.palette}`,
-  (s) => `${s.subject}, ${s.style}`,
-  (s) => `${article(s.palette)} ${s.palette} ${s.style} illustration of ${s.what}`,
-  (s) => `${s.what} on ${s.background}, ${s.palette}, ${s.style}`,
-  (s) => `an artwork of ${s.what}. ${s.palette} palette. ${s.style}.`,
-  (s) => `${s.subject}`,
-];
-
 const EVAL_TEMPLATES: readonly ((s: Slots) => string)[] = [
   (s) => `I want pictures of ${s.what} drawn ${s.style} with ${s.palette} colours`,
   (s) => `show me ${s.palette} ${s.style} art with ${s.what} over ${s.background}`,
@@ -453,38 +441,6 @@ function slotsFor(spec: ZooModelSpec, rand: () => number): Slots {
     style: pick(rand, styleDef(spec.style).words),
     background: pick(rand, backgroundDef(spec.background).words),
   };
-}
-
-/** `n` training captions for an image of `spec` (training templates only). */
-export function trainingCaptions(spec: ZooModelSpec, rand: () => number, n: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const template = pick(rand, TRAINING_TEMPLATES);
-    out.push(template(slotsFor(spec, rand)));
-  }
-  return out;
-}
-
-/**
- * Every caption `trainingCaptions` can produce for `spec` (all templates × all word choices).
- * Used by tests to prove evaluation queries are never training captions.
- */
-export function allTrainingCaptions(spec: ZooModelSpec): Set<string> {
-  const subject = subjectDef(spec.subject);
-  const comp = compositionDef(spec.composition);
-  const out = new Set<string>();
-  const whats: [string, string][] = [];
-  subject.words.forEach((w, i) => {
-    if (comp.singular !== null) whats.push([subjectPhrase(subject, comp, i, () => 0), w]);
-    else for (const ph of comp.pluralPhrases) whats.push([`${ph} ${subject.plurals[i]!}`, w]);
-  });
-  for (const t of TRAINING_TEMPLATES)
-    for (const [what, subj] of whats)
-      for (const palette of paletteDef(spec.palette).words)
-        for (const style of styleDef(spec.style).words)
-          for (const background of backgroundDef(spec.background).words)
-            out.add(t({ what, subject: subj, palette, style, background }));
-  return out;
 }
 
 /** 3 evaluation text queries for `spec`: paraphrases from templates never used in training. */

