@@ -71,9 +71,56 @@ MEAN = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
 STD = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
 
 
-def augment(images_u8: torch.Tensor, sketches_u8: torch.Tensor, g: torch.Generator, sketch_prob: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """uint8 [B, S, S, 3] image and sketch views -> CLIP-normalised float [B, 3, S, S], plus the sketch mask."""
+def affine_views(x: torch.Tensor, theta: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
+    """Resamples [B, 3, S, S] images in [0, 1] by affine maps; outside the image: 0 white, 1 black, 2 edge pixels."""
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    black = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    white = 1.0 - F.grid_sample(1.0 - x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    edge = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    f = fill[:, None, None, None]
+    return torch.where(f == 0, white, torch.where(f == 1, black, edge))
+
+
+def window_frame(img: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """One [3, S, S] image in a screenshot-like window (title bar with buttons, side borders), then
+    CLIP's preprocessing of the whole: shortest side resized to S, centre crop. Training-only chrome
+    drawn here (a random layout each time), not the evaluation's frame."""
+    s = img.shape[-1]
+    r = lambda: float(torch.rand((), generator=g))  # noqa: E731
+    dark = r() < 0.3
+    base = torch.tensor([0.15, 0.16, 0.18]) if dark else torch.tensor([0.86, 0.87, 0.9])
+    base = (base + (torch.rand(3, generator=g) - 0.5) * 0.08).clamp(0, 1)
+    top, side, bottom = 3 + int(r() * 9), int(r() * 4), int(r() * 5)
+    canvas = base[:, None, None].expand(3, s + top + bottom, s + 2 * side).clone()
+    bar = (base + (0.08 if dark else -0.08)).clamp(0, 1)
+    canvas[:, : max(2, top // 2), :] = bar[:, None, None]
+    x = 2 + int(r() * 4)
+    for _ in range(2 + int(r() * 5)):  # buttons / icons / address field
+        w = 1 + int(r() * (6 if r() < 0.8 else 20))
+        if x + w >= canvas.shape[2]:
+            break
+        y0 = int(r() * max(1, top - 2))
+        colour = torch.rand(3, generator=g) if r() < 0.5 else bar * (0.6 + 0.4 * r())
+        canvas[:, y0 : y0 + max(1, min(top - y0, 1 + int(r() * 3))), x : x + w] = colour[:, None, None]
+        x += w + 1 + int(r() * 4)
+    canvas[:, top : top + s, side : side + s] = img
+    h, w = canvas.shape[1:]
+    scale = s / min(h, w)
+    nh, nw = max(s, round(h * scale)), max(s, round(w * scale))
+    out = F.interpolate(canvas[None], size=(nh, nw), mode="bilinear", align_corners=False)[0]
+    y, x = (nh - s) // 2, (nw - s) // 2
+    return out[:, y : y + s, x : x + s]
+
+
+def augment(images_u8: torch.Tensor, sketches_u8: torch.Tensor, g: torch.Generator, sketch_prob: float, upload: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """uint8 [B, S, S, 3] image and sketch views -> CLIP-normalised float [B, 3, S, S], plus the sketch mask.
+
+    Upload-like augmentation (``upload``): rotations up to 15 degrees with white, black or edge fill;
+    crops keeping 55-100 % of the side; screenshot-like window chrome; downscale-and-upscale; small
+    colour shifts. All drawn here, at training resolution, with their own parameters: the evaluation's
+    perturbations are other code (they are not imported or mirrored)."""
     b = images_u8.shape[0]
+    s = images_u8.shape[1]
     use_sketch = torch.rand(b, generator=g) < sketch_prob
     x = torch.where(use_sketch[:, None, None, None], sketches_u8, images_u8)
     x = x.permute(0, 3, 1, 2).float() / 255.0
@@ -84,20 +131,37 @@ def augment(images_u8: torch.Tensor, sketches_u8: torch.Tensor, g: torch.Generat
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
     x = ((x - mean) * contrast + mean) * bright * tint
     x = x.clamp(0.0, 1.0)
-    # Geometry: horizontal flip, zoom in up to 15 %, shift up to ~3 px (applied to 70 % of the batch).
+    # Geometry: flip; zoom-in crops (70 % of the batch: keep 85-100 %, or with `upload` 55-100 %) anywhere
+    # inside the image; rotations (with `upload`, 35 %: up to 15 degrees).
     flip = torch.where(torch.rand(b, generator=g) < 0.5, -1.0, 1.0)
     geo = torch.rand(b, generator=g) < 0.7
-    scale = torch.where(geo, 1.0 - 0.15 * torch.rand(b, generator=g), torch.ones(b))
-    tx = torch.where(geo, (torch.rand(b, generator=g) - 0.5) * 0.2, torch.zeros(b))
-    ty = torch.where(geo, (torch.rand(b, generator=g) - 0.5) * 0.2, torch.zeros(b))
+    min_keep = 0.55 if upload else 0.85
+    keep = torch.where(geo, 1.0 - (1.0 - min_keep) * torch.rand(b, generator=g), torch.ones(b))
+    slack = (1.0 - keep) + 0.05
+    tx = torch.where(geo, (torch.rand(b, generator=g) * 2 - 1) * slack, torch.zeros(b))
+    ty = torch.where(geo, (torch.rand(b, generator=g) * 2 - 1) * slack, torch.zeros(b))
+    rot = (torch.rand(b, generator=g) < (0.35 if upload else 0.0)).float()
+    angle = rot * (torch.rand(b, generator=g) * 2 - 1) * math.radians(15.0)
+    cos, sin = torch.cos(angle), torch.sin(angle)
     theta = torch.zeros(b, 2, 3)
-    theta[:, 0, 0] = scale * flip
-    theta[:, 1, 1] = scale
+    theta[:, 0, 0] = keep * cos * flip
+    theta[:, 0, 1] = -keep * sin
+    theta[:, 1, 0] = keep * sin * flip
+    theta[:, 1, 1] = keep * cos
     theta[:, 0, 2] = tx
     theta[:, 1, 2] = ty
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    x = (x - MEAN) / STD
+    fill = torch.randint(3, (b,), generator=g)
+    x = affine_views(x, theta, fill)
+    if upload:
+        framed = torch.rand(b, generator=g) < 0.15
+        for i in torch.nonzero(framed).flatten().tolist():
+            x[i] = window_frame(x[i], g)
+        down = torch.nonzero(torch.rand(b, generator=g) < 0.12).flatten()
+        if len(down):
+            k = 14 + int(torch.randint(24, (), generator=g))
+            small = F.interpolate(x[down], size=(k, k), mode="bilinear", align_corners=False, antialias=True)
+            x[down] = F.interpolate(small, size=(s, s), mode="bilinear", align_corners=False)
+    x = (x.clamp(0.0, 1.0) - MEAN) / STD
     return x.contiguous(memory_format=torch.channels_last), use_sketch
 
 
@@ -209,6 +273,51 @@ def epoch_batches(data: ZooData, train_models: np.ndarray, pairs_per_batch: int,
     return [allp[i * pairs_per_batch : (i + 1) * pairs_per_batch] if i < n_batches - 1 else allp[i * pairs_per_batch :] for i in range(n_batches)]
 
 
+class LexicalPrior:
+    """The WordNet prior of tools/zoo/lexicon.ts (prior.json): lemmas as CLIP token ids and edges a -> b.
+
+    Tie loss: for sampled edges, w * mean((pool(b) - stopgrad(pool(a)))^2) on the token-mean (the text
+    tower's pooled vector before its MLP): lemma b moves towards lemma a, a caption word. Tokens that
+    no caption uses get gradient only from here, so a word never seen in a caption embeds like its
+    WordNet relatives."""
+
+    def __init__(self, lemmas: list[dict], edges: list[list[float]]):
+        self.lemmas = lemmas
+        self.edges = edges
+        self.token_ids = {int(t) for lemma in lemmas for t in lemma["ids"] if int(t) < 49406}
+        longest = max(1, max(len(lemma["ids"]) for lemma in lemmas))
+        ids = torch.full((len(lemmas), longest), 49407, dtype=torch.long)
+        for i, lemma in enumerate(lemmas):
+            if lemma["ids"]:
+                ids[i, : len(lemma["ids"])] = torch.tensor(lemma["ids"], dtype=torch.long)
+        self.ids = ids
+        e = torch.tensor(edges, dtype=torch.float64) if edges else torch.zeros((0, 3), dtype=torch.float64)
+        self.a, self.b, self.w = e[:, 0].long(), e[:, 1].long(), e[:, 2].float()
+        self.rows: torch.Tensor | None = None
+
+    def bind(self, model: ZooEncoder) -> None:
+        self.rows = model.text.rows(self.ids)
+        # Edges whose lemmas have no known token carry nothing.
+        known = (self.rows > 0).any(dim=1)
+        ok = known[self.a] & known[self.b]
+        self.a, self.b, self.w = self.a[ok], self.b[ok], self.w[ok]
+
+    def loss(self, model: ZooEncoder, n: int, g: torch.Generator) -> torch.Tensor:
+        if self.rows is None or len(self.a) == 0:
+            return torch.zeros(())
+        pick = torch.randint(len(self.a), (n,), generator=g)
+        pa = model.text.pooled(self.rows[self.a[pick]]).detach()
+        pb = model.text.pooled(self.rows[self.b[pick]])
+        return (self.w[pick] * ((pb - pa) ** 2).mean(dim=1)).mean()
+
+
+def load_prior(path: Path) -> LexicalPrior | None:
+    if not path.exists():
+        return None
+    d = json.loads(path.read_text())
+    return LexicalPrior(d["lemmas"], d["edges"])
+
+
 def param_groups(model: nn.Module, wd: float) -> list[dict]:
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -236,6 +345,10 @@ def main() -> int:
     ap.add_argument("--token-drop", type=float, default=0.3, help="max per-caption token dropout rate")
     ap.add_argument("--ii-weight", type=float, default=1.0)
     ap.add_argument("--attr-weight", type=float, default=0.3)
+    ap.add_argument("--prior-weight", type=float, default=1.0, help="weight of the lexical-prior tie loss (0: no prior)")
+    ap.add_argument("--prior-edges", type=int, default=2048, help="prior edges sampled per step")
+    ap.add_argument("--subject-weight", type=float, default=2.0, help="weight of the subject head in the attribute loss (others 1)")
+    ap.add_argument("--no-upload-aug", action="store_true", help="only v1's light augmentation (no rotations, frames, big crops, down-up)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-export", action="store_true")
@@ -253,15 +366,23 @@ def main() -> int:
     train_models, val_models = split_models(data.n_models, args.val_fraction, args.seed)
     train_imgs = np.flatnonzero(np.isin(data.labels, train_models))
     vocab = caption_vocabulary(data.captions, train_imgs)
+    prior = load_prior(Path(args.data) / "prior.json") if args.prior_weight > 0 else None
+    if prior is not None:
+        vocab = sorted(set(vocab) | prior.token_ids)
     model = ZooEncoder(vocab)
     model.vision.to(memory_format=torch.channels_last)
     heads = nn.ModuleDict({k: nn.Linear(model.text.mlp2.out_features, len(v)) for k, v in data.attribute_names.items()})
     attr_targets = {k: torch.from_numpy(v) for k, v in data.attributes.items()}
     rows_all = model.text.rows(data.captions)  # [N, C, 77] embedding rows (0 = start/end/pad/unknown)
+    if prior is not None:
+        prior.bind(model)
+    attr_weight = {k: (args.subject_weight if k == "subject" else 1.0) for k in data.attribute_names}
 
     n_params = {"vision": sum(p.numel() for p in model.vision.parameters()), "text": sum(p.numel() for p in model.text.parameters())}
     log(f"zoo-encoder training  data={args.data}  images={len(data.labels)}  models={data.n_models} "
         f"(train {len(train_models)}, val {len(val_models)})  captions/image={data.captions.shape[1]}")
+    if prior is not None:
+        log(f"lexical prior: {len(prior.lemmas)} lemmas, {len(prior.edges)} edges, {len(prior.token_ids)} token ids")
     log(f"vocabulary={len(vocab)} ids  params vision={n_params['vision']:,} text={n_params['text']:,}  "
         f"attributes={ {k: len(v) for k, v in data.attribute_names.items()} }")
     log("args: " + " ".join(f"{k}={v}" for k, v in vars(args).items()))
@@ -283,7 +404,7 @@ def main() -> int:
         model.train()
         heads.train()
         g = torch.Generator().manual_seed(args.seed * 100003 + epoch)
-        sums = {"loss": 0.0, "it": 0.0, "ii": 0.0, "attr": 0.0}
+        sums = {"loss": 0.0, "it": 0.0, "ii": 0.0, "attr": 0.0, "prior": 0.0}
         batches = epoch_batches(data, train_models, args.pairs, rng)
         for pairs in batches:
             lr = args.lr * (step + 1) / warmup if step < warmup else args.lr * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total_steps - warmup)))
@@ -291,7 +412,7 @@ def main() -> int:
                 group["lr"] = lr
             idx = torch.from_numpy(pairs.reshape(-1))
             labels = torch.from_numpy(data.labels[pairs.reshape(-1)])
-            x, _ = augment(data.images[idx], data.sketches[idx], g, args.sketch_prob)
+            x, _ = augment(data.images[idx], data.sketches[idx], g, args.sketch_prob, upload=not args.no_upload_aug)
             cap_choice = torch.randint(rows_all.shape[1], (len(idx),), generator=g)
             rows = rows_all[idx, cap_choice]
             drop = torch.rand(len(idx), 1, generator=g) * args.token_drop
@@ -303,8 +424,9 @@ def main() -> int:
             l_attr = torch.zeros(())
             for k, head in heads.items():
                 tgt = attr_targets[k][labels]
-                l_attr = l_attr + 0.5 * (F.cross_entropy(head(img) * 10, tgt) + F.cross_entropy(head(txt) * 10, tgt))
-            loss = l_it + args.ii_weight * l_ii + args.attr_weight * l_attr
+                l_attr = l_attr + attr_weight[k] * 0.5 * (F.cross_entropy(head(img) * 10, tgt) + F.cross_entropy(head(txt) * 10, tgt))
+            l_prior = prior.loss(model, args.prior_edges, g) if prior is not None else torch.zeros(())
+            loss = l_it + args.ii_weight * l_ii + args.attr_weight * l_attr + args.prior_weight * l_prior
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -313,10 +435,11 @@ def main() -> int:
             sums["it"] += float(l_it)
             sums["ii"] += float(l_ii)
             sums["attr"] += float(l_attr)
+            sums["prior"] += float(l_prior)
         n = len(batches)
         metrics = validate(model, data, val_models) if len(val_models) else {}
         elapsed = time.time() - t0
-        log(f"epoch {epoch:3d}  loss {sums['loss'] / n:.4f} (it {sums['it'] / n:.3f} ii {sums['ii'] / n:.3f} attr {sums['attr'] / n:.3f})  "
+        log(f"epoch {epoch:3d}  loss {sums['loss'] / n:.4f} (it {sums['it'] / n:.3f} ii {sums['ii'] / n:.3f} attr {sums['attr'] / n:.3f} prior {sums['prior'] / n:.4f})  "
             f"T_it {model.logit_scale.exp().item():.1f} T_ii {model.logit_scale_ii.exp().item():.1f}  lr {lr:.2e}  "
             + "  ".join(f"val_{k} {v:.3f}" for k, v in metrics.items())
             + f"  elapsed {elapsed / 60:.1f} min")
