@@ -76,6 +76,12 @@ describe('eval summary', () => {
     expect(previousRun({ ...old, methods: {} })!).not.toHaveProperty('temperature');
     expect(previousRun(null)).toBeUndefined();
     expect(previousRun({ createdAt: 'x' })).toBeUndefined();
+    expect(p.suites).toBeUndefined();
+    const withSuites = previousRun({
+      ...old,
+      robustness: { suites: [{ key: 'image-frame', label: 'image: frame', relevance: 'the model', group: 'image', result: { queries: 3, rows: { auto: row(0.5, 0.7, 0.6) } } }] },
+    })!;
+    expect(withSuites.suites).toEqual([{ key: 'image-frame', label: 'image: frame', relevance: 'the model', top1: 0.5, top5: 0.7 }]);
   });
 
   it('results.md shows the previous run beside this one', () => {
@@ -109,5 +115,29 @@ describe('eval summary', () => {
     expect(md).toContain('T = 100; this run: T = 18');
     expect(md).toMatch(/\| Gaussian density \(GD\) \| 0\.800 → 0\.900 \| 0\.850 → 0\.950 \| — → 0\.200 \| — → 0\.350 \|/);
     expect(md).toMatch(/\| Monte-Carlo \| 0\.100 → 0\.850 \| 0\.200 → 0\.900 \|/); // the label without this run's T
+
+    // The robustness suites: previous → this run on the Auto row; a changed relevance is said; a new suite is marked new.
+    const suite = (key: string, label: string, relevance: string, top1: number) => ({
+      key,
+      label,
+      group: 'sketch' as const,
+      relevance,
+      result: set('sketch', { auto: row(top1, 0.9, 0.5) }, 'first-moment'),
+    });
+    const withRobustness: EvalResults = {
+      ...results,
+      robustness: {
+        suites: [suite('sketch-heldout', 'sketch, held-out', 'the subject', 0.7), suite('sketch-heldout-model', 'sketch, held-out, exact model', 'the model', 0.2)],
+        targets: [],
+        synonymMap: [],
+        synonymCoverage: { queries: 0, models: 10, withStyle: 0 },
+        seconds: 1,
+      },
+      previous: { ...results.previous!, suites: [{ key: 'sketch-heldout', label: 'sketch, held-out', relevance: 'the model', top1: 0.1, top5: 0.4 }] },
+    };
+    const md2 = markdownReport(withRobustness);
+    expect(md2).toContain('### Compared with the previous run (Auto row)');
+    expect(md2).toContain('| sketch, held-out | 0.100 → 0.700 | 0.400 → 0.900 | was: the model; now: the subject |');
+    expect(md2).toContain('| sketch, held-out, exact model | new → 0.200 | new → 0.900 | the model |');
   });
 });

@@ -31,7 +31,9 @@ import { QUERY_SEED_BASE } from '../zoo/cli.ts';
 import { nodeCanvasFactory } from '../zoo/node.ts';
 import { renderSample } from '../zoo/render.ts';
 import { lineDrawing, strokeSketch } from '../zoo/sketch.ts';
-import { combineSeeds, makeZoo, prng, trainingCaptions } from '../zoo/spec.ts';
+import { combineSeeds, makeZoo, prng } from '../zoo/spec.ts';
+import { trainingCaptions } from '../zoo/captions.ts';
+import { loadLexicon } from '../zoo/lexicon.ts';
 import { embedTexts } from './queries.ts';
 
 export interface ProjectionDataOptions {
@@ -126,11 +128,12 @@ export async function exportProjectionData(o: ProjectionDataOptions): Promise<Pr
   log(`projection data: embedding ${visual.length} image/sketch queries`);
   const visualEmbs = await embedRenders(o.encoder, visual.map((v) => v.job));
 
-  // Text queries: training-template captions from fresh random streams.
+  // Text queries: training captions (tools/zoo/captions.ts, no typos) from fresh random streams.
   const texts: { model: number; text: string }[] = [];
+  const lexicon = loadLexicon().train;
   zoo.forEach((spec, m) => {
     const rand = prng(combineSeeds(spec.seed, PROJECTION_QUERY_SEED) ^ PROJECTION_CAPTION_SALT);
-    for (const text of trainingCaptions(spec, rand, o.textsPerModel)) texts.push({ model: m, text });
+    for (const text of trainingCaptions(spec, lexicon, rand, o.textsPerModel, { typoRate: 0 })) texts.push({ model: m, text });
   });
   const textEmbs = await embedTexts(o.encoder, texts.map((t) => t.text));
 

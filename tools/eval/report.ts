@@ -81,6 +81,8 @@ export interface PreviousRun {
   zooKey: string;
   methods: Record<string, string>;
   rows: Record<QueryType, Record<string, { top1: number; top5: number; mrr: number }>>;
+  /** Its robustness suites' Auto row (absent for runs without them). */
+  suites?: { key: string; label: string; relevance: string; top1: number; top5: number }[];
 }
 
 const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(3));
@@ -307,6 +309,25 @@ function robustnessSection(results: EvalResults): string[] {
       return m ? `${fmt(m.top5)} / ${fmt(m.mrr)}${m.p5 !== undefined ? ` / ${fmt(m.p5)}` : ''}` : '—';
     });
     out.push(`| ${row.clean ? `*${row.label}*` : row.label} | ${cells.join(' | ')} |`);
+  }
+  const prevSuites = results.previous?.suites ?? [];
+  if (results.previous && prevSuites.length) {
+    const prev = results.previous;
+    out.push('', '### Compared with the previous run (Auto row)', '');
+    out.push(
+      `Previous: ${prev.createdAt}, encoder \`${prev.encoder}\`. Cells are previous → this run; a suite whose relevance changed says so.`,
+      '',
+      '| suite | top-1 | top-5 | relevance |',
+      '|---|---:|---:|---|',
+    );
+    for (const p of prevSuites) {
+      const now = r.suites.find((x) => x.key === p.key);
+      const auto = now?.result.rows.auto;
+      const rel = now && now.relevance !== p.relevance ? `was: ${p.relevance}; now: ${now.relevance}` : p.relevance;
+      out.push(`| ${now?.label ?? p.label} | ${fmt(p.top1)} → ${fmt(auto?.top1)} | ${fmt(p.top5)} → ${fmt(auto?.top5)} | ${rel} |`);
+    }
+    for (const s of r.suites.filter((x) => !prevSuites.some((p) => p.key === x.key)))
+      out.push(`| ${s.label} | new → ${fmt(s.result.rows.auto?.top1)} | new → ${fmt(s.result.rows.auto?.top5)} | ${s.relevance} |`);
   }
   out.push('', '### Targets (issue 12)', '');
   out.push('| status | target | value | threshold | detail |', '|---|---|---:|---:|---|');

@@ -121,7 +121,12 @@ export function previousRun(json: unknown): PreviousRun | undefined {
     rows[type] = {};
     for (const [key, m] of Object.entries(r.sets[type]?.rows ?? {})) rows[type][key] = { top1: m.top1, top5: m.top5, mrr: m.mrr };
   }
+  const rob = r.robustness && 'suites' in r.robustness ? r.robustness.suites : [];
+  const suites = rob
+    .filter((x) => x.result?.rows?.auto)
+    .map((x) => ({ key: x.key, label: x.label, relevance: x.relevance, top1: x.result.rows.auto!.top1, top5: x.result.rows.auto!.top5 }));
   return {
+    ...(suites.length ? { suites } : {}),
     createdAt: r.createdAt,
     command: r.command ?? '',
     ...(temperature !== undefined ? { temperature } : {}),
