@@ -120,7 +120,7 @@ async function main() {
           style: { refs: data.refs, keep: data.keep, refsPerModel: STYLE_REFERENCES, dtype: 'f32' },
         },
         extraFiles,
-        calibrate: (index, t) => calibrateIndex(index, encoder, t),
+        calibrate: (index, t) => calibrateIndex(index, encoder, t, models.map((m) => m.name)),
       },
       { force: true },
     );

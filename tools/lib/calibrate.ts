@@ -18,12 +18,18 @@ import { NodeEncoder, PUBLIC_DIR } from './nodeEncoder.ts';
  *   kind: phrases of 1–4 words drawn at random from the CLIP tokenizer's vocabulary (text), and
  *   uniform-noise images (photos). The threshold is their 95th percentile: a query that does no
  *   better ranks like one that says nothing about this index's models.
+ * - the index's own model names as text queries (its own data: every index has names): the text
+ *   threshold never exceeds their 2nd percentile, so about 2 % of queries as specific as a model's
+ *   name are called weak. This matters for encoders whose vocabulary reaches far beyond the index
+ *   (the v2 zoo encoder's WordNet prior knows ~8 k words, so a random vocabulary phrase often names a
+ *   colour or a subject and the content-free percentile alone sits inside real queries). Applied
+ *   from 50 names up.
  * Sketches get no threshold: on the zoo encoder, random scribbles reach the same best scores as
  * sketches of the models (median 0.747 vs 0.781 under the 1st moment; noise images' 95th percentile
  * flagged 18 % of the eval's sketches), so a sketch threshold would mostly hide real sketches.
  * Seeded: a rebuild gives the same calibration.
  */
-export const CALIBRATION = { textQueries: 200, imageQueries: 48, quantile: 0.95, seed: 20261201 } as const;
+export const CALIBRATION = { textQueries: 200, imageQueries: 48, quantile: 0.95, seed: 20261201, nameQuantile: 0.02, minNames: 50 } as const;
 
 /** Random phrases of 1–4 whole words of the CLIP vocabulary (letters only, ≥ 3 long). */
 export async function randomPhrases(tokenizerJson: string, count: number, seed: number): Promise<string[]> {
@@ -57,7 +63,7 @@ function quantile(values: number[], q: number): number {
 }
 
 /** The calibration of `index`, built with `encoder` (both towers loaded) at the index's temperature. */
-export async function calibrateIndex(index: SearchIndex, encoder: NodeEncoder, temperature: number): Promise<MatchCalibration> {
+export async function calibrateIndex(index: SearchIndex, encoder: NodeEncoder, temperature: number, names: readonly string[] = []): Promise<MatchCalibration> {
   const { desc } = encoder;
   const [empty] = await encoder.encodeTexts(['']);
   const phrases = await randomPhrases(join(PUBLIC_DIR, desc.tokenizer.json), CALIBRATION.textQueries, CALIBRATION.seed);
@@ -70,7 +76,13 @@ export async function calibrateIndex(index: SearchIndex, encoder: NodeEncoder, t
     const method = autoMethod(methods, [kind]);
     const queries = kind === 'text' ? texts : images;
     const best = queries.map((q) => bestScore(scoreMethod(index, method, q, params)));
-    const k: KindCalibration = { method, threshold: quantile(best, CALIBRATION.quantile), quantile: CALIBRATION.quantile, nullQueries: queries.length };
+    let threshold = quantile(best, CALIBRATION.quantile);
+    // With fewer names a 2nd percentile is one outlier name's score, not a distribution.
+    if (kind === 'text' && names.length >= CALIBRATION.minNames) {
+      const own = (await encoder.encodeTexts([...names])).map((q) => bestScore(scoreMethod(index, method, q, params)));
+      threshold = Math.min(threshold, quantile(own, CALIBRATION.nameQuantile));
+    }
+    const k: KindCalibration = { method, threshold, quantile: CALIBRATION.quantile, nullQueries: queries.length };
     kinds[kind] = k;
   }
   return { version: 1, nullText: [encodeVector(empty)], kinds };

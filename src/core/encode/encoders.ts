@@ -86,9 +86,9 @@ export const ZOO_ENCODER: EncoderDescriptor = {
   dim: 64,
   // exp(logit_scale) the encoder learned (tools/zoo-encoder/train-log.txt, last epoch "T_it";
   // export.py writes it to test/fixtures/zoo-encoder-parity.json, checked by a unit test).
-  logitScale: 18.0,
-  text: { url: 'encoders/zoo-encoder/text_model.onnx', bytes: 511_698, sha256: '41080d37b78b80b6d751f3274767eb0a0aa7952aed6ac43e2a13b24f49a1d092' },
-  vision: { url: 'encoders/zoo-encoder/vision_model.onnx', bytes: 1_554_493, sha256: '69d7d56f2db01092ef829727e5b1fda7984b40f6ec40d5197ceec68bd66307a8' },
+  logitScale: 22.481,
+  text: { url: 'encoders/zoo-encoder/text_model.onnx', bytes: 4_753_109, sha256: '7a96e3e8d9db3c9a7a55d48d15a3a46656345be3528c274225d733342e3a2557' },
+  vision: { url: 'encoders/zoo-encoder/vision_model.onnx', bytes: 1_554_493, sha256: 'de6255493ff307d2ed14e659dfd28a9b8c480f7def240fd58ec42a643bd25313' },
   ...CLIP_IO,
 };
 

@@ -103,6 +103,7 @@ export function writeAssembledIndex(
   opts: { force?: boolean; encoder?: NodeEncoder } = {},
 ): Promise<IndexManifest> {
   const { encoder } = opts;
-  const calibrate = encoder ? (index: SearchIndex, t: number) => calibrateIndex(index, encoder, t) : undefined;
+  const names = models.map((m) => m.meta.name);
+  const calibrate = encoder ? (index: SearchIndex, t: number) => calibrateIndex(index, encoder, t, names) : undefined;
   return writeIndexDir(outDir, { ...assembleIndex(models, s), calibrate }, opts);
 }
