@@ -146,16 +146,21 @@ const TYPO_MIN = 4;
  * only eval-side ones, so the two never share a misspelling.
  */
 export function typoSide(typo: string): 'train' | 'heldout' {
-  let h = 0x811c9dc5;
-  const s = `typo-split-v1|${typo.toLowerCase()}`;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+  let h = fnv1a(`typo-split-v1|${typo.toLowerCase()}`);
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);
   h ^= h >>> 12;
   return (h >>> 0) % 4 === 0 ? 'heldout' : 'train';
+}
+
+/** FNV-1a 32-bit of a string (the splits' hashes add their own finalisers). */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h;
 }
 
 /** One edit (swap of neighbours, drop, replace, double a letter) inside `word`, never its first letter. */

@@ -19,7 +19,7 @@
  */
 import { loadWordNet, type Synset, type WordNet, type WordNetPos } from '../lib/wordnet.ts';
 import { BACKGROUNDS, COMPOSITIONS, PALETTES, STYLES, SUBJECTS } from './spec.ts';
-import { baseLexicon, captionVocabulary, captionWords, pluralise, type Concept, type TrainLexicon } from './captions.ts';
+import { baseLexicon, captionVocabulary, captionWords, fnv1a, pluralise, type Concept, type TrainLexicon } from './captions.ts';
 
 export type { Concept } from './captions.ts';
 
@@ -116,12 +116,7 @@ const clean = (lemma: string) => lemma.replace(/_/g, ' ').toLowerCase();
 
 /** Step 2: which side of the split a candidate lemma is on (a fixed hash: a third train, two thirds held out). */
 export function lemmaSide(lemma: string): 'train' | 'heldout' {
-  let h = 0x811c9dc5;
-  const s = `lexicon-split-v1|${lemma}`;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+  let h = fnv1a(`lexicon-split-v1|${lemma}`);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

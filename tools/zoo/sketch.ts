@@ -574,24 +574,7 @@ export function contourSketch(rgba: Uint8ClampedArray, size: number, seed: numbe
       }
     }
     const lab0 = new Uint8Array(m);
-    for (let i = 0; i < m; i++) {
-      const x = fl[i]!;
-      const y = fa[i]!;
-      const z = fb[i]!;
-      let best = 0;
-      let bd = Infinity;
-      for (let c = 0, q = 0; c < k; c++, q += 3) {
-        const dl = x - cen[q]!;
-        const da = y - cen[q + 1]!;
-        const db = z - cen[q + 2]!;
-        const d = dl * dl + da * da + db * db;
-        if (d < bd) {
-          bd = d;
-          best = c;
-        }
-      }
-      lab0[i] = best;
-    }
+    for (let i = 0; i < m; i++) lab0[i] = nearest(fl[i]!, fa[i]!, fb[i]!);
     // isolated cells (no 8-neighbour of their cluster: grain, halftone speckle) take the majority
     // label of their neighbours; 1-cell-wide lines (line art, stripes) stay
     const lab = Uint8Array.from(lab0);
