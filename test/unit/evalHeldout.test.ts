@@ -43,7 +43,7 @@ beforeAll(() => {
 /** Every word of many captions the training export writes (its own lexicon and typo rule), typos included. */
 function trainingWords(specs = makeZoo('train', 400, 0)): Set<string> {
   const out = new Set<string>();
-  const real = new Set(exported.context.realWords);
+  const real = exported.context.realWords;
   for (const spec of specs) for (const c of trainingCaptions(spec, exported.context.lexicon, prng(spec.seed), 24, { avoidTypo: (w) => real.has(w) })) for (const w of captionWords(c)) out.add(w);
   return out;
 }

@@ -26,7 +26,7 @@ import { captionVocabulary, captionWords, trainingCaptions, typoSide } from '../
 import { CAPTION_SALT, captionContext, exportTrainingData, loadClipTokenizer, poolRgb } from '../../tools/zoo/export-training-data.ts';
 
 const CAPTIONS = captionContext();
-const REAL = new Set(CAPTIONS.context.realWords);
+const REAL = CAPTIONS.context.realWords;
 
 const TRAIN = makeZoo('train', 800);
 const EVAL = makeZoo('eval', 300);

@@ -7,7 +7,7 @@
  * export can produce.
  */
 import { BACKGROUNDS, COMPOSITIONS, PALETTES, STYLES, SUBJECTS, combineSeeds, evalTextQueries, prng, type ZooModelSpec } from '../zoo/spec.ts';
-import { heldOutSynonyms, type Concept, type Lexicon, type SynonymEntry } from '../zoo/lexicon.ts';
+import { heldOutSynonyms, zooWords, type Concept, type Lexicon, type SynonymEntry } from '../zoo/lexicon.ts';
 import { typoSide } from '../zoo/captions.ts';
 
 export type { Concept, SynonymEntry } from '../zoo/lexicon.ts';
@@ -45,15 +45,12 @@ export function coveringSpecs(): ZooModelSpec[] {
 /**
  * Every word the zoo's text generators can emit: every word a training caption can say
  * (tools/zoo/captions.ts `captionVocabulary` of the training lexicon; typos aside, which have
- * their own split) and the eval's clean text queries (`evalTextQueries`, every slot value).
+ * their own split), the zoo's own words (`zooWords`) and the eval's clean text queries
+ * (`evalTextQueries`, every slot value).
  */
 export function generatorVocabulary(lex: Lexicon): Set<string> {
-  const vocab = new Set(lex.trainVocabulary);
-  const add = (t: string) => words(t).forEach((w) => vocab.add(w));
-  for (const spec of coveringSpecs()) for (const q of evalTextQueries(spec)) add(q);
-  for (const defs of [SUBJECTS, PALETTES, STYLES, BACKGROUNDS]) for (const d of defs) d.words.forEach(add);
-  for (const s of SUBJECTS) s.plurals.forEach(add);
-  for (const c of COMPOSITIONS) [c.singular ?? '', ...c.pluralPhrases].forEach(add);
+  const vocab = new Set([...lex.trainVocabulary, ...zooWords()]);
+  for (const spec of coveringSpecs()) for (const q of evalTextQueries(spec)) words(q).forEach((w) => vocab.add(w));
   return vocab;
 }
 

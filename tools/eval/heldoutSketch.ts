@@ -128,23 +128,26 @@ const N8 = [
   [-1, -1], [0, -1], [1, -1], [-1, 0], [1, 0], [-1, 1], [0, 1], [1, 1],
 ] as const;
 
+/** Calls `visit` with the index of every 8-neighbour of pixel `i` inside the w × h image. */
+function forEachNeighbour8(i: number, w: number, h: number, visit: (j: number) => void): void {
+  const x = i % w;
+  const y = (i - x) / w;
+  for (const [dx, dy] of N8) {
+    const xx = x + dx;
+    const yy = y + dy;
+    if (xx >= 0 && yy >= 0 && xx < w && yy < h) visit(yy * w + xx);
+  }
+}
+
 /** Hysteresis: strong pixels, and weak ones 8-connected to a strong one. */
 export function hysteresis(resp: Float32Array, w: number, h: number, strong: number, weak: number): Uint8Array {
   const m = new Uint8Array(w * h);
   const stack: number[] = [];
   for (let i = 0; i < m.length; i++) if (resp[i] >= strong) (m[i] = 1), stack.push(i);
-  while (stack.length) {
-    const i = stack.pop()!;
-    const x = i % w;
-    const y = (i - x) / w;
-    for (const [dx, dy] of N8) {
-      const xx = x + dx;
-      const yy = y + dy;
-      if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-      const j = yy * w + xx;
+  while (stack.length)
+    forEachNeighbour8(stack.pop()!, w, h, (j) => {
       if (!m[j] && resp[j] >= weak) (m[j] = 1), stack.push(j);
-    }
-  }
+    });
   return m;
 }
 
@@ -155,18 +158,10 @@ export function removeSpecks(m: Uint8Array, w: number, h: number, minSize: numbe
     if (!m[s] || seen[s]) continue;
     const comp = [s];
     seen[s] = 1;
-    for (let k = 0; k < comp.length; k++) {
-      const i = comp[k];
-      const x = i % w;
-      const y = (i - x) / w;
-      for (const [dx, dy] of N8) {
-        const xx = x + dx;
-        const yy = y + dy;
-        if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-        const j = yy * w + xx;
+    for (let k = 0; k < comp.length; k++)
+      forEachNeighbour8(comp[k], w, h, (j) => {
         if (m[j] && !seen[j]) (seen[j] = 1), comp.push(j);
-      }
-    }
+      });
     if (comp.length < minSize) for (const i of comp) m[i] = 0;
   }
 }

@@ -99,13 +99,12 @@ export function cachedEncoder(): (text: string) => Int32Array {
 /** What the caption generator needs: the training lexicon and the words a typo must not produce. */
 export interface CaptionContext {
   lexicon: TrainLexicon;
-  /** Real words (the prior's lemmas' words and the caption vocabulary): a training typo never lands on one. */
-  realWords: string[];
+  /** Real words (the prior's lemmas' words and the caption vocabulary): a training typo never lands on one. A Set survives workerData's structured clone. */
+  realWords: ReadonlySet<string>;
 }
 
 /** Renders, pools, sketches and captions the S samples of model `m` (image n = m·S + s). */
 export function exportModel(spec: ZooModelSpec, m: number, S: number, C: number, encode: (text: string) => Int32Array, cap: CaptionContext): ModelChunk {
-  const real = realWordSet(cap);
   const px = OUT_SIZE * OUT_SIZE * 3;
   const img = new Uint8Array(S * px);
   const sk = new Uint8Array(S * px);
@@ -122,17 +121,10 @@ export function exportModel(spec: ZooModelSpec, m: number, S: number, C: number,
     poolRgb(sketch, RENDER_SIZE, POOL, sk, s * px);
     tSketch += performance.now() - tb;
     tRender += tb - ta;
-    const texts = trainingCaptions(spec, cap.lexicon, prng(combineSeeds(spec.seed, s) ^ CAPTION_SALT), C, { avoidTypo: (w) => real.has(w) });
+    const texts = trainingCaptions(spec, cap.lexicon, prng(combineSeeds(spec.seed, s) ^ CAPTION_SALT), C, { avoidTypo: (w) => cap.realWords.has(w) });
     texts.forEach((t, c) => ids.set(encode(t), (s * C + c) * CLIP_CONTEXT_LENGTH));
   }
   return { m, img, sk, cap: ids, tRender, tSketch };
-}
-
-const realSets = new WeakMap<CaptionContext, Set<string>>();
-function realWordSet(cap: CaptionContext): Set<string> {
-  let set = realSets.get(cap);
-  if (!set) realSets.set(cap, (set = new Set(cap.realWords)));
-  return set;
 }
 
 /** The caption context and the prior graph, from WordNet (tools/zoo/lexicon.ts). */
@@ -141,13 +133,12 @@ export function captionContext(): { context: CaptionContext; prior: ReturnType<t
   const prior = priorGraph(lex.wordnet, priorSeeds(lex));
   const real = new Set(lex.trainVocabulary);
   for (const l of prior.lemmas) for (const w of l.split(/[^a-z]+/)) if (w) real.add(w);
-  return { context: { lexicon: lex.train, realWords: [...real].sort() }, prior };
+  return { context: { lexicon: lex.train, realWords: real }, prior };
 }
 
 /** Yields model chunks in order m = 0, 1, …, rendered by `workers` threads (interleaved models). */
-async function* modelChunks(zoo: ZooModelSpec[], S: number, C: number, workers: number, cap: CaptionContext): AsyncGenerator<ModelChunk> {
+async function* modelChunks(zoo: ZooModelSpec[], S: number, C: number, workers: number, cap: CaptionContext, encode: (text: string) => Int32Array): AsyncGenerator<ModelChunk> {
   if (workers <= 1) {
-    const encode = cachedEncoder();
     for (let m = 0; m < zoo.length; m++) yield exportModel(zoo[m]!, m, S, C, encode, cap);
     return;
   }
@@ -216,7 +207,7 @@ export async function exportTrainingData(opts: ExportOptions): Promise<{ count: 
   writeFileSync(join(opts.out, 'prior.json'), JSON.stringify({ lemmas: lemmaIds, edges: prior.edges }) + '\n');
   log(`prior: ${prior.lemmas.length} lemmas, ${prior.edges.length} edges`);
   try {
-    for await (const { m, img, sk, cap, ...t } of modelChunks(zoo, S, C, workers, context)) {
+    for await (const { m, img, sk, cap, ...t } of modelChunks(zoo, S, C, workers, context, encode)) {
       tRender += t.tRender;
       tSketch += t.tSketch;
       const lab = new Int32Array(S).fill(m);
