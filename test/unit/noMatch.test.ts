@@ -6,7 +6,7 @@ import { ENCODERS } from '../../src/core/encode/encoders.ts';
 import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
 import { rank } from '../../src/core/scoring/rank.ts';
 import { gibberish, OFF_TOPIC_PHRASES, plainImages, SYMBOL_QUERIES } from '../../tools/eval/noMatchQueries.ts';
-import { CALIBRATION, calibrateIndex, randomPhrases } from '../../tools/lib/calibrate.ts';
+import { CALIBRATION, calibrateIndex, randomPhrases, sharedNameWords } from '../../tools/lib/calibrate.ts';
 import { openLocalIndex, type LocalIndex } from '../../tools/lib/localIndex.ts';
 import { NodeEncoder, PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
 
@@ -33,6 +33,13 @@ describe('the no-match suite is held out from the calibration', () => {
   });
 });
 
+describe('sharedNameWords', () => {
+  it('keeps the words of three or more letters that two or more names share, once each, sorted', () => {
+    expect(sharedNameWords(['Gilded Cat XL', 'gilded  Kitty v1', 'Noir Cat', 'Cat cat Ink', 'Ink-Blot'])).toEqual(['cat', 'gilded', 'ink']);
+    expect(sharedNameWords([])).toEqual([]);
+  });
+});
+
 describe('"nothing matches" on the shipped indexes', () => {
   let demo: LocalIndex, colours: LocalIndex, zoo: NodeEncoder, testEncoder: NodeEncoder;
   beforeAll(async () => {
@@ -55,6 +62,8 @@ describe('"nothing matches" on the shipped indexes', () => {
     for (const q of ['!!!', '...', '???']) expect(await verdict(demo, zoo, q), q).toBe('no-information');
     // v2 knows these through its synonym sets (v1 called them no-information).
     for (const q of ['kitty images', 'everything yellow']) expect(await verdict(demo, zoo, q), q).toBe('ok');
+    // One-word queries name one attribute of several: the shared-name-word cap keeps them real queries.
+    for (const q of ['yellow', 'house', 'stars', 'watercolour']) expect(await verdict(demo, zoo, q), q).toBe('ok');
     for (const q of demo.manifest.examples ?? []) expect(await verdict(demo, zoo, q), q).toBe('ok');
     // The text threshold calls about 2 % of the index's own model names weak (the 2nd percentile itself counts as weak).
     let weak = 0;

@@ -5,7 +5,7 @@ import type { SearchIndex } from '../../src/core/index/indexFormat.ts';
 import type { CalibratedKind, KindCalibration, MatchCalibration } from '../../src/core/index/manifest.ts';
 import { mulberry32 } from '../../src/core/math/prng.ts';
 import { SEARCH_DEFAULTS } from '../../src/core/scoring/defaults.ts';
-import { bestScore, encodeVector } from '../../src/core/scoring/matchQuality.ts';
+import { bestScore, cosine, encodeVector, NULL_EMBEDDING_COSINE } from '../../src/core/scoring/matchQuality.ts';
 import { autoMethod, scoreMethod, supportedMethods } from '../../src/core/scoring/methods.ts';
 import { NodeEncoder, PUBLIC_DIR } from './nodeEncoder.ts';
 
@@ -24,12 +24,24 @@ import { NodeEncoder, PUBLIC_DIR } from './nodeEncoder.ts';
  *   (the v2 zoo encoder's WordNet prior knows ~8 k words, so a random vocabulary phrase often names a
  *   colour or a subject and the content-free percentile alone sits inside real queries). Applied
  *   from 50 names up.
+ * - the words the index's names share (a word of three or more letters in two names or more, that the
+ *   encoder knows: its embedding is not the empty text's): one-word queries as specific as the
+ *   index's own vocabulary ("yellow", "house") must not be called weak either, and a query naming
+ *   one attribute scores lower than a full description (its best match shares one attribute of
+ *   several). The text threshold never exceeds their 2nd percentile; applied from 20 such words up.
  * Sketches get no threshold: on the zoo encoder, random scribbles reach the same best scores as
  * sketches of the models (median 0.747 vs 0.781 under the 1st moment; noise images' 95th percentile
  * flagged 18 % of the eval's sketches), so a sketch threshold would mostly hide real sketches.
  * Seeded: a rebuild gives the same calibration.
  */
-export const CALIBRATION = { textQueries: 200, imageQueries: 48, quantile: 0.95, seed: 20261201, nameQuantile: 0.02, minNames: 50 } as const;
+export const CALIBRATION = { textQueries: 200, imageQueries: 48, quantile: 0.95, seed: 20261201, nameQuantile: 0.02, minNames: 50, minNameWords: 20 } as const;
+
+/** The words two or more of `names` share (lower case, letters only, at least three long), sorted. */
+export function sharedNameWords(names: readonly string[]): string[] {
+  const count = new Map<string, number>();
+  for (const name of names) for (const w of new Set(name.toLowerCase().match(/[a-z]{3,}/g) ?? [])) count.set(w, (count.get(w) ?? 0) + 1);
+  return [...count].filter(([, c]) => c >= 2).map(([w]) => w).sort();
+}
 
 /** Random phrases of 1–4 whole words of the CLIP vocabulary (letters only, ≥ 3 long). */
 export async function randomPhrases(tokenizerJson: string, count: number, seed: number): Promise<string[]> {
@@ -81,6 +93,11 @@ export async function calibrateIndex(index: SearchIndex, encoder: NodeEncoder, t
     if (kind === 'text' && names.length >= CALIBRATION.minNames) {
       const own = (await encoder.encodeTexts([...names])).map((q) => bestScore(scoreMethod(index, method, q, params)));
       threshold = Math.min(threshold, quantile(own, CALIBRATION.nameQuantile));
+      const words = await encoder.encodeTexts(sharedNameWords(names));
+      const known = words.filter((w) => cosine(w, empty) < NULL_EMBEDDING_COSINE);
+      if (known.length >= CALIBRATION.minNameWords) {
+        threshold = Math.min(threshold, quantile(known.map((q) => bestScore(scoreMethod(index, method, q, params))), CALIBRATION.nameQuantile));
+      }
     }
     const k: KindCalibration = { method, threshold, quantile: CALIBRATION.quantile, nullQueries: queries.length };
     kinds[kind] = k;

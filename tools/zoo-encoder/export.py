@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Exports a trained zoo encoder checkpoint to ONNX and writes the parity fixture.
 
-    /usr/bin/python3 tools/zoo-encoder/export.py [--checkpoint .cache/zoo-encoder/model.pt]
+    /usr/bin/python3 tools/zoo-encoder/export.py [--checkpoint .cache/zoo-encoder/model-text.pt]
 
 Writes public/encoders/zoo-encoder/{text_model,vision_model}.onnx (eval mode, BatchNorm folded into the
 convolutions, opset 17, dynamic batch axis, onnx.checker full check) and
@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
-from model import CLIP_MEAN, CLIP_STD, CONTEXT_LENGTH, EMBED_DIM, EOT, IMAGE_SIZE, SOT, TextTower, VisionTower, ZooEncoder  # noqa: E402
+from model import CLIP_MEAN, CLIP_STD, CLIP_VOCAB, CONTEXT_LENGTH, EMBED_DIM, EOT, IMAGE_SIZE, SOT, TEXT_HIDDEN, TextTower, VisionTower, ZooEncoder  # noqa: E402
 
 OPSET = 17
 PARITY_TEXTS = (
@@ -64,7 +64,10 @@ def parity_ids() -> np.ndarray:
 
 def load_checkpoint(path: Path) -> tuple[ZooEncoder, dict]:
     ckpt = torch.load(path, map_location="cpu")
-    model = ZooEncoder(ckpt["vocab"])
+    # A word-pooling text tower's table comes with the state dict.
+    word_end = torch.zeros(CLIP_VOCAB) if "text.word_end" in ckpt["state_dict"] else None
+    head = ckpt.get("text_head", {})
+    model = ZooEncoder(ckpt["vocab"], word_end=word_end, text_hidden=head.get("hidden", TEXT_HIDDEN), text_depth=head.get("depth", 1))
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
     return model, ckpt
@@ -138,7 +141,7 @@ def export_all(checkpoint: Path, out_dir: Path, fixture: Path, log=print) -> dic
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--checkpoint", default=".cache/zoo-encoder/model.pt")
+    ap.add_argument("--checkpoint", default=".cache/zoo-encoder/model-text.pt", help="the text stage's checkpoint (train_text.py); the joint stage's model.pt exports too")
     ap.add_argument("--out-dir", default="public/encoders/zoo-encoder")
     ap.add_argument("--fixture", default="test/fixtures/zoo-encoder-parity.json")
     args = ap.parse_args()

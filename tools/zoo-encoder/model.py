@@ -15,6 +15,8 @@ and the normalisation is a per-channel affine map, so pool(normalise(x)) == norm
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -119,14 +121,29 @@ class VisionTower(nn.Module):
         return self.trunk(self.pool(pixel_values))
 
 
+def clip_word_ends(tokenizer_json: str | Path) -> torch.Tensor:
+    """float32 [49408]: 1 for the CLIP BPE ids that end a word (their string ends in "</w>"), else 0."""
+    vocab = json.loads(Path(tokenizer_json).read_text())["model"]["vocab"]
+    ends = torch.zeros(CLIP_VOCAB)
+    for token, i in vocab.items():
+        if token.endswith("</w>") and i < CLIP_VOCAB:
+            ends[i] = 1.0
+    return ends
+
+
 class TextTower(nn.Module):
     """CLIP I/O: input_ids [b, s] int64 -> text_embeds [b, D].
 
     ``vocab`` lists the CLIP ids that get their own embedding row (row i+1 for vocab[i]); every other id,
     and the start/end/pad tokens, map to row 0, which is kept at zero and excluded from the mean.
+
+    ``word_pool``: the mean is taken over words, not tokens: the known pieces of one word (a word ends
+    at a token whose string ends in "</w>", table ``word_end``) are averaged first, so a word BPE
+    splits into five pieces ("carassius auratus") counts as much as a one-piece word ("pinkish" is
+    two), and every word with a known piece counts once.
     """
 
-    def __init__(self, vocab: list[int], dim: int = EMBED_DIM):
+    def __init__(self, vocab: list[int], dim: int = EMBED_DIM, word_end: torch.Tensor | None = None, hidden: int = TEXT_HIDDEN, depth: int = 1):
         super().__init__()
         remap = torch.zeros(CLIP_VOCAB, dtype=torch.int32)
         for row, tok in enumerate(vocab, start=1):
@@ -134,40 +151,67 @@ class TextTower(nn.Module):
                 raise ValueError("start/end tokens cannot be in the vocabulary")
             remap[tok] = row
         self.register_buffer("remap", remap)
+        self.word_pool = word_end is not None
+        if word_end is not None:
+            if word_end.shape != (CLIP_VOCAB,):
+                raise ValueError(f"word_end must have {CLIP_VOCAB} entries")
+            self.register_buffer("word_end", word_end.float().clone())
         self.vocab_size = len(vocab) + 1
         self.embed = nn.Embedding(self.vocab_size, TEXT_WIDTH, padding_idx=0)
         nn.init.normal_(self.embed.weight, std=0.5)
         with torch.no_grad():
             self.embed.weight[0].zero_()
-        self.mlp1 = nn.Linear(TEXT_WIDTH, TEXT_HIDDEN)
-        self.mlp2 = nn.Linear(TEXT_HIDDEN, dim)
+        # The head: Linear, ReLU (depth times, `hidden` wide), Linear to the embedding.
+        self.mlp1 = nn.Linear(TEXT_WIDTH, hidden)
+        self.mlp_mid = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(depth - 1))
+        self.mlp2 = nn.Linear(hidden, dim)
 
     def rows(self, input_ids: torch.Tensor) -> torch.Tensor:
         ids = torch.clamp(input_ids, 0, CLIP_VOCAB - 1)
         return self.remap[ids].long()
 
-    def pooled(self, rows: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+    def ends(self, input_ids: torch.Tensor) -> torch.Tensor | None:
+        """float [b, s]: 1 where a token ends a word (None without word pooling)."""
+        if not self.word_pool:
+            return None
+        return self.word_end[torch.clamp(input_ids, 0, CLIP_VOCAB - 1)]
+
+    def pooled(self, rows: torch.Tensor, keep: torch.Tensor | None = None, ends: torch.Tensor | None = None) -> torch.Tensor:
         mask = (rows > 0).float()
         if keep is not None:  # training-time token dropout
             mask = mask * keep
-        emb = self.embed(rows) * mask.unsqueeze(-1)
-        count = mask.sum(dim=1, keepdim=True)
-        return emb.sum(dim=1) / torch.clamp(count, min=1.0)
+        emb = self.embed(rows)
+        if not self.word_pool:
+            count = mask.sum(dim=1, keepdim=True)
+            return (emb * mask.unsqueeze(-1)).sum(dim=1) / torch.clamp(count, min=1.0)
+        if ends is None:
+            raise ValueError("word pooling needs the word ends of the input ids")
+        # Word index of every token (an exclusive running count of word ends), then known pieces per word.
+        word = torch.cumsum(ends, dim=1) - ends
+        slots = torch.arange(rows.shape[1], dtype=word.dtype, device=word.device)
+        onehot = (word.unsqueeze(-1) == slots).float()  # [b, s, words]
+        per_word = torch.matmul(mask.unsqueeze(1), onehot).squeeze(1)  # [b, words] known pieces
+        share = torch.matmul(onehot, (1.0 / torch.clamp(per_word, min=1.0)).unsqueeze(-1)).squeeze(-1)  # [b, s]
+        words = (per_word > 0).float().sum(dim=1, keepdim=True)
+        return (emb * (mask * share).unsqueeze(-1)).sum(dim=1) / torch.clamp(words, min=1.0)
 
     def head(self, pooled: torch.Tensor) -> torch.Tensor:
-        return l2_normalise(self.mlp2(F.relu(self.mlp1(pooled))))
+        h = F.relu(self.mlp1(pooled))
+        for layer in self.mlp_mid:
+            h = F.relu(layer(h))
+        return l2_normalise(self.mlp2(h))
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        return self.head(self.pooled(self.rows(input_ids)))
+        return self.head(self.pooled(self.rows(input_ids), ends=self.ends(input_ids)))
 
-    def forward_rows(self, rows: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
-        return self.head(self.pooled(rows, keep))
+    def forward_rows(self, rows: torch.Tensor, keep: torch.Tensor | None = None, ends: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.pooled(rows, keep, ends))
 
 
 class ZooEncoder(nn.Module):
-    def __init__(self, vocab: list[int], dim: int = EMBED_DIM):
+    def __init__(self, vocab: list[int], dim: int = EMBED_DIM, word_end: torch.Tensor | None = None, text_hidden: int = TEXT_HIDDEN, text_depth: int = 1):
         super().__init__()
-        self.text = TextTower(vocab, dim)
+        self.text = TextTower(vocab, dim, word_end, text_hidden, text_depth)
         self.vision = VisionTrunk(dim)
         # CLIP's learnable temperatures (log scale), one for image-text and one for image-image.
         self.logit_scale = nn.Parameter(torch.tensor(2.659))  # log(1/0.07)

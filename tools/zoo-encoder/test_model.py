@@ -15,7 +15,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from model import CLIP_MEAN, CLIP_STD, EOT, SOT, TextTower, VisionTower, VisionTrunk, normalise_uint8  # noqa: E402
+from model import CLIP_MEAN, CLIP_STD, CLIP_VOCAB, EOT, SOT, TextTower, VisionTower, VisionTrunk, normalise_uint8  # noqa: E402
 from train import augment, contrastive_losses, multi_positive_nce  # noqa: E402
 from model import ZooEncoder  # noqa: E402
 
@@ -100,6 +100,59 @@ class TextTests(unittest.TestCase):
     def test_start_end_tokens_rejected_from_vocab(self):
         with self.assertRaises(ValueError):
             TextTower([SOT])
+
+
+class WordPoolTests(unittest.TestCase):
+    """Word pooling: the known pieces of a word are averaged first, then the words."""
+
+    def setUp(self):
+        torch.manual_seed(0)
+        # ids 320, 1125 end words; 539 and 2368 are word-initial/middle pieces; 736 ends a word.
+        ends = torch.zeros(CLIP_VOCAB)
+        ends[[320, 1125, 736, 9999]] = 1.0
+        self.vocab = [320, 1125, 539, 2368, 736]
+        self.tower = TextTower(self.vocab, word_end=ends).eval()
+
+    def ids(self, content, length=77):
+        row = [SOT] + content + [EOT]
+        return torch.tensor([row + [EOT] * (length - len(row))])
+
+    def pooled(self, content):
+        ids = self.ids(content)
+        return self.tower.pooled(self.tower.rows(ids), ends=self.tower.ends(ids))[0]
+
+    def test_a_word_of_many_pieces_counts_once(self):
+        e = self.tower.embed.weight
+        row = {t: i + 1 for i, t in enumerate(self.vocab)}
+        with torch.no_grad():
+            # words: [539 2368 736] and [320]
+            got = self.pooled([539, 2368, 736, 320])
+            want = ((e[row[539]] + e[row[2368]] + e[row[736]]) / 3 + e[row[320]]) / 2
+        self.assertLess(float((got - want).abs().max()), 1e-6)
+
+    def test_one_piece_words_give_the_token_mean(self):
+        plain = TextTower(self.vocab)
+        plain.load_state_dict({k: v for k, v in self.tower.state_dict().items() if k != "word_end"})
+        with torch.no_grad():
+            a = self.tower(self.ids([320, 1125, 736]))
+            b = plain.eval()(self.ids([320, 1125, 736]))
+        self.assertLess(float((a - b).abs().max()), 1e-6)
+
+    def test_unknown_pieces_and_padding_do_not_count(self):
+        with torch.no_grad():
+            a = self.tower(self.ids([320, 1125]))
+            b = self.tower(self.ids([320, 1125], length=5))
+            c = self.tower(self.ids([320, 9999, 1125]))  # an unknown one-piece word
+            d = self.tower(self.ids([7777, 320, 1125]))  # an unknown piece inside the first word
+        for x in (b, c, d):
+            self.assertLess(float((a - x).abs().max()), 1e-6)
+
+    def test_head_depth(self):
+        deep = TextTower(self.vocab, hidden=32, depth=3)
+        self.assertEqual(len(deep.mlp_mid), 2)
+        with torch.no_grad():
+            out = deep(self.ids([320]))
+        self.assertAlmostEqual(float(out.norm()), 1.0, places=5)
 
 
 class LossTests(unittest.TestCase):

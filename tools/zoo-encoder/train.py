@@ -294,9 +294,11 @@ class LexicalPrior:
         e = torch.tensor(edges, dtype=torch.float64) if edges else torch.zeros((0, 3), dtype=torch.float64)
         self.a, self.b, self.w = e[:, 0].long(), e[:, 1].long(), e[:, 2].float()
         self.rows: torch.Tensor | None = None
+        self.ends: torch.Tensor | None = None
 
     def bind(self, model: ZooEncoder) -> None:
         self.rows = model.text.rows(self.ids)
+        self.ends = model.text.ends(self.ids)
         # Edges whose lemmas have no known token carry nothing.
         known = (self.rows > 0).any(dim=1)
         ok = known[self.a] & known[self.b]
@@ -306,8 +308,11 @@ class LexicalPrior:
         if self.rows is None or len(self.a) == 0:
             return torch.zeros(())
         pick = torch.randint(len(self.a), (n,), generator=g)
-        pa = model.text.pooled(self.rows[self.a[pick]]).detach()
-        pb = model.text.pooled(self.rows[self.b[pick]])
+        ea = eb = None
+        if self.ends is not None:
+            ea, eb = self.ends[self.a[pick]], self.ends[self.b[pick]]
+        pa = model.text.pooled(self.rows[self.a[pick]], ends=ea).detach()
+        pb = model.text.pooled(self.rows[self.b[pick]], ends=eb)
         return (self.w[pick] * ((pb - pa) ** 2).mean(dim=1)).mean()
 
 

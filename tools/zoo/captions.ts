@@ -111,20 +111,22 @@ function subjectWords(lex: TrainLexicon, id: string): { singular: string[]; plur
 }
 
 /** The subject said with its count (composition), or bare (singular or plural). */
-function subjectPhrase(spec: ZooModelSpec, lex: TrainLexicon, rand: () => number): string {
+/** The subject said with a synonym; `counted` when a count frame also says the composition. */
+function subjectPhrase(spec: ZooModelSpec, lex: TrainLexicon, rand: () => number): { text: string; counted: boolean } {
   const words = subjectWords(lex, spec.subject);
   const i = Math.floor(rand() * words.singular.length);
   const comp = COUNT_FRAMES[spec.composition] ?? { singular: ['a {}'], plural: [] };
   const r = rand();
-  if (r < 0.15) return words.singular[i]!;
-  if (r < 0.3) return words.plural[i]!;
+  if (r < 0.15) return { text: words.singular[i]!, counted: false };
+  if (r < 0.3) return { text: words.plural[i]!, counted: false };
   const frames = [...comp.singular.map((f) => [f, words.singular[i]!] as const), ...comp.plural.map((f) => [f, words.plural[i]!] as const)];
   const [frame, word] = pick(rand, frames);
-  return fill(frame, word).replace(/^a ([aeiou])/, 'an $1');
+  return { text: fill(frame, word).replace(/^a ([aeiou])/, 'an $1'), counted: true };
 }
 
 /** Which attributes a caption names: all (with or without background), two, or one. */
-const MODES: readonly (readonly ('subject' | 'palette' | 'style' | 'background')[])[] = [
+export type CaptionMode = readonly ('subject' | 'palette' | 'style' | 'background')[];
+export const MODES: readonly CaptionMode[] = [
   ['subject', 'palette', 'style', 'background'],
   ['subject', 'palette', 'style'],
   ['subject', 'palette', 'style'],
@@ -186,16 +188,25 @@ export interface CaptionOptions {
   typoRate?: number;
   /** Words a training typo must never produce (real words of other meanings, the held-out lexicon). */
   avoidTypo?: (w: string) => boolean;
+  /** Which attribute sets a caption names, drawn uniformly (default MODES). */
+  modes?: readonly CaptionMode[];
 }
 
-/** One training caption for an image of `spec`. */
-export function trainingCaption(spec: ZooModelSpec, lex: TrainLexicon, rand: () => number, opts: CaptionOptions = {}): string {
-  const mode = pick(rand, MODES);
+/** The model attributes a caption names. */
+export type NamedAttribute = 'subject' | 'palette' | 'style' | 'background' | 'composition';
+
+/** One training caption for an image of `spec`, with the attributes it names (the text-stage trainer's targets). */
+export function describedCaption(spec: ZooModelSpec, lex: TrainLexicon, rand: () => number, opts: CaptionOptions = {}): { text: string; named: NamedAttribute[] } {
+  const mode = pick(rand, opts.modes ?? MODES);
+  const named: NamedAttribute[] = [...mode];
   const parts: string[] = [];
   let paletteAdj: string | null = null;
   for (const attr of mode) {
-    if (attr === 'subject') parts.push(subjectPhrase(spec, lex, rand));
-    else if (attr === 'palette') {
+    if (attr === 'subject') {
+      const phrase = subjectPhrase(spec, lex, rand);
+      parts.push(phrase.text);
+      if (phrase.counted) named.push('composition');
+    } else if (attr === 'palette') {
       const w = pick(rand, lex.palette[spec.palette]!);
       const frame = pick(rand, PALETTE_FRAMES);
       if (frame === '{}' && mode.includes('subject')) paletteAdj = w;
@@ -223,7 +234,12 @@ export function trainingCaption(spec: ZooModelSpec, lex: TrainLexicon, rand: () 
       if (t) text = text.slice(0, m.index!) + t + text.slice(m.index! + m[0].length);
     }
   }
-  return rand() < 0.15 ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+  return { text: rand() < 0.15 ? text.charAt(0).toUpperCase() + text.slice(1) : text, named };
+}
+
+/** One training caption for an image of `spec`. */
+export function trainingCaption(spec: ZooModelSpec, lex: TrainLexicon, rand: () => number, opts: CaptionOptions = {}): string {
+  return describedCaption(spec, lex, rand, opts).text;
 }
 
 /** `n` training captions for an image of `spec`. */

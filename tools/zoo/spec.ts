@@ -224,7 +224,7 @@ export function tupleKey(t: Tuple): string {
  * zoos therefore never share a (subject, palette, background, style, composition) combination,
  * whatever their sizes or zoo seeds.
  */
-function tupleSplit(t: Tuple): Split {
+export function tupleSplit(t: Tuple): Split {
   return hashString(`zoo-split-v1|${tupleKey(t)}`) % 4 === 0 ? 'eval' : 'train';
 }
 

@@ -87,7 +87,7 @@ export const ZOO_ENCODER: EncoderDescriptor = {
   // exp(logit_scale) the encoder learned (tools/zoo-encoder/train-log.txt, last epoch "T_it";
   // export.py writes it to test/fixtures/zoo-encoder-parity.json, checked by a unit test).
   logitScale: 22.481,
-  text: { url: 'encoders/zoo-encoder/text_model.onnx', bytes: 4_753_109, sha256: '7a96e3e8d9db3c9a7a55d48d15a3a46656345be3528c274225d733342e3a2557' },
+  text: { url: 'encoders/zoo-encoder/text_model.onnx', bytes: 5_441_801, sha256: 'de95560f3a67165c1c6b4babd9d550542672128f4546619295ecd5f3f09c0962' },
   vision: { url: 'encoders/zoo-encoder/vision_model.onnx', bytes: 1_554_493, sha256: 'de6255493ff307d2ed14e659dfd28a9b8c480f7def240fd58ec42a643bd25313' },
   ...CLIP_IO,
 };

@@ -36,7 +36,8 @@ export function encodeVector(v: Float32Array): string {
   return btoa(bin);
 }
 
-function cosine(a: Float32Array, b: Float32Array): number {
+/** Cosine of two vectors (0 when either is zero). */
+export function cosine(a: Float32Array, b: Float32Array): number {
   let ab = 0, aa = 0, bb = 0;
   for (let i = 0; i < a.length; i++) {
     ab += a[i] * b[i];

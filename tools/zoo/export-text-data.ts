@@ -1,0 +1,159 @@
+/**
+ * Exports the text stage's captions (tools/zoo-encoder/train_text.py): many captions per TRAIN-split
+ * model, each with the attributes it names, so the trainer can make "only a palette" captions
+ * positive for every model with that palette instead of for the one model that was described.
+ *
+ *   npx tsx tools/zoo/export-text-data.ts --out .cache/zoo-train --models 800 --captions 256 [--nulls 20000] [--synth 100000] [--seed 0]
+ *
+ * Writes (little-endian, row-major), beside export-training-data.ts's files:
+ *   text-meta.json     { models: [ids], captionsPerModel, named: bit of each attribute, zooSeed }
+ *   text-captions.i32  int32 [M, K, 77]  CLIP token ids of describedCaption (SOT … EOT, EOT padding)
+ *   text-named.u8      uint8 [M, K]      bit mask of the attributes each caption names
+ *   text-null.i32      int32 [J, 77]     content-free texts (nullTexts): what the encoder should say nothing about
+ *   text-synth.i32     int32 [S, 77]     full descriptions of attribute tuples no rendered model has
+ *                                        (train-split tuples only: tupleSplit), for the trainer's
+ *                                        compositional targets
+ *   text-synth.u8      uint8 [S, 6]      per description: subject, palette, style, background,
+ *                                        composition (indices into text-meta.json's `values`), named bits
+ * Same generator, lexicon split and typo split as the image-stage captions (tools/zoo/captions.ts),
+ * on another random stream (TEXT_SALT); eval models and held-out words never reach it.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLIP_CONTEXT_LENGTH } from '../../src/core/encode/tokenizer.ts';
+import { integer, parseCommandLine, required, runCommand, text } from '../lib/args.ts';
+import { describedCaption, MODES, type CaptionMode, type NamedAttribute } from './captions.ts';
+import { cachedEncoder, captionContext } from './export-training-data.ts';
+import { BACKGROUNDS, combineSeeds, COMPOSITIONS, makeZoo, PALETTES, prng, STYLES, SUBJECTS, tupleSplit, type ZooModelSpec } from './spec.ts';
+
+/** Salt of the text stage's caption stream: prng(combineSeeds(spec.seed, TEXT_SALT)). */
+export const TEXT_SALT = 0x7e47;
+/** The image stage's caption modes plus full descriptions with the background: one in four captions names everything. */
+export const TEXT_MODES: readonly CaptionMode[] = [...MODES, ...Array.from({ length: 2 }, () => MODES[0]!)];
+export const NAMED_BITS: Record<NamedAttribute, number> = { subject: 1, palette: 2, style: 4, background: 8, composition: 16 };
+
+/** Salt of the content-free text stream. */
+export const NULL_SALT = 0x4e11;
+
+/**
+ * Content-free training texts: 1–4 made-up "words" of 2–10 letters, each with a vowel and none a
+ * word of CLIP's vocabulary or one the captions and the prior know (`isWord`). The evaluation's
+ * content-free queries are other sets (tools/eval/noMatchQueries.ts: vowel-free letter strings,
+ * digits and punctuation, a list of real off-topic phrases), so they stay held out by construction.
+ */
+export function nullTexts(count: number, seed: number, isWord: (w: string) => boolean): string[] {
+  const rand = prng(seed);
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const word = (): string => {
+    for (;;) {
+      const w = Array.from({ length: 2 + Math.floor(rand() * 9) }, () => letters[Math.floor(rand() * 26)]!).join('');
+      if (/[aeiou]/.test(w) && !isWord(w)) return w;
+    }
+  };
+  return Array.from({ length: count }, () => Array.from({ length: 1 + Math.floor(rand() * 4) }, word).join(' '));
+}
+
+/** Salt of the synthetic-tuple stream. */
+export const SYNTH_SALT = 0x5e7;
+/** The attribute values in the order text-synth.u8 indexes them. */
+export const ATTRIBUTE_VALUES = {
+  subject: SUBJECTS.map((d) => d.id),
+  palette: PALETTES.map((d) => d.id),
+  style: STYLES.map((d) => d.id),
+  background: BACKGROUNDS.map((d) => d.id),
+  composition: COMPOSITIONS.map((d) => d.id),
+} as const;
+const SYNTH_KEYS = ['subject', 'palette', 'style', 'background', 'composition'] as const;
+/** Full descriptions (subject, palette, style, with or without the background). */
+const SYNTH_MODES: readonly CaptionMode[] = [MODES[0]!, MODES[1]!];
+
+/** `count` random train-split attribute tuples (never an eval tuple: tupleSplit). */
+export function synthTuples(count: number, seed: number): Pick<ZooModelSpec, (typeof SYNTH_KEYS)[number]>[] {
+  const rand = prng(seed);
+  const pickOf = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const out: Pick<ZooModelSpec, (typeof SYNTH_KEYS)[number]>[] = [];
+  while (out.length < count) {
+    const t = { subject: pickOf(ATTRIBUTE_VALUES.subject), palette: pickOf(ATTRIBUTE_VALUES.palette), style: pickOf(ATTRIBUTE_VALUES.style), background: pickOf(ATTRIBUTE_VALUES.background), composition: pickOf(ATTRIBUTE_VALUES.composition) };
+    if (tupleSplit(t) === 'train') out.push(t);
+  }
+  return out;
+}
+
+export interface TextExportOptions {
+  out: string;
+  models: number;
+  captions: number;
+  /** Content-free texts (nullTexts). */
+  nulls: number;
+  /** Descriptions of synthetic train-split tuples. */
+  synth: number;
+  seed: number;
+  log?: (msg: string) => void;
+}
+
+export function exportTextData(opts: TextExportOptions): { captions: number; seconds: number } {
+  const log = opts.log ?? ((m: string) => console.log(m));
+  const t0 = performance.now();
+  const zoo = makeZoo('train', opts.models, opts.seed);
+  const K = opts.captions;
+  mkdirSync(opts.out, { recursive: true });
+  const { context } = captionContext();
+  const encode = cachedEncoder();
+  const fCap = openSync(join(opts.out, 'text-captions.i32'), 'w');
+  const fNamed = openSync(join(opts.out, 'text-named.u8'), 'w');
+  try {
+    for (const spec of zoo) {
+      const rand = prng(combineSeeds(spec.seed, TEXT_SALT));
+      const ids = new Int32Array(K * CLIP_CONTEXT_LENGTH);
+      const named = new Uint8Array(K);
+      for (let k = 0; k < K; k++) {
+        const c = describedCaption(spec, context.lexicon, rand, { avoidTypo: (w) => context.realWords.has(w), modes: TEXT_MODES });
+        ids.set(encode(c.text), k * CLIP_CONTEXT_LENGTH);
+        named[k] = c.named.reduce((bits, a) => bits | NAMED_BITS[a], 0);
+      }
+      writeSync(fCap, new Uint8Array(ids.buffer));
+      writeSync(fNamed, named);
+    }
+  } finally {
+    closeSync(fCap);
+    closeSync(fNamed);
+  }
+  const clipWords = new Set(
+    Object.keys((JSON.parse(readFileSync(new URL('../../public/tokenizers/clip-vit-b32/tokenizer.json', import.meta.url), 'utf8')) as { model: { vocab: Record<string, number> } }).model.vocab)
+      .filter((t) => t.endsWith('</w>'))
+      .map((t) => t.slice(0, -4)),
+  );
+  const nulls = nullTexts(opts.nulls, combineSeeds(opts.seed, NULL_SALT), (w) => clipWords.has(w) || context.realWords.has(w));
+  const nullIds = new Int32Array(nulls.length * CLIP_CONTEXT_LENGTH);
+  nulls.forEach((t, i) => nullIds.set(encode(t), i * CLIP_CONTEXT_LENGTH));
+  writeFileSync(join(opts.out, 'text-null.i32'), new Uint8Array(nullIds.buffer));
+  const tuples = synthTuples(opts.synth, combineSeeds(opts.seed, SYNTH_SALT));
+  const synthIds = new Int32Array(tuples.length * CLIP_CONTEXT_LENGTH);
+  const synthAttrs = new Uint8Array(tuples.length * 6);
+  const synthRand = prng(combineSeeds(opts.seed, SYNTH_SALT + 1));
+  tuples.forEach((t, i) => {
+    const c = describedCaption({ ...t, id: 'synthetic', split: 'train', family: t.subject, seed: 0 }, context.lexicon, synthRand, { avoidTypo: (w) => context.realWords.has(w), modes: SYNTH_MODES });
+    synthIds.set(encode(c.text), i * CLIP_CONTEXT_LENGTH);
+    SYNTH_KEYS.forEach((k, j) => (synthAttrs[i * 6 + j] = (ATTRIBUTE_VALUES[k] as readonly string[]).indexOf(t[k])));
+    synthAttrs[i * 6 + 5] = c.named.reduce((bits, a) => bits | NAMED_BITS[a], 0);
+  });
+  writeFileSync(join(opts.out, 'text-synth.i32'), new Uint8Array(synthIds.buffer));
+  writeFileSync(join(opts.out, 'text-synth.u8'), synthAttrs);
+  writeFileSync(
+    join(opts.out, 'text-meta.json'),
+    JSON.stringify({ models: zoo.map((z) => z.id), captionsPerModel: K, named: NAMED_BITS, synth: tuples.length, values: ATTRIBUTE_VALUES, nulls: nulls.length, nullExamples: nulls.slice(0, 5), zooSeed: opts.seed, files: { 'text-captions.i32': `int32 [${zoo.length}, ${K}, ${CLIP_CONTEXT_LENGTH}]`, 'text-named.u8': `uint8 [${zoo.length}, ${K}]`, 'text-null.i32': `int32 [${nulls.length}, ${CLIP_CONTEXT_LENGTH}]`, 'text-synth.i32': `int32 [${tuples.length}, ${CLIP_CONTEXT_LENGTH}]`, 'text-synth.u8': `uint8 [${tuples.length}, 6]` } }, null, 1) + '\n',
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  log(`exported ${zoo.length * K} captions of ${zoo.length} train models to ${opts.out} in ${seconds.toFixed(1)} s`);
+  return { captions: zoo.length * K, seconds };
+}
+
+const USAGE = 'usage: npx tsx tools/zoo/export-text-data.ts --out <dir> [--models 800] [--captions 256] [--nulls 20000] [--synth 100000] [--seed 0]';
+const OPTIONS = { out: text(), models: integer({ min: 1, default: 800 }), captions: integer({ min: 1, default: 256 }), nulls: integer({ min: 0, default: 20000 }), synth: integer({ min: 0, default: 100000 }), seed: integer({ min: 0, default: 0 }) };
+
+if (process.argv[1]?.endsWith('export-text-data.ts')) {
+  void runCommand(USAGE, async () => {
+    const { values } = parseCommandLine(process.argv.slice(2), OPTIONS);
+    exportTextData({ ...values, out: required(values.out, 'out') });
+  }).then((code) => (process.exitCode = code));
+}
