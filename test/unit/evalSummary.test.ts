@@ -139,5 +139,18 @@ describe('eval summary', () => {
     expect(md2).toContain('### Compared with the previous run (Auto row)');
     expect(md2).toContain('| sketch, held-out | 0.100 → 0.700 | 0.400 → 0.900 | was: the model; now: the subject |');
     expect(md2).toContain('| sketch, held-out, exact model | new → 0.200 | new → 0.900 | the model |');
+
+    // A pinned baseline (docs/eval/baseline.json) gets its own sections beside the previous run.
+    const withBaseline: EvalResults = {
+      ...withRobustness,
+      baseline: { ...results.previous!, createdAt: 'long ago', about: 'encoder v1', suites: [{ key: 'sketch-heldout-model', label: 'sketch, held-out, exact model', relevance: 'the model', top1: 0.05, top5: 0.3 }] },
+    };
+    const md3 = markdownReport(withBaseline);
+    expect(md3).toContain('## Compared with the previous run');
+    expect(md3).toContain('## Compared with the baseline: encoder v1');
+    expect(md3).toContain('The pinned baseline run (docs/eval/baseline.json): long ago');
+    expect(md3).toContain('### Compared with the baseline (Auto row): encoder v1');
+    expect(md3).toContain('| sketch, held-out, exact model | 0.050 → 0.200 | 0.300 → 0.900 | the model |');
+    expect(md3.indexOf('## Compared with the previous run')).toBeLessThan(md3.indexOf('## Compared with the baseline'));
   });
 });

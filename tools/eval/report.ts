@@ -69,6 +69,8 @@ export interface EvalResults {
   notes: string[];
   /** The headline numbers of the run these results replaced (from its results.json), for comparison. */
   previous?: PreviousRun;
+  /** A pinned earlier run kept beside every new one (docs/eval/baseline.json), with what it was. */
+  baseline?: PreviousRun & { about: string };
 }
 
 /** An earlier run's top-1 / top-5 / MRR per query type and row (tools/eval/summary.ts previousRun). */
@@ -182,7 +184,8 @@ export function markdownReport(results: EvalResults): string {
     }
     out.push('');
   }
-  if (results.previous) out.push(...previousSection(results, keys, results.previous));
+  if (results.previous) out.push(...previousSection(results, keys, results.previous, 'Compared with the previous run', 'The run these results replaced'));
+  if (results.baseline) out.push(...previousSection(results, keys, results.baseline, `Compared with the baseline: ${results.baseline.about}`, 'The pinned baseline run (docs/eval/baseline.json)'));
   if (results.robustness) out.push(...robustnessSection(results));
   out.push('## Style retrieval', '');
   if (results.style && 'learnedMrr' in results.style) {
@@ -201,11 +204,11 @@ export function markdownReport(results: EvalResults): string {
 }
 
 /** "Compared with the previous run": old → new top-1 and MRR per query type, for the rows both runs have. */
-function previousSection(results: EvalResults, keys: string[], prev: PreviousRun): string[] {
+function previousSection(results: EvalResults, keys: string[], prev: PreviousRun, title: string, what: string): string[] {
   const t = (v: number | undefined) => (v === undefined ? 'not recorded' : String(v));
-  const out = ['## Compared with the previous run', ''];
+  const out = [`## ${title}`, ''];
   out.push(
-    `The run these results replaced: ${prev.createdAt} (\`${prev.command}\`), encoder \`${prev.encoder}\`, zoo \`${prev.zooKey}\`, ` +
+    `${what}: ${prev.createdAt} (\`${prev.command}\`), encoder \`${prev.encoder}\`, zoo \`${prev.zooKey}\`, ` +
       `T = ${t(prev.temperature)}; this run: T = ${results.index.temperature}. Cells are previous → this run; differences come from ` +
       'everything that changed between the two runs (code, index, temperature), not only the temperature.',
     '',
@@ -310,12 +313,15 @@ function robustnessSection(results: EvalResults): string[] {
     });
     out.push(`| ${row.clean ? `*${row.label}*` : row.label} | ${cells.join(' | ')} |`);
   }
-  const prevSuites = results.previous?.suites ?? [];
-  if (results.previous && prevSuites.length) {
-    const prev = results.previous;
-    out.push('', '### Compared with the previous run (Auto row)', '');
+  for (const [prev, title] of [
+    [results.previous, 'Compared with the previous run (Auto row)'],
+    [results.baseline, `Compared with the baseline (Auto row): ${results.baseline?.about ?? ''}`],
+  ] as const) {
+    const prevSuites = prev?.suites ?? [];
+    if (!prev || !prevSuites.length) continue;
+    out.push('', `### ${title}`, '');
     out.push(
-      `Previous: ${prev.createdAt}, encoder \`${prev.encoder}\`. Cells are previous → this run; a suite whose relevance changed says so.`,
+      `${prev === results.previous ? 'Previous' : 'Baseline'}: ${prev.createdAt}, encoder \`${prev.encoder}\`. Cells are then → this run; a suite whose relevance changed says so.`,
       '',
       '| suite | top-1 | top-5 | relevance |',
       '|---|---:|---:|---|',

@@ -584,6 +584,14 @@ async function writeReports(run: Run, results: EvalResults, evalIndex: EvalIndex
       log(`warning: could not read the previous ${jsonPath}; no comparison with it`);
     }
   }
+  // A pinned run kept beside every new one (say, the encoder before a change), written by hand from an old results.json.
+  const baselinePath = join(o.out, 'baseline.json');
+  if (existsSync(baselinePath)) {
+    const b = JSON.parse(await readFile(baselinePath, 'utf8')) as { about?: unknown; results?: unknown };
+    const run = previousRun(b.results);
+    if (run && typeof b.about === 'string') results.baseline = { ...run, about: b.about };
+    else log(`warning: ${baselinePath} is not {about, results: <a results.json>}; no comparison with it`);
+  }
   await writeFile(jsonPath, JSON.stringify(results, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1) + '\n');
   await writeFile(join(o.out, 'results.md'), markdownReport(results));
   // Where the browser test (test/e2e/eval-browser.spec.ts) finds the eval index and its queries.
