@@ -323,6 +323,24 @@ def load_prior(path: Path) -> LexicalPrior | None:
     return LexicalPrior(d["lemmas"], d["edges"])
 
 
+def add_run_args(ap: argparse.ArgumentParser) -> None:
+    """The options both training stages share: seed, threads and where the export goes."""
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--export-dir", default="public/encoders/zoo-encoder")
+    ap.add_argument("--fixture", default="test/fixtures/zoo-encoder-parity.json")
+
+
+def start_run(args: argparse.Namespace) -> tuple[float, Logger]:
+    """Working directory, threads, seeds and the log of a training stage: (start time, logger)."""
+    os.chdir(REPO_ROOT)
+    t0 = time.time()
+    torch.set_num_threads(args.threads)
+    seed_everything(args.seed)
+    return t0, Logger(Path(args.log) if args.log else None)
+
+
 def param_groups(model: nn.Module, wd: float) -> list[dict]:
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -354,18 +372,9 @@ def main() -> int:
     ap.add_argument("--prior-edges", type=int, default=2048, help="prior edges sampled per step")
     ap.add_argument("--subject-weight", type=float, default=2.0, help="weight of the subject head in the attribute loss (others 1)")
     ap.add_argument("--no-upload-aug", action="store_true", help="only v1's light augmentation (no rotations, frames, big crops, down-up)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--no-export", action="store_true")
-    ap.add_argument("--export-dir", default="public/encoders/zoo-encoder")
-    ap.add_argument("--fixture", default="test/fixtures/zoo-encoder-parity.json")
+    add_run_args(ap)
     args = ap.parse_args()
-
-    os.chdir(REPO_ROOT)
-    t0 = time.time()
-    torch.set_num_threads(args.threads)
-    seed_everything(args.seed)
-    log = Logger(Path(args.log) if args.log else None)
+    t0, log = start_run(args)
 
     data = load_zoo(args.data)
     train_models, val_models = split_models(data.n_models, args.val_fraction, args.seed)

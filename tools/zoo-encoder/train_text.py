@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -47,7 +46,7 @@ sys.path.insert(0, str(HERE))
 
 from data import ATTRIBUTE_KEYS, load_zoo, split_models  # noqa: E402
 from model import CONTEXT_LENGTH, SOT, TextTower, ZooEncoder, clip_word_ends  # noqa: E402
-from train import Logger, embed_images, load_prior, multi_positive_nce, param_groups, seed_everything  # noqa: E402
+from train import add_run_args, embed_images, load_prior, multi_positive_nce, param_groups, start_run  # noqa: E402
 
 MAX_LOGIT_SCALE = math.log(100.0)
 
@@ -138,18 +137,9 @@ def main() -> int:
     ap.add_argument("--synth-batch", type=int, default=512)
     ap.add_argument("--reinit", action="store_true", help="start the text tower from scratch instead of the joint stage's")
     ap.add_argument("--val-fraction", type=float, default=0.05)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--no-export", action="store_true")
-    ap.add_argument("--export-dir", default="public/encoders/zoo-encoder")
-    ap.add_argument("--fixture", default="test/fixtures/zoo-encoder-parity.json")
+    add_run_args(ap)
     args = ap.parse_args()
-
-    os.chdir(REPO_ROOT)
-    t0 = time.time()
-    torch.set_num_threads(args.threads)
-    seed_everything(args.seed)
-    log = Logger(Path(args.log) if args.log else None)
+    t0, log = start_run(args)
 
     data = load_zoo(args.data)
     caps, named, named_bits = load_text_data(Path(args.data), [m["id"] for m in data.meta["models"]])
