@@ -4,22 +4,17 @@
  * descriptions cover train-split attribute tuples only, and its content-free texts never meet the
  * "nothing matches" evaluation's sets, so every held-out part of the evaluation stays held out.
  */
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gibberish, OFF_TOPIC_PHRASES, SYMBOL_QUERIES } from '../../tools/eval/noMatchQueries.ts';
 import { generatorVocabulary, synonymMap, words } from '../../tools/eval/heldout.ts';
 import { captionWords, describedCaption, trainingCaption, typoSide } from '../../tools/zoo/captions.ts';
-import { captionContext } from '../../tools/zoo/export-training-data.ts';
-import { ATTRIBUTE_VALUES, NAMED_BITS, NULL_SALT, nullTexts, synthTuples, TEXT_MODES } from '../../tools/zoo/export-text-data.ts';
+import { captionContext, clipWholeWords } from '../../tools/zoo/export-training-data.ts';
+import { ATTRIBUTE_VALUES, modelCaptions, NAMED_BITS, NULL_SALT, nullTexts, synthDescription, synthTuples, TEXT_MODES } from '../../tools/zoo/export-text-data.ts';
 import { loadLexicon } from '../../tools/zoo/lexicon.ts';
 import { combineSeeds, makeZoo, prng, tupleKey, tupleSplit } from '../../tools/zoo/spec.ts';
 import { importClosure } from '../support/importClosure.ts';
 
-const CLIP_WORDS = new Set(
-  Object.keys((JSON.parse(readFileSync(new URL('../../public/tokenizers/clip-vit-b32/tokenizer.json', import.meta.url), 'utf8')) as { model: { vocab: Record<string, number> } }).model.vocab)
-    .filter((t) => t.endsWith('</w>'))
-    .map((t) => t.slice(0, -4)),
-);
+const CLIP_WORDS = clipWholeWords();
 
 let ctx: ReturnType<typeof captionContext>['context'];
 beforeAll(() => {
@@ -75,14 +70,8 @@ describe('synthetic descriptions', () => {
     expect(held.size).toBeGreaterThan(40);
     const rand = prng(3);
     const seen = new Set<string>();
-    for (const t of synthTuples(3000, 2)) {
-      const c = describedCaption({ ...t, id: 'synthetic', split: 'train', family: t.subject, seed: 0 }, ctx.lexicon, rand, { avoidTypo: (w) => ctx.realWords.has(w), modes: TEXT_MODES });
-      captionWords(c.text).forEach((w) => seen.add(w));
-    }
-    for (const spec of makeZoo('train', 200, 0)) {
-      const r = prng(spec.seed ^ 0x7e47);
-      for (let k = 0; k < 16; k++) captionWords(describedCaption(spec, ctx.lexicon, r, { avoidTypo: (w) => ctx.realWords.has(w), modes: TEXT_MODES }).text).forEach((w) => seen.add(w));
-    }
+    for (const t of synthTuples(3000, 2)) captionWords(synthDescription(t, ctx, rand).text).forEach((w) => seen.add(w));
+    for (const spec of makeZoo('train', 200, 0)) for (const c of modelCaptions(spec, ctx, 16)) captionWords(c.text).forEach((w) => seen.add(w));
     for (const w of seen) {
       expect(held.has(w), w).toBe(false);
       if (!generatorVocabulary(lex).has(w)) expect(typoSide(w), `${w}: neither a vocabulary word nor a training-side typo`).toBe('train');

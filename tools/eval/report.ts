@@ -313,15 +313,15 @@ function robustnessSection(results: EvalResults): string[] {
     });
     out.push(`| ${row.clean ? `*${row.label}*` : row.label} | ${cells.join(' | ')} |`);
   }
-  for (const [prev, title] of [
-    [results.previous, 'Compared with the previous run (Auto row)'],
-    [results.baseline, `Compared with the baseline (Auto row): ${results.baseline?.about ?? ''}`],
+  for (const [prev, title, which] of [
+    [results.previous, 'Compared with the previous run (Auto row)', 'Previous'],
+    [results.baseline, `Compared with the baseline (Auto row): ${results.baseline?.about ?? ''}`, 'Baseline'],
   ] as const) {
     const prevSuites = prev?.suites ?? [];
     if (!prev || !prevSuites.length) continue;
     out.push('', `### ${title}`, '');
     out.push(
-      `${prev === results.previous ? 'Previous' : 'Baseline'}: ${prev.createdAt}, encoder \`${prev.encoder}\`. Cells are then → this run; a suite whose relevance changed says so.`,
+      `${which}: ${prev.createdAt}, encoder \`${prev.encoder}\`. Cells are then → this run; a suite whose relevance changed says so.`,
       '',
       '| suite | top-1 | top-5 | relevance |',
       '|---|---:|---:|---|',

@@ -273,6 +273,11 @@ def epoch_batches(data: ZooData, train_models: np.ndarray, pairs_per_batch: int,
     return [allp[i * pairs_per_batch : (i + 1) * pairs_per_batch] if i < n_batches - 1 else allp[i * pairs_per_batch :] for i in range(n_batches)]
 
 
+def take(t: torch.Tensor | None, index) -> torch.Tensor | None:
+    """t[index], or None for an absent tensor (the word ends of a token-pooling tower)."""
+    return None if t is None else t[index]
+
+
 class LexicalPrior:
     """The WordNet prior of tools/zoo/lexicon.ts (prior.json): lemmas as CLIP token ids and edges a -> b.
 
@@ -308,11 +313,9 @@ class LexicalPrior:
         if self.rows is None or len(self.a) == 0:
             return torch.zeros(())
         pick = torch.randint(len(self.a), (n,), generator=g)
-        ea = eb = None
-        if self.ends is not None:
-            ea, eb = self.ends[self.a[pick]], self.ends[self.b[pick]]
-        pa = model.text.pooled(self.rows[self.a[pick]], ends=ea).detach()
-        pb = model.text.pooled(self.rows[self.b[pick]], ends=eb)
+        a, b = self.a[pick], self.b[pick]
+        pa = model.text.pooled(self.rows[a], ends=take(self.ends, a)).detach()
+        pb = model.text.pooled(self.rows[b], ends=take(self.ends, b))
         return (self.w[pick] * ((pb - pa) ** 2).mean(dim=1)).mean()
 
 

@@ -45,13 +45,15 @@ REPO_ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
 from data import ATTRIBUTE_KEYS, load_zoo, split_models  # noqa: E402
+from export import load_checkpoint  # noqa: E402
 from model import CONTEXT_LENGTH, SOT, TextTower, ZooEncoder, clip_word_ends  # noqa: E402
-from train import add_run_args, embed_images, load_prior, multi_positive_nce, param_groups, start_run  # noqa: E402
+from train import add_run_args, embed_images, load_prior, multi_positive_nce, param_groups, start_run, take  # noqa: E402
 
 MAX_LOGIT_SCALE = math.log(100.0)
 
 
-def load_text_data(d: Path, model_ids: list[str]) -> tuple[torch.Tensor, np.ndarray, dict[str, int]]:
+def load_text_data(d: Path, model_ids: list[str]) -> tuple[torch.Tensor, np.ndarray, dict]:
+    """Captions [M, K, 77], their named-attribute bits [M, K] and text-meta.json."""
     meta = json.loads((d / "text-meta.json").read_text())
     if meta["models"] != model_ids:
         raise ValueError("text-meta.json lists other models than meta.json: export both with the same --models and --seed")
@@ -60,7 +62,7 @@ def load_text_data(d: Path, model_ids: list[str]) -> tuple[torch.Tensor, np.ndar
     named = np.fromfile(d / "text-named.u8", dtype="u1")
     if ids.size != m * k * CONTEXT_LENGTH or named.size != m * k:
         raise ValueError(f"text-captions.i32 / text-named.u8 do not hold {m} x {k} captions")
-    return torch.from_numpy(ids.reshape(m, k, CONTEXT_LENGTH).astype(np.int64)), named.reshape(m, k), meta["named"]
+    return torch.from_numpy(ids.reshape(m, k, CONTEXT_LENGTH).astype(np.int64)), named.reshape(m, k), meta
 
 
 def relevance(attrs: np.ndarray, named_bits: dict[str, int], keys: list[str]) -> dict[int, np.ndarray]:
@@ -73,9 +75,6 @@ def relevance(attrs: np.ndarray, named_bits: dict[str, int], keys: list[str]) ->
                 same &= attrs[:, j][:, None] == attrs[:, j][None, :]
         out[mask] = same
     return out
-
-
-SYNTH_KEYS = ("subject", "palette", "style", "background", "composition")
 
 
 def decoder_features(values: np.ndarray, named: np.ndarray, sizes: list[int]) -> np.ndarray:
@@ -142,14 +141,13 @@ def main() -> int:
     t0, log = start_run(args)
 
     data = load_zoo(args.data)
-    caps, named, named_bits = load_text_data(Path(args.data), [m["id"] for m in data.meta["models"]])
-    init = torch.load(args.init)
+    caps, named, tmeta = load_text_data(Path(args.data), [m["id"] for m in data.meta["models"]])
+    named_bits = tmeta["named"]
+    joint, init = load_checkpoint(Path(args.init))
     if init["args"].get("val_fraction") != args.val_fraction or init["args"].get("seed") != args.seed:
         raise ValueError("--val-fraction and --seed must match the joint stage's, so validation models stay unseen")
     train_models, val_models = split_models(data.n_models, args.val_fraction, args.seed)
 
-    joint = ZooEncoder(init["vocab"])
-    joint.load_state_dict(init["state_dict"])
     prior = load_prior(Path(args.data) / "prior.json") if args.prior_weight > 0 else None
     new_ids = {int(i) for i in torch.unique(caps[torch.from_numpy(train_models)]).tolist() if i < SOT}
     vocab = sorted(set(init["vocab"]) | new_ids | (prior.token_ids if prior else set()))
@@ -190,18 +188,16 @@ def main() -> int:
     # decoder fit on the training models' means predicts for them.
     synth_rows = synth_ends = synth_targets = None
     if args.synth_weight > 0 and (Path(args.data) / "text-synth.i32").exists():
-        tmeta = json.loads((Path(args.data) / "text-meta.json").read_text())
-        sizes = [len(tmeta["values"][k]) for k in SYNTH_KEYS]
-        model_values = np.array([[tmeta["values"][k].index(m[k]) for k in SYNTH_KEYS] for m in data.meta["models"]])
+        columns = tmeta["synthColumns"]
+        sizes = [len(tmeta["values"][k]) for k in columns]
+        model_values = np.array([[tmeta["values"][k].index(m[k]) for k in columns] for m in data.meta["models"]])
         all_named = np.ones_like(model_values, dtype=bool)
         feats = decoder_features(model_values, all_named, sizes)
         w = fit_decoder(feats, means, val_models, log)
         s_ids = np.fromfile(Path(args.data) / "text-synth.i32", dtype="<i4").reshape(-1, CONTEXT_LENGTH)
-        s_attr = np.fromfile(Path(args.data) / "text-synth.u8", dtype="u1").reshape(-1, 6)
-        bits = [named_bits[k] for k in SYNTH_KEYS]
-        s_named = np.stack([(s_attr[:, 5] & b) > 0 for b in bits], axis=1)
-        s_named[:, :3] = True  # subject, palette and style are always said (full descriptions)
-        pred = decoder_features(s_attr[:, :5].astype(np.int64), s_named, sizes) @ w
+        s_attr = np.fromfile(Path(args.data) / "text-synth.u8", dtype="u1").reshape(-1, len(columns) + 1)
+        s_named = np.stack([(s_attr[:, -1] & named_bits[k]) > 0 for k in columns], axis=1)
+        pred = decoder_features(s_attr[:, :-1].astype(np.int64), s_named, sizes) @ w
         synth_targets = torch.from_numpy(pred / np.linalg.norm(pred, axis=1, keepdims=True)).float()
         st = torch.from_numpy(s_ids.astype(np.int64))
         synth_rows, synth_ends = model.text.rows(st), model.text.ends(st)
@@ -215,8 +211,7 @@ def main() -> int:
         null_t = torch.from_numpy(null_ids.astype(np.int64))
         null_rows, null_ends = model.text.rows(null_t), model.text.ends(null_t)
         some = (null_rows > 0).any(dim=1)  # all-unknown texts are the empty text already
-        null_rows = null_rows[some]
-        null_ends = null_ends[some] if null_ends is not None else None
+        null_rows, null_ends = null_rows[some], take(null_ends, some)
     k_caps = caps.shape[1]
     log(f"zoo-encoder text stage  data={args.data}  init={args.init} (epoch {init['epoch']})  models train {len(train_models)} val {len(val_models)}  "
         f"captions/model={k_caps}  vocabulary {len(init['vocab'])} -> {len(vocab)} ids  text params={sum(p.numel() for p in model.text.parameters()):,}")
@@ -227,8 +222,8 @@ def main() -> int:
         model.eval()
         vm = torch.from_numpy(val_models)
         r = rows_all[vm].reshape(-1, CONTEXT_LENGTH)
-        e = ends_all[vm].reshape(-1, CONTEXT_LENGTH) if ends_all is not None else None
-        t = model.text.forward_rows(r, ends=e).numpy()
+        e = take(ends_all, vm)
+        t = model.text.forward_rows(r, ends=e.reshape(-1, CONTEXT_LENGTH) if e is not None else None).numpy()
         s = t @ means[val_models].T
         best = s.argmax(axis=1)
         own = np.repeat(np.arange(len(val_models)), k_caps)
@@ -243,6 +238,7 @@ def main() -> int:
     total = args.epochs * steps_per_epoch
     rng = np.random.RandomState(args.seed)
     g = torch.Generator().manual_seed(args.seed)
+    train_means = means_t[train_models]
     step = 0
     for epoch in range(1, args.epochs + 1):
         model.text.train()
@@ -255,7 +251,7 @@ def main() -> int:
             batch = order[b * args.batch : (b + 1) * args.batch]
             mi, ki = batch[:, 0], batch[:, 1]
             rows = rows_all[train_models[mi], ki]
-            ends = ends_all[train_models[mi], ki] if ends_all is not None else None
+            ends = take(ends_all, (train_models[mi], ki))
             drop = torch.rand(len(batch), 1, generator=g) * args.token_drop
             keep = (torch.rand(rows.shape, generator=g) >= drop).float()
             keep = torch.where(((rows > 0).float() * keep).sum(1, keepdim=True) > 0, keep, torch.ones_like(keep))
@@ -263,7 +259,7 @@ def main() -> int:
             masks = named[train_models[mi], ki]
             pos = torch.stack([rel_train[int(mk)][i] for i, mk in zip(mi, masks)])
             scale = text_scale.clamp(max=MAX_LOGIT_SCALE).exp()
-            targets = means_t[train_models]
+            targets = train_means
             l_null = torch.zeros(())
             if null_rows is not None:
                 # One more class: the empty text's embedding (what text with no known word gets). Captions
@@ -272,13 +268,13 @@ def main() -> int:
                 targets = torch.cat([targets, null_vec])
                 pos = torch.cat([pos, torch.zeros(len(pos), 1)], dim=1)
                 pick = torch.randint(len(null_rows), (args.null_batch,), generator=g)
-                tn = model.text.forward_rows(null_rows[pick], ends=null_ends[pick] if null_ends is not None else None)
+                tn = model.text.forward_rows(null_rows[pick], ends=take(null_ends, pick))
                 l_null = F.cross_entropy(scale * tn @ targets.t(), torch.full((args.null_batch,), len(targets) - 1))
             l_nce = multi_positive_nce(scale * t @ targets.t(), pos)
             l_synth = torch.zeros(())
             if synth_rows is not None:
                 pick = torch.randint(len(synth_rows), (args.synth_batch,), generator=g)
-                ts = model.text.forward_rows(synth_rows[pick], ends=synth_ends[pick] if synth_ends is not None else None)
+                ts = model.text.forward_rows(synth_rows[pick], ends=take(synth_ends, pick))
                 cand = torch.cat([targets, synth_targets[pick]])
                 l_synth = F.cross_entropy(scale * ts @ cand.t(), len(targets) + torch.arange(args.synth_batch))
             l_prior = prior.loss(model, args.prior_edges, g) if prior is not None else torch.zeros(())

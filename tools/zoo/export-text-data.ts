@@ -13,17 +13,18 @@
  *   text-synth.i32     int32 [S, 77]     full descriptions of attribute tuples no rendered model has
  *                                        (train-split tuples only: tupleSplit), for the trainer's
  *                                        compositional targets
- *   text-synth.u8      uint8 [S, 6]      per description: subject, palette, style, background,
- *                                        composition (indices into text-meta.json's `values`), named bits
+ *   text-synth.u8      uint8 [S, 6]      per description: the `synthColumns` of text-meta.json (subject,
+ *                                        palette, style, background, composition: indices into its
+ *                                        `values`), then the named bits
  * Same generator, lexicon split and typo split as the image-stage captions (tools/zoo/captions.ts),
  * on another random stream (TEXT_SALT); eval models and held-out words never reach it.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIP_CONTEXT_LENGTH } from '../../src/core/encode/tokenizer.ts';
 import { integer, parseCommandLine, required, runCommand, text } from '../lib/args.ts';
 import { describedCaption, MODES, type CaptionMode, type NamedAttribute } from './captions.ts';
-import { cachedEncoder, captionContext } from './export-training-data.ts';
+import { cachedEncoder, captionContext, clipWholeWords, type CaptionContext } from './export-training-data.ts';
 import { BACKGROUNDS, combineSeeds, COMPOSITIONS, makeZoo, PALETTES, prng, STYLES, SUBJECTS, tupleSplit, type ZooModelSpec } from './spec.ts';
 
 /** Salt of the text stage's caption stream: prng(combineSeeds(spec.seed, TEXT_SALT)). */
@@ -31,6 +32,11 @@ export const TEXT_SALT = 0x7e47;
 /** The image stage's caption modes plus full descriptions with the background: one in four captions names everything. */
 export const TEXT_MODES: readonly CaptionMode[] = [...MODES, ...Array.from({ length: 2 }, () => MODES[0]!)];
 export const NAMED_BITS: Record<NamedAttribute, number> = { subject: 1, palette: 2, style: 4, background: 8, composition: 16 };
+
+/** The bit mask of the attributes a caption names (text-named.u8, text-synth.u8's last column). */
+export function namedBits(named: readonly NamedAttribute[]): number {
+  return named.reduce((bits, a) => bits | NAMED_BITS[a], 0);
+}
 
 /** Salt of the content-free text stream. */
 export const NULL_SALT = 0x4e11;
@@ -63,7 +69,8 @@ export const ATTRIBUTE_VALUES = {
   background: BACKGROUNDS.map((d) => d.id),
   composition: COMPOSITIONS.map((d) => d.id),
 } as const;
-const SYNTH_KEYS = ['subject', 'palette', 'style', 'background', 'composition'] as const;
+/** The columns of text-synth.u8 before the named bits (recorded in text-meta.json as `synthColumns`). */
+export const SYNTH_KEYS = ['subject', 'palette', 'style', 'background', 'composition'] as const;
 /** Full descriptions (subject, palette, style, with or without the background). */
 const SYNTH_MODES: readonly CaptionMode[] = [MODES[0]!, MODES[1]!];
 
@@ -77,6 +84,17 @@ export function synthTuples(count: number, seed: number): Pick<ZooModelSpec, (ty
     if (tupleSplit(t) === 'train') out.push(t);
   }
   return out;
+}
+
+/** `k` text-stage captions of a rendered training model, on its own stream (TEXT_SALT). */
+export function modelCaptions(spec: ZooModelSpec, context: CaptionContext, k: number): ReturnType<typeof describedCaption>[] {
+  const rand = prng(combineSeeds(spec.seed, TEXT_SALT));
+  return Array.from({ length: k }, () => describedCaption(spec, context.lexicon, rand, { avoidTypo: (w) => context.realWords.has(w), modes: TEXT_MODES }));
+}
+
+/** A full description of a synthetic tuple (no model renders it). */
+export function synthDescription(t: Pick<ZooModelSpec, (typeof SYNTH_KEYS)[number]>, context: CaptionContext, rand: () => number): ReturnType<typeof describedCaption> {
+  return describedCaption({ ...t, id: 'synthetic', split: 'train', family: t.subject, seed: 0 }, context.lexicon, rand, { avoidTypo: (w) => context.realWords.has(w), modes: SYNTH_MODES });
 }
 
 export interface TextExportOptions {
@@ -103,14 +121,12 @@ export function exportTextData(opts: TextExportOptions): { captions: number; sec
   const fNamed = openSync(join(opts.out, 'text-named.u8'), 'w');
   try {
     for (const spec of zoo) {
-      const rand = prng(combineSeeds(spec.seed, TEXT_SALT));
       const ids = new Int32Array(K * CLIP_CONTEXT_LENGTH);
       const named = new Uint8Array(K);
-      for (let k = 0; k < K; k++) {
-        const c = describedCaption(spec, context.lexicon, rand, { avoidTypo: (w) => context.realWords.has(w), modes: TEXT_MODES });
+      modelCaptions(spec, context, K).forEach((c, k) => {
         ids.set(encode(c.text), k * CLIP_CONTEXT_LENGTH);
-        named[k] = c.named.reduce((bits, a) => bits | NAMED_BITS[a], 0);
-      }
+        named[k] = namedBits(c.named);
+      });
       writeSync(fCap, new Uint8Array(ids.buffer));
       writeSync(fNamed, named);
     }
@@ -118,30 +134,27 @@ export function exportTextData(opts: TextExportOptions): { captions: number; sec
     closeSync(fCap);
     closeSync(fNamed);
   }
-  const clipWords = new Set(
-    Object.keys((JSON.parse(readFileSync(new URL('../../public/tokenizers/clip-vit-b32/tokenizer.json', import.meta.url), 'utf8')) as { model: { vocab: Record<string, number> } }).model.vocab)
-      .filter((t) => t.endsWith('</w>'))
-      .map((t) => t.slice(0, -4)),
-  );
+  const clipWords = clipWholeWords();
   const nulls = nullTexts(opts.nulls, combineSeeds(opts.seed, NULL_SALT), (w) => clipWords.has(w) || context.realWords.has(w));
   const nullIds = new Int32Array(nulls.length * CLIP_CONTEXT_LENGTH);
   nulls.forEach((t, i) => nullIds.set(encode(t), i * CLIP_CONTEXT_LENGTH));
   writeFileSync(join(opts.out, 'text-null.i32'), new Uint8Array(nullIds.buffer));
   const tuples = synthTuples(opts.synth, combineSeeds(opts.seed, SYNTH_SALT));
   const synthIds = new Int32Array(tuples.length * CLIP_CONTEXT_LENGTH);
-  const synthAttrs = new Uint8Array(tuples.length * 6);
+  const width = SYNTH_KEYS.length + 1;
+  const synthAttrs = new Uint8Array(tuples.length * width);
   const synthRand = prng(combineSeeds(opts.seed, SYNTH_SALT + 1));
   tuples.forEach((t, i) => {
-    const c = describedCaption({ ...t, id: 'synthetic', split: 'train', family: t.subject, seed: 0 }, context.lexicon, synthRand, { avoidTypo: (w) => context.realWords.has(w), modes: SYNTH_MODES });
+    const c = synthDescription(t, context, synthRand);
     synthIds.set(encode(c.text), i * CLIP_CONTEXT_LENGTH);
-    SYNTH_KEYS.forEach((k, j) => (synthAttrs[i * 6 + j] = (ATTRIBUTE_VALUES[k] as readonly string[]).indexOf(t[k])));
-    synthAttrs[i * 6 + 5] = c.named.reduce((bits, a) => bits | NAMED_BITS[a], 0);
+    SYNTH_KEYS.forEach((k, j) => (synthAttrs[i * width + j] = (ATTRIBUTE_VALUES[k] as readonly string[]).indexOf(t[k])));
+    synthAttrs[i * width + SYNTH_KEYS.length] = namedBits(c.named);
   });
   writeFileSync(join(opts.out, 'text-synth.i32'), new Uint8Array(synthIds.buffer));
   writeFileSync(join(opts.out, 'text-synth.u8'), synthAttrs);
   writeFileSync(
     join(opts.out, 'text-meta.json'),
-    JSON.stringify({ models: zoo.map((z) => z.id), captionsPerModel: K, named: NAMED_BITS, synth: tuples.length, values: ATTRIBUTE_VALUES, nulls: nulls.length, nullExamples: nulls.slice(0, 5), zooSeed: opts.seed, files: { 'text-captions.i32': `int32 [${zoo.length}, ${K}, ${CLIP_CONTEXT_LENGTH}]`, 'text-named.u8': `uint8 [${zoo.length}, ${K}]`, 'text-null.i32': `int32 [${nulls.length}, ${CLIP_CONTEXT_LENGTH}]`, 'text-synth.i32': `int32 [${tuples.length}, ${CLIP_CONTEXT_LENGTH}]`, 'text-synth.u8': `uint8 [${tuples.length}, 6]` } }, null, 1) + '\n',
+    JSON.stringify({ models: zoo.map((z) => z.id), captionsPerModel: K, named: NAMED_BITS, synth: tuples.length, synthColumns: SYNTH_KEYS, values: ATTRIBUTE_VALUES, nulls: nulls.length, nullExamples: nulls.slice(0, 5), zooSeed: opts.seed, files: { 'text-captions.i32': `int32 [${zoo.length}, ${K}, ${CLIP_CONTEXT_LENGTH}]`, 'text-named.u8': `uint8 [${zoo.length}, ${K}]`, 'text-null.i32': `int32 [${nulls.length}, ${CLIP_CONTEXT_LENGTH}]`, 'text-synth.i32': `int32 [${tuples.length}, ${CLIP_CONTEXT_LENGTH}]`, 'text-synth.u8': `uint8 [${tuples.length}, ${width}]` } }, null, 1) + '\n',
   );
   const seconds = (performance.now() - t0) / 1000;
   log(`exported ${zoo.length * K} captions of ${zoo.length} train models to ${opts.out} in ${seconds.toFixed(1)} s`);

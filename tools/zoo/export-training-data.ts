@@ -177,11 +177,18 @@ async function* modelChunks(zoo: ZooModelSpec[], S: number, C: number, workers: 
   }
 }
 
+const TOKENIZER_DIR = new URL('../../public/tokenizers/clip-vit-b32/', import.meta.url);
+
 export function loadClipTokenizer() {
-  const dir = new URL('../../public/tokenizers/clip-vit-b32/', import.meta.url);
-  const tj = JSON.parse(readFileSync(new URL('tokenizer.json', dir), 'utf8'));
-  const tc = JSON.parse(readFileSync(new URL('tokenizer_config.json', dir), 'utf8'));
+  const tj = JSON.parse(readFileSync(new URL('tokenizer.json', TOKENIZER_DIR), 'utf8'));
+  const tc = JSON.parse(readFileSync(new URL('tokenizer_config.json', TOKENIZER_DIR), 'utf8'));
   return createClipTokenizer(tj, tc);
+}
+
+/** The whole words of CLIP's BPE vocabulary (its tokens ending in "</w>", without the marker). */
+export function clipWholeWords(): Set<string> {
+  const vocab = (JSON.parse(readFileSync(new URL('tokenizer.json', TOKENIZER_DIR), 'utf8')) as { model: { vocab: Record<string, number> } }).model.vocab;
+  return new Set(Object.keys(vocab).filter((t) => t.endsWith('</w>')).map((t) => t.slice(0, -4)));
 }
 
 export async function exportTrainingData(opts: ExportOptions): Promise<{ count: number; seconds: number }> {
