@@ -18,8 +18,11 @@ against: a model's mean image embedding (the 1st moment).
   has, aimed at what a ridge decoder (attribute one-hots and their pairs -> mean embedding, fit on
   the training models) predicts for them. Eval tuples never appear (tupleSplit).
 - Content-free texts (made-up words) trained towards one more class, the empty text's embedding.
-- The lexical prior's tie loss as in train.py (same prior.json), so words no caption says still land
-  near their WordNet relatives.
+- The lexical prior's tie loss as in train.py, on the concept prior (prior-text.json: only the senses
+  the zoo's concepts have, tools/zoo/lexicon.ts conceptPriorGraph), so words no caption says still
+  land near their WordNet relatives and remote senses of caption words ("key" -> lawyer) do not.
+- The vocabulary is what this stage trains; a word only the joint stage's wider prior knew is unknown
+  (it embeds as nothing), and off-topic real words in the content-free class say nothing.
 - The tower pools over words (model.py, TextTower word_pool); the joint stage's rows and head are
   the starting point, and ids only the text-stage captions use get new rows.
 
@@ -127,6 +130,7 @@ def main() -> int:
     ap.add_argument("--token-drop", type=float, default=0.3)
     ap.add_argument("--prior-weight", type=float, default=50.0, help="weight of the lexical prior's tie loss (the joint stage uses 1)")
     ap.add_argument("--prior-edges", type=int, default=2048)
+    ap.add_argument("--prior", default="prior-text.json", help="the prior's file in --data (prior-text.json: the concept prior; prior.json: the joint stage's)")
     ap.add_argument("--null-weight", type=float, default=1.0, help="weight of the content-free texts' loss (text-null.i32; 0: none)")
     ap.add_argument("--null-batch", type=int, default=256)
     ap.add_argument("--hidden", type=int, default=256, help="width of the text head's hidden layers")
@@ -148,9 +152,17 @@ def main() -> int:
         raise ValueError("--val-fraction and --seed must match the joint stage's, so validation models stay unseen")
     train_models, val_models = split_models(data.n_models, args.val_fraction, args.seed)
 
-    prior = load_prior(Path(args.data) / "prior.json") if args.prior_weight > 0 else None
-    new_ids = {int(i) for i in torch.unique(caps[torch.from_numpy(train_models)]).tolist() if i < SOT}
-    vocab = sorted(set(init["vocab"]) | new_ids | (prior.token_ids if prior else set()))
+    prior = load_prior(Path(args.data) / args.prior) if args.prior_weight > 0 else None
+    # The vocabulary is what this stage trains: its captions, the joint stage's training captions, the
+    # synthetic descriptions, the content-free texts and the concept prior. Words the joint stage knew
+    # only through its wider prior ("lawyer", tied to "key") are dropped: unknown, they say nothing.
+    def ids_of(t) -> set[int]:
+        return {int(i) for i in np.unique(np.asarray(t)).tolist() if i < SOT}
+
+    train_images = torch.from_numpy(np.isin(data.labels, train_models))
+    text_files = [np.fromfile(Path(args.data) / f, dtype="<i4") for f in ("text-synth.i32", "text-null.i32") if (Path(args.data) / f).exists()]
+    trained_ids = ids_of(caps[torch.from_numpy(train_models)]) | ids_of(data.captions[train_images]) | set().union(*map(ids_of, text_files))
+    vocab = sorted(trained_ids | (prior.token_ids if prior else set()))
     word_end = None if args.token_pool else clip_word_ends(REPO_ROOT / "public/tokenizers/clip-vit-b32/tokenizer.json")
     model = ZooEncoder(vocab, word_end=word_end, text_hidden=args.hidden, text_depth=args.depth)
     same_head = args.hidden == joint.text.mlp1.out_features and args.depth == 1

@@ -80,7 +80,7 @@ export const CURATED: { subject: Record<string, [string, string][]>; palette: Re
 };
 
 /** Count phrases per composition, beyond the zoo's own (spec.ts COMPOSITIONS). `{}` = the subject. */
-const COUNT_FRAMES: Record<string, { singular: string[]; plural: string[] }> = {
+export const COUNT_FRAMES: Record<string, { singular: string[]; plural: string[] }> = {
   single: { singular: ['a {}', 'one {}', 'a single {}', 'a lone {}'], plural: [] },
   closeup: { singular: ['a close-up of a {}', 'a big {}', 'a {} close up', 'a macro {}'], plural: ['close-ups of {}'] },
   pair: { singular: [], plural: ['two {}', 'a pair of {}', '2 {}', 'a couple of {}'] },
@@ -95,8 +95,8 @@ const STYLE_FRAMES = ['{} style', 'in {} style', '{}', 'as {}', 'done in {}', '{
 const BACKGROUND_FRAMES = ['on {}', 'with {}', 'against {}'];
 
 /** Opening and closing filler (never a word of the eval's frames: see the held-out test). */
-const OPENERS = ['', '', '', 'a picture of', 'an image of', 'art of', 'pictures of', 'show me', 'i want', 'find', 'generate', 'some', 'a model that makes', 'photos of', 'drawings of', 'an illustration of', 'images with', 'give me', 'can i get', 'i would like'];
-const CLOSERS = ['', '', '', 'images', 'art', 'pictures', 'artwork', 'render', 'thanks', 'thx', 'pics', 'wallpaper'];
+export const OPENERS = ['', '', '', 'a picture of', 'an image of', 'art of', 'pictures of', 'show me', 'i want', 'find', 'generate', 'some', 'a model that makes', 'photos of', 'drawings of', 'an illustration of', 'images with', 'give me', 'can i get', 'i would like'];
+export const CLOSERS = ['', '', '', 'images', 'art', 'pictures', 'artwork', 'render', 'thanks', 'thx', 'pics', 'wallpaper'];
 
 function pick<T>(rand: () => number, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length) % items.length]!;
@@ -266,6 +266,27 @@ export function captionVocabulary(lex: TrainLexicon): Set<string> {
   for (const list of [...Object.values(lex.palette), ...Object.values(lex.style)]) list.forEach(add);
   return out;
 }
+
+/**
+ * The words captions say around the attributes: openers, closers, count and palette/style/background
+ * frames, fillers — minus every word of a lexicon entry or a background ("art" of "pop art" stays
+ * out) but the function words. Alone they say nothing about what a model draws; the text stage's content-free class uses them.
+ */
+export function frameWords(lex: TrainLexicon): string[] {
+  const out = new Set<string>();
+  const add = (t: string) => captionWords(t.replace(/\{\}/g, ' ')).forEach((w) => out.add(w));
+  for (const c of Object.values(COUNT_FRAMES)) [...c.singular, ...c.plural].forEach(add);
+  [...PALETTE_FRAMES, ...STYLE_FRAMES, ...BACKGROUND_FRAMES, ...OPENERS, ...CLOSERS, 'and an a one'].forEach(add);
+  const attribute = new Set<string>();
+  const drop = (t: string) => captionWords(t).forEach((w) => attribute.add(w));
+  for (const b of BACKGROUNDS) b.words.forEach(drop);
+  for (const s of Object.values(lex.subject)) [...s.singular, ...s.plural].forEach(drop);
+  for (const list of [...Object.values(lex.palette), ...Object.values(lex.style)]) list.forEach(drop);
+  return [...out].filter((w) => FUNCTION_WORDS.has(w) || !attribute.has(w)).sort();
+}
+
+/** Words that mean nothing alone even inside an attribute phrase ("out of focus", "black and white"). */
+const FUNCTION_WORDS = new Set(['a', 'an', 'and', 'of', 'the']);
 
 /** The zoo's own words plus the curated synonyms: the lexicon before WordNet's training side is added. */
 export function baseLexicon(): TrainLexicon {

@@ -3,13 +3,14 @@
  * model, each with the attributes it names, so the trainer can make "only a palette" captions
  * positive for every model with that palette instead of for the one model that was described.
  *
- *   npx tsx tools/zoo/export-text-data.ts --out .cache/zoo-train --models 800 --captions 256 [--nulls 20000] [--synth 100000] [--seed 0]
+ *   npx tsx tools/zoo/export-text-data.ts --out .cache/zoo-train --models 800 --captions 256 [--nulls 20000] [--off-topic 20000] [--frames 10000] [--synth 100000] [--seed 0]
  *
  * Writes (little-endian, row-major), beside export-training-data.ts's files:
  *   text-meta.json     { models: [ids], captionsPerModel, named: bit of each attribute, zooSeed }
  *   text-captions.i32  int32 [M, K, 77]  CLIP token ids of describedCaption (SOT … EOT, EOT padding)
  *   text-named.u8      uint8 [M, K]      bit mask of the attributes each caption names
- *   text-null.i32      int32 [J, 77]     content-free texts (nullTexts): what the encoder should say nothing about
+ *   text-null.i32      int32 [J, 77]     content-free texts (nullTexts, offTopicTexts, frameTexts): what the encoder should say nothing about
+ *   prior-text.json    the concept prior (tools/zoo/lexicon.ts conceptPriorGraph), as prior.json
  *   text-synth.i32     int32 [S, 77]     full descriptions of attribute tuples no rendered model has
  *                                        (train-split tuples only: tupleSplit), for the trainer's
  *                                        compositional targets
@@ -23,8 +24,10 @@ import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:f
 import { join } from 'node:path';
 import { CLIP_CONTEXT_LENGTH } from '../../src/core/encode/tokenizer.ts';
 import { integer, parseCommandLine, required, runCommand, text } from '../lib/args.ts';
-import { describedCaption, MODES, type CaptionMode, type NamedAttribute } from './captions.ts';
-import { cachedEncoder, captionContext, clipWholeWords, type CaptionContext } from './export-training-data.ts';
+import { OFF_TOPIC_PHRASES } from '../eval/noMatchQueries.ts';
+import { captionWords, CLOSERS, COUNT_FRAMES, describedCaption, frameWords, MODES, OPENERS, pluralise, type CaptionMode, type NamedAttribute } from './captions.ts';
+import { conceptPriorGraph, conceptSenses, lexiconEntries, offTopicLemmas } from './lexicon.ts';
+import { cachedEncoder, captionContext, clipWholeWords, priorJson, type CaptionContext } from './export-training-data.ts';
 import { BACKGROUNDS, combineSeeds, COMPOSITIONS, makeZoo, PALETTES, prng, STYLES, SUBJECTS, tupleSplit, type ZooModelSpec } from './spec.ts';
 
 /** Salt of the text stage's caption stream: prng(combineSeeds(spec.seed, TEXT_SALT)). */
@@ -57,6 +60,40 @@ export function nullTexts(count: number, seed: number, isWord: (w: string) => bo
     }
   };
   return Array.from({ length: count }, () => Array.from({ length: 1 + Math.floor(rand() * 4) }, word).join(' '));
+}
+
+/**
+ * Content-free training texts of real words: 1–2 off-topic lemmas (offTopicLemmas), said the way
+ * captions say a subject, with the captions' openers, closers and count frames ("a picture of two
+ * lawyers"), so neither the words nor the frames around them point at any model.
+ */
+export function offTopicTexts(count: number, seed: number, lemmas: readonly string[]): string[] {
+  if (!lemmas.length) return [];
+  const rand = prng(seed);
+  const pickOf = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const frames = Object.values(COUNT_FRAMES).flatMap((f) => [...f.singular.map((x) => [x, false] as const), ...f.plural.map((x) => [x, true] as const)]);
+  return Array.from({ length: count }, () => {
+    let body = Array.from({ length: 1 + Math.floor(rand() * 2) }, () => pickOf(lemmas)).join(' ');
+    if (rand() < 0.3) {
+      const [frame, plural] = pickOf(frames);
+      body = frame.replace('{}', plural ? pluralise(body) : body);
+    }
+    return [pickOf(OPENERS), body, pickOf(CLOSERS)].filter(Boolean).join(' ');
+  });
+}
+
+/** Content-free training texts of caption frame words only (frameWords: "show me a few", "2 images thanks"). */
+export function frameTexts(count: number, seed: number, words: readonly string[]): string[] {
+  const rand = prng(seed);
+  return Array.from({ length: count }, () => Array.from({ length: 1 + Math.floor(rand() * 5) }, () => words[Math.floor(rand() * words.length)]!).join(' '));
+}
+
+/**
+ * Words of the evaluation's content-free phrases (tools/eval/noMatchQueries.ts): never in a training
+ * text, so the "nothing matches" evaluation measures words the encoder was not taught to ignore.
+ */
+export function heldOutWords(): Set<string> {
+  return new Set(OFF_TOPIC_PHRASES.flatMap(captionWords));
 }
 
 /** Salt of the synthetic-tuple stream. */
@@ -101,8 +138,12 @@ export interface TextExportOptions {
   out: string;
   models: number;
   captions: number;
-  /** Content-free texts (nullTexts). */
+  /** Content-free texts of made-up words (nullTexts). */
   nulls: number;
+  /** Content-free texts of off-topic real words (offTopicTexts). */
+  offTopic: number;
+  /** Content-free texts of caption frame words (frameTexts). */
+  frames: number;
   /** Descriptions of synthetic train-split tuples. */
   synth: number;
   seed: number;
@@ -115,7 +156,7 @@ export function exportTextData(opts: TextExportOptions): { captions: number; sec
   const zoo = makeZoo('train', opts.models, opts.seed);
   const K = opts.captions;
   mkdirSync(opts.out, { recursive: true });
-  const { context } = captionContext();
+  const { context, prior, lexicon } = captionContext();
   const encode = cachedEncoder();
   const fCap = openSync(join(opts.out, 'text-captions.i32'), 'w');
   const fNamed = openSync(join(opts.out, 'text-named.u8'), 'w');
@@ -135,7 +176,18 @@ export function exportTextData(opts: TextExportOptions): { captions: number; sec
     closeSync(fNamed);
   }
   const clipWords = clipWholeWords();
-  const nulls = nullTexts(opts.nulls, combineSeeds(opts.seed, NULL_SALT), (w) => clipWords.has(w) || context.realWords.has(w));
+  // The concept prior (prior-text.json, the text stage's) and the off-topic words it leaves out.
+  const senses = conceptSenses(lexicon.wordnet);
+  const entries = lexiconEntries(lexicon.train);
+  const concept = conceptPriorGraph(lexicon.wordnet, senses, entries);
+  writeFileSync(join(opts.out, 'prior-text.json'), priorJson(concept, encode));
+  const offTopic = offTopicLemmas(lexicon.wordnet, prior, senses, entries, lexicon.trainVocabulary, heldOutWords());
+  const nulls = [
+    ...nullTexts(opts.nulls, combineSeeds(opts.seed, NULL_SALT), (w) => clipWords.has(w) || context.realWords.has(w)),
+    ...offTopicTexts(opts.offTopic, combineSeeds(opts.seed, NULL_SALT + 1), offTopic),
+    ...frameTexts(opts.frames, combineSeeds(opts.seed, NULL_SALT + 2), frameWords(lexicon.train)),
+  ];
+  log(`concept prior: ${concept.lemmas.length} lemmas, ${concept.edges.length} edges; ${offTopic.length} off-topic lemmas, ${nulls.length} content-free texts`);
   const nullIds = new Int32Array(nulls.length * CLIP_CONTEXT_LENGTH);
   nulls.forEach((t, i) => nullIds.set(encode(t), i * CLIP_CONTEXT_LENGTH));
   writeFileSync(join(opts.out, 'text-null.i32'), new Uint8Array(nullIds.buffer));
@@ -154,19 +206,19 @@ export function exportTextData(opts: TextExportOptions): { captions: number; sec
   writeFileSync(join(opts.out, 'text-synth.u8'), synthAttrs);
   writeFileSync(
     join(opts.out, 'text-meta.json'),
-    JSON.stringify({ models: zoo.map((z) => z.id), captionsPerModel: K, named: NAMED_BITS, synth: tuples.length, synthColumns: SYNTH_KEYS, values: ATTRIBUTE_VALUES, nulls: nulls.length, nullExamples: nulls.slice(0, 5), zooSeed: opts.seed, files: { 'text-captions.i32': `int32 [${zoo.length}, ${K}, ${CLIP_CONTEXT_LENGTH}]`, 'text-named.u8': `uint8 [${zoo.length}, ${K}]`, 'text-null.i32': `int32 [${nulls.length}, ${CLIP_CONTEXT_LENGTH}]`, 'text-synth.i32': `int32 [${tuples.length}, ${CLIP_CONTEXT_LENGTH}]`, 'text-synth.u8': `uint8 [${tuples.length}, ${width}]` } }, null, 1) + '\n',
+    JSON.stringify({ models: zoo.map((z) => z.id), captionsPerModel: K, named: NAMED_BITS, synth: tuples.length, synthColumns: SYNTH_KEYS, values: ATTRIBUTE_VALUES, nulls: nulls.length, nullExamples: [...nulls.slice(0, 5), ...nulls.slice(-5)], zooSeed: opts.seed, files: { 'text-captions.i32': `int32 [${zoo.length}, ${K}, ${CLIP_CONTEXT_LENGTH}]`, 'text-named.u8': `uint8 [${zoo.length}, ${K}]`, 'text-null.i32': `int32 [${nulls.length}, ${CLIP_CONTEXT_LENGTH}]`, 'text-synth.i32': `int32 [${tuples.length}, ${CLIP_CONTEXT_LENGTH}]`, 'text-synth.u8': `uint8 [${tuples.length}, ${width}]` } }, null, 1) + '\n',
   );
   const seconds = (performance.now() - t0) / 1000;
   log(`exported ${zoo.length * K} captions of ${zoo.length} train models to ${opts.out} in ${seconds.toFixed(1)} s`);
   return { captions: zoo.length * K, seconds };
 }
 
-const USAGE = 'usage: npx tsx tools/zoo/export-text-data.ts --out <dir> [--models 800] [--captions 256] [--nulls 20000] [--synth 100000] [--seed 0]';
-const OPTIONS = { out: text(), models: integer({ min: 1, default: 800 }), captions: integer({ min: 1, default: 256 }), nulls: integer({ min: 0, default: 20000 }), synth: integer({ min: 0, default: 100000 }), seed: integer({ min: 0, default: 0 }) };
+const USAGE = 'usage: npx tsx tools/zoo/export-text-data.ts --out <dir> [--models 800] [--captions 256] [--nulls 20000] [--off-topic 20000] [--frames 10000] [--synth 100000] [--seed 0]';
+const OPTIONS = { out: text(), models: integer({ min: 1, default: 800 }), captions: integer({ min: 1, default: 256 }), nulls: integer({ min: 0, default: 20000 }), 'off-topic': integer({ min: 0, default: 20000 }), frames: integer({ min: 0, default: 10000 }), synth: integer({ min: 0, default: 100000 }), seed: integer({ min: 0, default: 0 }) };
 
 if (process.argv[1]?.endsWith('export-text-data.ts')) {
   void runCommand(USAGE, async () => {
     const { values } = parseCommandLine(process.argv.slice(2), OPTIONS);
-    exportTextData({ ...values, out: required(values.out, 'out') });
+    exportTextData({ ...values, offTopic: values['off-topic'], out: required(values.out, 'out') });
   }).then((code) => (process.exitCode = code));
 }

@@ -25,7 +25,7 @@ import { combineSeeds, makeZoo, prng, type ZooModelSpec } from './spec.ts';
 import { renderSample } from './render.ts';
 import { TRAINING_SKETCH_FAMILIES, trainingSketch } from './sketch.ts';
 import { trainingCaptions, type TrainLexicon } from './captions.ts';
-import { loadLexicon, priorGraph, priorSeeds } from './lexicon.ts';
+import { loadLexicon, priorGraph, priorSeeds, type Lexicon, type PriorGraph } from './lexicon.ts';
 import { nodeCanvasFactory } from './node.ts';
 import { integer, parseCommandLine, required, runCommand, text } from '../lib/args.ts';
 
@@ -127,13 +127,19 @@ export function exportModel(spec: ZooModelSpec, m: number, S: number, C: number,
   return { m, img, sk, cap: ids, tRender, tSketch };
 }
 
+/** A prior graph as the trainers read it (prior.json, prior-text.json): {lemmas: [{text, ids}], edges}. */
+export function priorJson(prior: PriorGraph, encode: (text: string) => Int32Array): string {
+  const lemmas = prior.lemmas.map((text) => ({ text, ids: [...encode(text)].filter((id) => id < SOT) }));
+  return JSON.stringify({ lemmas, edges: prior.edges }) + '\n';
+}
+
 /** The caption context and the prior graph, from WordNet (tools/zoo/lexicon.ts). */
-export function captionContext(): { context: CaptionContext; prior: ReturnType<typeof priorGraph> } {
+export function captionContext(): { context: CaptionContext; prior: ReturnType<typeof priorGraph>; lexicon: Lexicon } {
   const lex = loadLexicon();
   const prior = priorGraph(lex.wordnet, priorSeeds(lex));
   const real = new Set(lex.trainVocabulary);
   for (const l of prior.lemmas) for (const w of l.split(/[^a-z]+/)) if (w) real.add(w);
-  return { context: { lexicon: lex.train, realWords: real }, prior };
+  return { context: { lexicon: lex.train, realWords: real }, prior, lexicon: lex };
 }
 
 /** Yields model chunks in order m = 0, 1, …, rendered by `workers` threads (interleaved models). */
@@ -210,8 +216,7 @@ export async function exportTrainingData(opts: ExportOptions): Promise<{ count: 
   const workers = Math.max(1, Math.min(opts.workers ?? 1, zoo.length));
   const { context, prior } = captionContext();
   const encode = cachedEncoder();
-  const lemmaIds = prior.lemmas.map((text) => ({ text, ids: [...encode(text)].filter((id) => id < SOT) }));
-  writeFileSync(join(opts.out, 'prior.json'), JSON.stringify({ lemmas: lemmaIds, edges: prior.edges }) + '\n');
+  writeFileSync(join(opts.out, 'prior.json'), priorJson(prior, encode));
   log(`prior: ${prior.lemmas.length} lemmas, ${prior.edges.length} edges`);
   try {
     for await (const { m, img, sk, cap, ...t } of modelChunks(zoo, S, C, workers, context, encode)) {

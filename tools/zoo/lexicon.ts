@@ -16,6 +16,9 @@
  *    (tools/zoo-encoder/train.py, "lexical prior"), so words no caption ever uses still land near
  *    their meaning — as CLIP's web-scale text gives it. It is WordNet's generic neighbourhood of
  *    the caption vocabulary, not a list chosen for the evaluation.
+ * 4. The text stage's concept prior (`conceptPriorGraph`): the same relations around the concepts'
+ *    own senses only, and the off-topic words the wider prior reached through other senses
+ *    (`offTopicLemmas`), which the text stage teaches to say nothing.
  */
 import { loadWordNet, type Synset, type WordNet, type WordNetPos } from '../lib/wordnet.ts';
 import { BACKGROUNDS, COMPOSITIONS, PALETTES, STYLES, SUBJECTS } from './spec.ts';
@@ -65,9 +68,18 @@ export interface Candidates {
 
 const defsOf = (kind: Concept) => (kind === 'subject' ? SUBJECTS : kind === 'palette' ? PALETTES : STYLES);
 
-/** Step 1: WordNet's candidate synonyms of every subject, palette and style. */
-export function candidates(wn: WordNet, exclude: ReadonlySet<string> = zooWords()): Candidates[] {
-  const entries: { kind: Concept; id: string; senses: Synset[] }[] = [];
+/** The WordNet senses of one subject, palette or style: those its words have in the zoo's meaning (SENSE_FILTER). */
+export interface ConceptSenses {
+  kind: Concept;
+  id: string;
+  /** The concept's own words (tools/zoo/spec.ts). */
+  words: readonly string[];
+  senses: Synset[];
+}
+
+/** The senses of every subject, palette and style that pass SENSE_FILTER: where candidates and the concept prior start. */
+export function conceptSenses(wn: WordNet): ConceptSenses[] {
+  const entries: ConceptSenses[] = [];
   for (const kind of ['subject', 'palette', 'style'] as Concept[]) {
     const filter = SENSE_FILTER[kind];
     for (const def of defsOf(kind)) {
@@ -82,13 +94,19 @@ export function candidates(wn: WordNet, exclude: ReadonlySet<string> = zooWords(
         for (const pos of filter.pos)
           for (const s of wn.synsets(w, pos).slice(0, filter.senses))
             if (filter.lexFiles.includes(s.lexFile) && (!filter.gloss || filter.gloss.test(s.gloss) || isColour(s)) && !senses.includes(s)) senses.push(s);
-      entries.push({ kind, id: def.id, senses });
+      entries.push({ kind, id: def.id, words: def.words, senses });
     }
   }
   // A noun sense whose hypernym is a colour ("brown": "an orange of low brightness …" → chromatic_color).
   function isColour(s: Synset): boolean {
     return s.pos === 'noun' && s.pointers.some((p) => p.symbol === '@' && p.pos === 'noun' && wn.synset('noun', p.offset).lemmas.some((l) => /colou?r/.test(l)));
   }
+  return entries;
+}
+
+/** Step 1: WordNet's candidate synonyms of every subject, palette and style. */
+export function candidates(wn: WordNet, exclude: ReadonlySet<string> = zooWords()): Candidates[] {
+  const entries = conceptSenses(wn);
   const usable = (lemma: string) =>
     /^[a-z][a-z -]*$/.test(lemma) && lemma.split(' ').length <= 3 && !captionWords(lemma).some((w) => exclude.has(w) || w.length < 3) && !WRONG_SENSE.has(lemma);
   const lemmasOf = (senses: Synset[]) => [...new Set(senses.flatMap((s) => s.lemmas.map(clean)).filter(usable))];
@@ -199,9 +217,32 @@ export const PRIOR_WEIGHTS = { synset: 1.0, similar: 0.7, hypernym: 0.5, hyponym
  * Step 3: the lexical prior around `seeds` (the training captions' words and phrases): for each
  * seed, every WordNet sense (nouns and adjectives), edges to the lemmas of the sense itself, of
  * its similar-to adjectives, hypernyms and hyponyms. Lemmas with characters outside [a-z -] or over
- * three words are left out.
+ * three words are left out. (The joint stage's prior: tools/zoo-encoder/train.py.)
  */
 export function priorGraph(wn: WordNet, seeds: Iterable<string>): PriorGraph {
+  return senseGraph(wn, (function* () {
+    for (const seed of seeds) yield [seed, (['noun', 'adj'] as WordNetPos[]).flatMap((pos) => wn.synsets(seed, pos))] as const;
+  })());
+}
+
+/**
+ * The concept prior (the text stage's, tools/zoo-encoder/train_text.py): the same relations as
+ * priorGraph, but only around the senses each subject, palette and style has in the zoo's meaning
+ * (conceptSenses, the senses the candidates come from), seeded by the concept's own words, plus the
+ * multi-word phrases of the training lexicon (`phrases`) with all their senses. Every candidate
+ * synonym, held-out ones included, is tied to its concept; the other senses of the captions' single
+ * words ("key" → lawyer, "line" → photography) and the frame words' senses are not.
+ */
+export function conceptPriorGraph(wn: WordNet, concepts: readonly ConceptSenses[], phrases: readonly string[]): PriorGraph {
+  return senseGraph(wn, (function* () {
+    for (const c of concepts) for (const w of c.words) yield [w, c.senses] as const;
+    // Multi-word lexicon phrases ("screen print" → serigraph) with every sense: a phrase rarely has a remote one.
+    for (const p of phrases) if (p.includes(' ')) yield [p, (['noun', 'adj'] as WordNetPos[]).flatMap((pos) => wn.synsets(p, pos))] as const;
+  })());
+}
+
+/** Edges from each seed to the lemmas of its senses and of their similar-to, hypernym and hyponym synsets. */
+function senseGraph(wn: WordNet, seeds: Iterable<readonly [string, readonly Synset[]]>): PriorGraph {
   const index = new Map<string, number>();
   const lemmas: string[] = [];
   const edges = new Map<string, [number, number, number]>();
@@ -228,27 +269,73 @@ export function priorGraph(wn: WordNet, seeds: Iterable<string>): PriorGraph {
     [['@', '@i'], PRIOR_WEIGHTS.hypernym],
     [['~', '~i'], PRIOR_WEIGHTS.hyponym],
   ];
-  for (const seed of seeds) {
+  for (const [seed, senses] of seeds) {
     if (!usable(seed)) continue;
     const a = node(seed);
-    for (const pos of ['noun', 'adj'] as WordNetPos[]) {
-      for (const s of wn.synsets(seed, pos)) {
-        for (const l of s.lemmas.map(clean)) if (usable(l)) link(a, node(l), PRIOR_WEIGHTS.synset);
-        for (const [symbols, w] of relations)
-          for (const p of s.pointers)
-            if (symbols.includes(p.symbol) && p.pos === pos)
-              for (const l of wn.synset(pos, p.offset).lemmas.map(clean)) if (usable(l)) link(a, node(l), w);
-      }
+    for (const s of senses) {
+      for (const l of s.lemmas.map(clean)) if (usable(l)) link(a, node(l), PRIOR_WEIGHTS.synset);
+      for (const [symbols, w] of relations)
+        for (const p of s.pointers)
+          if (symbols.includes(p.symbol) && p.pos === s.pos)
+            for (const l of wn.synset(s.pos, p.offset).lemmas.map(clean)) if (usable(l)) link(a, node(l), w);
     }
   }
   return { lemmas, edges: [...edges.values()] };
 }
 
-/** The prior's seeds: every word the training captions can emit and every multi-word lexicon phrase. */
-export function priorSeeds(lex: Lexicon): string[] {
-  const out = new Set(lex.trainVocabulary);
-  const t = lex.train;
+/**
+ * Real words the encoder should say nothing about (the text stage's content-free class): lemmas the
+ * joint stage's prior reached only through other senses of caption words ("key" → lawyer, "line"
+ * → photography). Left out, so they stay unseen rather than taught as meaningless: lemmas near a
+ * concept (nearConcept: "pussycat", "carnivore"), lemmas the joint prior ties to a lexicon phrase
+ * (`entries`) or a word of one, in any sense, and lemmas sharing a word with the training
+ * captions (`known`) or with `exclude` (the evaluation's content-free phrases, held out by
+ * construction). Words WordNet never reaches from the captions stay unseen too.
+ */
+export function offTopicLemmas(wn: WordNet, full: PriorGraph, concepts: readonly ConceptSenses[], entries: readonly string[], known: ReadonlySet<string>, exclude: ReadonlySet<string> = new Set()): string[] {
+  const taken = new Set([...known, ...exclude]);
+  const near = nearConcept(wn, concepts);
+  // Whatever the joint prior ties to a lexicon phrase or one of its words, in any sense ("print" → serigraph, "comic" → comedian).
+  const seeds = new Set(entries.flatMap((e) => [e, ...captionWords(e)]));
+  const entryNodes = new Set(full.lemmas.flatMap((l, i) => (seeds.has(l) ? [i] : [])));
+  for (const [a, b] of full.edges) if (entryNodes.has(a)) near.add(full.lemmas[b]!);
+  for (const l of near) for (const w of captionWords(l)) taken.add(w);
+  return full.lemmas.filter((l) => !captionWords(l).some((w) => taken.has(w))).sort();
+}
+
+/**
+ * Lemmas near the concepts: up to two steps (synonym, similar-to, hypernym, hyponym) from a
+ * concept's senses, and every lemma that shares any sense (noun or adjective) with one of
+ * those ("kitty" → "pussycat").
+ */
+export function nearConcept(wn: WordNet, concepts: readonly ConceptSenses[]): Set<string> {
+  const step = (s: Synset) => s.pointers.filter((p) => ['&', '@', '@i', '~', '~i'].includes(p.symbol) && p.pos === s.pos).map((p) => wn.synset(s.pos, p.offset));
+  const near = new Set<Synset>();
+  let frontier = concepts.flatMap((c) => c.senses);
+  for (let hop = 0; hop <= 2; hop++) {
+    const next: Synset[] = [];
+    for (const s of frontier) if (!near.has(s)) {
+      near.add(s);
+      if (hop < 2) next.push(...step(s));
+    }
+    frontier = next;
+  }
+  const out = new Set<string>();
+  for (const s of near) for (const l of s.lemmas.map(clean)) out.add(l);
+  for (const l of [...out])
+    for (const pos of ['noun', 'adj'] as WordNetPos[]) for (const s of wn.synsets(l, pos)) for (const m of s.lemmas) out.add(clean(m));
+  return out;
+}
+
+/** Every phrase of the training lexicon: subjects (singular and plural), palettes and styles, sorted. */
+export function lexiconEntries(t: TrainLexicon): string[] {
+  const out = new Set<string>();
   for (const s of Object.values(t.subject)) [...s.singular, ...s.plural].forEach((p) => out.add(p));
   for (const list of [...Object.values(t.palette), ...Object.values(t.style)]) list.forEach((p) => out.add(p));
   return [...out].sort();
+}
+
+/** The prior's seeds: every word the training captions can emit and every multi-word lexicon phrase. */
+export function priorSeeds(lex: Lexicon): string[] {
+  return [...new Set([...lex.trainVocabulary, ...lexiconEntries(lex.train)])].sort();
 }
