@@ -9,7 +9,8 @@
  * this suite uses everyday English phrases off the zoo's topics, random letter strings (not vocabulary
  * words), digits and punctuation, and flat or two-colour images. A test (test/unit/noMatch.test.ts)
  * checks the sets stay disjoint. Good queries are the eval's own (`npm run eval` caches them in
- * .cache/eval): text in the zoo's words, clean renders and sketches of eval models.
+ * .cache/eval): text in the zoo's words and its held-out suites (one typo, held-out synonyms, one
+ * attribute only), clean and perturbed renders, and sketches of eval models.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -18,13 +19,19 @@ import { rank, type RankableIndex } from '../../src/core/scoring/rank.ts';
 import { number, parseCommandLine, runCommand, text } from '../lib/args.ts';
 import { openLocalIndex } from '../lib/localIndex.ts';
 import { NodeEncoder } from '../lib/nodeEncoder.ts';
+import { loadLexicon } from '../zoo/lexicon.ts';
+import type { ZooModelSpec } from '../zoo/spec.ts';
+import { attributeQueries, contentWords, generatorVocabulary, oneTypo, synonymMap, synonymQueries } from './heldout.ts';
 import { gibberish, OFF_TOPIC_PHRASES, plainImages, SYMBOL_QUERIES } from './noMatchQueries.ts';
+import { PERTURBATION_VERSION, PERTURBATIONS, perturbAll, type Perturbation } from './perturb.ts';
 import { embedImageFiles, readQueryFile } from './queries.ts';
 
 const USAGE = `usage: npm run eval:no-match -- [--index <dir>] [--cache <dir>] [--json <file>]
   --index <dir>   a built index with a calibration (default public/index/demo)
   --cache <dir>   the eval cache with the good queries (default .cache/eval; run npm run eval first)
   --json <file>   also write the numbers as JSON`;
+
+const SHORT_LABELS: Record<Perturbation, string> = { frame: 'screenshot frame', rotate7: 'rotated 7°', crop70: 'centre crop 70 %', jpeg40: 'JPEG 40', downup: 'down to ⅓ and up' };
 
 const OPTIONS = { index: text(), cache: text(), json: text(), seed: number() };
 
@@ -73,8 +80,22 @@ process.exitCode = await runCommand(USAGE, async () => {
   add('flat and two-colour images as sketches', 'sketch', false, await judge(target, 'sketch', plain));
   // Good queries: the eval's.
   const texts = queries.text.map((q) => q.text);
-  add('eval text (zoo words)', 'text', true, await judge(target, 'text', await encoder.encodeTexts(texts), texts));
-  add('eval clean renders', 'image', true, await judge(target, 'image', await embedImageFiles(encoder, queries.image.map((q) => join(queriesDir, q.file)))));
+  const addTexts = async (set: string, ts: string[]) => add(set, 'text', true, await judge(target, 'text', await encoder.encodeTexts(ts), ts));
+  await addTexts('eval text (zoo words)', texts);
+  // The held-out text suites are good queries too (the same queries `npm run eval` ranks): short and
+  // reworded queries are where a threshold on the best score would hurt first.
+  const lexicon = loadLexicon();
+  const vocab = generatorVocabulary(lexicon);
+  const content = contentWords();
+  await addTexts('eval text, one typo', texts.flatMap((t, i) => oneTypo(t, 0x7970 + i * 7919, content, vocab)?.text ?? []));
+  const zooDir = dirname(queriesDir);
+  const specs = (JSON.parse(await readFile(join(zooDir, 'models', '.zoo.json'), 'utf8')) as { models: ZooModelSpec[] }).models;
+  await addTexts('eval text, held-out synonyms', synonymQueries(specs, synonymMap(lexicon, vocab)).map((q) => q.text));
+  await addTexts('eval text, one attribute only', attributeQueries().map((q) => q.text));
+  const imageFiles = queries.image.map((q) => join(queriesDir, q.file));
+  add('eval clean renders', 'image', true, await judge(target, 'image', await embedImageFiles(encoder, imageFiles)));
+  const perturbed = await perturbAll(imageFiles, join(zooDir, `perturbed-v${PERTURBATION_VERSION}`));
+  for (const kind of PERTURBATIONS) add(`eval renders, ${SHORT_LABELS[kind]}`, 'image', true, await judge(target, 'image', await embedImageFiles(encoder, perturbed[kind])));
   add('eval sketches', 'sketch', true, await judge(target, 'sketch', await embedImageFiles(encoder, queries.sketch.map((q) => join(queriesDir, q.file)))));
 
   const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)} %`;
