@@ -6,7 +6,12 @@ import { METHOD_INFO, type Method } from '../core/scoring/methods.ts';
 describe('readUrlState', () => {
   it('uses defaults for an empty address', () => {
     const s = readUrlState('');
-    expect(s).toMatchObject({ q: '', method: null, k: DEFAULT_K, imageWeight: DEFAULT_IMAGE_WEIGHT, hybridWeight: 0, like: '', backend: 'auto', index: 'index/demo/' });
+    expect(s).toMatchObject({ q: '', method: null, k: DEFAULT_K, imageWeight: DEFAULT_IMAGE_WEIGHT, hybridWeight: 0, like: '', backend: 'auto', index: 'index/demo/', how: false });
+  });
+
+  it('reads whether "How this ranking works" is open (only how=1 opens it)', () => {
+    expect(readUrlState('?how=1').how).toBe(true);
+    for (const v of ['0', 'yes', '', 'true']) expect(readUrlState(`?how=${v}`).how).toBe(false);
   });
 
   it('reads every search parameter and method aliases', () => {

@@ -8,7 +8,8 @@ import type { BackendPreference } from '../shared/protocol.ts';
  *
  * Search parameters: q (text, with field filters such as `family:"…"`), method (absent = auto),
  * k (best-k), w (image weight in a text+image query, 0–1), hw (hybrid metadata weight, 0–1),
- * like (id of the model used as query). Setup: index, backend, modelHost, debug.
+ * like (id of the model used as query). Setup: index, backend, modelHost, debug. Page: how ("1": the
+ * "How this ranking works" panel is open).
  */
 export interface UrlState {
   q: string;
@@ -20,6 +21,8 @@ export interface UrlState {
   imageWeight: number;
   hybridWeight: number;
   like: string;
+  /** "How this ranking works" is open (`how=1`). */
+  how: boolean;
 }
 
 /** The part of UrlState one search is made of (what history entries differ by). */
@@ -66,6 +69,7 @@ export function readUrlState(search: string): UrlState {
     imageWeight: parseFraction(p.get('w'), DEFAULT_IMAGE_WEIGHT),
     hybridWeight: parseFraction(p.get('hw'), SEARCH_DEFAULTS.hybridWeight),
     like: (p.get('like') ?? '').slice(0, 500),
+    how: p.get('how') === '1',
   };
 }
 

@@ -14,8 +14,9 @@ test('the default demo index answers a paraphrased text query with the right mod
   await page.goto(`./?q=${encodeURIComponent(query)}&method=first-moment`);
   const status = page.getByTestId('status');
   await expect(status).toHaveAttribute('data-phase', 'ready');
-  await expect(status).toContainText(`${DEMO_MODELS} models`);
-  await expect(status).toContainText('Zoo encoder');
+  // The runtime line is in "How this ranking works" (folded; its text is there all the same).
+  await expect(page.getByTestId('runtime')).toContainText(`${DEMO_MODELS} models`);
+  await expect(page.getByTestId('runtime')).toContainText('Zoo encoder');
   const items = page.getByTestId('results').locator('li');
   await expect(items.first()).toBeVisible();
   const shown = await items.evaluateAll((els) => els.map((li) => ({ id: li.getAttribute('data-model-id')!, score: Number(li.getAttribute('data-score')) })));

@@ -142,7 +142,7 @@ test('WASM runs single-threaded by default and uses threads when the host makes 
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     const threads = Math.min(4, cores);
     await expect(page.getByTestId('status')).toHaveAttribute('data-threads', String(threads));
-    if (threads > 1) await expect(page.getByTestId('status')).toContainText(`${threads} threads`);
+    if (threads > 1) await expect(page.getByTestId('runtime')).toContainText(`${threads} threads`);
     await expect(page.getByTestId('results').locator('li').first()).toBeVisible();
     // Same ranking either way.
     expect((await readResults(page)).map((r) => r.id)).toEqual(single.map((r) => r.id));

@@ -57,7 +57,7 @@ test('cards open a details dialog by keyboard; it shows the metadata, copies a l
 
 test('the score-distribution plot shows every model and marks the shown results', async ({ page }, info) => {
   const ref = await nodeIndex('index/colours');
-  await page.goto(`./?${COLOURS}&q=deep%20blue%20water`);
+  await page.goto(`./?${COLOURS}&how=1&q=deep%20blue%20water`);
   await waitReady(page);
   const plot = page.getByTestId('score-plot');
   await expect(plot).toBeVisible();
@@ -83,7 +83,7 @@ test('the score-distribution plot shows every model and marks the shown results'
 });
 
 test('the result list exports as JSON and CSV with the shown ranks and scores', async ({ page }) => {
-  await page.goto(`./?${COLOURS}&q=green`);
+  await page.goto(`./?${COLOURS}&how=1&q=green`);
   await waitReady(page);
   await expect(page.getByTestId('results').locator('li').first()).toBeVisible();
   const shown = await readResults(page);
@@ -102,7 +102,7 @@ test('the result list exports as JSON and CSV with the shown ranks and scores', 
 
 test('field filters and facets narrow the ranking; the hybrid toggle fuses metadata relevance', async ({ page }, info) => {
   const ref = await nodeIndex('index/colours');
-  await page.goto(`./?${COLOURS}`);
+  await page.goto(`./?${COLOURS}&how=1`);
   await waitReady(page);
   await typeQuery(page, 'green family:nature');
   const families = () => page.getByTestId('results').locator('li .family').allTextContents();
@@ -142,7 +142,7 @@ test('field filters and facets narrow the ranking; the hybrid toggle fuses metad
 });
 
 test('the address bar holds the search: back/forward, reload and a new browser reproduce it', async ({ page, browser }) => {
-  await page.goto(`./?${COLOURS}`);
+  await page.goto(`./?${COLOURS}&how=1`);
   await waitReady(page);
   await typeQuery(page, 'green');
   await afterSearch(page, () => page.getByLabel('Method').selectOption({ label: 'Best-k' }));

@@ -27,7 +27,7 @@ async function styledQuery(styleId: string): Promise<Buffer> {
 
 test('a style index offers style distance, and an image in a style finds the style models as Node ranks them', async ({ page }, info) => {
   const ref = await nodeIndex('index/styles');
-  await page.goto('./?index=index/styles/');
+  await page.goto('./?index=index/styles/&how=1');
   await waitReady(page);
   await expect(page.getByLabel('Method').locator('option')).toContainText(['Style distance']);
   // One of the styles plain zoo-encoder features recognise (most need the learned projection, not shipped: see README).

@@ -1,0 +1,102 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import sharp from 'sharp';
+import { PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
+import { afterSearch, searchBox, shot, waitReady, watchPageErrors } from '../support/page.ts';
+
+/*
+ * Results first (issue 13): after a text, an image and a sketch search the first result card is
+ * fully on the first screen at desktop, laptop and phone sizes, with the ranking's workings
+ * ("How this ranking works") folded away until asked for, and remembered in the address.
+ */
+
+const VIEWPORTS = [
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: 'laptop', width: 1024, height: 768 },
+  { name: 'phone', width: 375, height: 812 },
+] as const;
+
+/** The first result card lies wholly inside the viewport (no scrolling needed to see it). */
+async function expectFirstCardInView(page: Page, viewport: { width: number; height: number }) {
+  const card = page.getByTestId('results').locator('li').first();
+  await expect(card).toBeVisible();
+  await expect
+    .poll(async () => {
+      const box = (await card.boundingBox())!;
+      return box.y >= 0 && box.y + box.height <= viewport.height && box.x >= 0 && box.x + box.width <= viewport.width;
+    })
+    .toBe(true);
+}
+
+async function demoPng(): Promise<Buffer> {
+  const dir = join(PUBLIC_DIR, 'index/demo');
+  const models = JSON.parse(await readFile(join(dir, 'models.json'), 'utf8')) as { thumbnails: string[] }[];
+  return sharp(join(dir, models[40].thumbnails[0])).png().toBuffer();
+}
+
+for (const vp of VIEWPORTS) {
+  test(`${vp.name} ${vp.width}×${vp.height}: the first result is in view after a text, an image and a sketch search`, async ({ page }, info) => {
+    test.skip(info.project.name !== 'wasm', 'layout does not depend on the backend');
+    test.setTimeout(120_000);
+    const errors = watchPageErrors(page);
+    await page.setViewportSize({ width: vp.width, height: vp.height });
+    await page.goto('./');
+    await waitReady(page);
+
+    // Text.
+    await afterSearch(page, async () => {
+      await searchBox(page).fill('red flowers');
+      await searchBox(page).press('Enter');
+    });
+    await expectFirstCardInView(page, vp);
+    const panel = page.getByTestId('ranking-panel');
+    await expect(panel).not.toHaveAttribute('open');
+    await expect(page.getByLabel('Method')).toBeHidden();
+    await page.screenshot({ path: shot(`layout-${vp.name}-text`, info.project.name) });
+
+    // Image: picked from a file.
+    const png = await demoPng();
+    await afterSearch(page, () => page.locator('#image-file').setInputFiles({ name: 'query.png', mimeType: 'image/png', buffer: png }));
+    await expectFirstCardInView(page, vp);
+    await page.screenshot({ path: shot(`layout-${vp.name}-image`, info.project.name) });
+    await page.getByRole('button', { name: /remove image/i }).click();
+
+    // Sketch: the pad pushes the results down; after "Search with sketch" they are brought into view.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.getByRole('button', { name: 'Sketch' }).click();
+    const canvas = page.getByTestId('sketch-canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.7);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.2, { steps: 6 });
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.7, { steps: 6 });
+    await page.mouse.up();
+    await afterSearch(page, () => page.getByRole('button', { name: 'Search with sketch' }).click());
+    await expectFirstCardInView(page, vp);
+    await page.screenshot({ path: shot(`layout-${vp.name}-sketch`, info.project.name) });
+    expect(errors).toEqual([]);
+  });
+}
+
+test('"How this ranking works" opens on request, and the address remembers it', async ({ page }, info) => {
+  test.skip(info.project.name !== 'wasm', 'layout does not depend on the backend');
+  await page.goto('./?q=red+flowers');
+  await waitReady(page);
+  await expect(page.getByTestId('results').locator('li').first()).toBeVisible();
+  const panel = page.getByTestId('ranking-panel');
+  await expect(panel.locator('summary')).toContainText('Auto');
+  await panel.locator('summary').click();
+  await expect(page.getByLabel('Method')).toBeVisible();
+  await expect(page.getByTestId('score-plot')).toBeVisible();
+  await expect(page.getByTestId('timings')).toBeVisible();
+  await expect(page).toHaveURL(/[?&]how=1/);
+  await page.screenshot({ path: shot('layout-ranking-open', info.project.name) });
+  await page.reload();
+  await waitReady(page);
+  await expect(page.getByLabel('Method')).toBeVisible();
+  await page.getByTestId('ranking-panel').locator('summary').click();
+  await expect(page.getByLabel('Method')).toBeHidden();
+  await expect(page).not.toHaveURL(/[?&]how=/);
+});
