@@ -176,7 +176,7 @@ const api = {
       facets: ranking.facets,
       hybrid: ranking.hybrid,
       match: ranking.match,
-      queryModel: ranking.queryModel >= 0 ? { id: models[ranking.queryModel].id, name: models[ranking.queryModel].name } : undefined,
+      queryModel: ranking.queryModel >= 0 ? { id: models[ranking.queryModel].id, name: models[ranking.queryModel].name, index: ranking.queryModel } : undefined,
     };
     return transfer(response, [ranking.scores.buffer]);
   },

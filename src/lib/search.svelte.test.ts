@@ -233,6 +233,19 @@ describe('SearchManager', () => {
     expect(pending[1].request.parts[0].part).toMatchObject({ kind: 'image', source: 'file' });
   });
 
+  it('"more like this" replaces the free text (field filters stay) and its score plot leaves the query model out', async () => {
+    const address = memoryAddressBar('?q=red+boats+family%3Aboat');
+    const m = await readyManager(address);
+    const done = m.submit({ like: { id: 'm1', name: 'Model one' } });
+    expect(m.text).toBe('family:boat');
+    expect(address.search).toBe('?q=family%3Aboat&like=m1');
+    expect(pending[0].request.parts).toEqual([{ part: { kind: 'model', modelId: 'm1' }, weight: 1 }]);
+    expect(pending[0].request.filters).toEqual({ family: ['boat'] });
+    pending[0].resolve({ ...response('m2'), scores: new Float32Array([0.25, 1, 0.5]), queryModel: { id: 'm1', name: 'Model one', index: 1 } });
+    await done;
+    expect(Array.from(m.scores!)).toEqual([0.25, 0.5]);
+  });
+
   it('heading and share link follow the results and the open details', async () => {
     const m = await readyManager(memoryAddressBar('?q=red&debug=1', 'http://app.test/sub/'));
     expect(m.heading).toBe('Results');

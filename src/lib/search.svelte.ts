@@ -364,10 +364,11 @@ export class SearchManager {
     if (image) this.clearLike();
   }
 
-  /** "More like this": the model becomes the whole query. */
+  /** "More like this": the model becomes the whole query; free text goes (field filters stay). */
   private setLike(model: { id: string; name: string }): void {
     this.likeId = model.id;
     this.likeName = model.name;
+    this.text = formatQuery('', this.parsed.filters);
   }
 
   private clearLike(): void {
@@ -438,7 +439,9 @@ export class SearchManager {
     try {
       const res = await searchClient.search(request, controller.signal);
       this.results = res.results;
-      this.scores = res.scores;
+      // The score plot shows the other models: the query model of "more like this" would sit alone at 1.
+      const own = res.queryModel?.index ?? -1;
+      this.scores = own >= 0 ? res.scores.filter((_, i) => i !== own) : res.scores;
       this.facets = res.facets;
       if (res.queryModel && res.queryModel.id === this.likeId) this.likeName = res.queryModel.name;
       this.summary = {

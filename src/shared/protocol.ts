@@ -142,7 +142,7 @@ export interface SearchResponse {
   /** Facet values with counts (disjunctive: each field counted under the other fields' filters). */
   facets: FacetCounts;
   /** The model a "more like this" query used (it is left out of the results). */
-  queryModel?: { id: string; name: string };
+  queryModel?: { id: string; name: string; index: number };
   /** Whether hybrid fusion changed the ranking (the query had text and a non-zero weight). */
   hybrid: boolean;
   /** Whether anything matches well (see src/core/scoring/matchQuality.ts): the UI says so when not. */

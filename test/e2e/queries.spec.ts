@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { modelSimilarityScores, productOfExperts, scoreMethod, type Method } from '../../src/core/scoring/methods.ts';
 import { PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
 import { nodeIndex } from '../support/nodeSearch.ts';
-import { COLOURS, afterSearch, expectMatchesReference, ranking, readResults, shot, waitReady, watchPageErrors } from '../support/page.ts';
+import { COLOURS, afterSearch, expectMatchesReference, ranking, readResults, searchBox, shot, waitReady, watchPageErrors } from '../support/page.ts';
 
 // Query-type features are browser-independent UI over the same worker: run them once, on WASM
 // (search.spec covers both backends).
@@ -195,6 +195,9 @@ test('"More like this" ranks the other models by similarity of means, from a car
   const id = (await first.getAttribute('data-model-id'))!;
   await afterSearch(page, () => first.getByRole('button', { name: /more like this/i }).click());
   expect(new URL(page.url()).searchParams.get('like')).toBe(id);
+  // The model replaces the text query: the box and `q` are cleared.
+  await expect(searchBox(page)).toHaveValue('');
+  expect(new URL(page.url()).searchParams.get('q')).toBeNull();
   const modelIndex = ref.ids.indexOf(id);
   await expect(page.getByTestId('like-query')).toContainText(ref.models[modelIndex].name);
   const shown = await readResults(page);
