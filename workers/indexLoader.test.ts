@@ -85,8 +85,12 @@ describe('loadIndex (the worker side of openIndex)', () => {
     expect((err as Error).message).toBe(`The model list is invalid: models 3 and 8 share the id "${models[2].id}".`);
   });
 
-  it('names a manifest that is not JSON, and a file that fails its checksum', async () => {
-    serve({ ...colours(), 'manifest.json': new TextEncoder().encode('<html>404</html>') });
+  it('names a manifest that is missing (a web page came back) or not JSON, and a file that fails its checksum', async () => {
+    serve({ ...colours(), 'manifest.json': new TextEncoder().encode('<!doctype html><html>app</html>') });
+    const missing = await loadIndex(BASE, () => {}).catch((e: unknown) => e);
+    expect((missing as AppError).code).toBe('http');
+    expect((missing as Error).message).toBe('The index manifest was not found: the server sent a web page instead (is there an index at this address?).');
+    serve({ ...colours(), 'manifest.json': new TextEncoder().encode('{"name": ') });
     await expect(loadIndex(BASE, () => {})).rejects.toThrow('The index manifest is not valid JSON.');
     const bad = colours();
     bad['index.bin'] = bad['index.bin'].slice();

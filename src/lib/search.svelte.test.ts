@@ -14,7 +14,7 @@ vi.mock('./imageInput.ts', () => ({
   },
 }));
 
-const { SearchManager, searchManager, IMAGE_NOT_SAVED } = await import('./search.svelte.ts');
+const { SearchManager, searchManager, IMAGE_NOT_SAVED, TOP_K } = await import('./search.svelte.ts');
 const { NO_INFORMATION, WEAK_MATCH } = await import('./matchNotice.ts');
 
 function response(label: string): SearchResponse {
@@ -244,6 +244,32 @@ describe('SearchManager', () => {
     pending[0].resolve({ ...response('m2'), scores: new Float32Array([0.25, 1, 0.5]), queryModel: { id: 'm1', name: 'Model one', index: 1 } });
     await done;
     expect(Array.from(m.scores!)).toEqual([0.25, 0.5]);
+  });
+
+  it('"Show more" asks for TOP_K more results of the same query; a new query starts again at TOP_K', async () => {
+    const m = await readyManager();
+    const many = (n: number) => {
+      const r = response('x');
+      return { ...r, results: Array.from({ length: n }, (_, i) => ({ ...r.results[0], rank: i + 1, index: i })), matched: 60 };
+    };
+    let done = m.submit({ text: 'red' });
+    expect(pending[0].request.topK).toBe(TOP_K);
+    pending[0].resolve(many(TOP_K));
+    await done;
+    expect(m.hasMore).toBe(true);
+    done = m.showMore();
+    expect(pending[1].request).toMatchObject({ topK: 2 * TOP_K, parts: [{ part: { kind: 'text', text: 'red' } }] });
+    pending[1].resolve(many(2 * TOP_K));
+    await done;
+    expect([m.results.length, m.hasMore]).toEqual([2 * TOP_K, true]);
+    done = m.showMore();
+    pending[2].resolve(many(60)); // all 60 matching models
+    await done;
+    expect(m.hasMore).toBe(false);
+    await expect(m.showMore()).resolves.toBeUndefined();
+    expect(pending).toHaveLength(3);
+    void m.submit({ text: 'blue' });
+    expect(pending[3].request.topK).toBe(TOP_K);
   });
 
   it('heading and share link follow the results and the open details', async () => {

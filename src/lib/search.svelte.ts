@@ -105,6 +105,8 @@ export class SearchManager {
   k = $state(DEFAULT_K);
   imageWeight = $state(DEFAULT_IMAGE_WEIGHT);
   hybridWeight = $state(SEARCH_DEFAULTS.hybridWeight);
+  /** How many results the current query asks for: TOP_K, and TOP_K more per "Show more". */
+  limit = $state(TOP_K);
 
   /** Free text and field filters of the text box (parsed once per edit, read by many getters). */
   parsed: { text: string; filters: FieldFilters } = $derived(parseQuery(this.text));
@@ -127,6 +129,18 @@ export class SearchManager {
   }
 
   /** The heading above the results. */
+  /** Whether the ranking has more models than are shown ("Show more"). */
+  get hasMore(): boolean {
+    return !!this.summary && !this.searching && this.results.length === this.limit && this.results.length < this.summary.matched;
+  }
+
+  /** The same query, TOP_K more results (the worker ranks again; the shown ones stay in place). */
+  showMore(): Promise<void> {
+    if (!this.hasMore) return Promise.resolve();
+    this.limit += TOP_K;
+    return this.run();
+  }
+
   get heading(): string {
     if (!this.summary) return 'Results';
     const total = this.info?.modelCount ?? 0;
@@ -212,6 +226,7 @@ export class SearchManager {
    * searches again with the query as it stands (e.g. text typed into the bound box).
    */
   submit(change: QueryChange = {}): Promise<void> {
+    this.limit = TOP_K;
     if (change.image !== undefined) {
       this.setImage(change.image);
       this.persistImage(change.image);
@@ -349,6 +364,7 @@ export class SearchManager {
 
   /** Takes the search part of an address (on load and on back/forward). */
   private applyUrlState(s: SearchUrlState): void {
+    this.limit = TOP_K;
     this.text = s.q;
     this.requestedMethod = s.method;
     this.k = s.k;
@@ -395,7 +411,7 @@ export class SearchManager {
       parts,
       method: this.method,
       params: this.method === 'best-k' ? { k: this.k } : undefined,
-      topK: TOP_K,
+      topK: this.limit,
       filters,
       hybridWeight: text && !this.likeId ? this.hybridWeight : 0,
     };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import sharp from 'sharp';
 import { PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
-import { afterSearch, searchBox, shot, waitReady, watchPageErrors } from '../support/page.ts';
+import { afterSearch, readResults, searchBox, shot, waitReady, watchPageErrors } from '../support/page.ts';
 
 /*
  * Results first (issue 13): after a text, an image and a sketch search the first result card is
@@ -99,4 +99,42 @@ test('"How this ranking works" opens on request, and the address remembers it', 
   await page.getByTestId('ranking-panel').locator('summary').click();
   await expect(page.getByLabel('Method')).toBeHidden();
   await expect(page).not.toHaveURL(/[?&]how=/);
+});
+
+test('browsing: "Show more" adds the next 24, cards sort by name, the title follows the query, a skip link reaches the results', async ({ page }, info) => {
+  test.skip(info.project.name !== 'wasm', 'layout does not depend on the backend');
+  await page.goto('./?q=red+flowers');
+  await waitReady(page);
+  const cards = page.getByTestId('results').locator('li');
+  await expect(cards).toHaveCount(24);
+  await expect(page).toHaveTitle('“red flowers” — Model Search');
+  const first = await readResults(page);
+  await afterSearch(page, () => page.getByRole('button', { name: 'Show more' }).click());
+  await expect(cards).toHaveCount(48);
+  expect((await readResults(page)).slice(0, 24)).toEqual(first);
+  await expect(page.getByRole('heading', { level: 2 })).toContainText('Top 48 of 300');
+
+  await page.getByLabel('Sort by').selectOption('name');
+  const names = await cards.locator('h3').allTextContents();
+  const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+  expect(names).toEqual([...names].sort(collator.compare));
+  await page.getByLabel('Sort by').selectOption('relevance');
+  expect((await readResults(page)).map((r) => r.rank)).toEqual(Array.from({ length: 48 }, (_, i) => i + 1));
+
+  // A new query starts at 24 again.
+  await afterSearch(page, async () => {
+    await searchBox(page).fill('blue boat');
+    await searchBox(page).press('Enter');
+  });
+  await expect(cards).toHaveCount(24);
+  await expect(page).toHaveTitle('“blue boat” — Model Search');
+
+  // On a fresh page, the first Tab stop skips the query tools.
+  await page.reload();
+  await waitReady(page);
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to results' });
+  await expect(skip).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#results-heading')).toBeFocused();
 });

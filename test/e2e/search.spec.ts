@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { nodeTextScores } from '../support/nodeSearch.ts';
-import { COLOURS, expectMatchesReference, readResults, shot, typeQuery, watchPageErrors } from '../support/page.ts';
+import { COLOURS, expectMatchesReference, readResults, shot, typeQuery, waitReady, watchPageErrors } from '../support/page.ts';
 
 /** Types a query, presses Enter and waits until that search (not an earlier one) has rendered. */
 async function runQuery(page: Page, text: string) {
@@ -109,6 +109,30 @@ test.describe('failures are shown, never a blank page', () => {
     await page.goto(`./?${COLOURS}`);
     await expect(page.getByTestId('error-banner')).toContainText('index.bin failed its checksum');
     expect(errors).toEqual([]);
+  });
+
+  test('an index address with nothing there says so, and offers the demo index instead of a retry that cannot help', async ({ page }) => {
+    // What the dev server (and many static hosts) answer for a missing file: its own HTML page, status 200.
+    await page.context().route('**/index/nope/manifest.json', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><html><body>app</body></html>' }));
+    await page.goto('./?index=index/nope/&q=red+flowers');
+    const banner = page.getByTestId('error-banner');
+    await expect(banner).toContainText('The index manifest was not found: the server sent a web page instead');
+    await expect(banner).toContainText('index/nope/manifest.json');
+    await banner.getByRole('button', { name: 'Open the demo index' }).click();
+    await waitReady(page);
+    expect(new URL(page.url()).searchParams.get('index')).toBeNull();
+    expect(new URL(page.url()).searchParams.get('q')).toBe('red flowers');
+    await expect(page.getByTestId('results').locator('li').first()).toBeVisible();
+  });
+
+  test('a file that is not an image gets a message and no Retry (trying again cannot help)', async ({ page }) => {
+    await page.goto(`./?${COLOURS}`);
+    await waitReady(page);
+    await page.locator('#image-file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    const banner = page.getByTestId('error-banner');
+    await expect(banner).toContainText('“notes.txt” is not an image');
+    await expect(banner.getByRole('button', { name: 'Retry' })).toHaveCount(0);
+    await expect(banner.getByRole('button', { name: 'Dismiss' })).toBeVisible();
   });
 
   test('an unreachable index (network error) shows the error banner', async ({ page }) => {

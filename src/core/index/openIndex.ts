@@ -38,9 +38,12 @@ export interface OpenedIndex {
 }
 
 function parseJson(bytes: Uint8Array, what: string, subject: string): unknown {
+  const text = new TextDecoder().decode(bytes);
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    return JSON.parse(text);
   } catch {
+    // Static hosts and dev servers answer a missing file with their HTML page (often with status 200).
+    if (/^\s*</.test(text)) throw new AppError('http', `${what} was not found: the server sent a web page instead (is there an index at this address?).`, subject);
     throw new AppError('index-format', `${what} is not valid JSON.`, subject);
   }
 }

@@ -29,6 +29,14 @@ export interface ErrorInfo {
   subject?: string;
 }
 
+/**
+ * Whether trying again can help: a network or server failure, a damaged download, a lost GPU or an
+ * unexpected error can pass; a bad query, a malformed index or a wrong encoder stays what it is.
+ */
+export function isRetryable(code: ErrorInfo['code']): boolean {
+  return code === 'network' || code === 'http' || code === 'integrity' || code === 'backend' || code === 'internal';
+}
+
 export function toErrorInfo(err: unknown): ErrorInfo {
   if (err instanceof AppError) return { code: err.code, message: err.message, subject: err.subject };
   const message = err instanceof Error ? err.message : String(err);
