@@ -1,0 +1,87 @@
+import { createServer, type Server } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+
+/** A minimal static file server (browser tests, the first-visit bench): another origin, a sub-path, chosen headers. */
+export interface StaticServerOptions {
+  root: string;
+  port: number;
+  /** URL prefix the files live under, e.g. '/search/' (default '/'). */
+  prefix?: string;
+  /** Extra response headers (e.g. CORS). */
+  headers?: Record<string, string>;
+  /** Replaces a file's bytes before serving (path relative to root, '/'-separated). */
+  transform?: (path: string, body: Buffer) => Buffer;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.webmanifest': 'application/manifest+json',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.onnx': 'application/octet-stream',
+  '.bin': 'application/octet-stream',
+  '.txt': 'text/plain',
+};
+
+export interface StaticServer {
+  url: string;
+  close: () => Promise<void>;
+  /** Every request's path, in order. */
+  requests: string[];
+  /** Every file served: its path and the bytes sent. */
+  served: { path: string; bytes: number }[];
+}
+
+export async function startStaticServer(opts: StaticServerOptions): Promise<StaticServer> {
+  const root = resolve(opts.root);
+  const prefix = opts.prefix ?? '/';
+  const requests: string[] = [];
+  const served: StaticServer['served'] = [];
+  const server: Server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    requests.push(path);
+    const headers = { ...opts.headers };
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, headers).end();
+      return;
+    }
+    if (!path.startsWith(prefix)) {
+      res.writeHead(404, headers).end('not found');
+      return;
+    }
+    let rel = path.slice(prefix.length);
+    if (rel === '' || rel.endsWith('/')) rel += 'index.html';
+    const file = normalize(join(root, rel));
+    if (file !== root && !file.startsWith(root + sep)) {
+      res.writeHead(403, headers).end('forbidden');
+      return;
+    }
+    try {
+      if (!(await stat(file)).isFile()) throw new Error('not a file');
+      let body: Buffer = await readFile(file);
+      if (opts.transform) body = opts.transform(rel, body);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.byteLength, ...headers });
+      res.end(body);
+      served.push({ path, bytes: body.byteLength });
+    } catch {
+      res.writeHead(404, headers).end('not found');
+    }
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(opts.port, '127.0.0.1', ok);
+  });
+  return {
+    url: `http://127.0.0.1:${opts.port}${prefix}`,
+    requests,
+    served,
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}
