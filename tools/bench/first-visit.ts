@@ -12,29 +12,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
 import { flag, integer, parseCommandLine, runCommand, text } from '../lib/args.ts';
 import { startStaticServer } from '../lib/staticServer.ts';
+import { CHROMIUM_ARGS, freePort } from './browser.ts';
 
 const USAGE = `usage: npm run bench:first-visit -- [--no-build] [--query <text>] [--reloads N] [--json <file>]`;
 const OPTIONS = { 'no-build': flag(), query: text(), reloads: integer({ min: 1, default: 3 }), json: text() };
-
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** What kind of download a served path is. */
 export function category(path: string): string {
