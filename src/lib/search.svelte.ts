@@ -128,7 +128,6 @@ export class SearchManager {
     return !!this.parsed.text;
   }
 
-  /** The heading above the results. */
   /** Whether the ranking has more models than are shown ("Show more"). */
   get hasMore(): boolean {
     return !!this.summary && !this.searching && this.results.length === this.limit && this.results.length < this.summary.matched;
@@ -141,6 +140,7 @@ export class SearchManager {
     return this.run();
   }
 
+  /** The heading above the results. */
   get heading(): string {
     if (!this.summary) return 'Results';
     const total = this.info?.modelCount ?? 0;

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import { nodeTextScores } from '../support/nodeSearch.ts';
 import { afterSearch, expectMatchesReference, readResults, searchBox, waitReady, watchPageErrors } from '../support/page.ts';
-import { startStaticServer } from '../support/staticServer.ts';
+import { startStaticServer } from '../../tools/lib/staticServer.ts';
 
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 const PUBLIC_INDEX = fileURLToPath(new URL('../../public/index/', import.meta.url));

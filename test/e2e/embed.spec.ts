@@ -6,7 +6,7 @@ import { expect, test, type Frame, type Page } from '@playwright/test';
 import { modelSimilarityScores } from '../../src/core/scoring/methods.ts';
 import { nodeIndex, nodeTextScores } from '../support/nodeSearch.ts';
 import { ranking } from '../support/page.ts';
-import { startStaticServer } from '../support/staticServer.ts';
+import { startStaticServer } from '../../tools/lib/staticServer.ts';
 
 const HOST_DIR = fileURLToPath(new URL('../../examples/host/', import.meta.url));
 const APP = 'http://127.0.0.1:4173/';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
-import { startStaticServer } from '../support/staticServer.ts';
+import { startStaticServer } from '../../tools/lib/staticServer.ts';
 import { afterSearch, COLOURS, readResults, searchBox, shot, typeQuery, waitReady, watchPageErrors } from '../support/page.ts';
 
 // "Say when nothing matches" (issue 12): the worker's verdict (src/core/scoring/matchQuality.ts)

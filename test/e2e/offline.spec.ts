@@ -6,7 +6,7 @@ import { expect, test, type Page } from '@playwright/test';
 import sharp from 'sharp';
 import { PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
 import { COLOURS, afterSearch, readResults, typeQuery, waitReady } from '../support/page.ts';
-import { startStaticServer } from '../support/staticServer.ts';
+import { startStaticServer } from '../../tools/lib/staticServer.ts';
 
 // The service worker is what these tests are about (other specs block it).
 test.use({ serviceWorkers: 'allow' });

@@ -133,6 +133,11 @@ export function contentWords(): Set<string> {
 
 export type TypoOp = 'swap' | 'drop' | 'replace';
 
+/** The eval's one-typo query for its `i`-th clean text query (`npm run eval` and `eval:no-match` alike). */
+export function evalTypo(text: string, i: number, content: ReadonlySet<string>, vocab: ReadonlySet<string>): ReturnType<typeof oneTypo> {
+  return oneTypo(text, 0x7970 + i * 7919, content, vocab);
+}
+
 /**
  * One seeded character edit inside one content word of `text`: swap two neighbouring letters, drop
  * a letter or replace one (never the first letter). The edited word is never another vocabulary

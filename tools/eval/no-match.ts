@@ -21,9 +21,9 @@ import { openLocalIndex } from '../lib/localIndex.ts';
 import { NodeEncoder } from '../lib/nodeEncoder.ts';
 import { loadLexicon } from '../zoo/lexicon.ts';
 import type { ZooModelSpec } from '../zoo/spec.ts';
-import { attributeQueries, contentWords, generatorVocabulary, oneTypo, synonymMap, synonymQueries } from './heldout.ts';
+import { attributeQueries, contentWords, evalTypo, generatorVocabulary, synonymMap, synonymQueries } from './heldout.ts';
 import { gibberish, OFF_TOPIC_PHRASES, plainImages, SYMBOL_QUERIES } from './noMatchQueries.ts';
-import { PERTURBATION_VERSION, PERTURBATIONS, perturbAll, type Perturbation } from './perturb.ts';
+import { PERTURBATIONS, perturbAll, perturbedDir, type Perturbation } from './perturb.ts';
 import { embedImageFiles, readQueryFile } from './queries.ts';
 
 const USAGE = `usage: npm run eval:no-match -- [--index <dir>] [--cache <dir>] [--json <file>]
@@ -87,14 +87,14 @@ process.exitCode = await runCommand(USAGE, async () => {
   const lexicon = loadLexicon();
   const vocab = generatorVocabulary(lexicon);
   const content = contentWords();
-  await addTexts('eval text, one typo', texts.flatMap((t, i) => oneTypo(t, 0x7970 + i * 7919, content, vocab)?.text ?? []));
+  await addTexts('eval text, one typo', texts.flatMap((t, i) => evalTypo(t, i, content, vocab)?.text ?? []));
   const zooDir = dirname(queriesDir);
   const specs = (JSON.parse(await readFile(join(zooDir, 'models', '.zoo.json'), 'utf8')) as { models: ZooModelSpec[] }).models;
   await addTexts('eval text, held-out synonyms', synonymQueries(specs, synonymMap(lexicon, vocab)).map((q) => q.text));
   await addTexts('eval text, one attribute only', attributeQueries().map((q) => q.text));
   const imageFiles = queries.image.map((q) => join(queriesDir, q.file));
   add('eval clean renders', 'image', true, await judge(target, 'image', await embedImageFiles(encoder, imageFiles)));
-  const perturbed = await perturbAll(imageFiles, join(zooDir, `perturbed-v${PERTURBATION_VERSION}`));
+  const perturbed = await perturbAll(imageFiles, perturbedDir(zooDir));
   for (const kind of PERTURBATIONS) add(`eval renders, ${SHORT_LABELS[kind]}`, 'image', true, await judge(target, 'image', await embedImageFiles(encoder, perturbed[kind])));
   add('eval sketches', 'sketch', true, await judge(target, 'sketch', await embedImageFiles(encoder, queries.sketch.map((q) => join(queriesDir, q.file)))));
 

@@ -24,6 +24,11 @@ export const PERTURBATION_LABELS: Record<Perturbation, string> = {
 /** Bump when a perturbation changes (it keys the cached images). */
 export const PERTURBATION_VERSION = 1;
 
+/** Where an eval zoo's perturbed query images are cached (`npm run eval` writes them, `eval:no-match` reads them). */
+export function perturbedDir(zooDir: string): string {
+  return join(zooDir, `perturbed-v${PERTURBATION_VERSION}`);
+}
+
 /** The screenshot-like frame around a `w`×`h` image: an SVG of the window with a hole where the image goes. */
 export function frameSvg(w: number, h: number): { svg: string; width: number; height: number; left: number; top: number } {
   const side = 10;

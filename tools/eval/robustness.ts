@@ -21,8 +21,8 @@ import { evaluateSet, type EvalContext, type PreparedQuery, type SetResult } fro
 import {
   attributeQueries,
   contentWords,
+  evalTypo,
   generatorVocabulary,
-  oneTypo,
   synonymMap,
   synonymQueries,
   type Concept,
@@ -134,7 +134,7 @@ export async function robustnessSuites(inp: RobustnessInputs): Promise<Robustnes
   const lexicon = loadLexicon();
   const content = contentWords();
   const vocab = generatorVocabulary(lexicon);
-  const typos = qf.text.map((q, i) => ({ q, t: oneTypo(q.text, 0x7970 + i * 7919, content, vocab) }));
+  const typos = qf.text.map((q, i) => ({ q, t: evalTypo(q.text, i, content, vocab) }));
   const typoKept = typos.filter((x) => x.t !== undefined);
   const typoEmb = await inp.embedTexts(typoKept.map((x) => x.t!.text));
   await run(

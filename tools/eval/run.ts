@@ -35,7 +35,7 @@ import { consoleTable, markdownReport, targetLines, type EvalResults, type Style
 import { autoNote, bestByMrrNote, bestContent, evalTargets, fineTunedGains, methodLabels, previousRun } from './summary.ts';
 import { ensureEvalZoo, type EvalZoo } from './zoo.ts';
 import { robustnessSuites, robustnessTargets, type RobustnessResults } from './robustness.ts';
-import { PERTURBATION_VERSION } from './perturb.ts';
+import { perturbedDir } from './perturb.ts';
 import { HELDOUT_SKETCH_VERSION } from './heldoutSketch.ts';
 import { robustnessConsole } from './report.ts';
 
@@ -481,7 +481,7 @@ async function maybeRobustness(
       specs: zoo.specs,
       queryFile: await readQueryFile(zoo.queriesDir),
       queriesDir: zoo.queriesDir,
-      perturbDir: join(zoo.dir, `perturbed-v${PERTURBATION_VERSION}`),
+      perturbDir: perturbedDir(zoo.dir),
       sketchDir: join(zoo.dir, `heldout-sketch-v${HELDOUT_SKETCH_VERSION}`),
       modelIndex: (id) => {
         const i = plain.ids.get(id);
