@@ -7,10 +7,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gibberish, OFF_TOPIC_PHRASES, SYMBOL_QUERIES } from '../../tools/eval/noMatchQueries.ts';
 import { generatorVocabulary, synonymMap, words } from '../../tools/eval/heldout.ts';
-import { captionWords, describedCaption, frameWords, pluralise, trainingCaption, typoSide } from '../../tools/zoo/captions.ts';
+import { captionWords, describedCaption, frameWords, lexiconEntries, pluralise, trainingCaption, typoSide } from '../../tools/zoo/captions.ts';
 import { captionContext, clipWholeWords } from '../../tools/zoo/export-training-data.ts';
 import { ATTRIBUTE_VALUES, frameTexts, heldOutWords, modelCaptions, NAMED_BITS, NULL_SALT, nullTexts, offTopicTexts, synthDescription, synthTuples, TEXT_MODES } from '../../tools/zoo/export-text-data.ts';
-import { conceptPriorGraph, conceptSenses, lexiconEntries, loadLexicon, nearConcept, offTopicLemmas } from '../../tools/zoo/lexicon.ts';
+import { conceptPriorGraph, conceptSenses, loadLexicon, nearConcept, offTopicLemmas } from '../../tools/zoo/lexicon.ts';
 import { BACKGROUNDS, combineSeeds, makeZoo, prng, tupleKey, tupleSplit } from '../../tools/zoo/spec.ts';
 import { importClosure } from '../support/importClosure.ts';
 

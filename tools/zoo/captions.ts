@@ -257,14 +257,29 @@ export function captionWords(text: string): string[] {
  * one of these words): frames, fillers, counts, and every word of every lexicon entry.
  */
 export function captionVocabulary(lex: TrainLexicon): Set<string> {
+  return new Set([...frameVocabulary(), ...attributeVocabulary(lex)]);
+}
+
+/** Every word of the frames and fillers captions put around the attributes. */
+function frameVocabulary(): Set<string> {
   const out = new Set<string>();
   const add = (t: string) => captionWords(t.replace(/\{\}/g, ' ')).forEach((w) => out.add(w));
   for (const c of Object.values(COUNT_FRAMES)) [...c.singular, ...c.plural].forEach(add);
   [...PALETTE_FRAMES, ...STYLE_FRAMES, ...BACKGROUND_FRAMES, ...OPENERS, ...CLOSERS, 'and an a one'].forEach(add);
-  for (const b of BACKGROUNDS) b.words.forEach(add);
-  for (const s of Object.values(lex.subject)) [...s.singular, ...s.plural].forEach(add);
-  for (const list of [...Object.values(lex.palette), ...Object.values(lex.style)]) list.forEach(add);
   return out;
+}
+
+/** Every word of the backgrounds and of the lexicon's subjects, palettes and styles. */
+function attributeVocabulary(lex: TrainLexicon): Set<string> {
+  return new Set([...BACKGROUNDS.flatMap((b) => b.words), ...lexiconEntries(lex)].flatMap(captionWords));
+}
+
+/** Every phrase of the training lexicon: subjects (singular and plural), palettes and styles, sorted. */
+export function lexiconEntries(t: TrainLexicon): string[] {
+  const out = new Set<string>();
+  for (const s of Object.values(t.subject)) [...s.singular, ...s.plural].forEach((p) => out.add(p));
+  for (const list of [...Object.values(t.palette), ...Object.values(t.style)]) list.forEach((p) => out.add(p));
+  return [...out].sort();
 }
 
 /**
@@ -273,16 +288,8 @@ export function captionVocabulary(lex: TrainLexicon): Set<string> {
  * out) but the function words. Alone they say nothing about what a model draws; the text stage's content-free class uses them.
  */
 export function frameWords(lex: TrainLexicon): string[] {
-  const out = new Set<string>();
-  const add = (t: string) => captionWords(t.replace(/\{\}/g, ' ')).forEach((w) => out.add(w));
-  for (const c of Object.values(COUNT_FRAMES)) [...c.singular, ...c.plural].forEach(add);
-  [...PALETTE_FRAMES, ...STYLE_FRAMES, ...BACKGROUND_FRAMES, ...OPENERS, ...CLOSERS, 'and an a one'].forEach(add);
-  const attribute = new Set<string>();
-  const drop = (t: string) => captionWords(t).forEach((w) => attribute.add(w));
-  for (const b of BACKGROUNDS) b.words.forEach(drop);
-  for (const s of Object.values(lex.subject)) [...s.singular, ...s.plural].forEach(drop);
-  for (const list of [...Object.values(lex.palette), ...Object.values(lex.style)]) list.forEach(drop);
-  return [...out].filter((w) => FUNCTION_WORDS.has(w) || !attribute.has(w)).sort();
+  const attribute = attributeVocabulary(lex);
+  return [...frameVocabulary()].filter((w) => FUNCTION_WORDS.has(w) || !attribute.has(w)).sort();
 }
 
 /** Words that mean nothing alone even inside an attribute phrase ("out of focus", "black and white"). */

@@ -25,8 +25,8 @@ import { join } from 'node:path';
 import { CLIP_CONTEXT_LENGTH } from '../../src/core/encode/tokenizer.ts';
 import { integer, parseCommandLine, required, runCommand, text } from '../lib/args.ts';
 import { OFF_TOPIC_PHRASES } from '../eval/noMatchQueries.ts';
-import { captionWords, CLOSERS, COUNT_FRAMES, describedCaption, frameWords, MODES, OPENERS, pluralise, type CaptionMode, type NamedAttribute } from './captions.ts';
-import { conceptPriorGraph, conceptSenses, lexiconEntries, offTopicLemmas } from './lexicon.ts';
+import { captionWords, CLOSERS, COUNT_FRAMES, describedCaption, frameWords, lexiconEntries, MODES, OPENERS, pluralise, type CaptionMode, type NamedAttribute } from './captions.ts';
+import { conceptPriorGraph, conceptSenses, offTopicLemmas } from './lexicon.ts';
 import { cachedEncoder, captionContext, clipWholeWords, priorJson, type CaptionContext } from './export-training-data.ts';
 import { BACKGROUNDS, combineSeeds, COMPOSITIONS, makeZoo, PALETTES, prng, STYLES, SUBJECTS, tupleSplit, type ZooModelSpec } from './spec.ts';
 

@@ -22,7 +22,7 @@
  */
 import { loadWordNet, type Synset, type WordNet, type WordNetPos } from '../lib/wordnet.ts';
 import { BACKGROUNDS, COMPOSITIONS, PALETTES, STYLES, SUBJECTS } from './spec.ts';
-import { baseLexicon, captionVocabulary, captionWords, fnv1a, pluralise, type Concept, type TrainLexicon } from './captions.ts';
+import { baseLexicon, captionVocabulary, captionWords, fnv1a, lexiconEntries, pluralise, type Concept, type TrainLexicon } from './captions.ts';
 
 export type { Concept } from './captions.ts';
 
@@ -325,14 +325,6 @@ export function nearConcept(wn: WordNet, concepts: readonly ConceptSenses[]): Se
   for (const l of [...out])
     for (const pos of ['noun', 'adj'] as WordNetPos[]) for (const s of wn.synsets(l, pos)) for (const m of s.lemmas) out.add(clean(m));
   return out;
-}
-
-/** Every phrase of the training lexicon: subjects (singular and plural), palettes and styles, sorted. */
-export function lexiconEntries(t: TrainLexicon): string[] {
-  const out = new Set<string>();
-  for (const s of Object.values(t.subject)) [...s.singular, ...s.plural].forEach((p) => out.add(p));
-  for (const list of [...Object.values(t.palette), ...Object.values(t.style)]) list.forEach((p) => out.add(p));
-  return [...out].sort();
 }
 
 /** The prior's seeds: every word the training captions can emit and every multi-word lexicon phrase. */
