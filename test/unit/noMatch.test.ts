@@ -5,8 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ENCODERS } from '../../src/core/encode/encoders.ts';
 import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
 import { rank } from '../../src/core/scoring/rank.ts';
-import { gibberish, OFF_TOPIC_PHRASES, plainImages, SYMBOL_QUERIES } from '../../tools/eval/noMatchQueries.ts';
-import { CALIBRATION, calibrateIndex, randomPhrases, sharedNameWords } from '../../tools/lib/calibrate.ts';
+import { gibberish, OFF_TOPIC_PHRASES, plainImages, pseudoWords, SYMBOL_QUERIES } from '../../tools/eval/noMatchQueries.ts';
+import { CALIBRATION, calibrateIndex, letterStrings, randomPhrases, sharedNameWords } from '../../tools/lib/calibrate.ts';
 import { openLocalIndex, type LocalIndex } from '../../tools/lib/localIndex.ts';
 import { NodeEncoder, PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
 
@@ -20,6 +20,21 @@ describe('the no-match suite is held out from the calibration', () => {
     const vocab = (JSON.parse(await readFile(TOKENIZER, 'utf8')) as { model: { vocab: Record<string, number> } }).model.vocab;
     const words = gibberish(100, 7).flatMap((t) => t.split(' '));
     expect(words.filter((w) => Object.hasOwn(vocab, `${w}</w>`))).toEqual([]);
+  });
+
+  it('the calibration\'s letter strings never meet the evaluation\'s made-up words', () => {
+    const calib = new Set(letterStrings(CALIBRATION.letterStrings, CALIBRATION.seed).flatMap((t) => t.split(' ')));
+    const evalWords = pseudoWords(100, 7, () => false).flatMap((t) => t.split(' '));
+    expect(evalWords.filter((w) => calib.has(w))).toEqual([]);
+  });
+
+  it('the calibration\'s letter strings have a vowel in every word, the evaluation\'s in none', () => {
+    const calib = letterStrings(CALIBRATION.letterStrings, CALIBRATION.seed).flatMap((t) => t.split(' '));
+    expect(calib.length).toBeGreaterThan(CALIBRATION.letterStrings);
+    expect(calib.filter((w) => !/^[a-z]{3,9}$/.test(w) || !/[aeiouy]/.test(w))).toEqual([]);
+    const evalWords = gibberish(100, 7).flatMap((t) => t.split(' '));
+    expect(evalWords.filter((w) => /[aeiouy]/.test(w))).toEqual([]);
+    expect(letterStrings(5, 1)).toEqual(letterStrings(5, 1));
   });
 
   it('the evaluation images are flat or two-colour, never the calibration noise', () => {
@@ -70,6 +85,24 @@ describe('"nothing matches" on the shipped indexes', () => {
     for (const m of demo.models) if ((await verdict(demo, zoo, m.name)) !== 'ok') weak++;
     expect(weak / demo.models.length).toBeLessThanOrEqual(0.025);
     expect(demo.manifest.examples?.length).toBeGreaterThan(0);
+  });
+
+  it('demo: made-up words are weak (the calibrated nullWeight counts their closeness to the empty text)', async () => {
+    const weight = demo.calibration?.kinds.text?.nullWeight ?? 0;
+    expect(weight).toBeGreaterThan(0);
+    expect(weight).toBeLessThanOrEqual(1);
+    // The eval's consonant strings (held out from the calibration): the weight is what flags most of them.
+    const strings = gibberish(100, 7);
+    const embeddings = await zoo.encodeTexts(strings);
+    const judge = async (index: LocalIndex) => {
+      let weak = 0;
+      for (const [i, e] of embeddings.entries()) if ((await rank(index, { parts: [{ part: { kind: 'text', text: strings[i] }, weight: 1 }], topK: 1 }, async () => e)).match.kind !== 'ok') weak++;
+      return weak / strings.length;
+    };
+    const unweighted = { ...demo, calibration: { ...demo.calibration!, kinds: { ...demo.calibration!.kinds, text: { ...demo.calibration!.kinds.text!, nullWeight: 0 } } } };
+    const [withWeight, without] = [await judge(demo), await judge(unweighted)];
+    expect(withWeight).toBeGreaterThanOrEqual(0.9);
+    expect(withWeight).toBeGreaterThan(without);
   });
 
   it('demo: most flat images are weak, a render of a model is not', async () => {

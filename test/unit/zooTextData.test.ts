@@ -5,11 +5,11 @@
  * "nothing matches" evaluation's sets, so every held-out part of the evaluation stays held out.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gibberish, OFF_TOPIC_PHRASES, SYMBOL_QUERIES } from '../../tools/eval/noMatchQueries.ts';
+import { gibberish, OFF_TOPIC_PHRASES, pseudoWords, SYMBOL_QUERIES } from '../../tools/eval/noMatchQueries.ts';
 import { generatorVocabulary, synonymMap, words } from '../../tools/eval/heldout.ts';
 import { captionWords, describedCaption, frameWords, lexiconEntries, pluralise, trainingCaption, typoSide } from '../../tools/zoo/captions.ts';
 import { captionContext, clipWholeWords } from '../../tools/zoo/export-training-data.ts';
-import { ATTRIBUTE_VALUES, frameTexts, heldOutWords, modelCaptions, NAMED_BITS, NULL_SALT, nullTexts, offTopicTexts, synthDescription, synthTuples, TEXT_MODES } from '../../tools/zoo/export-text-data.ts';
+import { ATTRIBUTE_VALUES, frameTexts, heldOutWords, modelCaptions, NAMED_BITS, NULL_SALT, nullTexts, offTopicTexts, trainedMadeUpWords, synthDescription, synthTuples, TEXT_MODES } from '../../tools/zoo/export-text-data.ts';
 import { conceptPriorGraph, conceptSenses, loadLexicon, nearConcept, offTopicLemmas } from '../../tools/zoo/lexicon.ts';
 import { BACKGROUNDS, combineSeeds, makeZoo, prng, tupleKey, tupleSplit } from '../../tools/zoo/spec.ts';
 import { importClosure } from '../support/importClosure.ts';
@@ -105,6 +105,20 @@ describe('content-free training texts', () => {
     const evalWords = new Set([...gibberish(100, 7), ...OFF_TOPIC_PHRASES, ...SYMBOL_QUERIES].flatMap((t) => t.split(/\s+/)));
     for (const w of gibberish(100, 7).flatMap((t) => t.split(' '))) expect(w).not.toMatch(/[aeiou]/);
     for (const t of texts) for (const w of t.split(' ')) expect(evalWords.has(w), w).toBe(false);
+  });
+
+  it("never meet the evaluation's made-up words, which leave out every trained made-up word", () => {
+    const trained = trainedMadeUpWords();
+    expect(trained).toEqual(new Set(texts.flatMap((t) => t.split(' '))));
+    // What tools/eval/no-match.ts passes (CLIP words and the trained made-up words), for a few seeds.
+    for (const seed of [1, 7, 99]) {
+      const ws = pseudoWords(100, seed, (w) => CLIP_WORDS.has(w) || trained.has(w)).flatMap((t) => t.split(' '));
+      expect(ws.filter((w) => trained.has(w) || CLIP_WORDS.has(w))).toEqual([]);
+      expect(ws.every((w) => /^[a-z]{3,}$/.test(w))).toBe(true);
+    }
+    // Without the exclusion they would meet: short syllables are made-up training words too.
+    const unfiltered = pseudoWords(300, 7, (w) => CLIP_WORDS.has(w)).flatMap((t) => t.split(' '));
+    expect(unfiltered.some((w) => trained.has(w))).toBe(true);
   });
 
   it('are deterministic', () => {

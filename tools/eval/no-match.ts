@@ -7,7 +7,7 @@
  * Content-free queries here are held out from the build's calibration by construction: the builder
  * draws random whole words of the CLIP vocabulary and uniform-noise images (tools/lib/calibrate.ts);
  * this suite uses everyday English phrases off the zoo's topics, random letter strings (not vocabulary
- * words), digits and punctuation, and flat or two-colour images. A test (test/unit/noMatch.test.ts)
+ * words), pronounceable made-up words, digits and punctuation, and flat or two-colour images. A test (test/unit/noMatch.test.ts)
  * checks the sets stay disjoint. Good queries are the eval's own (`npm run eval` caches them in
  * .cache/eval): text in the zoo's words and its held-out suites (one typo, held-out synonyms, one
  * attribute only), clean and perturbed renders, and sketches of eval models.
@@ -18,11 +18,13 @@ import { ENCODERS } from '../../src/core/encode/encoders.ts';
 import { rank, type RankableIndex } from '../../src/core/scoring/rank.ts';
 import { number, parseCommandLine, runCommand, text } from '../lib/args.ts';
 import { openLocalIndex } from '../lib/localIndex.ts';
-import { NodeEncoder } from '../lib/nodeEncoder.ts';
+import { vocabularyWords } from '../lib/calibrate.ts';
+import { NodeEncoder, PUBLIC_DIR } from '../lib/nodeEncoder.ts';
 import { loadLexicon } from '../zoo/lexicon.ts';
+import { trainedMadeUpWords } from '../zoo/export-text-data.ts';
 import type { ZooModelSpec } from '../zoo/spec.ts';
 import { attributeQueries, contentWords, evalTypo, generatorVocabulary, synonymMap, synonymQueries } from './heldout.ts';
-import { gibberish, OFF_TOPIC_PHRASES, plainImages, SYMBOL_QUERIES } from './noMatchQueries.ts';
+import { gibberish, OFF_TOPIC_PHRASES, plainImages, pseudoWords, SYMBOL_QUERIES } from './noMatchQueries.ts';
 import { PERTURBATIONS, perturbAll, perturbedDir, type Perturbation } from './perturb.ts';
 import { embedImageFiles, readQueryFile } from './queries.ts';
 
@@ -74,6 +76,10 @@ process.exitCode = await runCommand(USAGE, async () => {
   const gib = gibberish(100, seed);
   add('off-topic English phrases', 'text', false, await judge(target, 'text', await encoder.encodeTexts(OFF_TOPIC_PHRASES), OFF_TOPIC_PHRASES));
   add('random letter strings', 'text', false, await judge(target, 'text', await encoder.encodeTexts(gib), gib));
+  const words = new Set(await vocabularyWords(join(PUBLIC_DIR, desc.tokenizer.json)));
+  const trained = trainedMadeUpWords();
+  const pseudo = pseudoWords(100, seed, (w) => words.has(w) || trained.has(w));
+  add('made-up pronounceable words', 'text', false, await judge(target, 'text', await encoder.encodeTexts(pseudo), pseudo));
   add('digits and punctuation', 'text', false, await judge(target, 'text', await encoder.encodeTexts(SYMBOL_QUERIES), SYMBOL_QUERIES));
   const plain = await encoder.encodeImages(plainImages(desc.image.size, 40, seed, desc.image), 40);
   add('flat and two-colour images', 'image', false, await judge(target, 'image', plain));

@@ -29,6 +29,26 @@ export function gibberish(count: number, seed: number): string[] {
   return Array.from({ length: count }, () => Array.from({ length: 1 + Math.floor(next() * 3) }, word).join(' '));
 }
 
+/**
+ * Pronounceable made-up words ("greck", "zipweb tazz"), one to three, of 1–2 syllables each:
+ * what a person typing nonsense writes. `excluded` rejects real words (a whole-word token of CLIP's
+ * vocabulary) and the zoo encoder's own made-up training words (tools/eval/no-match.ts passes both),
+ * so none of these was ever trained on. Harder than the letter strings: their syllables are
+ * pieces of real words.
+ */
+export function pseudoWords(count: number, seed: number, excluded: (w: string) => boolean): string[] {
+  const next = mulberry32(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)];
+  const onsets = ['b', 'bl', 'br', 'd', 'dr', 'f', 'fl', 'g', 'gr', 'k', 'l', 'm', 'n', 'p', 'pr', 'qu', 'r', 's', 'sn', 'st', 't', 'tr', 'v', 'w', 'z'];
+  const vowels = ['a', 'e', 'i', 'o', 'u', 'a', 'e', 'i', 'o', 'u', 'oo', 'ee', 'ai'];
+  const codas = ['', '', '', 'b', 'ck', 'd', 'g', 'l', 'm', 'n', 'nk', 'p', 'r', 'rt', 'x', 'zz'];
+  const word = (): string => {
+    const w = Array.from({ length: 1 + Math.floor(next() * 2) }, () => pick(onsets) + pick(vowels) + pick(codas)).join('');
+    return w.length < 3 || excluded(w) ? word() : w; // "tree", "moon" and "star" are made of these syllables too
+  };
+  return Array.from({ length: count }, () => Array.from({ length: 1 + Math.floor(next() * 3) }, word).join(' '));
+}
+
 export const SYMBOL_QUERIES = ['123', '42 7 1999', '!!!', '???', '...', '#', '%%%', '2024-01-01', '3.14159', '@@@ ###'];
 
 /** Flat and two-colour images: no subject, no style, no texture. */

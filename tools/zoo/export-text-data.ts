@@ -62,6 +62,20 @@ export function nullTexts(count: number, seed: number, isWord: (w: string) => bo
   return Array.from({ length: count }, () => Array.from({ length: 1 + Math.floor(rand() * 4) }, word).join(' '));
 }
 
+/** How many made-up-word texts the export writes unless told otherwise (--nulls). */
+export const DEFAULT_NULL_TEXTS = 20000;
+
+/**
+ * Every made-up word of the content-free texts `npm run train-zoo-encoder` trains on (the export's
+ * defaults: DEFAULT_NULL_TEXTS texts, seed 0). The eval's made-up words leave these out, so they
+ * are held out from training whatever syllables they share.
+ */
+export function trainedMadeUpWords(): Set<string> {
+  const clipWords = clipWholeWords();
+  const { context } = captionContext();
+  return new Set(nullTexts(DEFAULT_NULL_TEXTS, combineSeeds(0, NULL_SALT), (w) => clipWords.has(w) || context.realWords.has(w)).flatMap((t) => t.split(' ')));
+}
+
 /**
  * Content-free training texts of real words: 1–2 off-topic lemmas (offTopicLemmas), said the way
  * captions say a subject, with the captions' openers, closers and count frames ("a picture of two
@@ -214,7 +228,7 @@ export function exportTextData(opts: TextExportOptions): { captions: number; sec
 }
 
 const USAGE = 'usage: npx tsx tools/zoo/export-text-data.ts --out <dir> [--models 800] [--captions 256] [--nulls 20000] [--off-topic 20000] [--frames 10000] [--synth 100000] [--seed 0]';
-const OPTIONS = { out: text(), models: integer({ min: 1, default: 800 }), captions: integer({ min: 1, default: 256 }), nulls: integer({ min: 0, default: 20000 }), 'off-topic': integer({ min: 0, default: 20000 }), frames: integer({ min: 0, default: 10000 }), synth: integer({ min: 0, default: 100000 }), seed: integer({ min: 0, default: 0 }) };
+const OPTIONS = { out: text(), models: integer({ min: 1, default: 800 }), captions: integer({ min: 1, default: 256 }), nulls: integer({ min: 0, default: DEFAULT_NULL_TEXTS }), 'off-topic': integer({ min: 0, default: 20000 }), frames: integer({ min: 0, default: 10000 }), synth: integer({ min: 0, default: 100000 }), seed: integer({ min: 0, default: 0 }) };
 
 if (process.argv[1]?.endsWith('export-text-data.ts')) {
   void runCommand(USAGE, async () => {

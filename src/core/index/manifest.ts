@@ -44,8 +44,13 @@ export interface MatchCalibration {
 export interface KindCalibration {
   /** The method the threshold was measured with (Auto's choice for this kind on this index). */
   method: string;
-  /** A best score at or below this is inside what content-free queries reach. */
+  /**
+   * A best score (less nullWeight × the cosine to the content-free text, see matchStatistic) at or
+   * below this is inside what content-free queries reach.
+   */
   threshold: number;
+  /** Text only: how much closeness to the content-free embedding counts against a query (0 when absent). */
+  nullWeight?: number;
   /** Which quantile of the content-free queries' best scores the threshold is, and over how many. */
   quantile: number;
   nullQueries: number;
@@ -140,8 +145,9 @@ function checkCalibration(c: MatchCalibration, dim: number): void {
   for (const [kind, k] of Object.entries(c.kinds)) {
     if (!(CALIBRATED_KINDS as readonly string[]).includes(kind)) bad(`calibration.kinds has an unknown kind "${kind}"`);
     const ok = typeof k === 'object' && k !== null && typeof k.method === 'string' && Number.isFinite(k.threshold) &&
-      Number.isFinite(k.quantile) && k.quantile >= 0 && k.quantile <= 1 && Number.isInteger(k.nullQueries) && k.nullQueries > 0;
-    if (!ok) bad(`calibration.kinds.${kind} needs a method, a finite threshold, a quantile in [0, 1] and a query count`);
+      Number.isFinite(k.quantile) && k.quantile >= 0 && k.quantile <= 1 && Number.isInteger(k.nullQueries) && k.nullQueries > 0 &&
+      (k.nullWeight === undefined || (Number.isFinite(k.nullWeight) && k.nullWeight >= 0 && k.nullWeight <= 1));
+    if (!ok) bad(`calibration.kinds.${kind} needs a method, a finite threshold, a quantile in [0, 1], a query count and at most a nullWeight in [0, 1]`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MatchCalibration } from '../index/manifest.ts';
 import { parseManifest } from '../index/manifest.ts';
-import { bestScore, decodeVectors, encodeVector, judgeMatch, NULL_EMBEDDING_COSINE } from './matchQuality.ts';
+import { bestScore, decodeVectors, encodeVector, judgeMatch, matchStatistic, NULL_EMBEDDING_COSINE, nullCosine } from './matchQuality.ts';
 
 const nullVec = Float32Array.of(0.6, 0.8, 0, 0);
 const calibration: MatchCalibration = {
@@ -46,6 +46,26 @@ describe('judgeMatch', () => {
     expect(judge('sketch', 'first-moment', [0.1]).kind).toBe('ok');
   });
 
+  it('with a nullWeight, a text near the content-free embedding must clear the threshold by that much more', () => {
+    const weighted: MatchCalibration = { ...calibration, kinds: { ...calibration.kinds, text: { ...calibration.kinds.text!, nullWeight: 0.5 } } };
+    const near = Float32Array.of(0.6, 0.8, 0.5, 0); // cosine 1 / √1.25 ≈ 0.894 with the null vector
+    const c = nullCosine([decodedNull], near);
+    expect(c).toBeCloseTo(1 / Math.sqrt(1.25), 6);
+    expect(matchStatistic(0.7, 0.5, c)).toBeCloseTo(0.7 - 0.5 * c, 12);
+    // 0.7 − 0.447 = 0.253 ≤ 0.3: weak, though 0.7 alone clears the threshold; without the weight it is ok.
+    expect(judgeMatch(weighted, [decodedNull], [{ kind: 'text', embedding: near }], 'first-moment', [0.7])).toEqual({ kind: 'weak', best: 0.7, threshold: 0.3 });
+    expect(judgeMatch(calibration, [decodedNull], [{ kind: 'text', embedding: near }], 'first-moment', [0.7]).kind).toBe('ok');
+    // A text orthogonal to the null vector loses nothing; a higher best score clears it.
+    expect(judgeMatch(weighted, [decodedNull], [{ kind: 'text', embedding: other }], 'first-moment', [0.31]).kind).toBe('ok');
+    expect(judgeMatch(weighted, [decodedNull], [{ kind: 'text', embedding: near }], 'first-moment', [0.75]).kind).toBe('ok');
+    // Only text is weighted: an image's closeness to the text null vector means nothing.
+    const img: MatchCalibration = { ...calibration, kinds: { image: { ...calibration.kinds.image!, nullWeight: 1 } } };
+    expect(judgeMatch(img, [decodedNull], [{ kind: 'image', embedding: near }], 'gaussian', [12.5]).kind).toBe('ok');
+    // Null vectors of another dimension are ignored, and none means a cosine of 0.
+    expect(nullCosine([Float32Array.of(1, 0)], near)).toBe(0);
+    expect(nullCosine([], near)).toBe(0);
+  });
+
   it('model queries, products of experts and indexes without calibration are never judged weak', () => {
     expect(judgeMatch(calibration, [decodedNull], [{ kind: 'model' }], 'first-moment', [0.1]).kind).toBe('ok');
     const two = [{ kind: 'text' as const, embedding: other }, { kind: 'image' as const, embedding: other }];
@@ -73,6 +93,8 @@ describe('manifest calibration', () => {
   };
   it('accepts a well-formed calibration', () => {
     expect(parseManifest({ ...base, calibration }).calibration).toEqual(calibration);
+    const weighted = { ...calibration, kinds: { text: { ...calibration.kinds.text!, nullWeight: 0.2 } } };
+    expect(parseManifest({ ...base, calibration: weighted }).calibration).toEqual(weighted);
   });
   it.each([
     ['a wrong version', { ...calibration, version: 2 }],
@@ -81,6 +103,9 @@ describe('manifest calibration', () => {
     ['an unknown kind', { ...calibration, kinds: { smell: calibration.kinds.text } }],
     ['a non-finite threshold', { ...calibration, kinds: { text: { ...calibration.kinds.text, threshold: null } } }],
     ['a quantile above 1', { ...calibration, kinds: { text: { ...calibration.kinds.text, quantile: 2 } } }],
+    ['a negative nullWeight', { ...calibration, kinds: { text: { ...calibration.kinds.text, nullWeight: -0.1 } } }],
+    ['a nullWeight above 1', { ...calibration, kinds: { text: { ...calibration.kinds.text, nullWeight: 1.5 } } }],
+    ['a nullWeight that is not a number', { ...calibration, kinds: { text: { ...calibration.kinds.text, nullWeight: '0.2' } } }],
   ])('rejects %s', (_label, bad) => {
     expect(() => parseManifest({ ...base, calibration: bad })).toThrow(/calibration/);
   });

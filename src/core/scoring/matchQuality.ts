@@ -12,7 +12,10 @@ export type MatchVerdict =
   | { kind: 'ok'; best: number; threshold?: number }
   /** The query's embedding is the encoder's output for text with no usable words. */
   | { kind: 'no-information'; best: number }
-  /** The best score is at or below what content-free queries reach under the same method. */
+  /**
+   * The best score, less the calibration's nullWeight × the query's cosine to the content-free
+   * embedding (text only), is at or below what content-free queries reach under the same method.
+   */
   | { kind: 'weak'; best: number; threshold: number };
 
 /** Cosine at or above which a query embedding counts as the content-free one (float rounding only). */
@@ -54,6 +57,23 @@ export function bestScore(scores: ArrayLike<number>, skip = -1): number {
   return best;
 }
 
+/** The largest cosine of `e` to one of the content-free embeddings (0 when there are none). */
+export function nullCosine(nullText: readonly Float32Array[], e: Float32Array): number {
+  let c = 0;
+  for (const n of nullText) if (n.length === e.length) c = Math.max(c, cosine(e, n));
+  return c;
+}
+
+/**
+ * What a threshold is compared with: the best score, less `nullWeight` × the query's cosine to the
+ * content-free embedding. A text the encoder half-recognises (made-up words, typed noise) lands
+ * between a real description and the content-free embedding; its best score alone can reach a
+ * one-word query's, but how close it sits to "no words at all" tells them apart.
+ */
+export function matchStatistic(best: number, nullWeight: number, nullCos: number): number {
+  return best - nullWeight * nullCos;
+}
+
 /**
  * The verdict for one ranking. `parts` are the query's text/image parts with their embeddings;
  * `scores` the content scores of every model under `method`. Only one-part text, photo or sketch
@@ -68,10 +88,12 @@ export function judgeMatch(
   scores: ArrayLike<number>,
 ): MatchVerdict {
   const best = bestScore(scores);
-  const isNull = (e: Float32Array) => nullText.some((n) => n.length === e.length && cosine(e, n) >= NULL_EMBEDDING_COSINE);
-  if (parts.some((p) => p.kind === 'text' && p.embedding && isNull(p.embedding))) return { kind: 'no-information', best };
+  if (parts.some((p) => p.kind === 'text' && p.embedding && nullCosine(nullText, p.embedding) >= NULL_EMBEDDING_COSINE)) return { kind: 'no-information', best };
   if (parts.length !== 1 || parts[0].kind === 'model') return { kind: 'ok', best };
-  const k = calibration?.kinds[parts[0].kind as CalibratedKind];
+  const [part] = parts;
+  const k = calibration?.kinds[part.kind as CalibratedKind];
   if (!k || k.method !== method) return { kind: 'ok', best };
-  return best <= k.threshold ? { kind: 'weak', best, threshold: k.threshold } : { kind: 'ok', best, threshold: k.threshold };
+  const nullWeight = part.kind === 'text' && part.embedding ? (k.nullWeight ?? 0) : 0;
+  const statistic = nullWeight ? matchStatistic(best, nullWeight, nullCosine(nullText, part.embedding!)) : best;
+  return statistic <= k.threshold ? { kind: 'weak', best, threshold: k.threshold } : { kind: 'ok', best, threshold: k.threshold };
 }
