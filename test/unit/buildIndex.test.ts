@@ -160,17 +160,17 @@ describe('build: 3 models × 6 images', () => {
     }
   });
 
-  it('writes WebP thumbnails 128 px wide and lists them in models.json', async () => {
+  it('writes WebP thumbnails of the first images, at their own width (under 256 px: never enlarged), and lists them in models.json', async () => {
     const { models } = await readIndexDir(out);
     for (const m of models) {
       expect(m.thumbnails).toEqual([`thumbs/${m.id}/0.webp`, `thumbs/${m.id}/1.webp`]);
-      for (const t of m.thumbnails) {
+      for (const [i, t] of m.thumbnails.entries()) {
         const bytes = await readFile(join(out, t));
         expect(bytes.subarray(0, 4).toString('ascii')).toBe('RIFF');
         expect(bytes.subarray(8, 12).toString('ascii')).toBe('WEBP');
         const meta = await sharp(bytes).metadata();
         expect(meta.format).toBe('webp');
-        expect(meta.width).toBe(128);
+        expect(meta.width).toBe(40 + 8 * i); // specPixels: image i is 40 + 8i px wide
       }
     }
   });

@@ -118,11 +118,13 @@ describe('decodeImage', () => {
     expect(!truncated.ok && truncated.reason).toMatch(/^decode error \(/);
   });
 
-  it('makes 128-px-wide WebP thumbnails, upright', async () => {
-    const thumb = await makeThumbnail(await encodeImage(twoTone([200, 0, 0], [0, 0, 200], 64, 40), 'jpeg', { orientation: 6 }));
+  it('makes 256-px-wide WebP thumbnails, upright, and never enlarges a smaller image', async () => {
     const sharp = (await import('sharp')).default;
-    const meta = await sharp(thumb).metadata();
-    expect(meta).toMatchObject({ format: 'webp', width: 128, height: 205 });
+    // EXIF orientation 6: the stored 640×400 is shown 400×640, so 256 wide is 410 high.
+    const big = await makeThumbnail(await encodeImage(twoTone([200, 0, 0], [0, 0, 200], 640, 400), 'jpeg', { orientation: 6 }));
+    expect(await sharp(big).metadata()).toMatchObject({ format: 'webp', width: 256, height: 410 });
+    const small = await makeThumbnail(await encodeImage(twoTone([200, 0, 0], [0, 0, 200], 64, 40), 'jpeg', { orientation: 6 }));
+    expect(await sharp(small).metadata()).toMatchObject({ format: 'webp', width: 40, height: 64 });
   });
 });
 

@@ -15,7 +15,7 @@ export const BUILD_DEFAULTS = {
   keepSamples: 32,
   samplesPrecision: 'f32' as Precision,
   thumbnails: 3,
-  thumbnailWidth: 128,
+  thumbnailWidth: 256,
   maxPixels: DEFAULT_MAX_PIXELS,
   licence: 'unspecified',
   cacheDir: join('.cache', 'embeddings'),

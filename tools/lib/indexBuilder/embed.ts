@@ -192,10 +192,12 @@ export async function* embedModels(models: ModelFolder[], encoder: NodeEncoder, 
         const size = `${r.width}×${r.height}`;
         st.sizes.set(size, (st.sizes.get(size) ?? 0) + 1);
         const validSoFar = st.counts.fromCache + st.counts.embedded + st.pending;
-        if (validSoFar < s.thumbnails) {
+        // Thumbnail i shows kept sample i (the app shows the one nearest the query), so the list
+        // stops at the first image that gets none rather than shifting the rest.
+        if (validSoFar < s.thumbnails && st.thumbs.length === validSoFar) {
           const thumb = r.thumb ?? (await thumbnail(r.bytes));
           if (thumb) st.thumbs.push(thumb);
-          else report.warnings.push(`${st.folder.folder}/${file}: could not make a thumbnail`);
+          else report.warnings.push(`${st.folder.folder}/${file}: could not make a thumbnail (the model keeps the ${validSoFar} before it)`);
         }
         if (r.kind === 'cached') {
           st.embeddings[k] = r.embedding;

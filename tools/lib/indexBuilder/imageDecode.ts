@@ -69,11 +69,14 @@ export interface ThumbnailOptions {
   maxPixels?: number;
 }
 
-/** A small upright WebP preview: `width` px wide (default 128), first frame, quality ~70. */
+/**
+ * An upright WebP preview of the first frame: `width` px wide (default 256, large enough to judge a
+ * model's output on a card), never wider than the image itself (enlarging adds bytes, not detail).
+ */
 export async function makeThumbnail(bytes: Uint8Array, opts: ThumbnailOptions = {}): Promise<Uint8Array> {
   const out = await sharp(bytes, { limitInputPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, failOn: 'none', pages: 1 })
     .rotate()
-    .resize({ width: opts.width ?? 128 })
+    .resize({ width: opts.width ?? 256, withoutEnlargement: true })
     .webp({ quality: opts.quality ?? 70 })
     .toBuffer();
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
