@@ -301,6 +301,22 @@ function sampleDots(index: SearchIndex, m: number, query: Float32Array, out: Flo
   return n;
 }
 
+/**
+ * Which of model m's first `among` kept samples is closest to `query` (largest qᵀx), or −1 when it
+ * keeps none (or the index keeps no samples). The builder keeps samples in file order and makes the
+ * thumbnails of the first files, so sample i < thumbnails is the one thumbnail i shows.
+ */
+export function nearestSample(index: SearchIndex, m: number, query: Float32Array, among: number): number {
+  if (!index.samples || among <= 0) return -1;
+  const n = Math.min(among, index.samples.offsets[m + 1] - index.samples.offsets[m]);
+  if (n <= 0) return -1;
+  const dots = new Float64Array(index.samples.offsets[m + 1] - index.samples.offsets[m]);
+  sampleDots(index, m, query, dots);
+  let best = 0;
+  for (let s = 1; s < n; s++) if (dots[s] > dots[best]) best = s;
+  return best;
+}
+
 function maxSamples(index: SearchIndex): number {
   const { offsets } = requireSamples(index);
   let max = 0;

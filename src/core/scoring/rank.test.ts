@@ -149,6 +149,30 @@ describe('rank', () => {
     expect(r.results.map((x) => x.index)).toEqual([3]);
     expect(r.results[0].rank).toBe(1);
   });
+
+  it('names the thumbnail of each result\'s kept sample nearest the query (why this model)', async () => {
+    // Models with 4 thumbnails: the nearest is the argmax of qᵀx over the first 4 kept samples.
+    const withThumbs: RankableIndex = { ...target, models: target.models.map((m) => ({ ...m, thumbnails: ['a', 'b', 'c', 'd'].map((t) => `thumbs/${m.id}/${t}.webp`) })) };
+    const { embed } = embedder();
+    const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, j) => s + v * b[j], 0);
+    const argmax = (xs: number[]) => xs.indexOf(Math.max(...xs));
+    const expectNearest = (results: { index: number; nearestThumbnail: number }[], probe: Float32Array) => {
+      for (const r of results) {
+        const samples = target.samples[r.index];
+        const first4 = Array.from({ length: 4 }, (_, s) => dot(samples.subarray(s * DIM, (s + 1) * DIM), probe));
+        expect(r.nearestThumbnail, `model ${r.index}`).toBe(argmax(first4));
+      }
+    };
+    const text = await rank(withThumbs, { parts: [{ part: { kind: 'text', text: 'a rose' }, weight: 1 }] }, embed);
+    expectNearest(text.results, textVec);
+    // More like this compares with the query model's mean.
+    const like = await rank(withThumbs, { parts: [{ part: { kind: 'model', modelId: 'm4' }, weight: 1 }] }, embed);
+    expectNearest(like.results, target.index.means.subarray(4 * DIM, 5 * DIM));
+    // No thumbnails, or text + image (two directions): none.
+    expect((await rank(target, { parts: [{ part: { kind: 'text', text: 'a rose' }, weight: 1 }] }, embed)).results.every((r) => r.nearestThumbnail === -1)).toBe(true);
+    const both = await rank(withThumbs, { parts: [{ part: { kind: 'text', text: 'a rose' }, weight: 1 }, { part: { kind: 'image', image: 'p.png' }, weight: 1 }] }, embed);
+    expect(both.results.every((r) => r.nearestThumbnail === -1)).toBe(true);
+  });
 });
 
 describe('rank on a fine-tuned index', () => {

@@ -7,6 +7,7 @@ import {
   autoMethod,
   METHOD_INFO,
   modelSimilarityScores,
+  nearestSample,
   projectedModelSimilarityScores,
   productOfExperts,
   scoreMethod,
@@ -70,6 +71,11 @@ export interface RankedResult {
   score: number;
   /** The method's content score. */
   contentScore: number;
+  /**
+   * Which of the model's thumbnails shows its sample nearest the query ("why this model"), or −1
+   * (no kept samples, no thumbnails, or a text + image query, whose two parts may disagree).
+   */
+  nearestThumbnail: number;
 }
 
 export interface Ranking {
@@ -194,10 +200,13 @@ export async function rank<I>(
     ranking = applyFilterMask(hybridScores(ranking, relevance, hybridWeight), models, filters);
   }
   const top = topK(ranking, count).filter((r) => r.score > -Infinity);
+  // One direction to compare samples with: the single part's embedding, or the query model's mean.
+  const probe = judged.length !== 1 ? null : queryModel >= 0 ? index.means.subarray(queryModel * index.dim, (queryModel + 1) * index.dim) : judged[0].embedding ?? null;
+  const nearest = (m: number) => (probe ? nearestSample(index, m, probe, models[m].thumbnails.length) : -1);
   return {
     method,
     kinds,
-    results: top.map((r, i) => ({ rank: i + 1, index: r.index, score: r.score, contentScore: scores[r.index] })),
+    results: top.map((r, i) => ({ rank: i + 1, index: r.index, score: r.score, contentScore: scores[r.index], nearestThumbnail: nearest(r.index) })),
     scores,
     matched: countMatching(models, filters),
     facets: facetCounts(models, filters),
