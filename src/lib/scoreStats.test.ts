@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { describeStandOut, histogram, scoreSummary } from './scoreStats.ts';
+import { histogram, scoreSummary } from './scoreStats.ts';
 
 /** Reference counts for given edges with numpy.histogram semantics: [e_i, e_i+1), last bin closed. */
 function referenceCounts(values: ArrayLike<number>, edges: Float64Array): number[] {
@@ -136,26 +136,5 @@ describe('scoreSummary', () => {
     const one = scoreSummary([7], [7]);
     expect(one).toMatchObject({ n: 1, topZ: 0 });
     expect(one.gap).toBeNaN();
-  });
-});
-
-describe('describeStandOut', () => {
-  it('says how many σ above the mean and whether that stands out', () => {
-    const base = { n: 300, mean: 0, std: 1, top: 4.2, gap: 1.5 };
-    const line = describeStandOut({ ...base, topZ: 4.2 }, 'Gaussian density');
-    expect(line).toBe(
-      'The top hit scores 4.2 σ above the mean Gaussian density score of 300 models, 1.5 ahead of the runner-up: it stands out a little.',
-    );
-    expect(describeStandOut({ ...base, topZ: 6 }, 'x')).toMatch(/stands out clearly\.$/);
-    expect(describeStandOut({ ...base, topZ: 2 }, 'x')).toMatch(/does not stand out/);
-  });
-
-  it('covers the degenerate cases', () => {
-    expect(describeStandOut(scoreSummary([], []), 'x')).toMatch(/No model/);
-    expect(describeStandOut(scoreSummary([1], [1]), '1st moment')).toMatch(/Only one model/);
-    expect(describeStandOut(scoreSummary([1, 1], [1]), '1st moment')).toBe(
-      'All 2 models have the same 1st moment score: no model stands out.',
-    );
-    expect(describeStandOut(scoreSummary([1, 3, 3], [3]), 'x')).toMatch(/tied with the runner-up/);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Statistics for the score-distribution plot (the paper's Fig. 9): a histogram of every model's
- * score for one query and how far the top hit stands out. Pure and DOM-free.
+ * score for one query, and the top hit's lead (its standing in words: matchStrength.ts). Pure and DOM-free.
  */
 
 export interface Histogram {
@@ -143,26 +143,4 @@ export function scoreSummary(scores: ArrayLike<number>, topScores: number[]): Sc
   // The runner-up is the best other model: the second-highest when the top hit is the best.
   const gap = n < 2 ? NaN : top - (top >= best ? second : best);
   return { n, mean, std, top, topZ, gap };
-}
-
-const fmt = new Intl.NumberFormat('en', { maximumSignificantDigits: 3 });
-
-/**
- * One plain-English line for the plot's caption: how many standard deviations the top hit lies
- * above the mean, and whether that stands out given how many models there are (the best of n
- * normal draws already lies about √(2 ln n) σ above the mean: 3.4 σ for 300 models).
- */
-export function describeStandOut(summary: ScoreSummary, methodLabel: string): string {
-  const { n, std, topZ, gap } = summary;
-  if (n === 0) return 'No model has a finite score for this query.';
-  if (n === 1) return `Only one model has a finite ${methodLabel} score for this query.`;
-  if (!(std > 0)) return `All ${n} models have the same ${methodLabel} score: no model stands out.`;
-
-  const z = Math.abs(topZ).toFixed(1);
-  const side = topZ >= 0 ? 'above' : 'below';
-  const expected = Math.sqrt(2 * Math.log(n));
-  const verdict =
-    topZ >= expected + 1 ? 'it stands out clearly' : topZ >= expected ? 'it stands out a little' : 'it does not stand out from the rest';
-  const lead = Number.isFinite(gap) && gap > 0 ? `, ${fmt.format(gap)} ahead of the runner-up` : gap === 0 ? ', tied with the runner-up' : '';
-  return `The top hit scores ${z} σ ${side} the mean ${methodLabel} score of ${n} models${lead}: ${verdict}.`;
 }

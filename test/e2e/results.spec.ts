@@ -63,14 +63,33 @@ test('the score-distribution plot shows every model and marks the shown results'
   await expect(plot).toBeVisible();
   const shown = await readResults(page);
   await expect(plot).toHaveAttribute('data-marked', String(shown.length));
-  // The caption's z-score of the top hit, recomputed here from Node's scores.
+  // The top hit's standing (robust z: median and 1.4826 × MAD), recomputed here from Node's scores.
   const scores = Array.from(scoreMethod(ref.index, 'first-moment', await ref.encodeText('deep blue water')));
-  const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
-  const std = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / scores.length);
-  const z = (Math.max(...scores) - mean) / std;
+  const sorted = [...scores].sort((a, b) => a - b);
+  const med = (xs: number[]) => (xs.length % 2 ? xs[(xs.length - 1) / 2] : (xs[xs.length / 2 - 1] + xs[xs.length / 2]) / 2);
+  const centre = med(sorted);
+  const spread = 1.4826 * med(sorted.map((v) => Math.abs(v - centre)).sort((a, b) => a - b));
+  const z = (Math.max(...scores) - centre) / spread;
   expect(Number(await plot.getAttribute('data-top-z'))).toBeCloseTo(z, 1);
-  await expect(plot.locator('figcaption')).toContainText(`${z.toFixed(1)} σ above the mean`);
-  await expect(plot.locator('figcaption')).toContainText(`${scores.length} models`);
+  const strength = z >= Math.max(3, Math.sqrt(2 * Math.log(scores.length))) ? 'strong' : z >= 2 ? 'good' : 'weak';
+  const caption = plot.locator('figcaption');
+  const topName = await page.getByTestId('results').locator('li').first().locator('h3').innerText();
+  await expect(caption).toContainText(strength === 'weak' ? 'No model stands out' : `is a ${strength} match`);
+  await expect(caption).toContainText(`“${topName}”`);
+  await expect(caption).toContainText(`${z.toFixed(1)} robust standard deviations above the median 1st moment score of ${scores.length} models`);
+  // The cards say the same strength in words; the first card's badge matches the caption.
+  await expect(page.getByTestId('results').locator('li').first()).toHaveAttribute('data-strength', strength);
+  // Hovering a line names its model; focusing the lines and using the arrow keys walks them.
+  const marks = plot.locator('button.mark');
+  await expect(marks).toHaveCount(shown.length);
+  await marks.last().hover(); // the lines run from low to high score
+  await expect(plot.getByTestId('plot-tip')).toContainText(topName);
+  await marks.first().focus();
+  await page.keyboard.press('End');
+  await expect(plot.getByTestId('plot-tip')).toContainText(`#1 ${topName}`);
+  await expect(marks.last()).toBeFocused();
+  await page.keyboard.press('ArrowLeft');
+  await expect(marks.nth(shown.length - 2)).toBeFocused();
   // Something is drawn.
   const inked = await plot.locator('canvas').first().evaluate((c: HTMLCanvasElement) => {
     const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
