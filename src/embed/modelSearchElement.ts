@@ -8,7 +8,9 @@ import { EMBED_PROTOCOL, EMBED_VERSION, MAX_LIKE, MAX_TEXT, parseAppMessage, typ
  *   <model-search src="https://your-site/search/" index="index/demo/" query="red flowers"></model-search>
  *
  * Attributes: `src` (the deployed app, required), `index` (index path, passed as `?index=`), `query`
- * (text to search), `like` (a model id: "more like this"), `height` (CSS length or pixels; 640px).
+ * (text to search), `like` (a model id: "more like this"), `searchbox` (show the app's own search
+ * box; without it a frame given a query or model shows results only), `height` (CSS length or
+ * pixels; without it the frame follows the height the app reports, from 640px until it does).
  * Events (detail = the validated message): `model-search:ready`, `model-search:results`,
  * `model-search:select`, `model-search:error`. They bubble and cross shadow boundaries.
  * Methods: `search(text)`, `moreLike(id)`.
@@ -38,7 +40,7 @@ export interface ModelSearchElement extends HTMLElement {
 /** The iframe address for an app URL (relative URLs resolve against the page). Null if not http(s). */
 export function embedFrameUrl(
   src: string,
-  opts: { parentOrigin: string; index?: string | null; query?: string | null; like?: string | null; baseUrl?: string },
+  opts: { parentOrigin: string; index?: string | null; query?: string | null; like?: string | null; searchBox?: boolean; baseUrl?: string },
 ): URL | null {
   let url: URL;
   try {
@@ -53,6 +55,7 @@ export function embedFrameUrl(
   if (opts.index) url.searchParams.set('index', opts.index);
   if (opts.query) url.searchParams.set('q', opts.query.slice(0, MAX_TEXT));
   if (opts.like) url.searchParams.set('like', opts.like.slice(0, MAX_LIKE));
+  if (opts.searchBox) url.searchParams.set('box', '1');
   return url;
 }
 
@@ -68,7 +71,7 @@ function defineModelSearch(): void {
 
   class ModelSearch extends HTMLElement implements ModelSearchElement {
     static get observedAttributes(): string[] {
-      return ['src', 'index', 'query', 'like', 'height'];
+      return ['src', 'index', 'query', 'like', 'height', 'searchbox'];
     }
 
     #root: ShadowRoot;
@@ -79,6 +82,8 @@ function defineModelSearch(): void {
     #lastResults: Extract<AppMessage, { type: 'results' }> | null = null;
     #quiet = false;
     #connected = false;
+    /** The last height the app reported (0 before any): used while no `height` attribute is set. */
+    #reported = 0;
 
     constructor() {
       super();
@@ -116,12 +121,12 @@ function defineModelSearch(): void {
 
     attributeChangedCallback(name: string, oldValue: string | null, newValue: string | null): void {
       if (name === 'height') {
-        if (this.#frame) this.#frame.style.height = cssHeight(newValue);
+        if (this.#frame) this.#frame.style.height = newValue === null && this.#reported ? `${this.#reported}px` : cssHeight(newValue);
         return;
       }
       // Before the element is connected, attributes are simply read when the frame is built.
       if (!this.#connected || oldValue === newValue) return;
-      if (name === 'src' || name === 'index') {
+      if (name === 'src' || name === 'index' || name === 'searchbox') {
         this.#build();
         return;
       }
@@ -167,6 +172,7 @@ function defineModelSearch(): void {
       this.#ready = false;
       this.#pending = null;
       this.#appOrigin = '';
+      this.#reported = 0;
       const src = this.getAttribute('src');
       const url = src
         ? embedFrameUrl(src, {
@@ -175,6 +181,7 @@ function defineModelSearch(): void {
             index: this.getAttribute('index'),
             query: this.getAttribute('query'),
             like: this.getAttribute('like'),
+            searchBox: this.hasAttribute('searchbox'),
           })
         : null;
       if (!url) {
@@ -220,6 +227,10 @@ function defineModelSearch(): void {
         if (pending) frame.contentWindow.postMessage(pending, this.#appOrigin);
       } else if (msg.type === 'results') {
         this.#lastResults = msg;
+      } else if (msg.type === 'resize') {
+        // The frame follows the app's height unless the host fixed one.
+        this.#reported = msg.height;
+        if (!this.hasAttribute('height') && msg.height > 0) frame.style.height = `${msg.height}px`;
       }
       this.#emit(msg);
     };

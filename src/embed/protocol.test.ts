@@ -3,6 +3,7 @@ import type { RankedModel } from '../shared/protocol.ts';
 import {
   EMBED_PROTOCOL,
   EMBED_VERSION,
+  MAX_FRAME_HEIGHT,
   MAX_LIKE,
   MAX_TEXT,
   isAllowedOrigin,
@@ -13,6 +14,7 @@ import {
   toEmbedResult,
   type EmbedResult,
 } from './protocol.ts';
+import { embedFrameUrl } from './modelSearchElement.ts';
 
 const env = { protocol: EMBED_PROTOCOL, version: EMBED_VERSION };
 
@@ -260,5 +262,29 @@ describe('origins', () => {
     expect(isAllowedOrigin('null', ['*'])).toBe(false);
     expect(isAllowedOrigin('chrome-extension://abc', ['*'])).toBe(false);
     expect(isAllowedOrigin('https://a.example', [])).toBe(false);
+  });
+});
+
+describe('the resize message (added to version 1)', () => {
+  it('carries a whole, non-negative height up to MAX_FRAME_HEIGHT, nothing else', () => {
+    expect(parseAppMessage({ ...env, type: 'resize', height: 812 })).toEqual({ ...env, type: 'resize', height: 812 });
+    expect(parseAppMessage({ ...env, type: 'resize', height: 0 })).toEqual({ ...env, type: 'resize', height: 0 });
+    expect(parseAppMessage({ ...env, type: 'resize', height: MAX_FRAME_HEIGHT })?.type).toBe('resize');
+    for (const height of [-1, 12.5, MAX_FRAME_HEIGHT + 1, Number.NaN, Infinity, '800', null]) {
+      expect(parseAppMessage({ ...env, type: 'resize', height }), String(height)).toBeNull();
+    }
+    expect(parseAppMessage({ ...env, type: 'resize', height: 10, width: 5 })).toBeNull();
+    expect(parseAppMessage({ protocol: EMBED_PROTOCOL, version: 2, type: 'resize', height: 10 })).toBeNull();
+  });
+});
+
+describe('embedFrameUrl', () => {
+  it('asks for the search box only when the host wants it', () => {
+    const base = { parentOrigin: 'https://host.example', baseUrl: 'https://host.example/page' };
+    const compact = embedFrameUrl('https://app.example/search/', { ...base, query: 'red flowers' })!;
+    expect(compact.searchParams.get('q')).toBe('red flowers');
+    expect(compact.searchParams.has('box')).toBe(false);
+    expect(embedFrameUrl('https://app.example/search/', { ...base, query: 'x', searchBox: true })!.searchParams.get('box')).toBe('1');
+    expect(embedFrameUrl('javascript:alert(1)', base)).toBeNull();
   });
 });

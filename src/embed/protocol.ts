@@ -7,8 +7,9 @@ import type { RankedModel } from '../shared/protocol.ts';
  *
  * Every message carries `protocol` and `version`. Parsers are strict: a wrong protocol, version or
  * type, a field of the wrong kind, an over-long string or any unknown field rejects the whole
- * message. Version 1 may gain optional fields (listed here, and accepted by these parsers from then
- * on: `results.noMatch`); a changed or required field comes with a new version. Parsed messages are
+ * message. Version 1 may gain optional fields and message types a host can ignore (listed here, and
+ * accepted by these parsers from then on: `results.noMatch`, the `resize` message); a changed or
+ * required field comes with a new version. Parsed messages are
  * fresh objects holding only the known fields, so nothing of the sender's object (prototype,
  * getters, extra keys) leaks through.
  */
@@ -90,9 +91,22 @@ export interface ErrorMessage extends Envelope {
   message: string;
 }
 
-export type AppMessage = ReadyMessage | ResultsMessage | SelectMessage | ErrorMessage;
+/**
+ * The height the app's page needs, in CSS pixels, sent when it changes (added to version 1): a host
+ * sizes the frame to it so a compact embed shows its results without an inner scrollbar. Older apps
+ * never send it; older hosts ignore it.
+ */
+export interface ResizeMessage extends Envelope {
+  type: 'resize';
+  height: number;
+}
+
+/** Largest height a resize message may carry (a runaway layout must not make the frame endless). */
+export const MAX_FRAME_HEIGHT = 20000;
+
+export type AppMessage = ReadyMessage | ResultsMessage | SelectMessage | ErrorMessage | ResizeMessage;
 export type AppMessageType = AppMessage['type'];
-export const APP_MESSAGE_TYPES: readonly AppMessageType[] = ['ready', 'results', 'select', 'error'];
+export const APP_MESSAGE_TYPES: readonly AppMessageType[] = ['ready', 'results', 'select', 'error', 'resize'];
 
 /** Builds an outgoing message with the envelope filled in. */
 export function envelope<T extends object>(body: T): T & Envelope {
@@ -224,6 +238,13 @@ export function parseAppMessage(data: unknown): AppMessage | null {
       if (!f || !hasEnvelope(f)) return null;
       const model = parseEmbedResult(f.get('model'));
       return model ? envelope({ type: 'select' as const, model }) : null;
+    }
+    case 'resize': {
+      const f = plainFields(data, ['protocol', 'version', 'type', 'height']);
+      if (!f || !hasEnvelope(f)) return null;
+      const height = f.get('height');
+      if (typeof height !== 'number' || !Number.isInteger(height) || height < 0 || height > MAX_FRAME_HEIGHT) return null;
+      return envelope({ type: 'resize' as const, height });
     }
     case 'error': {
       const f = plainFields(data, ['protocol', 'version', 'type', 'code', 'message']);

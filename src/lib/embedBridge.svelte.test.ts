@@ -136,3 +136,14 @@ describe('embed bridge', () => {
     expect(frame.listeners.size).toBe(0);
   });
 });
+
+describe('embedLayout', () => {
+  it('is compact (the host drives the query) unless the host asked for the search box', async () => {
+    const { embedLayout } = await import('./embedBridge.svelte.ts');
+    expect(embedLayout('?embed=1&q=red%20flowers')).toBe('compact');
+    expect(embedLayout('?embed=1&like=m3')).toBe('compact');
+    expect(embedLayout('?embed=1')).toBe('compact');
+    expect(embedLayout('?embed=1&q=red&box=1')).toBe('with-search-box');
+    expect(embedLayout('?embed=1&box=0')).toBe('compact');
+  });
+});

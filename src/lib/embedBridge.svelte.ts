@@ -1,4 +1,4 @@
-import { envelope, isAllowedOrigin, parseAllowedOrigins, parseHostMessage, toEmbedResult, type AppMessage, type HostQuery, type ResultsMessage } from '../embed/protocol.ts';
+import { envelope, isAllowedOrigin, MAX_FRAME_HEIGHT, parseAllowedOrigins, parseHostMessage, toEmbedResult, type AppMessage, type HostQuery, type ResultsMessage } from '../embed/protocol.ts';
 import type { SearchManager } from './search.svelte.ts';
 import { parseMethod } from './urlState.ts';
 
@@ -27,6 +27,23 @@ export interface EmbedBridgeOptions {
   indexBase: string;
   /** Defaults to `location.search` (tests pass their own). */
   search?: string;
+}
+
+/**
+ * The embed's layout: `compact` (the host's query drives it: results only, with a link to the full
+ * app) unless the host asked for the app's own search box (`?box=1`, the element's `searchbox`).
+ */
+export function embedLayout(search: string = location.search): 'compact' | 'with-search-box' {
+  return new URLSearchParams(search).get('box') === '1' ? 'with-search-box' : 'compact';
+}
+
+/** The page's content height in CSS pixels (what the frame needs to show it all), clamped. */
+export function contentHeight(doc: Document = document): number {
+  const body = doc.body;
+  if (!body) return 0;
+  const style = getComputedStyle(body);
+  const h = body.getBoundingClientRect().height + parseFloat(style.marginTop || '0') + parseFloat(style.marginBottom || '0');
+  return Math.min(MAX_FRAME_HEIGHT, Math.max(0, Math.ceil(h)));
 }
 
 /** Whether this page was asked to run as an embed: `?embed=1` and framed by another page. */
@@ -176,12 +193,31 @@ export function startEmbedBridge(manager: SearchManager, opts: EmbedBridgeOption
     });
   });
 
+  // The host sizes the frame to the page: report the content height whenever it changes.
+  let lastHeight = -1;
+  let frameRequest = 0;
+  const reportHeight = () => {
+    frameRequest = 0;
+    const height = contentHeight();
+    if (height === lastHeight) return;
+    lastHeight = height;
+    post(envelope({ type: 'resize' as const, height }));
+  };
+  const hasPage = typeof document !== 'undefined' && typeof ResizeObserver !== 'undefined';
+  const sizes = hasPage ? new ResizeObserver(() => (frameRequest ||= requestAnimationFrame(reportHeight))) : null;
+  if (hasPage && document.body) {
+    sizes!.observe(document.body);
+    reportHeight();
+  }
+
   return {
     active: true,
     parentOrigin,
     stop() {
       if (stopped) return;
       stopped = true;
+      sizes?.disconnect();
+      if (frameRequest) cancelAnimationFrame(frameRequest);
       window.removeEventListener('message', onMessage);
       destroyEffects();
       setHook('embedBridge', 'off');
