@@ -3,6 +3,7 @@ import { build, type Plugin, type ResolvedConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { VitePWA } from 'vite-plugin-pwa';
 import { cspPlugin } from './tools/vite/csp.ts';
+import { ortWasmPlugin } from './tools/vite/ortWasm.ts';
 
 // Matches --bg in src/app.css (light); index.html carries the light/dark theme-color pair.
 const BACKGROUND = '#f7f7f5';
@@ -52,6 +53,7 @@ export default defineConfig({
   plugins: [
     svelte(),
     cspPlugin(),
+    ortWasmPlugin(),
     embedScript(),
     VitePWA({
       // The app asks before reloading into a new version (src/lib/pwa.svelte.ts + UpdatePrompt).
@@ -76,14 +78,15 @@ export default defineConfig({
         ],
       },
       workbox: {
-        // The app shell, the worker, onnxruntime-web's wasm, tokenizers, icons.
-        globPatterns: ['**/*.{js,mjs,css,html,wasm,svg,png,json,txt}'],
-        // Index and encoder files are large and versioned by their own manifests: the app stores
-        // them itself (IndexedDB, checksum-verified), so the service worker must not copy them.
-        // embed.json is the operator's origin allowlist: always read fresh from the host.
-        globIgnores: ['index/**', 'encoders/**', 'embed.json'],
-        // onnxruntime-web's wasm is ~27 MB; leave headroom for a larger build of it.
-        maximumFileSizeToCacheInBytes: 40 * 1024 * 1024,
+        // The app shell: pages, scripts (the search worker included), styles, icons.
+        globPatterns: ['**/*.{js,mjs,css,html,svg,png,json,txt}'],
+        // The large files are downloaded once, by the search worker, which stores them itself
+        // (IndexedDB, checksum-verified) and shows their progress: onnxruntime-web's wasm (14 MB
+        // without WebGPU, 27 MB with it: tools/vite/ortWasm.ts; not matched by globPatterns), the
+        // tokenizers, and the index and encoder files (versioned by their own manifests). Precaching
+        // any of them would download it a second time on the first visit. embed.json is the
+        // operator's origin allowlist: always read fresh from the host.
+        globIgnores: ['index/**', 'encoders/**', 'tokenizers/**', 'embed.json'],
         // Navigations (with any query, e.g. ?index=…&q=…) get the precached shell; the query is
         // read by the app. Direct navigations to data files still go to the network.
         navigateFallback: 'index.html',
@@ -111,7 +114,8 @@ export default defineConfig({
   ],
   // onnxruntime-web ships its own wasm loader; pre-bundling breaks its asset URLs.
   optimizeDeps: { exclude: ['onnxruntime-web'] },
-  worker: { format: 'es' },
+  // The worker bundle gets its own plugins: it imports virtual:ort-wasm.
+  worker: { format: 'es', plugins: () => [ortWasmPlugin()] },
   // The embed script (dist/embed/model-search.js) is built by embedScript() above.
   build: { target: 'es2022', chunkSizeWarningLimit: 1024 },
   server: { port: 5173, strictPort: true },

@@ -1,47 +1,42 @@
-import * as ort from 'onnxruntime-web/webgpu';
-import { cachedFetchBytes, type CacheEvent } from './storage/cachedFetch.ts';
+import type { InferenceSession } from 'onnxruntime-web';
 import { encodePixelValues, encodeTokenIds } from '../src/core/encode/encode.ts';
 import { AppError } from '../src/core/io/errors.ts';
 import { resolveEncoderUrl, type EncoderDescriptor } from '../src/core/encode/encoders.ts';
-import { fetchBytes, fileName } from '../src/core/io/fetchBytes.ts';
-import type { VerifiedFileStore } from './storage/fileStore.ts';
+import { fileName } from '../src/core/io/fetchBytes.ts';
 import { preprocessRgba, type RgbaImage } from '../src/core/encode/preprocess.ts';
 import type { Backend, BackendReason, LoadProgress } from '../src/shared/protocol.ts';
 import { createClipTokenizer, type ClipTokenizer } from '../src/core/encode/tokenizer.ts';
+import { downloadFile, type FileStorage } from './download.ts';
+import type { Ort } from './ortRuntime.ts';
 
 type Progress = (p: LoadProgress) => void;
 export type Tower = 'text' | 'vision';
 
-/** Offline storage for the tower files; store null = network only. */
-export interface EncoderStorage {
-  store: VerifiedFileStore | null;
-  onCacheEvent?: (e: CacheEvent) => void;
-}
+/** Offline storage for the tower and tokenizer files; store null = network only. */
+export type EncoderStorage = FileStorage;
 
 /** The offline-storage group of an encoder; its version is the pair of pinned tower hashes. */
 export const encoderGroup = (desc: EncoderDescriptor) => `encoder:${desc.id}`;
 const encoderVersion = (desc: EncoderDescriptor) => `${desc.text.sha256 ?? '-'}+${desc.vision.sha256 ?? '-'}`;
-
-// Without cross-origin isolation (e.g. inside an embed) WASM must run single-threaded: threads need
-// SharedArrayBuffer, which browsers give only to isolated pages (COOP + COEP headers).
-export const WASM_THREADS = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-ort.env.wasm.numThreads = WASM_THREADS;
-ort.env.logLevel = 'error';
+/** The offline-storage group of a tokenizer (shared by the encoders that use it); its version is the pair of pinned hashes. */
+export const tokenizerGroup = (desc: EncoderDescriptor) => `tokenizer:${desc.tokenizer.json}`;
 
 const TOWER_LABEL: Record<Tower, string> = { text: 'text encoder', vision: 'image encoder' };
 
 /**
  * Owns one encoder: downloaded bytes, tokenizer and one ORT session per tower for the active
- * backend. Every resource is a promise singleton so concurrent callers share one load; the vision
- * tower is only fetched when the first image query arrives. A WebGPU failure (including a lost
- * device) flips one flag to WASM and the same code path runs again.
+ * backend. Every resource is a promise singleton so concurrent callers share one load; text queries
+ * need only the text tower, and the vision tower is fetched after it (in the background when it can
+ * be saved, else when the first image query arrives). A WebGPU failure (including a lost device)
+ * flips one flag to WASM and the same code path runs again. Sessions are created with the
+ * onnxruntime-web that `runtime` gives, loaded and started (workers/ortRuntime.ts).
  */
 export class EncoderRuntime {
   readonly desc: EncoderDescriptor;
   backend: Backend;
   backendReason: BackendReason | undefined;
   private readonly bytes: Partial<Record<Tower, Promise<Uint8Array>>> = {};
-  private readonly sessions: Partial<Record<Tower, { backend: Backend; session: Promise<ort.InferenceSession> }>> = {};
+  private readonly sessions: Partial<Record<Tower, { backend: Backend; session: Promise<InferenceSession> }>> = {};
   private tokenizer?: Promise<ClipTokenizer>;
 
   constructor(
@@ -51,7 +46,8 @@ export class EncoderRuntime {
     private readonly appBase: string,
     private readonly modelHost: string | undefined,
     private readonly progress: Progress,
-    private readonly storage: EncoderStorage = { store: null },
+    private readonly storage: EncoderStorage,
+    private readonly runtime: () => Promise<Ort>,
   ) {
     this.desc = desc;
     this.backend = backend;
@@ -70,7 +66,8 @@ export class EncoderRuntime {
   async encodeText(text: string): Promise<Float32Array> {
     const ids = (await this.getTokenizer()).encodeBatch([text]);
     return this.withFallback(async () => {
-      const [embedding] = await encodeTokenIds(ort, await this.getSession('text'), this.desc, ids, 1);
+      const session = await this.getSession('text');
+      const [embedding] = await encodeTokenIds(await this.runtime(), session, this.desc, ids, 1);
       return embedding;
     });
   }
@@ -79,7 +76,8 @@ export class EncoderRuntime {
   async encodeImage(image: RgbaImage): Promise<Float32Array> {
     const pixels = preprocessRgba(image, this.desc.image);
     return this.withFallback(async () => {
-      const [embedding] = await encodePixelValues(ort, await this.getSession('vision'), this.desc, pixels, 1);
+      const session = await this.getSession('vision');
+      const [embedding] = await encodePixelValues(await this.runtime(), session, this.desc, pixels, 1);
       return embedding;
     });
   }
@@ -89,7 +87,7 @@ export class EncoderRuntime {
     const text = this.sessions.text;
     if (this.backend !== 'webgpu' || !text || text.backend !== 'webgpu') return false;
     await text.session;
-    const device = await currentGpuDevice();
+    const device = await currentGpuDevice(await this.runtime());
     device.destroy();
     await device.lost; // the switch to WASM has happened when this returns
     return true;
@@ -123,11 +121,16 @@ export class EncoderRuntime {
 
   private getTokenizer(): Promise<ClipTokenizer> {
     this.tokenizer ??= (async () => {
-      const load = async (path: string) => {
-        const bytes = await fetchBytes(new URL(path, this.appBase).href);
+      const { pinned } = this.desc.tokenizer;
+      const group = pinned ? tokenizerGroup(this.desc) : undefined;
+      const load = async (part: 'json' | 'config') => {
+        const url = new URL(this.desc.tokenizer[part], this.appBase).href;
+        const pin = pinned?.[part];
+        const bytes = await downloadFile({ url, label: `Tokenizer ${fileName(url)}`, kind: 'tokenizer', bytes: pin?.bytes, sha256: pin?.sha256, group }, this.storage, this.progress);
         return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
       };
-      const [json, config] = await Promise.all([load(this.desc.tokenizer.json), load(this.desc.tokenizer.config)]);
+      const [json, config] = await Promise.all([load('json'), load('config')]);
+      if (pinned && group) await this.storage.store?.commitGroup(group, `${pinned.json.sha256}+${pinned.config.sha256}`, [pinned.json.sha256, pinned.config.sha256]);
       return createClipTokenizer(json, config);
     })();
     this.tokenizer.catch(() => (this.tokenizer = undefined));
@@ -140,22 +143,16 @@ export class EncoderRuntime {
     const promise = (async () => {
       const file = this.desc[tower];
       const url = resolveEncoderUrl(file, this.appBase, this.modelHost);
-      const name = fileName(url);
-      const label = `${this.desc.label} ${TOWER_LABEL[tower]}`;
-      this.progress({ status: 'initiate', file: name, label });
-      const onProgress = (loaded: number, total: number | undefined) => this.progress({ status: 'download', file: name, loaded, total });
-      const { store, onCacheEvent } = this.storage;
-      let bytes: Uint8Array;
-      if (file.sha256 !== undefined && file.bytes !== undefined) {
-        // Pinned by size + hash: served from (and saved to) verified offline storage.
-        bytes = await cachedFetchBytes(url, { bytes: file.bytes, sha256: file.sha256, label, group: encoderGroup(this.desc), store, onCacheEvent, onProgress });
-        // Committing the same version again adds this tower to it; a new descriptor version replaces the old files.
-        await store?.commitGroup(encoderGroup(this.desc), encoderVersion(this.desc), [file.sha256]);
-      } else {
-        // Without a pinned hash nothing could be verified on read: never saved.
-        bytes = await fetchBytes(url, { bytes: file.bytes, sha256: file.sha256, onProgress });
-      }
-      this.progress({ status: 'done', file: name });
+      const pin = file.bytes !== undefined ? file.sha256 : undefined;
+      // Pinned by size + hash: served from (and saved to) verified offline storage. Without a pinned
+      // hash nothing could be verified on read: never saved.
+      const bytes = await downloadFile(
+        { url, label: `${this.desc.label} ${TOWER_LABEL[tower]}`, kind: 'encoder', bytes: file.bytes, sha256: file.sha256, group: pin ? encoderGroup(this.desc) : undefined },
+        this.storage,
+        this.progress,
+      );
+      // Committing the same version again adds this tower to it; a new descriptor version replaces the old files.
+      if (pin) await this.storage.store?.commitGroup(encoderGroup(this.desc), encoderVersion(this.desc), [pin]);
       return bytes;
     })();
     this.bytes[tower] = promise;
@@ -163,7 +160,7 @@ export class EncoderRuntime {
     return promise;
   }
 
-  private getSession(tower: Tower): Promise<ort.InferenceSession> {
+  private getSession(tower: Tower): Promise<InferenceSession> {
     const current = this.sessions[tower];
     if (current && current.backend === this.backend) return current.session;
     const backend = this.backend;
@@ -176,10 +173,10 @@ export class EncoderRuntime {
     return session;
   }
 
-  private async createSession(tower: Tower, backend: Backend): Promise<ort.InferenceSession> {
-    const bytes = await this.getBytes(tower);
+  private async createSession(tower: Tower, backend: Backend): Promise<InferenceSession> {
+    const [bytes, ort] = await Promise.all([this.getBytes(tower), this.runtime()]);
     this.progress({ status: 'session', backend });
-    let session: ort.InferenceSession;
+    let session: InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, {
         executionProviders: [backend],
@@ -195,7 +192,7 @@ export class EncoderRuntime {
       this.fallBackToWasm({ kind: 'session-failed', detail: why });
       return this.getSession(tower);
     }
-    if (backend === 'webgpu') this.watchDevice();
+    if (backend === 'webgpu') this.watchDevice(ort);
     // One warm-up run compiles the GPU shaders before the first real query.
     this.progress({ status: 'warmup', backend });
     if (tower === 'text') {
@@ -209,9 +206,9 @@ export class EncoderRuntime {
 
   /** Rejects when the WebGPU device is lost (set once a WebGPU session exists). */
   private deviceLost?: Promise<never>;
-  private watchDevice(): void {
+  private watchDevice(ort: Ort): void {
     if (this.deviceLost) return;
-    this.deviceLost = currentGpuDevice().then((device) =>
+    this.deviceLost = currentGpuDevice(ort).then((device) =>
       device.lost.then((info) => {
         const detail = `${info.reason || 'unknown'}: ${info.message}`;
         this.fallBackToWasm({ kind: 'device-lost', detail });
@@ -223,6 +220,6 @@ export class EncoderRuntime {
 }
 
 /** ORT's typings say `env.webgpu.device` is a promise; some builds return the device itself. */
-function currentGpuDevice(): Promise<GPUDevice> {
+function currentGpuDevice(ort: Ort): Promise<GPUDevice> {
   return Promise.resolve(ort.env.webgpu.device as GPUDevice | Promise<GPUDevice>);
 }

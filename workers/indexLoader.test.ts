@@ -5,7 +5,7 @@ import { createStore } from 'idb-keyval';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../src/core/io/errors.ts';
 import type { LoadProgress } from '../src/shared/protocol.ts';
-import { loadIndex } from './indexLoader.ts';
+import { loadIndex, startIndexLoad } from './indexLoader.ts';
 import { VerifiedFileStore } from './storage/fileStore.ts';
 
 const BASE = 'https://host.test/index/colours/';
@@ -99,12 +99,45 @@ describe('loadIndex (the worker side of openIndex)', () => {
     await expect(loadIndex(BASE, () => {})).rejects.toThrow(/index\.bin failed its checksum/);
   });
 
+  it('gives the manifest before the index files arrive, so the encoder can load alongside them', async () => {
+    const files = colours();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) => {
+        const name = url.slice(BASE.length);
+        if (name === 'index.bin') await held;
+        return new Response(files[name as keyof typeof files].slice());
+      }),
+    );
+    const events: LoadProgress[] = [];
+    const load = startIndexLoad(BASE, (p) => events.push(p));
+    const manifest = await load.manifest;
+    expect(manifest.encoder).toMatchObject({ id: 'test-encoder', dim: 32 });
+    expect(events.some((e) => e.status === 'done' && e.file === 'index.bin')).toBe(false);
+    expect(events.find((e) => e.status === 'initiate' && e.file === 'index.bin')).toMatchObject({ kind: 'index', label: 'Index index.bin', total: files['index.bin'].byteLength });
+    release();
+    expect((await load.index).index.count).toBe(12);
+  });
+
+  it('a manifest that is not one rejects the manifest and the index with the same clear error', async () => {
+    serve({ ...colours(), 'manifest.json': new TextEncoder().encode('<!doctype html><html>app</html>') });
+    const load = startIndexLoad(BASE, () => {});
+    await expect(load.manifest).rejects.toThrow('The index manifest was not found: the server sent a web page instead (is there an index at this address?).');
+    await expect(load.index).rejects.toThrow('The index manifest was not found');
+  });
+
   it('a second load comes from verified storage: only the manifest is fetched again', async () => {
     const store = freshStore();
     const server = serve(colours());
     await loadIndex(BASE, () => {}, { store });
     const before = server.calls.length;
-    await loadIndex(BASE, () => {}, { store });
+    const events: LoadProgress[] = [];
+    await loadIndex(BASE, (p) => events.push(p), { store });
     expect(server.calls.slice(before)).toEqual([`${BASE}manifest.json`]);
+    // Reported as saved copies, never as downloads.
+    expect(events.filter((e) => e.status === 'download')).toEqual([]);
+    expect(events.filter((e) => e.status === 'cached').map((e) => e.status === 'cached' && e.file).sort()).toEqual(['index.bin', 'models.json']);
   });
 });

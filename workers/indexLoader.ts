@@ -1,65 +1,79 @@
-import { cachedFetchBytes, type CacheEvent } from './storage/cachedFetch.ts';
 import { AppError } from '../src/core/io/errors.ts';
 import { fetchBytes } from '../src/core/io/fetchBytes.ts';
 import type { VerifiedFileStore } from './storage/fileStore.ts';
 import { openIndex, type OpenedIndex } from '../src/core/index/openIndex.ts';
+import { parseManifest, type IndexManifest } from '../src/core/index/manifest.ts';
 import type { LoadProgress } from '../src/shared/protocol.ts';
 import { sha256Hex } from '../src/core/io/sha256.ts';
+import { downloadFile, type FileStorage } from './download.ts';
 
 /** An opened index as the worker keeps it (see openIndex in src/core/index/openIndex.ts). */
 export type LoadedIndex = OpenedIndex;
 
-export interface IndexStorage {
-  /** null: storage unavailable, everything comes from the network. */
-  store: VerifiedFileStore | null;
-  onCacheEvent?: (e: CacheEvent) => void;
-}
+/** Offline storage for the index files; store null = everything comes from the network. */
+export type IndexStorage = FileStorage;
 
 /** The offline-storage group of an index: its files and the manifest they belong to. */
 export const indexGroup = (indexUrl: string) => `index:${indexUrl}`;
 
+/** An index being loaded: its manifest comes first, so the encoder it names can load alongside the index files. */
+export interface IndexLoad {
+  /** The parsed manifest; rejects with the index's own error when the manifest is unusable. */
+  manifest: Promise<IndexManifest>;
+  index: Promise<LoadedIndex>;
+}
+
 /**
  * Fetches the manifest, then the binary index and metadata it lists, verifying every checksum.
  * With a store, the files come from verified saved copies when present and are saved after download;
- * offline, the manifest saved with the last complete index is used instead.
+ * offline, the manifest saved with the last complete index is used instead. Both promises are
+ * marked handled here: a caller that awaits only one of them leaves no unhandled rejection behind.
  */
-export async function loadIndex(
-  indexUrl: string,
-  onProgress: (p: LoadProgress) => void,
-  storage: IndexStorage = { store: null },
-): Promise<LoadedIndex> {
-  const { store, onCacheEvent } = storage;
-  const group = indexGroup(indexUrl);
+export function startIndexLoad(indexUrl: string, onProgress: (p: LoadProgress) => void, storage: IndexStorage = { store: null }): IndexLoad {
+  const manifestBytes = fetchManifest(indexUrl, storage.store, onProgress);
+  const index = manifestBytes.then((bytes) => openLoaded(indexUrl, bytes, onProgress, storage));
+  const manifest = manifestBytes.then((bytes) => {
+    try {
+      return parseManifest(JSON.parse(new TextDecoder().decode(bytes)));
+    } catch {
+      // openIndex names what is wrong with it (a web page, not JSON, a bad field).
+      return index.then((i) => i.manifest);
+    }
+  });
+  index.catch(() => {});
+  manifest.catch(() => {});
+  return { manifest, index };
+}
+
+/** The whole index (see startIndexLoad). */
+export function loadIndex(indexUrl: string, onProgress: (p: LoadProgress) => void, storage: IndexStorage = { store: null }): Promise<LoadedIndex> {
+  return startIndexLoad(indexUrl, onProgress, storage).index;
+}
+
+/** The manifest from the network (always revalidated), else offline the one saved with the last complete index. */
+async function fetchManifest(indexUrl: string, store: VerifiedFileStore | null, onProgress: (p: LoadProgress) => void): Promise<Uint8Array> {
   const manifestUrl = new URL('manifest.json', indexUrl).href;
-  let manifestBytes: Uint8Array;
   try {
     // The manifest is the root of trust for every other file: always revalidate it.
-    manifestBytes = await fetchBytes(manifestUrl, { fetchImpl: (u, init) => fetch(u, { ...init, cache: 'no-cache' }) });
+    return await fetchBytes(manifestUrl, { fetchImpl: (u, init) => fetch(u, { ...init, cache: 'no-cache' }) });
   } catch (err) {
-    const saved = err instanceof AppError && err.code === 'network' ? await savedManifest(store, group) : undefined;
+    const saved = err instanceof AppError && err.code === 'network' ? await savedManifest(store, indexGroup(indexUrl)) : undefined;
     if (!saved) throw err;
-    manifestBytes = saved.bytes;
     onProgress({ status: 'storage', notice: { kind: 'offline-index', savedAt: saved.committedAt } });
+    return saved.bytes;
   }
+}
+
+async function openLoaded(indexUrl: string, manifestBytes: Uint8Array, onProgress: (p: LoadProgress) => void, storage: IndexStorage): Promise<LoadedIndex> {
+  const { store } = storage;
+  const group = indexGroup(indexUrl);
   const opened = await openIndex({
     where: indexUrl,
     manifest: async () => manifestBytes,
     // cachedFetchBytes checks size and SHA-256 of every download and every saved copy it returns.
     verifiesReads: true,
-    read: async (file, entry) => {
-      onProgress({ status: 'initiate', file, label: `Index ${file}` });
-      const bytes = await cachedFetchBytes(new URL(file, indexUrl).href, {
-        bytes: entry.bytes,
-        sha256: entry.sha256,
-        label: `Index ${file}`,
-        group,
-        store,
-        onCacheEvent,
-        onProgress: (loaded, total) => onProgress({ status: 'download', file, loaded, total }),
-      });
-      onProgress({ status: 'done', file });
-      return bytes;
-    },
+    read: (file, entry) =>
+      downloadFile({ url: new URL(file, indexUrl).href, file, label: `Index ${file}`, kind: 'index', bytes: entry.bytes, sha256: entry.sha256, group }, storage, onProgress),
   });
   // Both files are verified and usable: this manifest's version replaces the saved one whole.
   if (store) {

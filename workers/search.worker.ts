@@ -20,8 +20,9 @@ import type {
 } from '../src/shared/protocol.ts';
 import { installErrorTransfer } from '../src/shared/comlinkErrors.ts';
 import { decodeImage } from './decodeImage.ts';
-import { EncoderRuntime, WASM_THREADS } from './encoderRuntime.ts';
-import { loadIndex, type LoadedIndex } from './indexLoader.ts';
+import { EncoderRuntime } from './encoderRuntime.ts';
+import { startIndexLoad, type IndexLoad, type LoadedIndex } from './indexLoader.ts';
+import { startOrtRuntime, WASM_THREADS, type Ort } from './ortRuntime.ts';
 import { probeWebGpu } from './webgpu.ts';
 
 installErrorTransfer();
@@ -30,8 +31,9 @@ type Progress = (p: LoadProgress) => void;
 
 let config: WorkerConfig | undefined;
 let progress: Progress = () => {};
-let indexPromise: Promise<LoadedIndex> | undefined;
+let indexLoad: IndexLoad | undefined;
 let runtimePromise: Promise<EncoderRuntime> | undefined;
+let backendPromise: Promise<{ backend: Backend; reason?: BackendReason }> | undefined;
 
 const STORAGE_UNAVAILABLE: StorageNotice = { kind: 'unavailable' };
 let storePromise: Promise<VerifiedFileStore | null> | undefined;
@@ -78,12 +80,37 @@ function requireConfig(): WorkerConfig {
   return config;
 }
 
-function getIndex(): Promise<LoadedIndex> {
+/** The index being loaded (once): its manifest first, then its files. A failed load starts over on the next call. */
+function getIndexLoad(): IndexLoad {
+  if (indexLoad) return indexLoad;
   const cfg = requireConfig();
   const onProgress: Progress = (p) => (p.status === 'storage' ? storageNote(p.notice) : progress(p));
-  indexPromise ??= getStore().then((store) => loadIndex(cfg.indexUrl, onProgress, { store, onCacheEvent }));
-  indexPromise.catch(() => (indexPromise = undefined));
-  return indexPromise;
+  const started = getStore().then((store) => startIndexLoad(cfg.indexUrl, onProgress, { store, onCacheEvent }));
+  const load: IndexLoad = { manifest: started.then((l) => l.manifest), index: started.then((l) => l.index) };
+  load.manifest.catch(() => {});
+  load.index.catch(() => {
+    if (indexLoad === load) indexLoad = undefined;
+  });
+  indexLoad = load;
+  return load;
+}
+
+function getIndex(): Promise<LoadedIndex> {
+  return getIndexLoad().index;
+}
+
+/**
+ * onnxruntime-web for the chosen backend, given its binary (through offline storage; a row of the
+ * download list) and started; sessions are created with it.
+ */
+function getOrtRuntime(): Promise<Ort> {
+  return Promise.all([getBackend(), getStore()]).then(([{ backend }, store]) => startOrtRuntime(backend, { store, onCacheEvent }, (p) => progress(p)));
+}
+
+/** WebGPU where it works, else WASM (and why), probed once: it picks onnxruntime-web's bundle too. */
+function getBackend(): Promise<{ backend: Backend; reason?: BackendReason }> {
+  backendPromise ??= chooseBackend(requireConfig().backend);
+  return backendPromise;
 }
 
 async function chooseBackend(pref: WorkerConfig['backend']): Promise<{ backend: Backend; reason?: BackendReason }> {
@@ -92,20 +119,24 @@ async function chooseBackend(pref: WorkerConfig['backend']): Promise<{ backend: 
   return probe.ok ? { backend: 'webgpu' } : { backend: 'wasm', reason: probe.reason };
 }
 
-/** The encoder the index was built with; created once, shared by all callers. */
+/**
+ * The encoder the index was built with; created once, shared by all callers. It needs only the
+ * index's manifest, so the encoder, the tokenizer and onnxruntime-web's binary download alongside the
+ * index files (openIndex checks that index.bin has the manifest's dimension).
+ */
 function getRuntime(): Promise<EncoderRuntime> {
   const cfg = requireConfig();
   runtimePromise ??= (async () => {
-    const index = await getIndex();
-    const desc = ENCODERS[index.manifest.encoder.id];
+    const { encoder } = await getIndexLoad().manifest;
+    const desc = ENCODERS[encoder.id];
     if (!desc) {
-      throw new AppError('encoder-unknown', `The index was built with an unknown encoder "${index.manifest.encoder.id}".`);
+      throw new AppError('encoder-unknown', `The index was built with an unknown encoder "${encoder.id}".`);
     }
-    if (desc.dim !== index.index.dim) {
-      throw new AppError('encoder-mismatch', `Encoder ${desc.id} gives ${desc.dim}-d embeddings but the index has ${index.index.dim}-d.`);
+    if (desc.dim !== encoder.dim) {
+      throw new AppError('encoder-mismatch', `Encoder ${desc.id} gives ${desc.dim}-d embeddings but the index has ${encoder.dim}-d.`);
     }
-    const [{ backend, reason }, store] = await Promise.all([chooseBackend(cfg.backend), getStore()]);
-    return new EncoderRuntime(desc, backend, reason, cfg.appBase, cfg.modelHost, (p) => progress(p), { store, onCacheEvent });
+    const [{ backend, reason }, store] = await Promise.all([getBackend(), getStore()]);
+    return new EncoderRuntime(desc, backend, reason, cfg.appBase, cfg.modelHost, (p) => progress(p), { store, onCacheEvent }, getOrtRuntime);
   })();
   runtimePromise.catch(() => (runtimePromise = undefined));
   return runtimePromise;
@@ -115,18 +146,25 @@ const api = {
   /** Sets where the index and models live. Calling it again with a new config starts over. */
   configure(next: WorkerConfig, onProgress?: Progress): void {
     if (JSON.stringify(next) !== JSON.stringify(config)) {
-      indexPromise = undefined;
+      indexLoad = undefined;
       runtimePromise = undefined;
+      backendPromise = undefined;
     }
     config = next;
     if (onProgress) progress = onProgress;
   },
 
-  /** Loads index, tokenizer and encoder (once) and warms the encoder up. */
+  /**
+   * Loads index, onnxruntime-web, tokenizer and text encoder (once, all at the same time) and warms
+   * the encoder up: text queries can run from here; the image tower follows.
+   */
   async ready(): Promise<ReadyInfo> {
     const t0 = performance.now();
-    const [index, runtime] = await Promise.all([getIndex(), getRuntime()]);
-    await runtime.ready();
+    const warmRuntime = getRuntime().then(async (runtime) => {
+      await runtime.ready();
+      return runtime;
+    });
+    const [index, runtime] = await Promise.all([getIndex(), warmRuntime, getOrtRuntime()]);
     // Copy the Gaussian factors into the WASM kernel now, not on the first query.
     const g = index.index.gaussian;
     if (g) gaussianKernelFor(g, index.index.dim, index.index.count);

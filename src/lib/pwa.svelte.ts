@@ -1,7 +1,8 @@
 /**
  * Service worker registration and the "update available" state (vite-plugin-pwa, registerType
- * 'prompt'). The service worker precaches the app shell, the search worker, onnxruntime-web's wasm and
- * the tokenizers; index and encoder files are stored by the app itself, not by the service worker.
+ * 'prompt'). The service worker precaches the app shell and the search worker; the large files
+ * (onnxruntime-web's wasm, the tokenizer, index and encoder files) are downloaded once and stored by
+ * the search worker itself, not by the service worker (see vite.config.ts).
  *
  * Importing this module registers nothing: `pwa.start()` does (UpdatePrompt calls it on mount). It is
  * skipped, without an error, where service workers are unavailable and when the URL has `?sw=0` (an

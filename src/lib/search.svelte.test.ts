@@ -4,7 +4,7 @@ import { memoryAddressBar } from './addressBar.ts';
 
 // The fake worker bridge (test/support/fakeSearchClient.ts): searches resolve when the test says so.
 vi.mock('./searchClient.ts', async () => (await import('../../test/support/fakeSearchClient.ts')).fakeSearchClientModule(['gaussian', 'first-moment', 'monte-carlo', 'best-k']));
-const { pending } = await import('../../test/support/fakeSearchClient.ts');
+const { pending, startup } = await import('../../test/support/fakeSearchClient.ts');
 
 /** Image decoding needs a browser; here a file is "prepared" as is, and a text file is refused. */
 vi.mock('./imageInput.ts', () => ({
@@ -61,6 +61,8 @@ function fakeSessionStorage(full = false) {
 describe('SearchManager', () => {
   beforeEach(() => {
     pending.length = 0;
+    startup.events = [];
+    startup.hold = undefined;
   });
   afterEach(() => {
     vi.unstubAllGlobals();
@@ -347,6 +349,74 @@ describe('SearchManager', () => {
     await m.start(CONFIG);
     void m.submit({ text: 'blue' });
     expect(address.writes).toHaveLength(1);
+  });
+
+  it('a query submitted before the worker is ready says so, waits, and runs once ready (the last one only)', async () => {
+    let release!: () => void;
+    startup.hold = new Promise<void>((r) => (release = r));
+    startup.events = [
+      { status: 'initiate', file: 'ort.wasm', label: 'Runtime', kind: 'runtime', total: 2000 },
+      { status: 'download', file: 'ort.wasm', loaded: 500, total: 2000 },
+    ];
+    const m = new SearchManager();
+    m.attach(memoryAddressBar());
+    const started = m.start(CONFIG);
+    expect(m.queued).toBe(false); // nothing asked for yet
+    expect(m.showDownloads).toBe(true);
+    expect(m.loadingText).toBe('Downloading Runtime…');
+
+    void m.submit({ text: 'blue' });
+    void m.submit({ text: 'red flowers' });
+    expect(m.phase).toBe('loading');
+    expect(m.queued).toBe(true);
+    expect(m.queuedLabel).toBe('“red flowers”');
+    expect(pending).toHaveLength(0);
+
+    release();
+    await vi.waitFor(() => expect(pending).toHaveLength(1));
+    expect(m.phase).toBe('ready');
+    expect(m.queued).toBe(false);
+    expect(m.queuedLabel).toBe('');
+    expect(m.searching).toBe(true);
+    expect(m.showDownloads).toBe(false);
+    expect(pending[0].request.parts).toEqual([{ part: { kind: 'text', text: 'red flowers' }, weight: 1 }]);
+    pending[0].resolve(response('red'));
+    await started; // start() resolves once the waiting query has run
+    expect(m.summary?.label).toBe('“red flowers”');
+    expect(pending).toHaveLength(1);
+  });
+
+  it('an empty submit before ready queues nothing to announce', async () => {
+    let release!: () => void;
+    startup.hold = new Promise<void>((r) => (release = r));
+    const m = new SearchManager();
+    const started = m.start(CONFIG);
+    void m.submit({ text: '  ' });
+    expect(m.queued).toBe(false);
+    release();
+    await started;
+    expect(pending).toHaveLength(0);
+  });
+
+  it('files read from this device are never reported as downloads', async () => {
+    let release!: () => void;
+    startup.hold = new Promise<void>((r) => (release = r));
+    startup.events = [
+      { status: 'initiate', file: 'ort.wasm', label: 'Runtime', kind: 'runtime', total: 2000 },
+      { status: 'cached', file: 'ort.wasm', bytes: 2000 },
+      { status: 'done', file: 'ort.wasm' },
+      { status: 'initiate', file: 'index.bin', label: 'Index index.bin', kind: 'index', total: 100 },
+    ];
+    const m = new SearchManager();
+    const started = m.start(CONFIG);
+    expect(m.files.map((f) => [f.file, f.source, f.done])).toEqual([
+      ['ort.wasm', 'storage', true],
+      ['index.bin', 'pending', false],
+    ]);
+    expect(m.loadingText).toBe('Loading Index index.bin…');
+    expect(m.loadingText).not.toMatch(/Downloading/);
+    release();
+    await started;
   });
 
   it('the app’s manager is one shared instance', () => {

@@ -10,19 +10,14 @@ import type { LoadProgress, QueryPart, RankedModel, ReadyInfo, SearchRequest, Se
 import { memoryAddressBar, type AddressBar, type HistoryMode } from './addressBar.ts';
 import { prepareImage } from './imageInput.ts';
 import { describeMatch } from './matchNotice.ts';
+import { applyProgress, downloadingText, type FileProgress } from './downloads.ts';
 import { isAbort, searchClient } from './searchClient.ts';
 import { clearSessionImage, loadSessionImage, saveSessionImage, type StoredImage } from './sessionImage.ts';
 import { DEFAULT_IMAGE_WEIGHT, DEFAULT_K, readUrlState, searchParamsFor, withParams, type SearchUrlState, type UrlState } from './urlState.ts';
 
 export type Phase = 'idle' | 'loading' | 'ready' | 'error';
 
-export interface FileProgress {
-  file: string;
-  label: string;
-  loaded: number;
-  total?: number;
-  done: boolean;
-}
+export type { FileProgress } from './downloads.ts';
 
 /** An image query: an uploaded, dropped or pasted file, or a drawn sketch (already shrunk to PNG). */
 export interface ImageQuery {
@@ -75,7 +70,9 @@ export const IMAGE_NOT_SAVED = 'This image will not survive a reload: the browse
 /** All state of the search page. Components read it and call its methods; they never talk to the worker. */
 export class SearchManager {
   phase = $state<Phase>('idle');
+  /** What the worker is doing while loading (see `loadingText`, which names downloads first). */
   stage = $state('');
+  /** Every large file of the start-up (and later ones, e.g. the image tower): the download list. */
   files = $state<FileProgress[]>([]);
   info = $state<ReadyInfo | null>(null);
   /** Set when the worker switched backend after start (e.g. a lost GPU device). */
@@ -126,6 +123,31 @@ export class SearchManager {
   /** Whether the text box holds free text (not only filters). */
   get hasText(): boolean {
     return !!this.parsed.text;
+  }
+
+  /** The status line while loading: the downloads in flight, else the stage. */
+  get loadingText(): string {
+    return downloadingText(this.files) || this.stage;
+  }
+
+  /**
+   * Whether the download list is shown: while the app loads, and while an image search may wait for
+   * the image tower (a first image query). Background downloads during text searches do not move the page.
+   */
+  get showDownloads(): boolean {
+    if (!this.files.length) return false;
+    if (this.phase === 'loading') return true;
+    return this.searching && !!this.image && this.files.some((f) => f.kind === 'encoder' && !f.done);
+  }
+
+  /** Whether a query was submitted before the app was ready: it runs once ready ("Searching for … once ready"). */
+  get queued(): boolean {
+    return this.pendingRun && this.phase === 'loading' && this.hasQuery;
+  }
+
+  /** Words for the query that waits for the app to be ready, e.g. `“red flowers”`; '' when none waits. */
+  get queuedLabel(): string {
+    return this.queued ? this.describe() : '';
   }
 
   /** Whether the ranking has more models than are shown ("Show more"). */
@@ -186,7 +208,8 @@ export class SearchManager {
   private config: WorkerConfig | null = null;
   private startController: AbortController | null = null;
   private searchController: AbortController | null = null;
-  private pendingRun = false;
+  /** A search was asked for before the worker was ready: it runs when it is. */
+  private pendingRun = $state(false);
   /** Where the search is written; a detached manager (tests) keeps it in memory. */
   private address: AddressBar = memoryAddressBar();
   private historyMode: HistoryMode = 'push';
@@ -497,14 +520,14 @@ export class SearchManager {
   private onProgress(p: LoadProgress): void {
     switch (p.status) {
       case 'initiate':
-        this.files = [...this.files.filter((f) => f.file !== p.file), { file: p.file, label: p.label, loaded: 0, done: false }];
-        this.stage = `Downloading ${p.label}…`;
+        // Not "Downloading" yet: the file may come from a saved copy (see `loadingText`).
+        this.files = applyProgress(this.files, p);
+        this.stage = `Loading ${p.label}…`;
         break;
       case 'download':
-        this.files = this.files.map((f) => (f.file === p.file ? { ...f, loaded: p.loaded, total: p.total } : f));
-        break;
+      case 'cached':
       case 'done':
-        this.files = this.files.map((f) => (f.file === p.file ? { ...f, done: true } : f));
+        this.files = applyProgress(this.files, p);
         break;
       case 'session':
         this.stage = `Starting the encoder (${p.backend === 'webgpu' ? 'WebGPU' : 'WASM'})…`;

@@ -35,10 +35,18 @@ export interface WorkerConfig {
   modelHost?: string;
 }
 
-/** Progress and status from the worker, one union keyed by `status`. */
+/** What a large file is for: the rows of the download list (src/components/LoadProgress.svelte). */
+export type DownloadKind = 'runtime' | 'encoder' | 'tokenizer' | 'index';
+
+/**
+ * Progress and status from the worker, one union keyed by `status`. A file's row starts with
+ * `initiate`, then either `download` events (bytes over the network) or one `cached` event (read
+ * from offline storage, nothing downloaded), then `done`.
+ */
 export type LoadProgress =
-  | { status: 'initiate'; file: string; label: string }
+  | { status: 'initiate'; file: string; label: string; kind: DownloadKind; total?: number }
   | { status: 'download'; file: string; loaded: number; total?: number }
+  | { status: 'cached'; file: string; bytes: number }
   | { status: 'done'; file: string }
   | { status: 'session'; backend: Backend }
   | { status: 'warmup'; backend: Backend }

@@ -76,7 +76,7 @@ test('a CLIP index downloads the encoder from the configured model host with byt
 
   const progress = page.getByRole('list', { name: 'Downloads' });
   await expect(progress).toContainText('CLIP ViT-B/32 (quantized) text encoder');
-  await expect(progress).toContainText('/ 61.5 MB');
+  await expect(progress.locator('li[data-kind="encoder"] .bytes')).toHaveText(/^\d+\.\d of 61\.5 MB$/);
   await page.screenshot({ path: `test-results/screenshots/${info.project.name}-clip-download.png`, fullPage: true });
 
   // The stand-in file is the 32-d test graph padded to CLIP's exact size: it downloads, passes the

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import sharp from 'sharp';
 import { PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
-import { COLOURS, afterSearch, readResults, typeQuery, waitReady } from '../support/page.ts';
-import { startStaticServer } from '../../tools/lib/staticServer.ts';
+import { COLOURS, afterSearch, readResults, typeQuery, waitReady, watchPageErrors } from '../support/page.ts';
+import { startStaticServer, type StaticServer } from '../../tools/lib/staticServer.ts';
 
 // The service worker is what these tests are about (other specs block it).
 test.use({ serviceWorkers: 'allow' });
@@ -45,7 +45,10 @@ function savedGroups(page: Page): Promise<Record<string, number>> {
   );
 }
 
-/** One online visit: the app shell is precached and the index and both encoder towers are saved. */
+/**
+ * One online visit: the app shell is precached; the index, onnxruntime-web's binary, the tokenizer
+ * and both encoder towers are saved (by the search worker, which downloaded them).
+ */
 async function visitOnline(page: Page, appUrl: string) {
   await page.goto(`${appUrl}?${COLOURS}`);
   await waitReady(page);
@@ -59,7 +62,14 @@ async function visitOnline(page: Page, appUrl: string) {
         .map(([k, n]) => `${k.replace(/index:.*/, 'index')}=${n}`)
         .sort();
     })
-    .toEqual(['group:encoder:test-encoder=2', 'group:index=2']);
+    .toEqual(['group:encoder:test-encoder=2', 'group:index=2', 'group:runtime:onnxruntime-web-wasm=1', 'group:tokenizer:tokenizers/clip-vit-b32/tokenizer.json=2']);
+}
+
+/** How often the server sent each large file (the precache and the search worker both count). */
+function largeDownloads(server: StaticServer): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { path } of server.served) if (/\.(wasm|onnx|bin)$|\/tokenizers\/|models\.json$/.test(path)) counts[path] = (counts[path] ?? 0) + 1;
+  return counts;
 }
 
 async function thumbPng(model: string) {
@@ -71,6 +81,11 @@ test('after one online visit the app reloads and answers text, image and sketch 
   page.on('pageerror', (e) => errors.push(e.message));
   const server = await startStaticServer({ root: DIST, port: OWN_PORT });
   await visitOnline(page, server.url);
+  // Nothing large was downloaded twice: the service worker precaches none of it.
+  const large = largeDownloads(server);
+  expect(Object.keys(large).some((p) => p.endsWith('.wasm'))).toBe(true);
+  expect(Object.keys(large).some((p) => p.endsWith('/tokenizer.json'))).toBe(true);
+  expect(Object.entries(large).filter(([, n]) => n !== 1)).toEqual([]);
 
   await server.close();
   await context.setOffline(true);
@@ -95,6 +110,25 @@ test('after one online visit the app reloads and answers text, image and sketch 
   await expect(page.getByTestId('image-query')).toHaveAttribute('data-source', 'sketch');
   expect((await readResults(page)).length).toBe(12);
   await page.screenshot({ path: `test-results/screenshots/${info.project.name}-offline.png`, fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('offline right after the first search: the reload answers from what that search loaded', async ({ page, context }) => {
+  const errors = watchPageErrors(page);
+  const server = await startStaticServer({ root: DIST, port: OWN_PORT });
+  await page.goto(`${server.url}?${COLOURS}&q=teal`);
+  await expect(page.getByTestId('results').locator('li').first()).toHaveAttribute('data-model-id', 'teal-lagoon');
+  // The app shell (not the large files) comes from the service worker's precache.
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+
+  await server.close();
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByTestId('results').locator('li').first()).toHaveAttribute('data-model-id', 'teal-lagoon');
+  await typeQuery(page, 'green forest');
+  await expect(page.getByTestId('results').locator('li').first()).toHaveAttribute('data-model-id', 'forest-canopy');
   expect(errors).toEqual([]);
 });
 
@@ -164,9 +198,11 @@ test('the storage panel lists what is saved, with sizes, and clears it', async (
   const panel = page.getByTestId('storage-panel');
   await panel.locator('summary').click();
   const files = panel.getByTestId('storage-files').locator('li');
-  await expect(files).toHaveCount(4);
+  await expect(files).toHaveCount(7);
   await expect(panel).toContainText('index.bin');
   await expect(panel).toContainText('models.json');
+  await expect(panel).toContainText('Runtime (onnxruntime-web, WASM)');
+  await expect(panel).toContainText('Tokenizer tokenizer.json');
   await expect(panel.getByTestId('storage-total')).toContainText(/\d/);
   await page.screenshot({ path: `test-results/screenshots/${info.project.name}-storage.png`, fullPage: true });
   await panel.getByRole('button', { name: 'Clear saved files' }).click();

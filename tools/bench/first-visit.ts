@@ -2,13 +2,16 @@
  * `npm run bench:first-visit` — what a first visit downloads and how fast a return visit shows
  * results (issue 13's first-visit target), measured on the built app in headless Chromium:
  *
- *   npm run bench:first-visit [-- --no-build] [--query "red flowers"] [--reloads 3] [--json tools/bench/results/first-visit.json]
+ *   npm run bench:first-visit [-- --no-build] [--query "red flowers"] [--reloads 3] [--webgpu] [--json tools/bench/results/first-visit.json]
  *
  * The built site (dist/) is served by a local static server that counts every byte it sends, so
  * the page, its Web Worker and the service worker's precache are all counted, and a file fetched
  * twice shows up twice. A fresh browser profile makes the first visit; the same profile then
  * reloads (`--reloads` times) and the median time from navigation to the first result card is the
  * warm start. The 20 Mbit/s figure is the transfer time alone (bytes × 8 / 20 Mbit/s), a lower bound.
+ * Headless Chromium has no GPU here, so the app runs on WASM (and loads onnxruntime-web's WASM-only
+ * build); `--webgpu` gives it WebGPU through SwiftShader (a CPU Vulkan: bytes are what a WebGPU
+ * visitor downloads, timings are not a GPU's).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -19,8 +22,11 @@ import { flag, integer, parseCommandLine, runCommand, text } from '../lib/args.t
 import { startStaticServer } from '../lib/staticServer.ts';
 import { CHROMIUM_ARGS, freePort } from './browser.ts';
 
-const USAGE = `usage: npm run bench:first-visit -- [--no-build] [--query <text>] [--reloads N] [--json <file>]`;
-const OPTIONS = { 'no-build': flag(), query: text(), reloads: integer({ min: 1, default: 3 }), json: text() };
+const USAGE = `usage: npm run bench:first-visit -- [--no-build] [--query <text>] [--reloads N] [--webgpu] [--json <file>]`;
+const OPTIONS = { 'no-build': flag(), query: text(), reloads: integer({ min: 1, default: 3 }), webgpu: flag(), json: text() };
+
+/** WebGPU through SwiftShader, as the browser tests' webgpu project runs it (playwright.config.ts). */
+const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader'];
 
 /** What kind of download a served path is. */
 export function category(path: string): string {
@@ -62,7 +68,7 @@ process.exitCode = await runCommand(USAGE, async () => {
   const query = o.query ?? 'red flowers';
   const server = await startStaticServer({ root: 'dist', port: await freePort() });
   const profile = await mkdtemp(join(tmpdir(), 'first-visit-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 } });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: o.webgpu ? [...CHROMIUM_ARGS, ...WEBGPU_ARGS] : CHROMIUM_ARGS, viewport: { width: 1280, height: 800 } });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     const url = `${server.url}?q=${encodeURIComponent(query)}`;
@@ -70,6 +76,7 @@ process.exitCode = await runCommand(USAGE, async () => {
     await page.goto(url);
     await firstCard(page);
     const firstResultMs = performance.now() - t0;
+    const backend = await page.getByTestId('status').getAttribute('data-backend');
     const atFirstResult = server.served.length;
     await settle(() => server.served.length);
     const first = server.served.slice();
@@ -102,7 +109,7 @@ process.exitCode = await runCommand(USAGE, async () => {
     const duplicateBytes = twice.reduce((a, [, v]) => a + v.bytes * (v.count - 1), 0);
     const warmMedian = warm[Math.floor(warm.length / 2)];
 
-    console.log(`First visit of the built app (dist/), query “${query}”, fresh profile, headless Chromium:`);
+    console.log(`First visit of the built app (dist/), query “${query}”, fresh profile, headless Chromium, backend ${backend}:`);
     console.log(`  transferred ${mb(total)} MB in ${first.length} files (${mb(beforeResult)} MB before the first result); at 20 Mbit/s the transfer alone takes ${((total * 8) / 20e6).toFixed(1)} s`);
     console.log(`  first result after ${(firstResultMs / 1000).toFixed(1)} s on this machine (local server, no throttling)`);
     for (const [c, v] of [...byCategory].sort((a, b) => b[1].bytes - a[1].bytes)) console.log(`  ${c.padEnd(28)} ${mb(v.bytes).padStart(7)} MB  ${String(v.files).padStart(3)} files`);
@@ -112,6 +119,7 @@ process.exitCode = await runCommand(USAGE, async () => {
       await mkdir(dirname(o.json), { recursive: true });
       const report = {
         query,
+        backend,
         total,
         files: first.length,
         beforeFirstResult: beforeResult,

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 
@@ -12,6 +12,23 @@ export interface StaticServerOptions {
   headers?: Record<string, string>;
   /** Replaces a file's bytes before serving (path relative to root, '/'-separated). */
   transform?: (path: string, body: Buffer) => Buffer;
+  /**
+   * Bytes per second for a file (path relative to root), or undefined for full speed: a slow network
+   * for the files a test watches download. Read per request, so a test can change it between visits.
+   */
+  throttle?: (path: string) => number | undefined;
+}
+
+const THROTTLE_CHUNK = 64 * 1024;
+
+/** Writes `body` at `bytesPerSecond`, in chunks; stops when the client goes away. */
+async function writeSlowly(res: ServerResponse, body: Buffer, bytesPerSecond: number): Promise<void> {
+  for (let i = 0; i < body.length && !res.destroyed; i += THROTTLE_CHUNK) {
+    const chunk = body.subarray(i, i + THROTTLE_CHUNK);
+    if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+    await new Promise((r) => setTimeout(r, (chunk.length / bytesPerSecond) * 1000));
+  }
+  res.end();
 }
 
 const TYPES: Record<string, string> = {
@@ -68,7 +85,9 @@ export async function startStaticServer(opts: StaticServerOptions): Promise<Stat
       let body: Buffer = await readFile(file);
       if (opts.transform) body = opts.transform(rel, body);
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.byteLength, ...headers });
-      res.end(body);
+      const rate = opts.throttle?.(rel);
+      if (rate) await writeSlowly(res, body, rate);
+      else res.end(body);
       served.push({ path, bytes: body.byteLength });
     } catch {
       res.writeHead(404, headers).end('not found');

@@ -21,7 +21,7 @@ function server(body: Uint8Array | 'offline' = BODY) {
   });
 }
 
-function options(store: VerifiedFileStore | null, fetchImpl: typeof fetch, events: CacheEvent[] = [], progress: [number, number | undefined][] = []) {
+function options(store: VerifiedFileStore | null, fetchImpl: typeof fetch, events: CacheEvent[] = [], progress: [number, number | undefined][] = [], cached: number[] = []) {
   return {
     sha256: SHA,
     bytes: BODY.byteLength,
@@ -31,6 +31,7 @@ function options(store: VerifiedFileStore | null, fetchImpl: typeof fetch, event
     fetchImpl,
     onCacheEvent: (e: CacheEvent) => events.push(e),
     onProgress: (loaded: number, total: number | undefined) => progress.push([loaded, total]),
+    onCached: (bytes: number) => cached.push(bytes),
   };
 }
 
@@ -46,18 +47,26 @@ describe('cachedFetchBytes', () => {
     const store = new VerifiedFileStore(freshStore());
     const events: CacheEvent[] = [];
     const online = server();
-    expect(await cachedFetchBytes(URL_, options(store, online, events))).toEqual(BODY);
+    const downloaded: [number, number | undefined][] = [];
+    const cachedFirst: number[] = [];
+    expect(await cachedFetchBytes(URL_, options(store, online, events, downloaded, cachedFirst))).toEqual(BODY);
     expect(online).toHaveBeenCalledTimes(1);
     expect(events.map((e) => e.kind)).toEqual(['stored']);
+    // A download reports its bytes against the pinned size, and is not reported as a saved copy.
+    expect(downloaded[0]).toEqual([0, BODY.byteLength]);
+    expect(downloaded.at(-1)).toEqual([BODY.byteLength, BODY.byteLength]);
+    expect(cachedFirst).toEqual([]);
 
     const offline = server('offline');
     const progress: [number, number | undefined][] = [];
-    const again = await cachedFetchBytes(URL_, options(store, offline, events, progress));
+    const cached: number[] = [];
+    const again = await cachedFetchBytes(URL_, options(store, offline, events, progress, cached));
     expect(again).toEqual(BODY);
     expect(offline).not.toHaveBeenCalled();
     expect(events.map((e) => e.kind)).toEqual(['stored', 'hit']);
-    // The progress bar completes for a file served from storage.
-    expect(progress.at(-1)).toEqual([BODY.byteLength, BODY.byteLength]);
+    // A file served from storage is reported as such, never as download progress.
+    expect(cached).toEqual([BODY.byteLength]);
+    expect(progress).toEqual([]);
   });
 
   it('never stores a download whose hash does not match', async () => {

@@ -22,6 +22,8 @@ export interface CachedFetchOptions extends FetchBytesOptions {
   /** null: storage unavailable, always use the network. */
   store: VerifiedFileStore | null;
   onCacheEvent?: (e: CacheEvent) => void;
+  /** The verified saved copy is used: nothing is downloaded (`onProgress` is only called for downloads). */
+  onCached?: (bytes: number) => void;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function cachedFetchBytes(url: string, opts: CachedFetchOptions): P
   if (store) {
     const cached = await store.get(sha256, opts.bytes);
     if (cached.status === 'hit') {
-      opts.onProgress?.(cached.data.byteLength, opts.bytes);
+      opts.onCached?.(cached.data.byteLength);
       onCacheEvent?.({ kind: 'hit', url, label, bytes: opts.bytes });
       return cached.data;
     }

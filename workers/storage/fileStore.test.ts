@@ -122,6 +122,31 @@ describe('VerifiedFileStore', () => {
     expect(await store.list()).toHaveLength(2);
   });
 
+  it('re-committing what is already committed (a warm start) writes nothing; a missing file still counts', async () => {
+    const real = freshStore();
+    const writes: string[] = [];
+    const watched: UseStore = (mode, callback) => {
+      if (mode === 'readwrite') writes.push(mode);
+      return real(mode, callback);
+    };
+    const store = new VerifiedFileStore(watched);
+    const text = file('text-tower', 'encoder:e');
+    await store.put(text.meta, text.data);
+    expect(await store.commitGroup('encoder:e', 't+v', [text.meta.sha256])).toBe('committed');
+    const committedAt = (await store.getGroup('encoder:e'))?.committedAt;
+    writes.length = 0;
+
+    const warm = new VerifiedFileStore(watched);
+    expect(await warm.commitGroup('encoder:e', 't+v', [text.meta.sha256])).toBe('committed');
+    expect(writes).toEqual([]);
+    expect((await warm.getGroup('encoder:e'))?.committedAt).toBe(committedAt);
+
+    // The record lists a file that is gone (deleted as damaged): the full commit runs and says so.
+    await warm.get(text.meta.sha256, text.meta.bytes + 1); // wrong size: deleted as damaged
+    expect(await warm.commitGroup('encoder:e', 't+v', [text.meta.sha256])).toBe('incomplete');
+    expect(writes).toEqual(['readwrite', 'readwrite']);
+  });
+
   it('a commit keeps files this instance stored for the group but has not committed yet', async () => {
     const store = new VerifiedFileStore(freshStore());
     const text = file('text-tower', 'encoder:e');

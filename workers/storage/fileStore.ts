@@ -153,11 +153,17 @@ export class VerifiedFileStore {
    * Records that `version` of `group` consists of the stored files `shas` (plus the manifest), then
    * deletes the group's files no group record references any more: the previous version goes only once
    * the new one is complete, all in one transaction. Committing the same version again adds files to it.
-   * Returns 'incomplete' (and writes nothing) when one of `shas` is not stored.
+   * Returns 'incomplete' (and writes nothing) when one of `shas` is not stored. A version that
+   * already lists these files, all still stored, is left as it is (a warm start committing what it
+   * read): one read-only look, so the start does not wait behind a write transaction.
    */
   async commitGroup(group: string, version: string, shas: string[], manifestBytes?: Uint8Array): Promise<CommitResult> {
     const wanted = shas.map((s) => s.toLowerCase());
     const pending = this.pendingFor(group);
+    if (await this.isCommitted(group, version, wanted, manifestBytes !== undefined)) {
+      for (const sha of wanted) pending.delete(sha);
+      return 'committed';
+    }
     try {
       const result = await this.useStore('readwrite', async (store): Promise<CommitResult> => {
         const keys = new Set((await promisifyRequest(store.getAllKeys())).filter((k): k is string => typeof k === 'string'));
@@ -202,6 +208,20 @@ export class VerifiedFileStore {
       return result;
     } catch (err) {
       return classify(err);
+    }
+  }
+
+  /** Whether `version` of `group` is committed with `shas` (and a manifest when one is needed), every file still stored. */
+  private async isCommitted(group: string, version: string, shas: string[], needsManifest: boolean): Promise<boolean> {
+    try {
+      return await this.useStore('readonly', async (store) => {
+        const record = (await promisifyRequest(store.get(groupKey(group)))) as GroupRecord | undefined;
+        if (record?.version !== version || (needsManifest && !record.manifest) || !shas.every((sha) => record.files.includes(sha))) return false;
+        const present = await Promise.all(shas.map((sha) => promisifyRequest(store.count(fileKey(sha)))));
+        return present.every((n) => n === 1);
+      });
+    } catch {
+      return false;
     }
   }
 

@@ -11,6 +11,12 @@ export interface EncoderFile {
   sha256?: string;
 }
 
+/** A file's exact size and SHA-256 (lower-case hex). */
+export interface FilePin {
+  bytes: number;
+  sha256: string;
+}
+
 export interface EncoderDescriptor {
   id: string;
   label: string;
@@ -20,7 +26,15 @@ export interface EncoderDescriptor {
   inputs: { text: string; vision: string };
   outputs: { text: string; vision: string };
   /** Tokenizer files, relative to the app's base URL. */
-  tokenizer: { json: string; config: string };
+  tokenizer: {
+    json: string;
+    config: string;
+    /**
+     * Size and SHA-256 of both files, so the worker verifies them and keeps them in offline storage
+     * (a unit test checks them against public/tokenizers). Without pins they come from the network.
+     */
+    pinned?: { json: FilePin; config: FilePin };
+  };
   contextLength: number;
   image: { size: number; mean: [number, number, number]; std: [number, number, number] };
   /**
@@ -44,6 +58,10 @@ const CLIP_IO = {
   tokenizer: {
     json: 'tokenizers/clip-vit-b32/tokenizer.json',
     config: 'tokenizers/clip-vit-b32/tokenizer_config.json',
+    pinned: {
+      json: { bytes: 3_887_151, sha256: 'eafd713b5c621447fa92db4d23139c0bc3edf326c890d95470e758f054ec147d' },
+      config: { bytes: 806, sha256: '2c343c3610f51fe223f10982ed043fc9599b8dc509c7b19af625ff0f7965dc1d' },
+    },
   },
   contextLength: 77,
   image: CLIP_IMAGE,
