@@ -46,7 +46,7 @@ const search = document.createElement('model-search');
 search.setAttribute('src', app.href);
 const index = params.get('index');
 if (index) search.setAttribute('index', index);
-search.setAttribute('height', '640');
+// No height: the frame follows the height the app reports, so its results never scroll inside it.
 $('embed-slot').append(search);
 
 /** Replaces the list's items with one text line per result (never markup). */

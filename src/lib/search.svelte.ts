@@ -68,6 +68,9 @@ export interface QueryChange {
 export const IMAGE_NOT_SAVED = 'This image will not survive a reload: the browser’s session storage is full or disabled.';
 
 /** All state of the search page. Components read it and call its methods; they never talk to the worker. */
+/** Address parameters only an embedded page uses: a link out of the embed leaves them behind. */
+const EMBED_ONLY = { embed: '', parentOrigin: '', box: '' };
+
 export class SearchManager {
   phase = $state<Phase>('idle');
   /** What the worker is doing while loading (see `loadingText`, which names downloads first). */
@@ -190,7 +193,12 @@ export class SearchManager {
   get shareUrl(): string {
     if (!this.selected) return '';
     const params = searchParamsFor({ ...this.urlState, q: '', like: this.selected.model.id });
-    return new URL(withParams(this.address.search, params), this.address.href).href;
+    return new URL(withParams(this.address.search, { ...params, ...EMBED_ONLY }), this.address.href).href;
+  }
+
+  /** The current search in the full app (what an embed's "Open in Model Search" links to). */
+  get appUrl(): string {
+    return new URL(withParams(this.address.search, { ...searchParamsFor(this.urlState), ...EMBED_ONLY }), this.address.href).href;
   }
 
   /** The method searches use: the requested one if the index supports it, else the automatic one. */

@@ -134,6 +134,8 @@ export interface RankedModel {
   score: number;
   /** The method's content score (what the score-distribution plot shows). */
   contentScore: number;
+  /** Which thumbnail shows the model's sample nearest the query ("why this model"); −1 or absent: none known. */
+  nearestThumbnail?: number;
   model: ModelMeta;
 }
 

@@ -45,6 +45,26 @@ test('a host page on another origin embeds the search: query in, results and sel
     expect(logged).toEqual(ranking(reference.ids, reference.scores).slice(0, logged.length));
     const shownInFrame = await frame.locator('[data-testid="results"] li').evaluateAll((items) => items.map((li) => li.getAttribute('data-model-id')));
     expect(shownInFrame).toEqual(logged);
+
+    // Compact: the host drives the query, so the frame shows results only, with a way out to the full app.
+    await expect(frame.getByRole('searchbox')).toHaveCount(0);
+    await expect(frame.getByRole('button', { name: 'Sketch' })).toHaveCount(0);
+    await expect(frame.getByText('How this ranking works')).toHaveCount(0);
+    const out = frame.getByRole('link', { name: /open this search in model search/i });
+    const href = new URL((await out.getAttribute('href'))!);
+    expect(href.origin + href.pathname).toBe(APP);
+    expect(href.searchParams.get('q')).toBe('red flowers');
+    for (const p of ['embed', 'parentOrigin', 'box']) expect(href.searchParams.has(p), p).toBe(false);
+    // The frame is as tall as its page (the app reports its height): no inner scrollbar.
+    const iframe = page.locator('model-search iframe');
+    await expect
+      .poll(async () => {
+        const inner = await frame.evaluate(() => Math.ceil(document.body.getBoundingClientRect().height));
+        const outer = await iframe.evaluate((f) => f.getBoundingClientRect().height);
+        return Math.abs(inner - outer);
+      })
+      .toBeLessThanOrEqual(2);
+    expect(await frame.evaluate(() => document.scrollingElement!.scrollHeight <= innerHeight + 1)).toBe(true);
     await page.screenshot({ path: `test-results/screenshots/${info.project.name}-embed-host.png`, fullPage: true });
 
     // "Find similar models" on the host's model card → more-like-this in the embed.
@@ -91,7 +111,7 @@ test('messages from origins that are not on the allowlist are ignored', async ({
     });
     await expect(app.locator('html')).toHaveAttribute('data-embed-ignored', '1');
     await page.waitForTimeout(500);
-    await expect(app.getByRole('searchbox', { name: /describe the images/i })).toHaveValue('');
+    await expect(app.getByText(/evil query/)).toHaveCount(0);
     expect(await app.getByTestId('status').getAttribute('data-seq')).toBe(seqBefore);
     // Whatever the app posts goes to the listed origin only: the unlisted parent never hears it.
     expect(received).toEqual([]);
