@@ -106,11 +106,24 @@ describe('SearchManager', () => {
     expect(pending[4].request.parts).toEqual([{ part: { kind: 'model', modelId: 'm1' }, weight: 1 }]);
   });
 
-  it('explains that filters alone are not a query', async () => {
+  it('filters alone ask for a listing of the models they match (no parts), headed as a list by name', async () => {
     const m = await readyManager();
-    await m.submit({ text: 'family:star' });
-    expect(pending).toHaveLength(0);
-    expect(m.error?.message).toMatch(/add a description, an image or a sketch/);
+    const done = m.submit({ text: 'family:star' });
+    expect(pending).toHaveLength(1);
+    expect(pending[0].request.parts).toEqual([]);
+    expect(pending[0].request.filters).toEqual({ family: ['star'] });
+    expect(m.hasQuery).toBe(true);
+    pending[0].resolve({ ...response('s'), matched: 2, results: [0, 1].map((i) => ({ ...response(`s${i}`).results[0], rank: i + 1, index: i, score: NaN, contentScore: NaN })) });
+    await done;
+    expect(m.error).toBeNull();
+    expect(m.summary?.listing).toBe(true);
+    expect(m.heading).toBe('2 of 2 models with family:star, by name');
+    // A description again: a ranking, not a listing.
+    const ranked = m.submit({ text: 'stars family:star' });
+    expect(pending.at(-1)!.request.parts).toHaveLength(1);
+    pending.at(-1)!.resolve(response('r'));
+    await ranked;
+    expect(m.summary?.listing).toBe(false);
   });
 
   it('submit writes the search into the address as a new history entry and issues exactly one search', async () => {

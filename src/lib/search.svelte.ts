@@ -5,7 +5,7 @@ import type { ErrorInfo } from '../core/io/errors.ts';
 import { toErrorInfo } from '../core/io/errors.ts';
 import type { MatchVerdict } from '../core/scoring/matchQuality.ts';
 import { autoMethod, type Method, type QueryKind } from '../core/scoring/methods.ts';
-import { formatQuery, parseQuery, type FacetCounts, type FieldFilters } from '../core/scoring/queryFilters.ts';
+import { formatQuery, hasFilters, parseQuery, type FacetCounts, type FieldFilters } from '../core/scoring/queryFilters.ts';
 import type { LoadProgress, QueryPart, RankedModel, ReadyInfo, SearchRequest, SearchResponse, WorkerConfig } from '../shared/protocol.ts';
 import { memoryAddressBar, type AddressBar, type HistoryMode } from './addressBar.ts';
 import { prepareImage } from './imageInput.ts';
@@ -41,6 +41,8 @@ export interface SearchSummary {
   match: MatchVerdict;
   /** Counts completed searches, so observers can tell a repeated query's fresh result apart. */
   seq: number;
+  /** Field filters alone: the models they match, by name, not a ranking (no scores). */
+  listing: boolean;
 }
 
 export const TOP_K = SEARCH_DEFAULTS.topK;
@@ -119,8 +121,9 @@ export class SearchManager {
     return kinds;
   }
 
+  /** Something to search with, or field filters alone (which list the models they match). */
   get hasQuery(): boolean {
-    return this.queryKinds.length > 0;
+    return this.queryKinds.length > 0 || hasFilters(this.parsed.filters);
   }
 
   /** Whether the text box holds free text (not only filters). */
@@ -171,6 +174,7 @@ export class SearchManager {
     const total = this.info?.modelCount ?? 0;
     const matched = this.summary.matched === this.info?.modelCount ? '' : `${this.summary.matched} matching / `;
     // Nothing matches well: these are the closest models, not matches (the notice above says why).
+    if (this.summary.listing) return `${this.results.length} of ${this.summary.matched} models with ${this.summary.label}, by name`;
     const top = this.noMatch ? 'Closest' : 'Top';
     return `${top} ${this.results.length} of ${matched}${total} models for ${this.summary.label}`;
   }
@@ -437,7 +441,8 @@ export class SearchManager {
         parts.push({ part, weight: both ? this.imageWeight : 1 });
       }
     }
-    if (!parts.length) return null;
+    // No parts: field filters alone list the models they match (rank's listing); neither is no request.
+    if (!parts.length && !hasFilters(filters)) return null;
     return {
       parts,
       method: this.method,
@@ -451,6 +456,7 @@ export class SearchManager {
   /** Words for what is being searched, e.g. `“red flowers” + sketch`. */
   private describe(): string {
     if (this.likeId) return `models like “${this.likeName || this.likeId}”`;
+    if (!this.parsed.text && !this.image) return formatQuery('', this.parsed.filters);
     const bits: string[] = [];
     if (this.parsed.text) bits.push(`“${this.parsed.text}”`);
     if (this.image) bits.push(this.image.source === 'sketch' ? 'your sketch' : `image “${this.image.name}”`);
@@ -470,9 +476,6 @@ export class SearchManager {
     this.searchController?.abort();
     if (!request) {
       this.searching = false;
-      if (Object.keys(this.parsed.filters).length) {
-        this.error = { code: 'bad-query', message: 'Filters narrow a search: add a description, an image or a sketch to search with.' };
-      }
       this.results = [];
       this.scores = null;
       this.summary = null;
@@ -501,6 +504,7 @@ export class SearchManager {
         hybrid: res.hybrid,
         match: res.match,
         seq: (this.summary?.seq ?? 0) + 1,
+        listing: request.parts.length === 0,
       };
       if (this.info && res.backend !== this.info.backend) {
         this.info = { ...this.info, backend: res.backend };

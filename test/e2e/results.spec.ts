@@ -196,3 +196,30 @@ test('the address bar holds the search: back/forward, reload and a new browser r
   expect(await readResults(fresh)).toEqual(green);
   await other.close();
 });
+
+test('field filters alone list the models they match by name; facets show their most common values first', async ({ page }, info) => {
+  await page.goto('./');
+  await waitReady(page);
+  await typeQuery(page, 'family:flower');
+  const ref = await nodeIndex('index/demo');
+  const flowers = ref.models.filter((m) => m.family === 'flower').map((m) => m.name);
+  const byName = [...flowers].sort(new Intl.Collator('en', { sensitivity: 'base', numeric: true }).compare);
+  await expect(page.getByRole('heading', { level: 2, name: `${Math.min(24, flowers.length)} of ${flowers.length} models with family:flower, by name` })).toBeVisible();
+  const names = await page.getByTestId('results').locator('li h3').allInnerTexts();
+  expect(names).toEqual(byName.slice(0, 24));
+  // A listing is not a ranking: no error, no strength words, no ranking panel.
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await expect(page.getByTestId('results').locator('[data-strength]')).toHaveCount(0);
+  await expect(page.getByText('How this ranking works')).toHaveCount(0);
+
+  // Facets: the six most common values of a field, then "Show all".
+  const creators = page.locator('fieldset').filter({ has: page.locator('legend', { hasText: 'Creator' }) });
+  await expect(creators.locator('input[type=checkbox]')).toHaveCount(6);
+  const more = creators.getByRole('button', { name: /^Show all \d+$/ });
+  const total = Number((await more.innerText()).match(/\d+/)![0]);
+  expect(total).toBeGreaterThan(6);
+  await more.click();
+  await expect(creators.locator('input[type=checkbox]')).toHaveCount(total);
+  await expect(creators.getByRole('button', { name: 'Show fewer' })).toHaveAttribute('aria-expanded', 'true');
+  await page.screenshot({ path: shot('listing', info.project.name) });
+});

@@ -150,6 +150,27 @@ describe('rank', () => {
     expect(r.results[0].rank).toBe(1);
   });
 
+  it('field filters alone list the models they match by name: nothing scored, nothing encoded', async () => {
+    const { embed, calls } = embedder();
+    const r = await rank(target, { parts: [], filters: { family: ['odd'], creator: ['ann'] } }, embed);
+    // odd family: 1, 3, 5, 7, 9, 11; creator ann: 0–5 → 1, 3, 5; names "Blue boat 1", "Red rose 3", "Blue boat 5".
+    expect(r.results.map((x) => x.index)).toEqual([1, 5, 3]);
+    expect(r.results.map((x) => x.rank)).toEqual([1, 2, 3]);
+    expect(r.results.every((x) => Number.isNaN(x.score) && Number.isNaN(x.contentScore) && x.nearestThumbnail === -1)).toBe(true);
+    expect(r.matched).toBe(3);
+    expect(r.kinds).toEqual([]);
+    expect(r.match.kind).toBe('ok');
+    expect(Array.from(r.scores).every(Number.isNaN)).toBe(true);
+    expect(r.facets.family?.map((f) => f.value).sort()).toEqual(['even', 'odd']); // each field counted under the others' filters
+    expect(calls).toEqual([]);
+    // "Red rose" sorts after "Blue boat" whatever the case; numbers in names sort as numbers.
+    const all = await rank(target, { parts: [], filters: { family: ['even', 'odd'] }, topK: 4 }, embed);
+    expect(all.results.map((x) => target.models[x.index].name)).toEqual(['Blue boat 1', 'Blue boat 2', 'Blue boat 4', 'Blue boat 5']);
+    expect(all.matched).toBe(COUNT);
+    // No parts and no filters is still a question without anything to search with.
+    await expect(rank(target, { parts: [], filters: {} }, embed)).rejects.toThrow(/Enter some text/);
+  });
+
   it('names the thumbnail of each result\'s kept sample nearest the query (why this model)', async () => {
     // Models with 4 thumbnails: the nearest is the argmax of qᵀx over the first 4 kept samples.
     const withThumbs: RankableIndex = { ...target, models: target.models.map((m) => ({ ...m, thumbnails: ['a', 'b', 'c', 'd'].map((t) => `thumbs/${m.id}/${t}.webp`) })) };

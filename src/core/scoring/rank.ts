@@ -18,7 +18,7 @@ import {
   type QueryKind,
 } from './methods.ts';
 import { judgeMatch, type MatchVerdict } from './matchQuality.ts';
-import { countMatching, facetCounts, type FacetCounts, type FieldFilters } from './queryFilters.ts';
+import { countMatching, facetCounts, hasFilters, matchesFilters, type FacetCounts, type FieldFilters } from './queryFilters.ts';
 import { topK } from './topK.ts';
 
 /**
@@ -36,7 +36,10 @@ export type QueryPart<I> =
   | { kind: 'model'; modelId: string };
 
 export interface RankQuery<I> {
-  /** One part, or text + image for a product-of-experts query. */
+  /**
+   * One part, or text + image for a product-of-experts query. None, with field filters: a listing
+   * of the models the filters match, by name (nothing is scored).
+   */
   parts: { part: QueryPart<I>; weight: number }[];
   /** A method, or 'auto' (the default): the best the index supports for the query kind. */
   method?: Method | 'auto';
@@ -81,7 +84,7 @@ export interface RankedResult {
 export interface Ranking {
   /** The method used (Auto resolved; model queries compare means: 1st moment, or fine-tuned = projected means). */
   method: Method;
-  /** What the query was made of, one kind per part. */
+  /** What the query was made of, one kind per part; none for a listing (filters only). */
   kinds: QueryKind[];
   results: RankedResult[];
   /** The content score of every model in index order (filters ignored; the query model included). */
@@ -150,6 +153,31 @@ export function planQuery<I>(
   return { parts, method, kinds, hybridWeight: hw, topK: k };
 }
 
+const byName = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
+
+/**
+ * The models `filters` match, by name (then index order), the first `count`: what a query of field
+ * filters alone shows. Nothing is scored: scores are NaN, and the verdict is 'ok' (nothing to judge).
+ */
+export function listModels(target: RankableIndex, filters: FieldFilters, count: number = SEARCH_DEFAULTS.topK): Ranking {
+  if (!(Number.isInteger(count) && count >= 1)) throw new AppError('bad-query', 'The number of results must be a whole number of at least 1.');
+  const { models, index } = target;
+  const matching = models.map((m, i) => i).filter((i) => matchesFilters(models[i], filters));
+  matching.sort((a, b) => byName.compare(models[a].name, models[b].name) || a - b);
+  return {
+    method: autoMethod(supportedMethods(index), ['text']),
+    kinds: [],
+    results: matching.slice(0, count).map((i, r) => ({ rank: r + 1, index: i, score: NaN, contentScore: NaN, nearestThumbnail: -1 })),
+    scores: new Float32Array(index.count).fill(NaN),
+    matched: matching.length,
+    facets: facetCounts(models, filters),
+    hybrid: false,
+    queryModel: -1,
+    temperature: target.temperature,
+    match: { kind: 'ok', best: NaN },
+  };
+}
+
 /** The metadata text index of a model list, built on the first hybrid query and kept. */
 const metadataSearches = new WeakMap<readonly ModelMeta[], MetadataSearch>();
 function metadataSearchFor(models: readonly ModelMeta[]): MetadataSearch {
@@ -168,6 +196,8 @@ export async function rank<I>(
   embed: (part: Exclude<QueryPart<I>, { kind: 'model' }>) => Promise<Float32Array>,
 ): Promise<Ranking> {
   const { index, models } = target;
+  // Field filters alone: list what they match (planQuery would ask for something to search with).
+  if (Array.isArray(query.parts) && !query.parts.some((p) => p.weight > 0) && query.filters && hasFilters(query.filters)) return listModels(target, query.filters, query.topK);
   const { parts, method, kinds, hybridWeight, topK: count } = planQuery(target, query);
   const params: MethodParams = { k: SEARCH_DEFAULTS.k, temperature: target.temperature, ...definedOnly(query.params ?? {}) };
 
