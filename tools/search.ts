@@ -15,7 +15,7 @@ import { preprocessRgba } from '../src/core/encode/preprocess.ts';
 import { AppError } from '../src/core/io/errors.ts';
 import { SEARCH_DEFAULTS } from '../src/core/scoring/defaults.ts';
 import { METHOD_INFO, type Method } from '../src/core/scoring/methods.ts';
-import { parseQuery } from '../src/core/scoring/queryFilters.ts';
+import { hasFilters, parseQuery } from '../src/core/scoring/queryFilters.ts';
 import { rank, type RankQuery } from '../src/core/scoring/rank.ts';
 import { choice, flag, fraction, integer, number, parseCommandLine, required, runCommand, text, UsageError } from './lib/args.ts';
 import { decodeImage } from './lib/indexBuilder/imageDecode.ts';
@@ -79,13 +79,9 @@ process.exitCode = await runCommand(USAGE, async () => {
   const { text, filters } = parseQuery(args.text ?? '');
   // With --like, --text may carry field filters only (as the app keeps the box's filters on "more like this").
   if (like && text) throw new UsageError('--like takes field filters in --text (e.g. family:"flower"), not words');
-  if (args.text !== undefined && !text && !imagePath && !like) {
-    throw new AppError(
-      'bad-query',
-      Object.keys(filters).length
-        ? 'Filters narrow a search: add a description, an image or a sketch to search with.'
-        : 'Type a description of the images you are looking for.',
-    );
+  // Field filters alone list the models they match, by name (as the app's search box does).
+  if (args.text !== undefined && !text && !imagePath && !like && !hasFilters(filters)) {
+    throw new AppError('bad-query', 'Type a description of the images you are looking for.');
   }
   const parts: RankQuery<ImageFile>['parts'] = [];
   if (like) parts.push({ part: { kind: 'model', modelId: like }, weight: 1 });
@@ -122,6 +118,8 @@ process.exitCode = await runCommand(USAGE, async () => {
       index: manifest.name,
       method: ranking.method,
       kinds: ranking.kinds,
+      // true for field filters alone: the models they match by name, unscored (score null).
+      listing: ranking.kinds.length === 0,
       temperature: ranking.temperature,
       filters,
       hybrid: ranking.hybrid,
@@ -135,10 +133,11 @@ process.exitCode = await runCommand(USAGE, async () => {
     console.log(JSON.stringify(out, null, 2));
   } else {
     const scope = ranking.matched < models.length ? ` · ${ranking.matched} of ${models.length} match the filters` : '';
-    console.log(`${manifest.name}: ${models.length} models · method ${METHOD_INFO[ranking.method].label}${ranking.hybrid ? ' + metadata (hybrid)' : ''}${scope}`);
+    const how = ranking.kinds.length ? `method ${METHOD_INFO[ranking.method].label}${ranking.hybrid ? ' + metadata (hybrid)' : ''}` : 'listed by name (filters only)';
+    console.log(`${manifest.name}: ${models.length} models · ${how}${scope}`);
     const w = Math.max(4, ...results.map((r) => r.name.length));
     console.log(`${'rank'.padStart(4)}  ${'name'.padEnd(w)}  ${'score'.padStart(12)}  id`);
-    for (const r of results) console.log(`${String(r.rank).padStart(4)}  ${r.name.padEnd(w)}  ${r.score.toFixed(6).padStart(12)}  ${r.id}`);
+    for (const r of results) console.log(`${String(r.rank).padStart(4)}  ${r.name.padEnd(w)}  ${(Number.isNaN(r.score) ? '—' : r.score.toFixed(6)).padStart(12)}  ${r.id}`);
     if (!results.length) console.log('No model matches these filters.');
     else if (ranking.match.kind === 'no-information') console.log(NO_INFORMATION);
     else if (ranking.match.kind === 'weak') console.log(WEAK_MATCH);

@@ -164,3 +164,23 @@ test('an image, a sketch and "more like this" rank the same in the page and in t
   expectSame(await readResults(tab), likeInFamily);
   expect(errors).toEqual([]);
 });
+
+test('field filters alone list the same models, in the same order, in the page and in the CLI', async ({ page }) => {
+  await page.goto(`./?${new URLSearchParams({ q: 'family:"star" creator:"dreamfox37"' })}`);
+  await waitReady(page);
+  await expect(page.getByTestId('status')).toHaveAttribute('data-searching', 'false');
+  const ref = (await cli('--text', 'family:"star" creator:"dreamfox37"')) as CliRanking & { listing: boolean };
+  expect(ref.listing).toBe(true);
+  expect(ref.kinds).toEqual([]);
+  expect(ref.results.every((r) => r.score === null)).toBe(true);
+  const shown = await readResults(page);
+  expect(shown.map((r) => r.id)).toEqual(ref.results.map((r) => r.id));
+  expect(shown.length).toBe(ref.matched);
+  // A family alone: the first page of a longer list.
+  await page.goto(`./?${new URLSearchParams({ q: 'family:"house"' })}`);
+  await waitReady(page);
+  await expect(page.getByTestId('status')).toHaveAttribute('data-searching', 'false');
+  await expect(page.getByTestId('results').locator('li').first()).toBeVisible();
+  const houses = await cli('--text', 'family:"house"');
+  expect((await readResults(page)).map((r) => r.id)).toEqual(houses.results.map((r) => r.id));
+});
