@@ -5,18 +5,44 @@
  * (tools/zoo-encoder/projection.json). Reproducible: the same command gives the same bytes.
  *   npm run build-demo-index
  */
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENCODERS } from '../src/core/encode/encoders.ts';
 import { buildIndex } from './lib/indexBuilder/buildIndex.ts';
 import { parseProjection } from './lib/indexBuilder/projection.ts';
 import { PUBLIC_DIR } from './lib/nodeEncoder.ts';
+import sharp from 'sharp';
 import { writeModels } from './zoo/cli.ts';
-import { makeZoo } from './zoo/spec.ts';
+import { nodeCanvasFactory } from './zoo/node.ts';
+import { renderSample } from './zoo/render.ts';
+import { makeZoo, type ZooModelSpec } from './zoo/spec.ts';
 
 export const DEMO_MODELS = 300;
 export const DEMO_SAMPLES = 32;
+export const DEMO_THUMBNAILS = 3;
+/** Thumbnails are rendered at this size (the samples the encoder sees are the zoo's 224 px). */
+export const DEMO_THUMBNAIL_SIZE = 256;
+
+/**
+ * The demo's thumbnails, re-rendered at DEMO_THUMBNAIL_SIZE: sample k's scene (same seed) drawn
+ * larger, so thumbnail k still shows kept sample k. Each file is written beside its final name and
+ * renamed over the builder's 224-px one. WebP quality 70, like the builder's.
+ */
+async function renderThumbnails(zoo: ZooModelSpec[], indexDir: string): Promise<void> {
+  for (const spec of zoo) {
+    for (let k = 0; k < DEMO_THUMBNAILS; k++) {
+      const rgba = renderSample(spec, k, nodeCanvasFactory, DEMO_THUMBNAIL_SIZE);
+      const webp = await sharp(Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength), { raw: { width: DEMO_THUMBNAIL_SIZE, height: DEMO_THUMBNAIL_SIZE, channels: 4 } })
+        .removeAlpha()
+        .webp({ quality: 70 })
+        .toBuffer();
+      const path = join(indexDir, 'thumbs', spec.id, `${k}.webp`);
+      await writeFile(`${path}.tmp`, webp);
+      await rename(`${path}.tmp`, path);
+    }
+  }
+}
 const PROJECTION = new URL('./zoo-encoder/projection.json', import.meta.url);
 
 const ZOO_ENCODER_DIM = ENCODERS['zoo-encoder']?.dim ?? 64;
@@ -24,7 +50,8 @@ const ZOO_ENCODER_DIM = ENCODERS['zoo-encoder']?.dim ?? 64;
 if (import.meta.url === `file://${process.argv[1]}`) {
   const work = await mkdtemp(join(tmpdir(), 'demo-zoo-'));
   try {
-    await writeModels(makeZoo('eval', DEMO_MODELS), DEMO_SAMPLES, work, () => {});
+    const zoo = makeZoo('eval', DEMO_MODELS);
+    await writeModels(zoo, DEMO_SAMPLES, work, () => {});
     const hasProjection = await access(PROJECTION).then(() => true, () => false);
     const projection = hasProjection
       ? parseProjection(JSON.parse(await readFile(PROJECTION, 'utf8')), ZOO_ENCODER_DIM, 'tools/zoo-encoder/projection.json')
@@ -39,12 +66,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       precision: 'f16',
       keepSamples: DEMO_SAMPLES,
       samplesPrecision: 'f16',
-      thumbnails: 3,
+      thumbnails: DEMO_THUMBNAILS,
       cacheDir: null,
       force: true,
       ...(projection ? { projection } : {}),
     });
     if (!report.ok) throw new Error('the demo build failed');
+    await renderThumbnails(zoo, join(PUBLIC_DIR, 'index', 'demo'));
     console.log(`Built public/index/demo: ${DEMO_MODELS} models × ${DEMO_SAMPLES} samples in ${report.seconds.toFixed(1)} s${projection ? ` (with the ${projection.structure} projection)` : ''}`);
   } finally {
     await rm(work, { recursive: true, force: true });
