@@ -150,6 +150,20 @@ describe('rank', () => {
     expect(r.results[0].rank).toBe(1);
   });
 
+  it('a NaN or +∞ score is an error naming the model, never a silent order', async () => {
+    const { embed } = embedder();
+    for (const bad of [Number.NaN, Infinity]) {
+      // A model whose stored mean is corrupt (as an index with recomputed checksums could carry).
+      const means = target.index.means.slice();
+      means.fill(bad, 7 * DIM, 8 * DIM);
+      const broken: RankableIndex = { ...target, index: { ...target.index, means } };
+      await expect(rank(broken, { parts: [{ part: { kind: 'text', text: 'a rose' }, weight: 1 }] }, embed)).rejects.toMatchObject({
+        code: 'index-format',
+        message: expect.stringMatching(/^Model “Blue boat 7” \(m7\) scores (NaN|\+∞) under 1st moment/),
+      });
+    }
+  });
+
   it('field filters alone list the models they match by name: nothing scored, nothing encoded', async () => {
     const { embed, calls } = embedder();
     const r = await rank(target, { parts: [], filters: { family: ['odd'], creator: ['ann'] } }, embed);

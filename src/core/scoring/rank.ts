@@ -216,6 +216,16 @@ export async function rank<I>(
     }
   }
   const scores = perPart.length === 1 ? perPart[0] : productOfExperts(perPart.map((s, i) => ({ scores: s, weight: parts[i].weight })));
+  // −∞ is a real score (a model with nothing to compare, a filter); NaN and +∞ only come from values
+  // no honest index holds, and would decide the order silently: refuse them, naming the model.
+  for (let m = 0; m < scores.length; m++) {
+    if (Number.isNaN(scores[m]) || scores[m] === Infinity) {
+      throw new AppError(
+        'index-format',
+        `Model “${models[m]?.name ?? m}” (${models[m]?.id ?? `#${m}`}) scores ${Number.isNaN(scores[m]) ? 'NaN' : '+∞'} under ${METHOD_INFO[method].label}: this index's statistics for it are inconsistent, so it cannot be ranked. Rebuild the index.`,
+      );
+    }
+  }
 
   const filters = query.filters ?? {};
   let ranking = applyFilterMask(scores, models, filters);

@@ -3,13 +3,17 @@ export interface Ranked {
   score: number;
 }
 
-/** The k best scores, highest first; ties keep index order. O(n log k). */
+/**
+ * The k best scores, highest first; ties keep index order. O(n log k). A total order: NaN ranks
+ * below every number (−∞ included), so no value can stall the heap or push a real score out.
+ */
 export function topK(scores: Float32Array, k: number): Ranked[] {
   const n = Math.min(k, scores.length);
   if (n <= 0) return [];
   // Min-heap of size n over (score, -index) so equal scores prefer lower indices.
   const heap: Ranked[] = [];
-  const worse = (a: Ranked, b: Ranked) => a.score < b.score || (a.score === b.score && a.index > b.index);
+  const below = (a: number, b: number) => (Number.isNaN(a) ? !Number.isNaN(b) : a < b);
+  const worse = (a: Ranked, b: Ranked) => below(a.score, b.score) || ((a.score === b.score || (Number.isNaN(a.score) && Number.isNaN(b.score))) && a.index > b.index);
   const siftDown = (i: number) => {
     for (;;) {
       const l = 2 * i + 1;
