@@ -1,4 +1,4 @@
-import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { readIndex, writeIndex, type IndexInput, type SearchIndex } from '../../src/core/index/indexFormat.ts';
 import { MANIFEST_FORMAT, type BuildParams, type IndexManifest, type MatchCalibration, type ModelMeta } from '../../src/core/index/manifest.ts';
@@ -25,6 +25,55 @@ export interface IndexDirInput {
 
 class OutputExistsError extends Error {}
 
+/** The steps of replacing a folder, in order (writeIndexDir's `onStep` hears each as it completes). */
+export type WriteStep = 'written' | 'old-moved-aside' | 'new-in-place' | 'old-removed';
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+/** Where the previous index waits while the new one is renamed into place (one fixed name, so a later run finds it). */
+export const asideDir = (outDir: string) => join(dirname(outDir), `.${basename(outDir)}.old`);
+const TMP_PREFIX = (outDir: string) => `.${basename(outDir)}.tmp-`;
+
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
+}
+
+/**
+ * Finishes or undoes a replacement that a killed build left half done, so `outDir` holds a complete
+ * index again: the previous index moved aside but the new one not yet in place → the previous one
+ * goes back; both in place → the aside copy goes. Temp folders of dead builds are removed. Returns
+ * what it did, for the build's log.
+ */
+export async function recoverIndexDir(outDir: string): Promise<string[]> {
+  const done: string[] = [];
+  const aside = asideDir(outDir);
+  if (await exists(aside)) {
+    if (await exists(outDir)) {
+      await rm(aside, { recursive: true, force: true });
+      done.push(`removed ${aside}, left by a build that was stopped after replacing ${outDir}`);
+    } else {
+      await rename(aside, outDir);
+      done.push(`restored the previous index to ${outDir} from ${aside} (a build was stopped half-way through replacing it)`);
+    }
+  }
+  const parent = dirname(outDir);
+  const names = await readdir(parent).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(TMP_PREFIX(outDir))) continue;
+    // `.<name>.tmp-<pid>-<time>`: a live build's folder is left alone.
+    const pid = Number(name.slice(TMP_PREFIX(outDir).length).split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) continue;
+    await rm(join(parent, name), { recursive: true, force: true });
+    done.push(`removed the unfinished ${join(parent, name)}`);
+  }
+  return done;
+}
+
 /** Every index records the temperature (its encoder's logit scale) its Monte-Carlo and 1st+2nd-moment scores use. */
 function withTemperature(encoderId: string, params: BuildParams = {}): BuildParams {
   const temperature = indexTemperatureFor(encoderId, params.temperature);
@@ -35,11 +84,17 @@ function withTemperature(encoderId: string, params: BuildParams = {}): BuildPara
 /**
  * Writes manifest.json + index.bin + models.json (+ extra files) into `outDir` atomically:
  * everything goes into a temp folder beside it, which is renamed into place only when complete,
- * so a crash never leaves a half-written index. Refuses to replace an existing folder unless `force`.
+ * so a crash never leaves a half-written index. Replacing an existing folder (only with `force`)
+ * moves it aside to asideDir(outDir) first and removes it last; a build stopped between those
+ * renames is finished or undone by recoverIndexDir, which every write runs first, so `outDir` is
+ * always the previous complete index or the new one. `onStep` hears each step (tests stop the
+ * process there).
  */
-export async function writeIndexDir(outDir: string, input: IndexDirInput, opts: { force?: boolean } = {}): Promise<IndexManifest> {
-  const exists = await access(outDir).then(() => true, () => false);
-  if (exists && !opts.force) throw new OutputExistsError(`${outDir} already exists (use --force to replace it).`);
+export async function writeIndexDir(outDir: string, input: IndexDirInput, opts: { force?: boolean; onStep?: (step: WriteStep) => void | Promise<void> } = {}): Promise<IndexManifest> {
+  for (const line of await recoverIndexDir(outDir)) console.warn(`[build] ${line}`);
+  const step = async (s: WriteStep) => opts.onStep?.(s);
+  const present = await exists(outDir);
+  if (present && !opts.force) throw new OutputExistsError(`${outDir} already exists (use --force to replace it).`);
   if (input.models.length * input.encoder.dim !== input.index.means.length) {
     throw new Error('models and means disagree on the model count');
   }
@@ -74,13 +129,24 @@ export async function writeIndexDir(outDir: string, input: IndexDirInput, opts: 
     }
     // The manifest goes last: a folder without one is never mistaken for an index.
     await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-    if (exists) {
-      const old = `${tmp}.old`;
-      await rename(outDir, old);
-      await rename(tmp, outDir);
+    await step('written');
+    if (present) {
+      const old = asideDir(outDir);
       await rm(old, { recursive: true, force: true });
+      await rename(outDir, old);
+      await step('old-moved-aside');
+      try {
+        await rename(tmp, outDir);
+      } catch (err) {
+        await rename(old, outDir); // the previous index goes back before the error is reported
+        throw err;
+      }
+      await step('new-in-place');
+      await rm(old, { recursive: true, force: true });
+      await step('old-removed');
     } else {
       await rename(tmp, outDir);
+      await step('new-in-place');
     }
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
