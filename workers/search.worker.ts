@@ -251,6 +251,13 @@ const api = {
     const runtime = await getRuntime();
     return runtime.loseDevice();
   },
+
+  /** Diagnostics: throw outside any call, as a crash would (the page's bridge sees the worker's error event). */
+  async crash(): Promise<void> {
+    setTimeout(() => {
+      throw new Error('simulated crash');
+    });
+  },
 };
 
 export type SearchWorkerApi = typeof api;

@@ -8,6 +8,10 @@ import { searchClient } from './searchClient.ts';
 export interface ModelSearchDebug {
   /** Simulates a lost GPU device; resolves true when the worker had one to lose. */
   loseDevice(): Promise<boolean>;
+  /** Makes the search worker crash (an uncaught error); the bridge restarts it on the next search. */
+  crashWorker(): Promise<void>;
+  /** How many search workers the page has started (a replaced one counts again). */
+  workerStarts(): number;
   /** The encoder's embedding of the image at `url`. */
   encodeImage(url: string): Promise<number[]>;
   /** The encoder's input pixels for the image at `url`. */
@@ -21,6 +25,8 @@ async function fetchBlob(url: string): Promise<Blob> {
 export function debugHooks(): ModelSearchDebug {
   return {
     loseDevice: () => searchClient.loseDevice(),
+    crashWorker: () => searchClient.crash(),
+    workerStarts: () => searchClient.workerStarts,
     encodeImage: async (url) => Array.from(await searchClient.encodeImage(await fetchBlob(url))),
     preprocessImage: async (url) => Array.from(await searchClient.preprocessImage(await fetchBlob(url))),
   };

@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { nodeTextScores } from '../support/nodeSearch.ts';
-import { COLOURS, expectMatchesReference, readResults, shot, typeQuery, waitReady, watchPageErrors } from '../support/page.ts';
+import { afterSearch, COLOURS, expectMatchesReference, readResults, searchBox, shot, typeQuery, waitReady, watchPageErrors } from '../support/page.ts';
 
 /** Types a query, presses Enter and waits until that search (not an earlier one) has rendered. */
 async function runQuery(page: Page, text: string) {
@@ -95,6 +95,33 @@ test.describe('failures are shown, never a blank page', () => {
     await banner.getByRole('button', { name: 'Retry' }).click();
     await expect(banner).toBeHidden();
     await expect(page.getByTestId('results').locator('li').first()).toHaveAttribute('data-model-id', 'teal-lagoon');
+    expect(errors).toEqual([]);
+  });
+
+  test('a worker whose script does not load is a banner that says so, not "Loading…" forever', async ({ page }, info) => {
+    await page.context().route(/search\.worker[^/]*\.js$/, (route) => route.fulfill({ status: 404, body: 'not found' }));
+    await page.goto(`./?${COLOURS}&q=teal`);
+    const banner = page.getByTestId('error-banner');
+    await expect(banner).toBeVisible();
+    await expect(banner).toHaveAttribute('data-code', 'worker');
+    await expect(banner).toContainText('could not start');
+    await page.screenshot({ path: shot('worker-missing', info.project.name), fullPage: true });
+  });
+
+  test('a search worker that crashes is replaced: the next search answers, from a fresh worker', async ({ page }) => {
+    const errors = watchPageErrors(page);
+    await page.goto(`./?${COLOURS}&debug=1&q=teal`);
+    await expect(page.getByTestId('results').locator('li').first()).toHaveAttribute('data-model-id', 'teal-lagoon');
+    type Debug = { modelSearchDebug: { crashWorker(): Promise<void>; workerStarts(): number } };
+    expect(await page.evaluate(() => (window as unknown as Debug).modelSearchDebug.workerStarts())).toBe(1);
+    await page.evaluate(() => (window as unknown as Debug).modelSearchDebug.crashWorker());
+    await afterSearch(page, async () => {
+      await searchBox(page).fill('crimson');
+      await searchBox(page).press('Enter');
+    });
+    await expect(page.getByTestId('error-banner')).toBeHidden();
+    await expect(page.getByTestId('results').locator('li').first()).toHaveAttribute('data-model-id', 'crimson-bloom');
+    expect(await page.evaluate(() => (window as unknown as Debug).modelSearchDebug.workerStarts())).toBe(2);
     expect(errors).toEqual([]);
   });
 

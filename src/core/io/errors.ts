@@ -7,7 +7,9 @@ export type AppErrorCode =
   | 'encoder-mismatch'
   | 'encoder-unknown'
   | 'backend'
-  | 'bad-query';
+  | 'bad-query'
+  /** The search worker failed to start, crashed or stopped answering (the client restarts it). */
+  | 'worker';
 
 export class AppError extends Error {
   readonly code: AppErrorCode;
@@ -34,7 +36,7 @@ export interface ErrorInfo {
  * unexpected error can pass; a bad query, a malformed index or a wrong encoder stays what it is.
  */
 export function isRetryable(code: ErrorInfo['code']): boolean {
-  return code === 'network' || code === 'http' || code === 'integrity' || code === 'backend' || code === 'internal';
+  return code === 'network' || code === 'http' || code === 'integrity' || code === 'backend' || code === 'internal' || code === 'worker';
 }
 
 export function toErrorInfo(err: unknown): ErrorInfo {
