@@ -18,7 +18,7 @@ describe('debug hooks', () => {
     expect(installDebugHooks('?q=red', target)).toBe(false);
     expect(target.modelSearchDebug).toBeUndefined();
     expect(installDebugHooks('?q=red&debug=1', target)).toBe(true);
-    expect(Object.keys(target.modelSearchDebug!).sort()).toEqual(['encodeImage', 'loseDevice', 'preprocessImage']);
+    expect(Object.keys(target.modelSearchDebug!).sort()).toEqual(['crashWorker', 'encodeImage', 'loseDevice', 'preprocessImage', 'workerStarts']);
   });
 
   it('answer with plain arrays the tests can read across page.evaluate', async () => {
