@@ -26,6 +26,8 @@ async function writeChunked(res: ServerResponse, body: Uint8Array, upTo = body.b
 }
 
 let server: Server;
+/** What the endless route wrote before the client went away. */
+const endless = { written: 0, closed: false };
 let base: string;
 let refusedUrl: string;
 
@@ -65,6 +67,18 @@ beforeAll(async () => {
           res.writeHead(200, { 'content-length': SIZE });
           res.write(BODY.subarray(0, 1000));
           return;
+        case '/data/endless.bin': {
+          // Declares nothing and never ends: a hostile or broken host.
+          res.writeHead(200, { 'content-type': 'application/octet-stream' });
+          endless.written = 0;
+          while (!res.destroyed && endless.written < 256 * 1024 * 1024) {
+            if (!res.write(BODY.subarray(0, CHUNK))) await new Promise<void>((resolve) => { res.once('drain', () => resolve()); res.once('close', () => resolve()); });
+            endless.written += CHUNK;
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          }
+          endless.closed = res.destroyed;
+          return;
+        }
         case '/data/server-error':
           res.writeHead(500, { 'content-type': 'text/plain' });
           res.end('boom');
@@ -149,10 +163,18 @@ describe('fetchBytes against a real HTTP server', () => {
     const err = await expectAppError(
       fetchBytes(`${base}/data/big.bin`, { bytes: SIZE - 1 }),
       'integrity',
-      new RegExp(`big\\.bin has ${SIZE} bytes, expected ${SIZE - 1}`),
+      new RegExp(`big\\.bin is larger than the ${SIZE - 1} bytes declared for it`),
     );
     expect(err.subject).toBe(`${base}/data/big.bin`);
     await expectAppError(fetchBytes(`${base}/data/small.json`, { bytes: 3 }), 'integrity', /has 2 bytes, expected 3/);
+  });
+
+  it('stops reading as soon as a stream passes the declared size (a host streaming without end)', async () => {
+    const declared = 2 * 1024 * 1024;
+    await expectAppError(fetchBytes(`${base}/data/endless.bin`, { bytes: declared }), 'integrity', /endless\.bin is larger than the 2097152 bytes declared for it/);
+    // The server sees the connection go: it wrote a little past the declared size, not 256 MB.
+    await expect.poll(() => endless.closed, { timeout: 5000 }).toBe(true);
+    expect(endless.written).toBeLessThan(declared + 16 * CHUNK + 4 * 1024 * 1024);
   });
 
   it('rejects a checksum mismatch with AppError("integrity")', async () => {

@@ -2,7 +2,7 @@ import { AppError } from './errors.ts';
 import { sha256Hex } from './sha256.ts';
 
 export interface FetchBytesOptions {
-  /** Expected size in bytes; checked after download when given. */
+  /** Expected size in bytes: the read stops as soon as more arrive, and a shorter file fails after. */
   bytes?: number;
   /** Expected SHA-256 (hex); checked after download when given. */
   sha256?: string;
@@ -42,6 +42,11 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
     if (opts.signal?.aborted) throw err;
     throw new AppError('network', `The download of ${fileName(url)} was interrupted (network error).`, url);
   };
+  // A host that sends more than the declared size (a wrong file, or an endless stream) is cut off
+  // at the first byte too many, not read to its end.
+  const tooLong = (n: number): never => {
+    throw new AppError('integrity', `${fileName(url)} is larger than the ${opts.bytes} bytes declared for it (${n} bytes arrived before the download was stopped): the file is a different version.`, url);
+  };
   if (response.body) {
     const reader = response.body.getReader();
     for (;;) {
@@ -49,6 +54,10 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
       if (done) break;
       chunks.push(value);
       loaded += value.byteLength;
+      if (opts.bytes !== undefined && loaded > opts.bytes) {
+        await reader.cancel().catch(() => {});
+        tooLong(loaded);
+      }
       opts.onProgress?.(loaded, total);
     }
   } else {
