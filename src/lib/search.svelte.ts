@@ -517,6 +517,13 @@ export class SearchManager {
     }
   }
 
+  /** The page cannot start as asked (e.g. an ?index= address it cannot load): an error, no loading. */
+  refuse(error: ErrorInfo): void {
+    this.phase = 'error';
+    this.stage = '';
+    this.error = error;
+  }
+
   retry(): Promise<void> {
     if (this.phase === 'error' || !this.config) {
       this.pendingRun = true;

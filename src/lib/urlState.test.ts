@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DEFAULT_IMAGE_WEIGHT, DEFAULT_K, readUrlState, searchParamsFor, withParams, type SearchUrlState } from './urlState.ts';
+import { DEFAULT_IMAGE_WEIGHT, DEFAULT_K, readUrlState, resolveIndexUrl, searchParamsFor, withParams, type SearchUrlState } from './urlState.ts';
 import { METHOD_INFO, type Method } from '../core/scoring/methods.ts';
 
 describe('readUrlState', () => {
@@ -57,5 +57,15 @@ describe('searchParamsFor', () => {
 
   it('leaves defaults out of the link', () => {
     expect(withParams('', searchParamsFor({ q: 'sea', method: null, k: DEFAULT_K, imageWeight: DEFAULT_IMAGE_WEIGHT, hybridWeight: 0, like: '' }))).toBe('?q=sea');
+  });
+});
+
+describe('resolveIndexUrl', () => {
+  const base = 'https://models.example/search/';
+  it('resolves folder paths and http(s) addresses, and refuses every other scheme or a broken address', () => {
+    expect(resolveIndexUrl('index/demo/', base)).toBe('https://models.example/search/index/demo/');
+    expect(resolveIndexUrl('https://cdn.example/idx/', base)).toBe('https://cdn.example/idx/');
+    expect(resolveIndexUrl('//other.example/idx/', base)).toBe('https://other.example/idx/');
+    for (const bad of ['javascript:alert(1)/', 'data:text/plain,x/', 'file:///etc/', 'http://[::1/', 'blob:https://x/']) expect(resolveIndexUrl(bad, base), bad).toBeNull();
   });
 });

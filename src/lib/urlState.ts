@@ -54,6 +54,20 @@ function parseK(value: string | null): number {
   return Number.isInteger(k) && k >= 1 && k <= MAX_K ? k : DEFAULT_K;
 }
 
+/**
+ * The index folder's absolute address from the `index` parameter (a path relative to the app, or an
+ * http(s) URL), or null for anything else (`javascript:`, `data:`, an unparsable address): the app
+ * says so instead of trying to load it.
+ */
+export function resolveIndexUrl(index: string, base: string): string | null {
+  try {
+    const url = new URL(index, base);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
 export function readUrlState(search: string): UrlState {
   const p = new URLSearchParams(search);
   const backend = p.get('backend');

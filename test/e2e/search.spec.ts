@@ -98,6 +98,19 @@ test.describe('failures are shown, never a blank page', () => {
     expect(errors).toEqual([]);
   });
 
+  test('an ?index= address the app cannot load is named in a banner with a way back to the demo index', async ({ page }) => {
+    const errors = watchPageErrors(page);
+    await page.goto(`./?index=${encodeURIComponent('javascript:alert(1)')}&q=teal`);
+    const banner = page.getByTestId('error-banner');
+    await expect(banner).toContainText('The index address in ?index= (“javascript:alert(1)/”) is not one the app can load');
+    await expect(banner).toHaveAttribute('data-code', 'bad-query');
+    await expect(banner.getByRole('button', { name: 'Retry' })).toHaveCount(0);
+    await banner.getByRole('button', { name: /demo index/i }).click();
+    await expect(page.getByTestId('results').locator('li').first()).toBeVisible();
+    expect(new URL(page.url()).searchParams.has('index')).toBe(false);
+    expect(errors).toEqual([]);
+  });
+
   test('a worker whose script does not load is a banner that says so, not "Loading…" forever', async ({ page }, info) => {
     await page.context().route(/search\.worker[^/]*\.js$/, (route) => route.fulfill({ status: 404, body: 'not found' }));
     await page.goto(`./?${COLOURS}&q=teal`);

@@ -55,7 +55,7 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
       chunks.push(value);
       loaded += value.byteLength;
       if (opts.bytes !== undefined && loaded > opts.bytes) {
-        await reader.cancel().catch(() => {});
+        await (reader as { cancel?: () => Promise<void> }).cancel?.().catch(() => {});
         tooLong(loaded);
       }
       opts.onProgress?.(loaded, total);
