@@ -1062,15 +1062,27 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       }
     });
 
-    it('rejects a norm that does not equal |μ| (1e-4, relative above 1)', () => {
+    it('rejects a stored norm far below a tiny mean\'s length (every cosine would be huge)', () => {
+      // |μ| = 1e-5 is a legal mean; a stored norm of 1e-45 (the probe's) is not its length.
+      const means = withMeanLength(1e-5);
+      const good = writeIndex({ dim: DIM, means });
+      expect(readIndex(good).norms[1]).toBeCloseTo(1e-5, 10);
+      const e = entryOf(good, SectionKind.Norms);
+      for (const value of [1e-45, 1e-6, 2e-5]) {
+        const bad = patch(good, (v) => v.setFloat32(e.offset + 4, value, true));
+        expectIndexError(() => readIndex(bad), /model 1 has a norm that does not match its mean \(stored .*, \|μ\| = 1\.000e-5\)/);
+      }
+    });
+
+    it('rejects a norm that does not equal |μ| (1e-4 of |μ|)', () => {
       const e = entryOf(VALID, SectionKind.Norms);
       const norms = readIndex(VALID).norms;
       for (const m of [0, COUNT - 1]) {
-        for (const value of [norms[m] + 2e-4, norms[m] - 2e-4, 0, -norms[m], 1]) {
+        for (const value of [norms[m] * (1 + 2e-4), norms[m] * (1 - 2e-4), 0, -norms[m], 1]) {
           const bad = patch(VALID, (v) => v.setFloat32(e.offset + 4 * m, value, true));
           expectIndexError(() => readIndex(bad), new RegExp(`model ${m} has a norm that does not match its mean`));
         }
-        for (const value of [norms[m] + 5e-5, norms[m] - 5e-5]) {
+        for (const value of [norms[m] * (1 + 5e-5), norms[m] * (1 - 5e-5)]) {
           const ok = patch(VALID, (v) => v.setFloat32(e.offset + 4 * m, value, true));
           expect(readIndex(ok).norms[m]).toBe(Math.fround(value));
         }

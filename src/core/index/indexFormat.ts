@@ -382,7 +382,8 @@ export function readIndex(bytes: Uint8Array): SearchIndex {
     for (let j = 0; j < dim; j++) s += means[m * dim + j] ** 2;
     const n = Math.sqrt(s);
     if (n > 1 + 1e-3) fail(`model ${m} has a mean longer than 1 (${n.toFixed(4)}); embeddings must be unit vectors`);
-    if (Math.abs(n - norms[m]) > 1e-4 * Math.max(1, n)) fail(`model ${m} has a norm that does not match its mean`);
+    // Relative: a tiny mean with a tinier stored norm would make every cosine huge (q·μ / |μ|).
+    if (!(Math.abs(n - norms[m]) <= 1e-4 * n + 1e-12)) fail(`model ${m} has a norm that does not match its mean (stored ${norms[m].toExponential(3)}, |μ| = ${n.toExponential(3)})`);
   }
   const result: SearchIndex = { version, dim, count, means, norms };
 
