@@ -273,6 +273,17 @@ describe('bad input', () => {
     expect(err.details.join('\n')).toMatch(/duplicate model id "same" \(folders "green", "red"\)/);
   });
 
+  it('a model.json field over its limit is an error naming the file and the field', async () => {
+    const dir = await caseDir();
+    const models = join(dir, 'models');
+    await writeModels(models, [
+      { ...RED, images: 2, modelJson: { description: 'x'.repeat(10 * 1024 * 1024) } },
+      { ...GREEN, images: 2 },
+    ]);
+    const err = await buildError({ modelsDir: models, outDir: join(dir, 'out') });
+    expect(err.details.join('\n')).toMatch(/red\/model\.json: a description of 10485760 characters \(limit 5000\); shorten it/);
+  });
+
   it('ids that are not path-safe are an error', async () => {
     const dir = await caseDir();
     const models = join(dir, 'models');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { AppError } from '../io/errors.ts';
-import { MANIFEST_FORMAT, parseManifest, parseModels, safeLinks, type ModelMeta } from './manifest.ts';
+import { MANIFEST_FORMAT, METADATA_LIMITS, metadataOverLimit, parseManifest, parseModels, safeLinks, type ModelMeta } from './manifest.ts';
 
 const SHA_A = 'a'.repeat(64);
 const SHA_B = '0123456789abcdef'.repeat(4);
@@ -381,6 +381,26 @@ describe('parseModels ids', () => {
 
   it('rejects a real id that collides with a position default', () => {
     expect(() => parseModels([{}, { id: 'model-0' }], 2)).toThrow(/share the id "model-0"/);
+  });
+});
+
+describe('parseModels limits', () => {
+  it('refuses a model whose text is over its field\'s limit, naming the model, field and sizes', () => {
+    const huge = 'x'.repeat(10 * 1024 * 1024);
+    expect(() => parseModels([{ id: 'a' }, { id: 'big', description: huge }], 2)).toThrow(
+      `The model list is invalid: model 2 ("big") has a description of ${huge.length} characters (limit ${METADATA_LIMITS.description}).`,
+    );
+    expect(() => parseModels([{ id: 'n', name: 'n'.repeat(METADATA_LIMITS.name + 1) }], 1)).toThrow(/has a name of 301 characters \(limit 300\)/);
+    const links = Array.from({ length: METADATA_LIMITS.links + 1 }, (_, i) => ({ label: 'l', url: `https://x.example/${i}` }));
+    expect(() => parseModels([{ id: 'l', links }], 1)).toThrow(/has a 21 links \(limit 20\)/);
+    expect(() => parseModels([{ id: 't', thumbnails: Array(101).fill('thumbs/t/0.webp') }], 1)).toThrow(/101 thumbnails/);
+  });
+
+  it('accepts every field at its limit', () => {
+    const at = (k: keyof typeof METADATA_LIMITS) => 'a'.repeat(METADATA_LIMITS[k]);
+    const [m] = parseModels([{ id: at('id'), name: at('name'), description: at('description'), family: at('family'), creator: at('creator'), licence: at('licence'), resolution: at('resolution') }], 1);
+    expect(m.description).toHaveLength(METADATA_LIMITS.description);
+    expect(metadataOverLimit(m)).toBe('');
   });
 });
 

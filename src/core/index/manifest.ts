@@ -162,6 +162,45 @@ function exampleQueries(values: string[]): string[] {
   return [...seen];
 }
 
+/**
+ * Longest text per metadata field, in UTF-16 units, and the most links and thumbnails per model: the
+ * builder refuses longer ones (tools/lib/indexBuilder/scan.ts) and the app refuses an index that has
+ * them, so a model.json with a 10 MB description never reaches a page.
+ */
+export const METADATA_LIMITS = {
+  id: 200,
+  name: 300,
+  description: 5000,
+  family: 100,
+  creator: 200,
+  licence: 100,
+  resolution: 50,
+  links: 20,
+  linkLabel: 200,
+  linkUrl: 2000,
+  thumbnails: 100,
+} as const;
+
+/** The first field of `meta` over its limit, as words ("description of 10485760 characters (limit 5000)"), or ''. */
+export function metadataOverLimit(meta: object): string {
+  const fields = meta as Partial<Record<string, unknown>>;
+  for (const key of ['id', 'name', 'description', 'family', 'creator', 'licence', 'resolution'] as const) {
+    const v = fields[key];
+    if (typeof v === 'string' && v.length > METADATA_LIMITS[key]) return `${key} of ${v.length} characters (limit ${METADATA_LIMITS[key]})`;
+  }
+  const links = fields.links;
+  if (Array.isArray(links)) {
+    if (links.length > METADATA_LIMITS.links) return `${links.length} links (limit ${METADATA_LIMITS.links})`;
+    for (const l of links as { label?: unknown; url?: unknown }[]) {
+      if (typeof l?.url === 'string' && l.url.length > METADATA_LIMITS.linkUrl) return `a link of ${l.url.length} characters (limit ${METADATA_LIMITS.linkUrl})`;
+      if (typeof l?.label === 'string' && l.label.length > METADATA_LIMITS.linkLabel) return `a link label of ${l.label.length} characters (limit ${METADATA_LIMITS.linkLabel})`;
+    }
+  }
+  const thumbs = fields.thumbnails;
+  if (Array.isArray(thumbs) && thumbs.length > METADATA_LIMITS.thumbnails) return `${thumbs.length} thumbnails (limit ${METADATA_LIMITS.thumbnails})`;
+  return '';
+}
+
 export function parseModels(json: unknown, count: number): ModelMeta[] {
   if (!Array.isArray(json)) badModels('models.json is not a list');
   if (json.length !== count) badModels(`models.json lists ${json.length} models, the index has ${count}`);
@@ -176,6 +215,8 @@ export function parseModels(json: unknown, count: number): ModelMeta[] {
     const first = seen.get(id);
     if (first !== undefined) badModels(`models ${first + 1} and ${i + 1} share the id "${id.slice(0, 80)}"`);
     seen.set(id, i);
+    const over = metadataOverLimit(r);
+    if (over) badModels(`model ${i + 1} ("${id.slice(0, 80)}") has a ${over}`);
     return {
       id,
       name: text('name', `Model ${i + 1}`),

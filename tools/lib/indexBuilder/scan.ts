@@ -8,7 +8,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { safeLinks, type ModelLink } from '../../../src/core/index/manifest.ts';
+import { metadataOverLimit, safeLinks, type ModelLink } from '../../../src/core/index/manifest.ts';
 import { InputError } from './errors.ts';
 
 /** File extensions that are obviously not images; such files are ignored without a word. */
@@ -221,6 +221,11 @@ function parseModelJson(
       const dropped = r.links.length - meta.links.length;
       if (dropped) warnings.push(`model folder "${folder}": dropped ${dropped} link(s) without an http(s) url`);
     }
+  }
+  const over = metadataOverLimit(r);
+  if (over) {
+    problems.push(`${where}: a ${over}; shorten it`);
+    ok = false;
   }
   const unknown = Object.keys(r).filter((k) => !(STRING_FIELDS as readonly string[]).includes(k) && k !== 'links');
   if (unknown.length) warnings.push(`${where}: ignored unknown field(s) ${unknown.map((k) => `"${k}"`).join(', ')}`);
