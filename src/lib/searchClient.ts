@@ -91,43 +91,46 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
     if (live === l) live = undefined;
   }
 
-  /** Races a call against the worker failing and its deadline (which ends the worker). */
-  function guarded<T>(l: Live, call: Promise<T>, ms: number, what: string): Promise<T> {
+  /**
+   * A timer that ends `l` with a 'worker' error when it runs out: `expired` rejects with that error,
+   * `arm` (re)starts it, `clear` stops it.
+   */
+  function deadline(l: Live, ms: number, message: string) {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
+    let reject!: (err: AppError) => void;
+    const expired = new Promise<never>((_, r) => (reject = r));
+    const clear = () => clearTimeout(timer);
+    const arm = () => {
+      clear();
       timer = setTimeout(() => {
-        const err = new AppError('worker', `The search engine did not answer ${what} within ${Math.round(ms / 1000)} s. Retry starts it again.`);
+        const err = new AppError('worker', message);
         end(l, err);
         reject(err);
       }, ms);
-    });
-    return Promise.race([call, l.failed, late]).finally(() => clearTimeout(timer));
+    };
+    arm();
+    return { expired, arm, clear };
+  }
+
+  /** Races a call against the worker failing and its deadline (which ends the worker). */
+  function guarded<T>(l: Live, call: Promise<T>, ms: number, what: string): Promise<T> {
+    const late = deadline(l, ms, `The search engine did not answer ${what} within ${Math.round(ms / 1000)} s. Retry starts it again.`);
+    return Promise.race([call, l.failed, late.expired]).finally(late.clear);
   }
 
   /** Loads index and encoder in `l`, failing when no progress comes for deadlines.stallMs. */
   async function load(l: Live, config: WorkerConfig, onProgress: (p: LoadProgress) => void): Promise<ReadyInfo> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let stalled!: (err: AppError) => void;
-    const stall = new Promise<never>((_, reject) => (stalled = reject));
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        const err = new AppError('worker', `Loading stopped: nothing arrived for ${Math.round(deadlines.stallMs / 1000)} s. Retry starts again.`);
-        end(l, err);
-        stalled(err);
-      }, deadlines.stallMs);
-    };
-    arm();
+    const stall = deadline(l, deadlines.stallMs, `Loading stopped: nothing arrived for ${Math.round(deadlines.stallMs / 1000)} s. Retry starts again.`);
     const progress = (p: LoadProgress) => {
-      arm();
+      stall.arm();
       onProgress(p);
     };
     try {
-      const info = await Promise.race([l.remote.configure(config, proxy(progress)).then(() => l.remote.ready()), l.failed, stall]);
+      const info = await Promise.race([l.remote.configure(config, proxy(progress)).then(() => l.remote.ready()), l.failed, stall.expired]);
       l.ready = true;
       return info;
     } finally {
-      clearTimeout(timer);
+      stall.clear();
     }
   }
 
