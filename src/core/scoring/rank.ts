@@ -108,6 +108,13 @@ export function partKind(part: QueryPart<unknown>): QueryKind {
   return part.kind;
 }
 
+/** How many results a query asks for (SEARCH_DEFAULTS.topK when it does not say); a bad count is a bad query. */
+function resultCount(topK: number | undefined): number {
+  const k = topK ?? SEARCH_DEFAULTS.topK;
+  if (!(Number.isInteger(k) && k >= 1)) throw new AppError('bad-query', 'The number of results must be a whole number of at least 1.');
+  return k;
+}
+
 /**
  * Rejects malformed queries with a message a person can act on, before anything is encoded.
  * Returns the parts that take part (weight > 0), text trimmed, and the method to use.
@@ -147,8 +154,7 @@ export function planQuery<I>(
   }
   const hw = query.hybridWeight ?? SEARCH_DEFAULTS.hybridWeight;
   if (!(Number.isFinite(hw) && hw >= 0 && hw <= 1)) throw new AppError('bad-query', 'The hybrid weight must be between 0 and 1.');
-  const k = query.topK ?? SEARCH_DEFAULTS.topK;
-  if (!(Number.isInteger(k) && k >= 1)) throw new AppError('bad-query', 'The number of results must be a whole number of at least 1.');
+  const k = resultCount(query.topK);
   validateParams(query.params ?? {});
   return { parts, method, kinds, hybridWeight: hw, topK: k };
 }
@@ -159,8 +165,8 @@ const byName = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
  * The models `filters` match, by name (then index order), the first `count`: what a query of field
  * filters alone shows. Nothing is scored: scores are NaN, and the verdict is 'ok' (nothing to judge).
  */
-export function listModels(target: RankableIndex, filters: FieldFilters, count: number = SEARCH_DEFAULTS.topK): Ranking {
-  if (!(Number.isInteger(count) && count >= 1)) throw new AppError('bad-query', 'The number of results must be a whole number of at least 1.');
+export function listModels(target: RankableIndex, filters: FieldFilters, topK?: number): Ranking {
+  const count = resultCount(topK);
   const { models, index } = target;
   const matching = models.map((m, i) => i).filter((i) => matchesFilters(models[i], filters));
   matching.sort((a, b) => byName.compare(models[a].name, models[b].name) || a - b);
