@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeRanking, GOOD_STANDING, scoreField, standing, STRENGTH_LABEL, strengthOf, strengthReason, strongStanding } from './matchStrength.ts';
+import { describeRanking, GOOD_STANDING, resultStrength, scoreField, standing, STRENGTH_LABEL, strengthOf, strengthReason, strongStanding } from './matchStrength.ts';
 
 describe('scoreField', () => {
   it('is the median and 1.4826 × MAD of the finite scores (numpy: np.median, np.median(abs(x − med)))', () => {
@@ -64,5 +64,13 @@ describe('describeRanking', () => {
     expect(describeRanking({ ...base, z: 1.2, gap: 0 })).toMatch(/^No model stands out.*tied with the runner-up\.\)$/);
     expect(describeRanking({ ...base, z: 6, nothingMatches: true })).toMatch(/^Nothing matches well: the top hit, “Gilded Cat”/);
     expect(describeRanking({ ...base, z: 3, n: 1 })).toBe('Only one model has a 1st moment score for this query.');
+  });
+});
+
+describe('resultStrength', () => {
+  it('is standing, strength and reason together', () => {
+    const field = { n: 300, median: 0.2, spread: 0.05 };
+    expect(resultStrength(0.45, field)).toEqual({ z: standing(0.45, field), strength: 'strong', reason: strengthReason('strong', 300) });
+    expect(resultStrength(0.45, field, true)).toEqual({ z: standing(0.45, field), strength: 'weak', reason: strengthReason('weak', 300, true) });
   });
 });

@@ -74,6 +74,13 @@ export function strengthOf(z: number, n: number, nothingMatches = false): Streng
   return z >= strongStanding(n) ? 'strong' : 'good';
 }
 
+/** A result's standing, strength and the sentence that explains it, from its content score. */
+export function resultStrength(score: number, field: ScoreField, nothingMatches = false): { z: number; strength: Strength; reason: string } {
+  const z = standing(score, field);
+  const strength = strengthOf(z, field.n, nothingMatches);
+  return { z, strength, reason: strengthReason(strength, field.n, nothingMatches) };
+}
+
 export const STRENGTH_LABEL: Record<Strength, string> = { strong: 'Strong match', good: 'Good match', weak: 'Weak match' };
 
 /** One plain sentence on why a result has its strength (no σ, no formulas: those are in the details). */
