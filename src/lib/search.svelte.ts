@@ -69,10 +69,10 @@ export interface QueryChange {
 
 export const IMAGE_NOT_SAVED = 'This image will not survive a reload: the browser’s session storage is full or disabled.';
 
-/** All state of the search page. Components read it and call its methods; they never talk to the worker. */
 /** Address parameters only an embedded page uses: a link out of the embed leaves them behind. */
 const EMBED_ONLY = { embed: '', parentOrigin: '', box: '' };
 
+/** All state of the search page. Components read it and call its methods; they never talk to the worker. */
 export class SearchManager {
   phase = $state<Phase>('idle');
   /** What the worker is doing while loading (see `loadingText`, which names downloads first). */
@@ -171,10 +171,10 @@ export class SearchManager {
   /** The heading above the results. */
   get heading(): string {
     if (!this.summary) return 'Results';
+    if (this.summary.listing) return `${this.results.length} of ${this.summary.matched} models with ${this.summary.label}, by name`;
     const total = this.info?.modelCount ?? 0;
     const matched = this.summary.matched === this.info?.modelCount ? '' : `${this.summary.matched} matching / `;
     // Nothing matches well: these are the closest models, not matches (the notice above says why).
-    if (this.summary.listing) return `${this.results.length} of ${this.summary.matched} models with ${this.summary.label}, by name`;
     const top = this.noMatch ? 'Closest' : 'Top';
     return `${top} ${this.results.length} of ${matched}${total} models for ${this.summary.label}`;
   }
@@ -196,13 +196,17 @@ export class SearchManager {
   /** Link to the open result as a "more like this" search ("Copy link" in its details); '' when none is open. */
   get shareUrl(): string {
     if (!this.selected) return '';
-    const params = searchParamsFor({ ...this.urlState, q: '', like: this.selected.model.id });
-    return new URL(withParams(this.address.search, { ...params, ...EMBED_ONLY }), this.address.href).href;
+    return this.linkTo({ ...this.urlState, q: '', like: this.selected.model.id });
   }
 
   /** The current search in the full app (what an embed's "Open in Model Search" links to). */
   get appUrl(): string {
-    return new URL(withParams(this.address.search, { ...searchParamsFor(this.urlState), ...EMBED_ONLY }), this.address.href).href;
+    return this.linkTo(this.urlState);
+  }
+
+  /** A link to the app with search `state`, keeping the page's setup (index, backend), never the embed's parameters. */
+  private linkTo(state: SearchUrlState): string {
+    return new URL(withParams(this.address.search, { ...searchParamsFor(state), ...EMBED_ONLY }), this.address.href).href;
   }
 
   /** The method searches use: the requested one if the index supports it, else the automatic one. */
