@@ -23,6 +23,7 @@ export const DEMO_SAMPLES = 32;
 export const DEMO_THUMBNAILS = 3;
 /** Thumbnails are rendered at this size (the samples the encoder sees are the zoo's 224 px). */
 export const DEMO_THUMBNAIL_SIZE = 256;
+const PROJECTION = new URL('./zoo-encoder/projection.json', import.meta.url);
 
 /**
  * The demo's thumbnails, re-rendered at DEMO_THUMBNAIL_SIZE: sample k's scene (same seed) drawn
@@ -43,8 +44,6 @@ async function renderThumbnails(zoo: ZooModelSpec[], indexDir: string): Promise<
     }
   }
 }
-const PROJECTION = new URL('./zoo-encoder/projection.json', import.meta.url);
-
 const ZOO_ENCODER_DIM = ENCODERS['zoo-encoder']?.dim ?? 64;
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -65,18 +65,13 @@ export function sharedNameWords(names: readonly string[]): string[] {
   return [...count].filter(([, c]) => c >= 2).map(([w]) => w).sort();
 }
 
-/** The whole words of the CLIP vocabulary (tokens ending in "</w>"; letters only, ≥ 3 long), sorted. */
-export async function vocabularyWords(tokenizerJson: string): Promise<string[]> {
+/** Random phrases of 1–4 whole words of the CLIP vocabulary (letters only, ≥ 3 long). */
+export async function randomPhrases(tokenizerJson: string, count: number, seed: number): Promise<string[]> {
   const vocab = (JSON.parse(await readFile(tokenizerJson, 'utf8')) as { model: { vocab: Record<string, number> } }).model.vocab;
-  return Object.keys(vocab)
+  const words = Object.keys(vocab)
     .filter((w) => /^[a-z]{3,}<\/w>$/.test(w))
     .map((w) => w.slice(0, -4))
     .sort();
-}
-
-/** Random phrases of 1–4 whole words of the CLIP vocabulary (letters only, ≥ 3 long). */
-export async function randomPhrases(tokenizerJson: string, count: number, seed: number): Promise<string[]> {
-  const words = await vocabularyWords(tokenizerJson);
   const next = mulberry32(seed);
   const pick = () => words[Math.floor(next() * words.length)];
   return Array.from({ length: count }, () => Array.from({ length: 1 + Math.floor(next() * 4) }, pick).join(' '));

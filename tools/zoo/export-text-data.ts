@@ -62,6 +62,11 @@ export function nullTexts(count: number, seed: number, isWord: (w: string) => bo
   return Array.from({ length: count }, () => Array.from({ length: 1 + Math.floor(rand() * 4) }, word).join(' '));
 }
 
+/** The export's made-up-word texts: nullTexts leaving out every CLIP whole word and every word the captions or the prior know. */
+export function madeUpTexts(count: number, seed: number, context: CaptionContext, clipWords: ReadonlySet<string>): string[] {
+  return nullTexts(count, combineSeeds(seed, NULL_SALT), (w) => clipWords.has(w) || context.realWords.has(w));
+}
+
 /** How many made-up-word texts the export writes unless told otherwise (--nulls). */
 export const DEFAULT_NULL_TEXTS = 20000;
 
@@ -71,9 +76,7 @@ export const DEFAULT_NULL_TEXTS = 20000;
  * are held out from training whatever syllables they share.
  */
 export function trainedMadeUpWords(): Set<string> {
-  const clipWords = clipWholeWords();
-  const { context } = captionContext();
-  return new Set(nullTexts(DEFAULT_NULL_TEXTS, combineSeeds(0, NULL_SALT), (w) => clipWords.has(w) || context.realWords.has(w)).flatMap((t) => t.split(' ')));
+  return new Set(madeUpTexts(DEFAULT_NULL_TEXTS, 0, captionContext().context, clipWholeWords()).flatMap((t) => t.split(' ')));
 }
 
 /**
@@ -197,7 +200,7 @@ export function exportTextData(opts: TextExportOptions): { captions: number; sec
   writeFileSync(join(opts.out, 'prior-text.json'), priorJson(concept, encode));
   const offTopic = offTopicLemmas(lexicon.wordnet, prior, senses, entries, lexicon.trainVocabulary, heldOutWords());
   const nulls = [
-    ...nullTexts(opts.nulls, combineSeeds(opts.seed, NULL_SALT), (w) => clipWords.has(w) || context.realWords.has(w)),
+    ...madeUpTexts(opts.nulls, opts.seed, context, clipWords),
     ...offTopicTexts(opts.offTopic, combineSeeds(opts.seed, NULL_SALT + 1), offTopic),
     ...frameTexts(opts.frames, combineSeeds(opts.seed, NULL_SALT + 2), frameWords(lexicon.train)),
   ];
