@@ -277,7 +277,7 @@ describe('indexFormat properties', () => {
       const w00 = new DataView(bytes.buffer).getFloat32(at, true);
       expect(w00).toBeGreaterThan(0);
       expect(w00).toBeLessThan(1e-30);
-      expect(rejection(bytes)).toMatch(/model 0 has an implausible precision diagonal/);
+      expect(rejection(bytes)).toMatch(/model #0 has an implausible precision diagonal/);
     });
 
     // Norms read from the header ("MSIX…") after a flipped offset bit.

@@ -846,7 +846,7 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       ]) {
         // Even with the log-determinant made to match (where it is finite).
         for (const fix of value > 0 ? [false, true] : [false]) {
-          expectIndexError(() => readIndex(withDiagonal(FULL, m, i, value, fix)), new RegExp(`model ${m} has an implausible precision diagonal`));
+          expectIndexError(() => readIndex(withDiagonal(FULL, m, i, value, fix)), new RegExp(`model #${m} has an implausible precision diagonal`));
         }
       }
     });
@@ -866,19 +866,38 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
         [c - 1, d - 1],
       ]) {
         const bad = patch(FULL16, (v) => v.setUint16(e.offset + 2 * diagPos(m, i), bits, true));
-        expectIndexError(() => readIndex(bad), new RegExp(`model ${m} has an implausible precision diagonal \\(${escapeRe(String(halfToFloatTable()[bits]))}\\)`));
+        expectIndexError(() => readIndex(bad), new RegExp(`model #${m} has an implausible precision diagonal \\(Precision section: ${escapeRe(String(halfToFloatTable()[bits]))}\\)`));
       }
     });
 
     it('accepts a diagonal of exactly 0.5 with a matching b and log-determinant, and negative off-diagonals', () => {
-      for (const bytes of [FULL, FULL16]) {
-        const ok = withDiagonal(bytes, 0, 0, 0.5, true);
-        const parsed = readIndex(ok).gaussian!;
-        expect(parsed.precision.data[0]).toBe(bytes === FULL16 ? 0x3800 : 0.5);
-        // W_10 = −1 (within the entry bound): off-diagonals may have either sign.
-        const neg = refreshTerms(setFloat(bytes, SectionKind.Precision, packedRowOffset(1), -1), 0);
-        expect(readIndex(neg).gaussian!.precision.data[packedRowOffset(1)]).toBe(bytes === FULL16 ? 0xbc00 : -1);
+      // A factor near the identity, so that only the edited entries matter (an honest factor with
+      // its first diagonal halved would break the inverse-scale check below).
+      const d = 5;
+      const means = Float32Array.of(0.6, 0, 0, 0, 0, 0, 0.6, 0, 0, 0);
+      for (const dtype of ['f32', 'f16'] as const) {
+        const w = new Float32Array(2 * packedSize(d));
+        for (let m = 0; m < 2; m++) for (let i = 0; i < d; i++) w[m * packedSize(d) + packedRowOffset(i) + i] = 1;
+        w[0] = 0.5; // W_00 of model 0
+        w[packedSize(d) + packedRowOffset(1)] = -1; // W_10 of model 1: off-diagonals may have either sign
+        const parsed = readIndex(writeIndex({ dim: d, means, gaussian: { precision: w, epsilon: Float32Array.of(1e-3, 1e-3), dtype } })).gaussian!;
+        expect(parsed.precision.data[0]).toBe(dtype === 'f16' ? 0x3800 : 0.5);
+        expect(parsed.precision.data[packedSize(d) + packedRowOffset(1)]).toBe(dtype === 'f16' ? 0xbc00 : -1);
       }
+    });
+
+    it('rejects a factor within every entry bound whose inverse is out of scale (the probe: ε = 1e-12, off-diagonals 6e4)', () => {
+      // W_ii = 1, W_ij = 6e4 below the diagonal: |W_ij| < 1/√ε = 1e6, b and log-det consistent
+      // (the writer derives them), yet Wᵀy = q blows up to ∞ and 1st+2nd moment became NaN.
+      const d = 16;
+      const means = new Float32Array(2 * d);
+      means[0] = 0.5;
+      means[d + 1] = 0.5;
+      const P = packedSize(d);
+      const w = new Float32Array(2 * P);
+      for (let m = 0; m < 2; m++) for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) w[m * P + packedRowOffset(i) + j] = i === j ? 1 : m === 1 ? 6e4 : 0;
+      const bytes = writeIndex({ dim: d, means, gaussian: { precision: w, epsilon: Float32Array.of(1e-12, 1e-12), dtype: 'f32' } });
+      expectIndexError(() => readIndex(bytes), /model #1 has a precision factor \(Precision section\) whose inverse is out of scale for its ε = 1\.00e-12/);
     });
 
     // ‖W‖₂ ≤ 1/√ε bounds every entry (with 1 % slack).
@@ -889,7 +908,7 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
           expect(b).toBeCloseTo(31.939, 3);
           for (const k of [m * P + packedRowOffset(3) + 1, diagPos(m, 2)]) {
             for (const value of [b * 1.01, -b * 1.01]) {
-              expectIndexError(() => readIndex(setFloat(bytes, SectionKind.Precision, k, value)), new RegExp(`model ${m} has a precision value out of range`));
+              expectIndexError(() => readIndex(setFloat(bytes, SectionKind.Precision, k, value)), new RegExp(`model #${m} has a precision value \\(Precision section\\) beyond`));
             }
           }
         }
@@ -897,7 +916,7 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       // The old "non-positive diagonal" case −65504 (largest fp16 magnitude) is now out of range first.
       const e = entryOf(FULL16, SectionKind.Precision);
       const huge = patch(FULL16, (v) => v.setUint16(e.offset + 2 * diagPos(1, 1), 0xfbff, true));
-      expectIndexError(() => readIndex(huge), /model 1 has a precision value out of range/);
+      expectIndexError(() => readIndex(huge), /model #1 has a precision value \(Precision section\) beyond/);
     });
 
     it('accepts off-diagonal entries just inside 1.01/√ε', () => {
@@ -915,23 +934,23 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       }
     });
 
-    it('rejects a log-determinant that does not match −2 Σ log W_ii', () => {
+    it('rejects a log-determinant \\(LogDet section\\) that does not match −2 Σ log W_ii', () => {
       for (const bytes of [FULL, FULL16]) {
         for (const m of [0, 2]) {
           const ref = factorLogDet(bytes, m);
           for (const value of [ref + 2 * logDetTol(ref), ref - 2 * logDetTol(ref), -ref, 0]) {
-            expectIndexError(() => readIndex(setFloat(bytes, SectionKind.LogDet, m, value)), new RegExp(`model ${m} has a log-determinant that does not match its factor`));
+            expectIndexError(() => readIndex(setFloat(bytes, SectionKind.LogDet, m, value)), new RegExp(`model #${m} has a log-determinant \\(LogDet section\\) that does not match its factor`));
           }
           // A changed diagonal (still plausible) with the old log-determinant is caught the same way.
           const w = getFloat(bytes, SectionKind.Precision, diagPos(m, 1));
           const changed = withDiagonal(bytes, m, 1, w * 2, false);
-          expectIndexError(() => readIndex(refreshTerms(changed, m, { bias: true })), new RegExp(`model ${m} has a log-determinant that does not match`));
+          expectIndexError(() => readIndex(refreshTerms(changed, m, { bias: true })), new RegExp(`model #${m} has a log-determinant \\(LogDet section\\) that does not match`));
           expect(readIndex(withDiagonal(bytes, m, 1, w * 2, true)).gaussian).toBeDefined();
         }
       }
       // The largest finite float32 as a log-determinant is finite but impossible.
       const e = entryOf(FULL, SectionKind.LogDet);
-      expectIndexError(() => readIndex(patch(FULL, (v) => v.setUint32(e.offset, 0xff7fffff, true))), /model 0 has a log-determinant that does not match/);
+      expectIndexError(() => readIndex(patch(FULL, (v) => v.setUint32(e.offset, 0xff7fffff, true))), /model #0 has a log-determinant \(LogDet section\) that does not match/);
     });
 
     it('accepts a log-determinant within 1e-3·dim + 1e-5·|logDet| of −2 Σ log W_ii', () => {
@@ -957,7 +976,7 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
             scale += Math.abs(getFloat(bytes, SectionKind.Precision, m * P + packedRowOffset(i) + j) * getFloat(bytes, SectionKind.Means, m * d + j));
           }
           for (const value of [b + 3e-3 * scale + 1e-4, b - 3e-3 * scale - 1e-4, -3.4028234663852886e38, 3e38]) {
-            expectIndexError(() => readIndex(setFloat(bytes, SectionKind.PrecisionBias, m * d + i, value)), new RegExp(`model ${m} has a precision bias \\(b = Wμ\\) that does not match`));
+            expectIndexError(() => readIndex(setFloat(bytes, SectionKind.PrecisionBias, m * d + i, value)), new RegExp(`model #${m} has a precision bias \\(PrecisionBias section, b = Wμ\\) that does not match`));
           }
           for (const value of [b + 0.5e-3 * scale, b - 0.5e-3 * scale]) {
             expect(readIndex(setFloat(bytes, SectionKind.PrecisionBias, m * d + i, value)).gaussian!.bias[m * d + i]).toBe(Math.fround(value));
@@ -968,7 +987,7 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
           let n = 0;
           for (let j = 0; j < d; j++) n += getFloat(moved, SectionKind.Means, m * d + j) ** 2;
           moved = setFloat(moved, SectionKind.Norms, m, Math.sqrt(n));
-          expectIndexError(() => readIndex(moved), new RegExp(`model ${m} has a precision bias`));
+          expectIndexError(() => readIndex(moved), new RegExp(`model #${m} has a precision bias`));
           expect(readIndex(refreshTerms(moved, m, { bias: true })).gaussian).toBeDefined();
         }
       }
@@ -1009,7 +1028,7 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       for (const m of [0, c - 1]) {
         for (const bytes of [FULL, FULL16]) {
           const bad = setFloat(bytes, SectionKind.Epsilon, m, value);
-          expectIndexError(() => readIndex(bad), new RegExp(`model ${m} has an invalid ε \\(${escapeRe(String(Math.fround(value)))}\\)`));
+          expectIndexError(() => readIndex(bad), new RegExp(`model #${m} has an invalid ε \\(Epsilon section: ${escapeRe(String(Math.fround(value)))}\\)`));
         }
       }
     });
@@ -1022,7 +1041,7 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       // A larger ε than the factor was built with tightens the bound below the honest entries; just
       // below 1e6 the ε itself is accepted and the entries are what fails.
       for (const value of [1e-2, 999_999]) {
-        expectIndexError(() => readIndex(setFloat(FULL, SectionKind.Epsilon, 1, value)), /model 1 has a precision value out of range/);
+        expectIndexError(() => readIndex(setFloat(FULL, SectionKind.Epsilon, 1, value)), /model #1 has a precision value \(Precision section\) beyond/);
       }
       // A real factor built with a large ε (1) reads back.
       const dim = 3;
@@ -1044,13 +1063,13 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       return means;
     };
 
-    it('rejects a mean longer than 1 (+1e-3)', () => {
+    it('rejects a mean \\(Means section\\) longer than 1 (+1e-3)', () => {
       for (const length of [1.002, 1.5, 1e6]) {
         const means = withMeanLength(length);
         const n = rowNorm(means, DIM, 1);
         expectIndexError(
           () => readIndex(writeIndex({ dim: DIM, means })),
-          new RegExp(`model 1 has a mean longer than 1 \\(${escapeRe(n.toFixed(4))}\\); embeddings must be unit vectors`),
+          new RegExp(`model #1 has a mean \\(Means section\\) longer than 1 \\(${escapeRe(n.toFixed(4))}\\); embeddings must be unit vectors`),
         );
       }
     });
@@ -1070,7 +1089,7 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       const e = entryOf(good, SectionKind.Norms);
       for (const value of [1e-45, 1e-6, 2e-5]) {
         const bad = patch(good, (v) => v.setFloat32(e.offset + 4, value, true));
-        expectIndexError(() => readIndex(bad), /model 1 has a norm that does not match its mean \(stored .*, \|μ\| = 1\.000e-5\)/);
+        expectIndexError(() => readIndex(bad), /model #1 has a norm \(Norms section\) that does not match its mean \(stored .*, \|μ\| = 1\.000e-5\)/);
       }
     });
 
@@ -1080,7 +1099,7 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       for (const m of [0, COUNT - 1]) {
         for (const value of [norms[m] * (1 + 2e-4), norms[m] * (1 - 2e-4), 0, -norms[m], 1]) {
           const bad = patch(VALID, (v) => v.setFloat32(e.offset + 4 * m, value, true));
-          expectIndexError(() => readIndex(bad), new RegExp(`model ${m} has a norm that does not match its mean`));
+          expectIndexError(() => readIndex(bad), new RegExp(`model #${m} has a norm \\(Norms section\\) that does not match its mean`));
         }
         for (const value of [norms[m] * (1 + 5e-5), norms[m] * (1 - 5e-5)]) {
           const ok = patch(VALID, (v) => v.setFloat32(e.offset + 4 * m, value, true));
@@ -1090,10 +1109,10 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
     });
 
     it('rejects the largest finite values where unit-vector statistics make them impossible', () => {
-      // A mean component of 3.4e38: a mean longer than 1.
+      // A mean component of 3.4e38: a mean \\(Means section\\) longer than 1.
       const means = MEANS.slice();
       means[5] = 3.4028234663852886e38;
-      expectIndexError(() => readIndex(writeIndex({ dim: DIM, means })), /model 0 has a mean longer than 1 \(3\.40282\d*e\+38\)/);
+      expectIndexError(() => readIndex(writeIndex({ dim: DIM, means })), /model #0 has a mean \(Means section\) longer than 1 \(3\.40282\d*e\+38\)/);
       // An fp16 sample value of 65504: not a unit vector.
       const e16 = entryOf(FULL16, SectionKind.Samples);
       expectIndexError(() => readIndex(patch(FULL16, (v) => v.setUint16(e16.offset, 0xfbff, true))), /sample 0 is not a unit vector/);
@@ -1419,8 +1438,8 @@ describe('style-distance sections (StyleRefs 11, StyleKeep 12, StyleProjection 1
       expect(readIndex(withStyle({ ...style, refs: scaled(1.009) })).style).toBeDefined();
       expect(readIndex(withStyle({ ...style, dtype: 'f16', refs: scaled(1.009) })).style).toBeDefined();
       for (const dtype of ['f32', 'f16'] as const) {
-        expectIndexError(() => readIndex(withStyle({ ...style, dtype, refs: scaled(1.02) })), /model 1 has a style reference \(2\) longer than 1 \(1\.0[12]/);
-        expectIndexError(() => readIndex(withStyle({ ...style, dtype, refs: scaled(1e4) })), /model 1 has a style reference \(2\) longer than 1/);
+        expectIndexError(() => readIndex(withStyle({ ...style, dtype, refs: scaled(1.02) })), /model #1 has a style reference \(StyleRefs section, reference 2\) longer than 1 \(1\.0[12]/);
+        expectIndexError(() => readIndex(withStyle({ ...style, dtype, refs: scaled(1e4) })), /model #1 has a style reference \(StyleRefs section, reference 2\) longer than 1/);
       }
     });
 

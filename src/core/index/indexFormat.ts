@@ -1,5 +1,5 @@
 import { AppError } from '../io/errors.ts';
-import { halfToFloatTable, packedRowOffset, packedSize, toHalfArray } from '../math/linalg.ts';
+import { halfToFloatTable, inverseQuadForm, packedRowOffset, packedSize, toHalfArray } from '../math/linalg.ts';
 import { rowNorms } from '../math/vectors.ts';
 
 /**
@@ -297,6 +297,20 @@ function fail(message: string): never {
   throw new AppError('index-format', `The index file is invalid: ${message}.`, 'index.bin');
 }
 
+/** A value of one model is wrong: openIndex adds the model's name and id from models.json. */
+export class IndexModelError extends AppError {
+  constructor(
+    readonly model: number,
+    readonly problem: string,
+  ) {
+    super('index-format', `The index file is invalid: model #${model} ${problem}.`, 'index.bin');
+  }
+}
+
+function failModel(model: number, problem: string): never {
+  throw new IndexModelError(model, problem);
+}
+
 interface RawSection {
   kind: number;
   dtype: number;
@@ -381,9 +395,9 @@ export function readIndex(bytes: Uint8Array): SearchIndex {
     let s = 0;
     for (let j = 0; j < dim; j++) s += means[m * dim + j] ** 2;
     const n = Math.sqrt(s);
-    if (n > 1 + 1e-3) fail(`model ${m} has a mean longer than 1 (${n.toFixed(4)}); embeddings must be unit vectors`);
+    if (n > 1 + 1e-3) failModel(m, `has a mean (Means section) longer than 1 (${n.toFixed(4)}); embeddings must be unit vectors`);
     // Relative: a tiny mean with a tinier stored norm would make every cosine huge (q·μ / |μ|).
-    if (!(Math.abs(n - norms[m]) <= 1e-4 * n + 1e-12)) fail(`model ${m} has a norm that does not match its mean (stored ${norms[m].toExponential(3)}, |μ| = ${n.toExponential(3)})`);
+    if (!(Math.abs(n - norms[m]) <= 1e-4 * n + 1e-12)) failModel(m, `has a norm (Norms section) that does not match its mean (stored ${norms[m].toExponential(3)}, |μ| = ${n.toExponential(3)})`);
   }
   const result: SearchIndex = { version, dim, count, means, norms };
 
@@ -423,7 +437,7 @@ export function readIndex(bytes: Uint8Array): SearchIndex {
     for (let m = 0; m < count; m++) {
       let s = 0;
       for (let j = 0; j < dim; j++) s += projectedMeans[m * dim + j] ** 2;
-      if (s !== 0 && Math.abs(s - 1) > 1e-3) fail(`model ${m} has a projected mean that is not a unit vector`);
+      if (s !== 0 && Math.abs(s - 1) > 1e-3) failModel(m, 'has a projected mean (ProjectedMeans section) that is not a unit vector');
     }
     result.projection = { matrix, projectedMeans };
   }
@@ -449,7 +463,7 @@ export function readIndex(bytes: Uint8Array): SearchIndex {
       }
       const n = Math.sqrt(s);
       if (n > 1 + 1e-2) {
-        fail(`model ${Math.floor(r / S)} has a style reference (${r % S}) longer than 1 (${n.toFixed(4)}); features must be unit vectors`);
+        failModel(Math.floor(r / S), `has a style reference (StyleRefs section, reference ${r % S}) longer than 1 (${n.toFixed(4)}); features must be unit vectors`);
       }
     }
     const keepRaw = typedView(bytes, section(SectionKind.StyleKeep, [DType.U32], rows), Uint32Array, rows);
@@ -493,9 +507,11 @@ function checkPrecision(g: GaussianSections, means: Float32Array, dim: number, c
   const P = packedSize(dim);
   const w = g.precision.data;
   const f16 = g.precision.dtype === 'f16';
+  const probes = signProbes(2, dim);
+  const scratch = new Float64Array(dim);
   for (let m = 0; m < count; m++) {
     const eps = g.epsilon[m];
-    if (!(eps > 0 && eps < 1e6)) fail(`model ${m} has an invalid ε (${eps})`);
+    if (!(eps > 0 && eps < 1e6)) failModel(m, `has an invalid ε (Epsilon section: ${eps})`);
     const bound = (1 + 1e-2) / Math.sqrt(eps);
     const mu = m * dim;
     let sumLog = 0;
@@ -507,24 +523,40 @@ function checkPrecision(g: GaussianSections, means: Float32Array, dim: number, c
       let a = 0;
       for (let j = 0; j <= i; j++) {
         const v = f16 ? t[w[row + j] as number] : (w[row + j] as number);
-        if (Math.abs(v) > bound) fail(`model ${m} has a precision value out of range`);
+        if (Math.abs(v) > bound) failModel(m, `has a precision value (Precision section) beyond 1/√ε = ${bound.toPrecision(3)}`);
         const p = v * means[mu + j];
         s += p;
         a += Math.abs(p);
       }
       const d = f16 ? t[w[row + i] as number] : (w[row + i] as number);
-      if (!(d >= 0.5)) fail(`model ${m} has an implausible precision diagonal (${d})`);
+      if (!(d >= 0.5)) failModel(m, `has an implausible precision diagonal (Precision section: ${d})`);
       sumLog += Math.log(d);
       const b = g.bias[mu + i];
       if (!(Math.abs(b - s) <= 1e-3 * a + 1e-7 * sumAbsMu + 1e-6 * (1 + Math.abs(b)))) {
-        fail(`model ${m} has a precision bias (b = Wμ) that does not match its factor and mean`);
+        failModel(m, 'has a precision bias (PrecisionBias section, b = Wμ) that does not match its factor and mean');
       }
     }
     const logDet = g.logDet[m];
     if (!(Math.abs(logDet + 2 * sumLog) <= 1e-3 * dim + 1e-5 * Math.abs(logDet))) {
-      fail(`model ${m} has a log-determinant that does not match its factor`);
+      failModel(m, 'has a log-determinant (LogDet section) that does not match its factor');
+    }
+    // The inverse's scale: ‖W⁻ᵀq‖² = qᵀΣ'q ≤ (λmax(Σ) + ε)‖q‖² ≤ (1 + ε)‖q‖², since Σ of unit
+    // vectors has trace ≤ 1. Entry bounds alone admit factors whose inverse explodes (huge
+    // off-diagonals under a tiny ε), which turns 1st+2nd moment into ∞ or NaN. Random ±1 probes
+    // (a new draw per load, so a file cannot be shaped around them) see any such blow-up; the
+    // factor 4 covers fp16 rounding, amplified at most by W's condition number √((1 + ε)/ε).
+    for (let p = 0; p < probes.length; p++) {
+      const yy = inverseQuadForm(w, f16, m * P, dim, probes[p], scratch);
+      if (!(yy <= 4 * (1 + eps) * dim)) {
+        failModel(m, `has a precision factor (Precision section) whose inverse is out of scale for its ε = ${eps.toExponential(2)} (qᵀΣq would reach ${yy.toExponential(2)} for |q|² = ${dim}, at most ${(1 + eps) * dim} for unit-vector statistics)`);
+      }
     }
   }
+}
+
+/** `n` random ±1 vectors of length `dim`. */
+function signProbes(n: number, dim: number): Float64Array[] {
+  return Array.from({ length: n }, () => Float64Array.from({ length: dim }, () => (Math.random() < 0.5 ? -1 : 1)));
 }
 
 function checkFinite(a: Float32Array, what: string): void {

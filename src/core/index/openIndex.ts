@@ -1,7 +1,7 @@
 import { indexTemperatureFor } from '../encode/encoders.ts';
 import { AppError } from '../io/errors.ts';
 import { verifyBytes } from '../io/fetchBytes.ts';
-import { readIndex, type SearchIndex } from './indexFormat.ts';
+import { IndexModelError, readIndex, type SearchIndex } from './indexFormat.ts';
 import { decodeVectors } from '../scoring/matchQuality.ts';
 import { parseManifest, parseModels, type FileEntry, type IndexManifest, type MatchCalibration, type ModelMeta } from './manifest.ts';
 
@@ -71,7 +71,7 @@ export async function openIndex(source: IndexSource): Promise<OpenedIndex> {
     return verifyBytes(bytes, source.verifiesReads ? { bytes: entry.bytes } : entry, `${source.where}${file}`);
   };
   const [binary, modelsBytes] = await Promise.all([verified('index.bin'), verified('models.json')]);
-  const index = readIndex(binary);
+  const index = readIndexNamingModels(binary, modelsBytes);
   if (index.count !== manifest.count || index.dim !== manifest.encoder.dim) {
     throw new AppError('index-format', 'The index file does not match its manifest (count or dimension).', 'index.bin');
   }
@@ -79,4 +79,21 @@ export async function openIndex(source: IndexSource): Promise<OpenedIndex> {
   const ids = new Map(models.map((m, i) => [m.id, i]));
   const calibration = manifest.calibration;
   return { manifest, manifestBytes, models, index, ids, temperature: indexTemperature(manifest), calibration, nullText: decodeVectors(calibration?.nullText ?? []) };
+}
+
+/** readIndex, with a model the binary gets wrong named by its id and name from models.json when they parse. */
+function readIndexNamingModels(binary: Uint8Array, modelsBytes: Uint8Array): SearchIndex {
+  try {
+    return readIndex(binary);
+  } catch (err) {
+    if (!(err instanceof IndexModelError)) throw err;
+    let label = '';
+    try {
+      const meta = (JSON.parse(new TextDecoder().decode(modelsBytes)) as unknown[])[err.model] as { id?: unknown; name?: unknown } | undefined;
+      if (typeof meta?.id === 'string') label = ` “${String(meta.name ?? '').slice(0, 80)}” (id ${meta.id.slice(0, 80)})`;
+    } catch {
+      // models.json is checked next, with its own message; the model number alone still names it.
+    }
+    throw new AppError('index-format', `The index file is invalid: model #${err.model}${label} ${err.problem}.`, err.subject);
+  }
 }

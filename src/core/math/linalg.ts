@@ -120,3 +120,23 @@ export function fromHalfArray(bits: Uint16Array): Float32Array {
   for (let i = 0; i < bits.length; i++) out[i] = t[bits[i]];
   return out;
 }
+
+/**
+ * ‖W⁻ᵀ q‖² for the packed lower-triangular factor W starting at `base` in `w` (float32 values, or
+ * fp16 bit patterns when `f16`): solves Wᵀ y = q from the last row up (row i of W is contiguous in
+ * the packed layout). With W = L⁻¹ and L Lᵀ = Σ', this is qᵀ Σ' q. `r` is scratch of length ≥ dim.
+ */
+export function inverseQuadForm(w: Float32Array | Uint16Array, f16: boolean, base: number, dim: number, q: ArrayLike<number>, r: Float64Array): number {
+  const t = halfToFloatTable();
+  for (let j = 0; j < dim; j++) r[j] = q[j];
+  let yy = 0;
+  for (let i = dim - 1; i >= 0; i--) {
+    const row = base + (i * (i + 1)) / 2;
+    const wii = f16 ? t[w[row + i]] : w[row + i];
+    const yi = r[i] / wii;
+    yy += yi * yi;
+    if (f16) for (let j = 0; j < i; j++) r[j] -= t[w[row + j]] * yi;
+    else for (let j = 0; j < i; j++) r[j] -= w[row + j] * yi;
+  }
+  return yy;
+}

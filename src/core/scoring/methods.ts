@@ -1,7 +1,7 @@
 import { AppError } from '../io/errors.ts';
 import { SEARCH_DEFAULTS } from './defaults.ts';
 import { dotKernelFor, gaussianKernelFor } from './simdKernels.ts';
-import { halfToFloatTable, packedSize } from '../math/linalg.ts';
+import { halfToFloatTable, inverseQuadForm, packedSize } from '../math/linalg.ts';
 import { styleDistanceScores } from './styleDistance.ts';
 import type { FloatData, GaussianSections, SearchIndex } from '../index/indexFormat.ts';
 
@@ -251,7 +251,6 @@ function firstSecondMomentScores(index: SearchIndex, query: Float32Array, temper
   const g = requireGaussian(index);
   const { dim, count, means } = index;
   const P = packedSize(dim);
-  const t = halfToFloatTable();
   const w = g.precision.data;
   const f16 = g.precision.dtype === 'f16';
   const r = new Float64Array(dim);
@@ -259,18 +258,7 @@ function firstSecondMomentScores(index: SearchIndex, query: Float32Array, temper
   for (let j = 0; j < dim; j++) qq += query[j] * query[j];
   const scores = new Float32Array(count);
   for (let m = 0; m < count; m++) {
-    const base = m * P;
-    for (let j = 0; j < dim; j++) r[j] = query[j];
-    let yy = 0;
-    // Solve Wᵀ y = q from the last row up; row i of W is contiguous in the packed layout.
-    for (let i = dim - 1; i >= 0; i--) {
-      const row = base + (i * (i + 1)) / 2;
-      const wii = f16 ? t[w[row + i] as number] : (w[row + i] as number);
-      const yi = r[i] / wii;
-      yy += yi * yi;
-      if (f16) for (let j = 0; j < i; j++) r[j] -= t[w[row + j] as number] * yi;
-      else for (let j = 0; j < i; j++) r[j] -= (w[row + j] as number) * yi;
-    }
+    const yy = inverseQuadForm(w, f16, m * P, dim, query, r);
     const qSigmaQ = Math.max(0, yy - g.epsilon[m] * qq);
     let qmu = 0;
     for (let j = 0; j < dim; j++) qmu += query[j] * means[m * dim + j];
