@@ -28,7 +28,7 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  reporter: process.env.CI ? [['list']] : [['list']],
+  reporter: [['list'], ['./test/hostile/tableReporter.ts']],
   use: {
     baseURL: `http://127.0.0.1:${PORT}/`,
     viewport: { width: 1280, height: 800 },
@@ -44,6 +44,12 @@ export default defineConfig({
     },
     {
       name: 'wasm',
+      use: { browserName: 'chromium', launchOptions: { executablePath, args: [...quiet, '--disable-webgpu'] } },
+    },
+    {
+      // `npm run test:hostile`: the hostile-input suite (test/hostile), with its table of outcomes.
+      name: 'hostile',
+      testDir: 'test/hostile',
       use: { browserName: 'chromium', launchOptions: { executablePath, args: [...quiet, '--disable-webgpu'] } },
     },
   ],

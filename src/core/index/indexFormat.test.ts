@@ -192,6 +192,9 @@ function termsFromStored(dim: number, means: ArrayLike<number>, w: ArrayLike<num
   return { bias, logDet };
 }
 
+
+/** The reader's words for a non-finite value: sections stored model by model name the model too. */
+const nonFinite = (name: string, at: number | string) => new RegExp(`(the ${name} section has a non-finite value at ${at}\\.|has a non-finite value in the ${name} section \\(value ${at}\\))`);
 const DIM = 16;
 const COUNT = 3;
 // 16 × 3 × 4 = 192 bytes of means (a multiple of 64) followed by 12 bytes of norms.
@@ -593,17 +596,17 @@ describe('readIndex rejects malformed files with AppError("index-format")', () =
     for (const flat of [0, DIM + 5, DIM * COUNT - 1]) {
       const means = MEANS.slice();
       means[flat] = value;
-      expectIndexError(() => readIndex(writeIndex({ dim: DIM, means })), new RegExp(`the Means section has a non-finite value at ${flat}\\.`));
+      expectIndexError(() => readIndex(writeIndex({ dim: DIM, means })), nonFinite('Means', flat));
     }
   });
 
   it('rejects a NaN with a non-canonical bit pattern', () => {
     const bad = VALID.slice();
     new DataView(bad.buffer).setUint32(128 + 4 * 7, 0x7f800001, true); // signalling NaN
-    expectIndexError(() => readIndex(bad), /the Means section has a non-finite value at 7/);
+    expectIndexError(() => readIndex(bad), nonFinite('Means', 7));
     const negNaN = VALID.slice();
     new DataView(negNaN.buffer).setUint32(128 + 4 * 9, 0xffc00000, true);
-    expectIndexError(() => readIndex(negNaN), /non-finite value at 9/);
+    expectIndexError(() => readIndex(negNaN), nonFinite('Means', 9));
   });
 
   it('rejects every truncation of a valid file, from 0 bytes to one short of full', () => {
@@ -1176,7 +1179,7 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       for (const bits of [0x7fc00000, 0x7f800000, 0xff800000, 0x7f800001, 0xffffffff]) {
         for (const at of [0, n >> 1, n - 1]) {
           const bad = patch(FULL, (v) => v.setUint32(e.offset + 4 * at, bits, true));
-          expectIndexError(() => readIndex(bad), new RegExp(`the ${name} section has a non-finite value at ${at}\\.`));
+          expectIndexError(() => readIndex(bad), nonFinite(name, at));
         }
       }
     });
@@ -1190,7 +1193,7 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       for (const bits of [0x7c00, 0xfc00, 0x7e00, 0x7c01, 0xfe00, 0xffff, 0x7fff]) {
         for (const at of [0, n >> 1, n - 1]) {
           const bad = patch(FULL16, (v) => v.setUint16(e.offset + 2 * at, bits, true));
-          expectIndexError(() => readIndex(bad), new RegExp(`the ${name} section has a non-finite value at ${at}\\.`));
+          expectIndexError(() => readIndex(bad), nonFinite(name, at));
         }
       }
     });
@@ -1415,14 +1418,14 @@ describe('style-distance sections (StyleRefs 11, StyleKeep 12, StyleProjection 1
         for (const bits of [0x7fc00000, 0x7f800000, 0xff800000, 0x7f800001]) {
           for (const at of [0, e.byteLength / 4 - 1]) {
             const bad = patch(STYLE32, (v) => v.setUint32(e.offset + 4 * at, bits, true));
-            expectIndexError(() => readIndex(bad), new RegExp(`the ${name} section has a non-finite value at ${at}\\.`));
+            expectIndexError(() => readIndex(bad), nonFinite(name, at));
           }
         }
       }
       const e = entryOf(STYLE16, SectionKind.StyleRefs);
       for (const bits of [0x7c00, 0xfc00, 0x7e00, 0xffff]) {
         const bad = patch(STYLE16, (v) => v.setUint16(e.offset + 2 * 9, bits, true));
-        expectIndexError(() => readIndex(bad), /the StyleRefs section has a non-finite value at 9\./);
+        expectIndexError(() => readIndex(bad), nonFinite('StyleRefs', 9));
       }
     });
 

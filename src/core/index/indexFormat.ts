@@ -369,21 +369,26 @@ export function readIndex(bytes: Uint8Array): SearchIndex {
     if (s.length !== elements * width) fail(`the ${name(kind)} section has ${s.length} bytes, expected ${elements * width}`);
     return s;
   };
+  // A non-finite value in a section laid out model by model names its model.
+  const nonFinite = (kind: SectionKind, i: number, elements: number): never => {
+    if (PER_MODEL_SECTIONS.has(kind)) failModel(Math.floor(i / (elements / count)), `has a non-finite value in the ${name(kind)} section (value ${i})`);
+    return fail(`the ${name(kind)} section has a non-finite value at ${i}`);
+  };
   const f32 = (kind: SectionKind, elements: number) => {
     const s = section(kind, [DType.F32], elements);
     const a = typedView(bytes, s, Float32Array, elements);
-    checkFinite(a, name(kind));
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) nonFinite(kind, i, elements);
     return a;
   };
   const float = (kind: SectionKind, elements: number): FloatData => {
     const s = section(kind, [DType.F32, DType.F16], elements);
     if (s.dtype === DType.F16) {
       const a = typedView(bytes, s, Uint16Array, elements);
-      for (let i = 0; i < a.length; i++) if ((a[i] & 0x7c00) === 0x7c00) fail(`the ${name(kind)} section has a non-finite value at ${i}`);
+      for (let i = 0; i < a.length; i++) if ((a[i] & 0x7c00) === 0x7c00) nonFinite(kind, i, elements);
       return { dtype: 'f16', data: a };
     }
     const a = typedView(bytes, s, Float32Array, elements);
-    checkFinite(a, name(kind));
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) nonFinite(kind, i, elements);
     return { dtype: 'f32', data: a };
   };
 
@@ -559,9 +564,17 @@ function signProbes(n: number, dim: number): Float64Array[] {
   return Array.from({ length: n }, () => Float64Array.from({ length: dim }, () => (Math.random() < 0.5 ? -1 : 1)));
 }
 
-function checkFinite(a: Float32Array, what: string): void {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) fail(`the ${what} section has a non-finite value at ${i}`);
-}
+/** Sections stored model by model, a fixed number of values each. */
+const PER_MODEL_SECTIONS: ReadonlySet<number> = new Set([
+  SectionKind.Means,
+  SectionKind.Norms,
+  SectionKind.Precision,
+  SectionKind.PrecisionBias,
+  SectionKind.LogDet,
+  SectionKind.Epsilon,
+  SectionKind.ProjectedMeans,
+  SectionKind.StyleRefs,
+]);
 
 type TypedCtor<T> = { new (buffer: ArrayBuffer, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number } & {
   new (length: number): T;
