@@ -74,7 +74,7 @@ export function autoMethod(methods: readonly Method[], kinds: readonly QueryKind
 /** Checks user-supplied parameters: NaN or infinite values would poison every score. */
 export function validateParams(params: MethodParams): void {
   const { k, temperature } = params;
-  if (k !== undefined && !(Number.isFinite(k) && k >= 1)) throw new AppError('bad-query', 'k must be a whole number of at least 1.');
+  if (k !== undefined && !(Number.isInteger(k) && k >= 1)) throw new AppError('bad-query', 'k must be a whole number of at least 1.');
   if (temperature !== undefined && !(Number.isFinite(temperature) && temperature > 0 && temperature <= 1e4)) {
     throw new AppError('bad-query', 'The temperature must be a positive number (at most 10 000).');
   }

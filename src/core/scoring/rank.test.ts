@@ -50,6 +50,14 @@ const order = (scores: ArrayLike<number>, skip: number[] = []) =>
   [...Array(scores.length).keys()].filter((i) => !skip.includes(i)).sort((a, b) => scores[b] - scores[a] || a - b);
 
 describe('rank', () => {
+  it('refuses an encoder output that is not a finite embedding of the index dimension, without blaming a model', async () => {
+    const query = { parts: [{ part: { kind: 'text' as const, text: 'red' }, weight: 1 }] };
+    const nan = rank(target, query, async () => new Float32Array(DIM).fill(NaN));
+    await expect(nan).rejects.toMatchObject({ code: 'backend', message: expect.stringMatching(/invalid embedding \(not a number\) for the text query/) });
+    await expect(nan).rejects.not.toThrow(/Model/);
+    await expect(rank(target, query, async () => new Float32Array(DIM + 1).fill(0.1))).rejects.toMatchObject({ code: 'encoder-mismatch' });
+  });
+
   it('Auto picks the method per query kind: text → 1st moment, photo → Gaussian, sketch → 1st moment, model → means', async () => {
     const { embed } = embedder();
     const text = await rank(target, { parts: [{ part: { kind: 'text', text: 'a rose' }, weight: 1 }] }, embed);

@@ -184,6 +184,22 @@ export function listModels(target: RankableIndex, filters: FieldFilters, topK?: 
   };
 }
 
+/**
+ * An encoder's output, refused when it cannot be a unit embedding for this index: a wrong length
+ * (another encoder) or a NaN / ∞ (a failing GPU kernel). Scoring it would blame the index's models.
+ */
+function checkedEmbedding(embedding: Float32Array, dim: number, kind: QueryKind): Float32Array {
+  if (embedding.length !== dim) {
+    throw new AppError('encoder-mismatch', `The encoder gave a ${embedding.length}-dimensional embedding for the ${kind} query; this index needs ${dim} dimensions.`);
+  }
+  let ss = 0;
+  for (let j = 0; j < dim; j++) ss += embedding[j] * embedding[j];
+  if (!Number.isFinite(ss)) {
+    throw new AppError('backend', `The encoder returned an invalid embedding (not a number) for the ${kind} query. Try again, or switch the runtime to WASM.`);
+  }
+  return embedding;
+}
+
 /** The metadata text index of a model list, built on the first hybrid query and kept. */
 const metadataSearches = new WeakMap<readonly ModelMeta[], MetadataSearch>();
 function metadataSearchFor(models: readonly ModelMeta[]): MetadataSearch {
@@ -216,7 +232,7 @@ export async function rank<I>(
       perPart.push(method === 'fine-tuned' ? projectedModelSimilarityScores(index, queryModel) : modelSimilarityScores(index, queryModel));
       judged.push({ kind: 'model' });
     } else {
-      const embedding = await embed(part);
+      const embedding = checkedEmbedding(await embed(part), index.dim, kinds[i]);
       perPart.push(scoreMethod(index, method, embedding, params));
       judged.push({ kind: kinds[i], embedding });
     }
