@@ -900,7 +900,7 @@ describe('readIndex validates the Gaussian, sample and projection sections', () 
       const w = new Float32Array(2 * P);
       for (let m = 0; m < 2; m++) for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) w[m * P + packedRowOffset(i) + j] = i === j ? 1 : m === 1 ? 6e4 : 0;
       const bytes = writeIndex({ dim: d, means, gaussian: { precision: w, epsilon: Float32Array.of(1e-12, 1e-12), dtype: 'f32' } });
-      expectIndexError(() => readIndex(bytes), /model #1 has a precision factor \(Precision section\) whose inverse is out of scale for its ε = 1\.00e-12/);
+      expectIndexError(() => readIndex(bytes), /model #1 has a precision factor \(Precision section\) out of scale for its ε = 1\.00e-12/);
     });
 
     // ‖W‖₂ ≤ 1/√ε bounds every entry (with 1 % slack).

@@ -553,7 +553,7 @@ function checkPrecision(g: GaussianSections, means: Float32Array, dim: number, c
     for (let p = 0; p < probes.length; p++) {
       const yy = inverseQuadForm(w, f16, m * P, dim, probes[p], scratch);
       if (!(yy <= 4 * (1 + eps) * dim)) {
-        failModel(m, `has a precision factor (Precision section) whose inverse is out of scale for its ε = ${eps.toExponential(2)} (qᵀΣq would reach ${yy.toExponential(2)} for |q|² = ${dim}, at most ${(1 + eps) * dim} for unit-vector statistics)`);
+        failModel(m, `has a precision factor (Precision section) out of scale for its ε = ${eps.toExponential(2)}: the covariance it implies is ${(yy / ((1 + eps) * dim)).toPrecision(2)} times more spread than unit-vector statistics allow`);
       }
     }
   }
