@@ -54,8 +54,9 @@ export default defineConfig({
     },
   ],
   webServer: {
-    // The test build's CSP also admits the cross-origin index host of deploy.spec.ts.
-    command: `MODEL_SEARCH_CONNECT_SRC=http://127.0.0.1:4176 npx vite build && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
+    // The test build admits the cross-origin index hosts of deploy.spec.ts (4176 with CORS, 4177
+    // without) and clip-loading's stand-in model hub (4176); the worker refuses every other host.
+    command: `MODEL_SEARCH_CONNECT_SRC="http://127.0.0.1:4176 http://127.0.0.1:4177" npx vite build && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
     url: `http://127.0.0.1:${PORT}/`,
     reuseExistingServer: !process.env.CI,
     timeout: 180_000,

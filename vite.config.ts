@@ -4,6 +4,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { VitePWA } from 'vite-plugin-pwa';
 import { cspPlugin } from './tools/vite/csp.ts';
 import { ortWasmPlugin } from './tools/vite/ortWasm.ts';
+import { allowedHosts } from './src/shared/policy.ts';
 
 // Matches --bg in src/app.css (light); index.html carries the light/dark theme-color pair.
 const BACKGROUND = '#f7f7f5';
@@ -12,6 +13,13 @@ const BACKGROUND = '#f7f7f5';
  * unhashed name that other sites link to. */
 const EMBED_ENTRY = 'src/embed/modelSearchElement.ts';
 const EMBED_FILE = 'embed/model-search.js';
+
+/**
+ * The hosts the app may read from besides its own origin (src/shared/policy.ts): the CSP is
+ * generated from this list (tools/vite/csp.ts) and the same list is compiled into the search
+ * worker, which refuses any other host itself (a meta tag's policy does not reach workers).
+ */
+const CONNECT_HOSTS = allowedHosts(process.env.MODEL_SEARCH_CONNECT_SRC);
 
 /**
  * Builds the embed script as its own bundle after the app is written (and before the service worker
@@ -52,7 +60,7 @@ export default defineConfig({
   base: './',
   plugins: [
     svelte(),
-    cspPlugin(),
+    cspPlugin(CONNECT_HOSTS),
     ortWasmPlugin(),
     embedScript(),
     VitePWA({
@@ -112,6 +120,8 @@ export default defineConfig({
       devOptions: { enabled: false },
     }),
   ],
+  // Read by workers/download.ts (the worker's own policy check); also defined for the app and the tests.
+  define: { __MODEL_SEARCH_CONNECT_HOSTS__: JSON.stringify(CONNECT_HOSTS) },
   // onnxruntime-web ships its own wasm loader; pre-bundling breaks its asset URLs.
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   // The worker bundle gets its own plugins: it imports virtual:ort-wasm.

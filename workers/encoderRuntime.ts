@@ -6,7 +6,8 @@ import { fileName } from '../src/core/io/fetchBytes.ts';
 import { preprocessRgba, type RgbaImage } from '../src/core/encode/preprocess.ts';
 import type { Backend, BackendReason, LoadProgress } from '../src/shared/protocol.ts';
 import { createClipTokenizer, type ClipTokenizer } from '../src/core/encode/tokenizer.ts';
-import { downloadFile, type FileStorage } from './download.ts';
+import { downloadFile, downloadVerified, workerPolicy, type FileStorage } from './download.ts';
+import { assertModelHost, type UrlSource } from '../src/shared/policy.ts';
 import type { Ort } from './ortRuntime.ts';
 
 type Progress = (p: LoadProgress) => void;
@@ -58,8 +59,8 @@ export class EncoderRuntime {
   async ready(): Promise<void> {
     await Promise.all([this.getTokenizer(), this.getSession('text')]);
     // Fetch (and save for offline use) the image tower in the background, so image and sketch
-    // queries work offline after one visit. Only when it can be saved: a file without a pinned
-    // checksum would be downloaded again on every visit anyway.
+    // queries work offline after one visit. Only when it can be saved, and only a pinned tower: an
+    // unpinned one (CLIP's, 89 MB from the model host) waits for the first image query.
     if (this.storage?.store && this.desc.vision.sha256) void this.getBytes('vision').catch(() => {});
   }
 
@@ -126,7 +127,12 @@ export class EncoderRuntime {
       const load = async (part: 'json' | 'config') => {
         const url = new URL(this.desc.tokenizer[part], this.appBase).href;
         const pin = pinned?.[part];
-        const bytes = await downloadFile({ url, label: `Tokenizer ${fileName(url)}`, kind: 'tokenizer', bytes: pin?.bytes, sha256: pin?.sha256, group }, this.storage, this.progress);
+        // Unpinned tokenizer files are held to their first download's hash (not stored).
+        const bytes = await downloadFile(
+          { url, label: `Tokenizer ${fileName(url)}`, kind: 'tokenizer', bytes: pin?.bytes, sha256: pin?.sha256, group, trustOnFirstUse: true },
+          this.storage,
+          this.progress,
+        );
         return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
       };
       const [json, config] = await Promise.all([load('json'), load('config')]);
@@ -142,18 +148,25 @@ export class EncoderRuntime {
     if (cached) return cached;
     const promise = (async () => {
       const file = this.desc[tower];
+      // The model host comes from the page (?modelHost=): the worker checks it against its own
+      // policy before any file name is added to it, and names the parameter when it refuses.
+      let source: UrlSource | undefined;
+      if (file.url.includes('{modelHost}') && this.modelHost !== undefined) {
+        assertModelHost(this.modelHost, this.appBase, workerPolicy());
+        source = { param: 'modelHost', value: this.modelHost };
+      }
       const url = resolveEncoderUrl(file, this.appBase, this.modelHost);
-      const pin = file.bytes !== undefined ? file.sha256 : undefined;
-      // Pinned by size + hash: served from (and saved to) verified offline storage. Without a pinned
-      // hash nothing could be verified on read: never saved.
-      const bytes = await downloadFile(
-        { url, label: `${this.desc.label} ${TOWER_LABEL[tower]}`, kind: 'encoder', bytes: file.bytes, sha256: file.sha256, group: pin ? encoderGroup(this.desc) : undefined },
+      // Pinned by size + hash, or (the CLIP files from the model host) held to the hash recorded at
+      // the first download: either way every read is verified, so the file is served from (and saved
+      // to) offline storage.
+      const { data, sha256 } = await downloadVerified(
+        { url, label: `${this.desc.label} ${TOWER_LABEL[tower]}`, kind: 'encoder', bytes: file.bytes, sha256: file.sha256, trustOnFirstUse: true, group: encoderGroup(this.desc), source },
         this.storage,
         this.progress,
       );
       // Committing the same version again adds this tower to it; a new descriptor version replaces the old files.
-      if (pin) await this.storage.store?.commitGroup(encoderGroup(this.desc), encoderVersion(this.desc), [pin]);
-      return bytes;
+      if (sha256) await this.storage.store?.commitGroup(encoderGroup(this.desc), encoderVersion(this.desc), [sha256]);
+      return data;
     })();
     this.bytes[tower] = promise;
     promise.catch(() => delete this.bytes[tower]);

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createStore } from 'idb-keyval';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../src/core/io/errors.ts';
 import type { LoadProgress } from '../src/shared/protocol.ts';
 import { loadIndex, startIndexLoad } from './indexLoader.ts';
@@ -40,6 +40,9 @@ let n = 0;
 const freshStore = () => new VerifiedFileStore(createStore(`index-loader-test-${++n}`, 'files'));
 const colours = () => ({ 'manifest.json': real('manifest.json'), 'index.bin': real('index.bin'), 'models.json': real('models.json') });
 
+/** The worker's own origin (its policy's 'self'): the index host of these tests, unless a test moves it. */
+const atOrigin = (origin: string) => vi.stubGlobal('location', { origin, href: `${origin}/app/` });
+beforeEach(() => atOrigin('https://host.test'));
 afterEach(() => vi.unstubAllGlobals());
 
 describe('loadIndex (the worker side of openIndex)', () => {
@@ -139,5 +142,85 @@ describe('loadIndex (the worker side of openIndex)', () => {
     // Reported as saved copies, never as downloads.
     expect(events.filter((e) => e.status === 'download')).toEqual([]);
     expect(events.filter((e) => e.status === 'cached').map((e) => e.status === 'cached' && e.file).sort()).toEqual(['index.bin', 'models.json']);
+  });
+});
+
+describe('the worker refuses index addresses outside its policy (src/shared/policy.ts)', () => {
+  /** Serves the colours index under any base, recording every URL asked for; `redirect` makes responses claim to come from elsewhere. */
+  function serveAnywhere(redirect?: (url: string) => string | undefined) {
+    const files = colours();
+    const calls: string[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) => {
+        calls.push(url);
+        const name = url.slice(url.lastIndexOf('/') + 1) as keyof typeof files;
+        const response = files[name] ? new Response(files[name].slice()) : new Response('not found', { status: 404 });
+        const to = redirect?.(url);
+        if (to) Object.defineProperty(response, 'url', { value: to });
+        return response;
+      }),
+    );
+    return calls;
+  }
+
+  it('refuses an index on a host the build does not list, before fetching anything, naming ?index= and how to allow a host', async () => {
+    const calls = serveAnywhere();
+    const err = await loadIndex('https://other-host.test/idx/', () => {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('bad-query');
+    expect((err as Error).message).toContain('?index= (“https://other-host.test/idx/”)');
+    expect((err as Error).message).toContain('https://other-host.test, a host this site does not allow');
+    expect((err as Error).message).toContain('MODEL_SEARCH_CONNECT_SRC');
+    expect(calls).toEqual([]);
+  });
+
+  it('loads an index from a host the build lists (a subdomain of https://*.hf.co) and from its own origin', async () => {
+    serveAnywhere();
+    expect((await loadIndex('https://datasets.hf.co/idx/', () => {})).index.count).toBe(12);
+    expect((await loadIndex('https://host.test/elsewhere/', () => {})).index.count).toBe(12);
+  });
+
+  it('refuses look-alike hosts, other schemes and addresses with credentials, each with a sentence', async () => {
+    const calls = serveAnywhere();
+    for (const [url, words] of [
+      ['https://hf.co.evil.test/idx/', 'a host this site does not allow'],
+      ['https://evilhf.co/idx/', 'a host this site does not allow'],
+      ['http://datasets.hf.co/idx/', 'a host this site does not allow'],
+      ['https://datasets.hf.co:8443/idx/', 'a host this site does not allow'],
+      ['javascript:alert(1)//', 'is not an http(s) address'],
+      ['data:text/plain,x/', 'is not an http(s) address'],
+      ['https://user:secret@host.test/idx/', 'contains a user name or password'],
+    ]) {
+      const err = await loadIndex(url, () => {}).catch((e: unknown) => e);
+      expect(err, url).toBeInstanceOf(AppError);
+      expect((err as Error).message, url).toContain('?index=');
+      expect((err as Error).message, url).toContain(words);
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('a saved copy of an index does not get round the policy (no offline fallback for a refused host)', async () => {
+    const store = freshStore();
+    serveAnywhere();
+    await loadIndex(BASE, () => {}, { store });
+    atOrigin('https://app.test'); // the same index address is now another origin's, and not listed
+    const calls = serveAnywhere();
+    await expect(loadIndex(BASE, () => {}, { store })).rejects.toThrow('a host this site does not allow');
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses a manifest or index file that a redirect brought from a host outside the policy, and says so (not "network error")', async () => {
+    serveAnywhere((url) => (url.endsWith('manifest.json') ? 'https://evil.test/idx/manifest.json' : undefined));
+    const err = await loadIndex(BASE, () => {}, { store: freshStore() }).catch((e: unknown) => e);
+    expect((err as AppError).code).toBe('bad-query');
+    expect((err as Error).message).toContain('manifest.json (from ?index=) was redirected from https://host.test to https://evil.test');
+
+    serveAnywhere((url) => (url.endsWith('index.bin') ? 'https://evil.test/idx/index.bin' : undefined));
+    await expect(loadIndex(BASE, () => {})).rejects.toThrow('Index index.bin was redirected from https://host.test to https://evil.test');
+
+    // A redirect that stays within the policy is followed as before.
+    serveAnywhere((url) => url.replace('https://host.test/', 'https://cdn.hf.co/'));
+    expect((await loadIndex(BASE, () => {})).index.count).toBe(12);
   });
 });

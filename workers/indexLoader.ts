@@ -5,7 +5,8 @@ import { openIndex, type OpenedIndex } from '../src/core/index/openIndex.ts';
 import { parseManifest, type IndexManifest } from '../src/core/index/manifest.ts';
 import type { LoadProgress } from '../src/shared/protocol.ts';
 import { sha256Hex } from '../src/core/io/sha256.ts';
-import { downloadFile, type FileStorage } from './download.ts';
+import { downloadFile, withinPolicy, workerPolicy, type FileStorage } from './download.ts';
+import { assertAllowed, type UrlSource } from '../src/shared/policy.ts';
 
 /** An opened index as the worker keeps it (see openIndex in src/core/index/openIndex.ts). */
 export type LoadedIndex = OpenedIndex;
@@ -50,12 +51,18 @@ export function loadIndex(indexUrl: string, onProgress: (p: LoadProgress) => voi
   return startIndexLoad(indexUrl, onProgress, storage).index;
 }
 
-/** The manifest from the network (always revalidated), else offline the one saved with the last complete index. */
+/**
+ * The manifest from the network (always revalidated), else offline the one saved with the last
+ * complete index. The index address comes from the page (?index=): the worker refuses one outside its
+ * policy itself, before anything is fetched or read from storage (src/shared/policy.ts).
+ */
 async function fetchManifest(indexUrl: string, store: VerifiedFileStore | null, onProgress: (p: LoadProgress) => void): Promise<Uint8Array> {
+  const source: UrlSource = { param: 'index', value: indexUrl };
+  assertAllowed(indexUrl, source, workerPolicy());
   const manifestUrl = new URL('manifest.json', indexUrl).href;
   try {
     // The manifest is the root of trust for every other file: always revalidate it.
-    return await fetchBytes(manifestUrl, { fetchImpl: (u, init) => fetch(u, { ...init, cache: 'no-cache' }) });
+    return await withinPolicy(manifestUrl, source, (fetchImpl) => fetchBytes(manifestUrl, { fetchImpl: (u, init) => fetchImpl(u, { ...init, cache: 'no-cache' }) }));
   } catch (err) {
     const saved = err instanceof AppError && err.code === 'network' ? await savedManifest(store, indexGroup(indexUrl)) : undefined;
     if (!saved) throw err;

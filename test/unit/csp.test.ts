@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL_HOSTS, contentSecurityPolicy, parseHostList } from '../../tools/vite/csp.ts';
+import { DEFAULT_MODEL_HOSTS, contentSecurityPolicy, cspPlugin, headersFile, parseHostList } from '../../tools/vite/csp.ts';
+import { allowedHosts } from '../../src/shared/policy.ts';
 
 describe('content security policy', () => {
   it('allows only own-origin scripts and styles, and WebAssembly compilation', () => {
@@ -18,5 +19,22 @@ describe('content security policy', () => {
     const csp = contentSecurityPolicy({ extraHosts: extra });
     expect(csp).toContain("connect-src 'self' blob: https://huggingface.co https://*.huggingface.co https://*.hf.co https://indexes.example.org http://127.0.0.1:4176");
     expect(csp).toMatch(/img-src [^;]*http:\/\/127\.0\.0\.1:4176/);
+  });
+
+  it('writes the same policy as a header file for hosts that send headers (which then covers the worker too)', () => {
+    const hosts = allowedHosts('https://indexes.example.org');
+    const csp = contentSecurityPolicy({ modelHosts: hosts });
+    const file = headersFile(csp);
+    expect(file.split('\n').slice(1, 4)).toEqual(['/*', `  Content-Security-Policy: ${csp}`, '  X-Content-Type-Options: nosniff']);
+    expect(file).toContain('connect-src \'self\' blob: https://huggingface.co https://*.huggingface.co https://*.hf.co https://indexes.example.org;');
+
+    // The plugin's meta tag and _headers carry one policy, built from the list it is given (vite.config.ts
+    // gives it the list it also compiles into the worker).
+    const plugin = cspPlugin(hosts);
+    const emitted: { fileName: string; source: string }[] = [];
+    (plugin.generateBundle as unknown as (this: unknown) => void).call({ emitFile: (f: { fileName: string; source: string }) => emitted.push(f) });
+    expect(emitted).toEqual([{ type: 'asset', fileName: '_headers', source: file }]);
+    const html = plugin.transformIndexHtml as unknown as { handler: () => { attrs: { content: string } }[] };
+    expect(html.handler()[0].attrs.content).toBe(csp);
   });
 });

@@ -1,28 +1,25 @@
 import type { Plugin } from 'vite';
+import { allowedHosts, DEFAULT_MODEL_HOSTS, parseHostList } from '../../src/shared/policy.ts';
 
 /**
- * The Content-Security-Policy of the built app, shipped as a <meta> tag (static hosts cannot all
- * set headers). Scripts, styles and workers come only from the app's own origin; WebAssembly
- * compilation ('wasm-unsafe-eval') is the one relaxation, needed by onnxruntime-web and the
- * scoring kernels. Network reads are limited to the app, the model host (CLIP weights from the
- * Hugging Face hub and its CDNs) and any extra index/model hosts configured at build time.
- * `frame-ancestors` cannot be set from a meta tag: README.md "Deploy to a static host" gives the header form.
+ * The Content-Security-Policy of the built app. Scripts, styles and workers come only from the app's
+ * own origin; WebAssembly compilation ('wasm-unsafe-eval') is the one relaxation, needed by
+ * onnxruntime-web and the scoring kernels. Network reads are limited to the app and the allowed
+ * hosts of src/shared/policy.ts (the CLIP model host, i.e. the Hugging Face hub and its CDNs, plus
+ * any extra index/model hosts configured at build time), the same list the search worker enforces
+ * itself.
+ *
+ * It ships twice: as a <meta> tag in index.html (every static host serves that, but it covers the
+ * page only, not the search worker) and as dist/_headers (Netlify / Cloudflare Pages), whose header
+ * also covers the worker script. `frame-ancestors` cannot be set from a meta tag: docs/security.md
+ * gives the header forms for other servers.
  */
-export const DEFAULT_MODEL_HOSTS = ['https://huggingface.co', 'https://*.huggingface.co', 'https://*.hf.co'];
+export { DEFAULT_MODEL_HOSTS, parseHostList };
 
 export interface CspOptions {
   /** Extra origins the app may fetch indexes, thumbnails or model files from. */
   extraHosts?: string[];
-  modelHosts?: string[];
-}
-
-/** Origins from a space/comma separated list; anything that is not an http(s) origin is dropped. */
-export function parseHostList(value: string | undefined): string[] {
-  if (!value) return [];
-  return value
-    .split(/[\s,]+/)
-    .filter(Boolean)
-    .filter((h) => /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?$/i.test(h));
+  modelHosts?: readonly string[];
 }
 
 export function contentSecurityPolicy(opts: CspOptions = {}): string {
@@ -43,23 +40,32 @@ export function contentSecurityPolicy(opts: CspOptions = {}): string {
 }
 
 /**
- * Adds the policy to index.html in production builds only (the dev server injects inline scripts
- * for hot reload). Extra hosts come from MODEL_SEARCH_CONNECT_SRC, e.g.
+ * dist/_headers (the format of Netlify and Cloudflare Pages): the same policy as the meta tag, as a
+ * header on every file, so it also covers the search worker's script and with it every fetch the
+ * worker makes; plus `nosniff`. Other servers: docs/security.md.
+ */
+export function headersFile(csp: string): string {
+  return ['# Written by `npm run build` (tools/vite/csp.ts) from the same host list as the meta tag. See docs/security.md.', '/*', `  Content-Security-Policy: ${csp}`, '  X-Content-Type-Options: nosniff', ''].join('\n');
+}
+
+/**
+ * Adds the policy to index.html and writes dist/_headers, in production builds only (the dev server
+ * injects inline scripts for hot reload). `hosts` is the full allowed list (allowedHosts() of
+ * src/shared/policy.ts), the one vite.config.ts also compiles into the worker; by default the model
+ * hosts plus MODEL_SEARCH_CONNECT_SRC, e.g.
  * `MODEL_SEARCH_CONNECT_SRC="https://indexes.example.org" npm run build`.
  */
-export function cspPlugin(opts: CspOptions = {}): Plugin {
+export function cspPlugin(hosts: readonly string[] = allowedHosts(process.env.MODEL_SEARCH_CONNECT_SRC)): Plugin {
+  const csp = contentSecurityPolicy({ modelHosts: hosts });
   return {
     name: 'model-search-csp',
     apply: 'build',
     transformIndexHtml: {
       order: 'post',
-      handler: () => [
-        {
-          tag: 'meta',
-          attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicy({ ...opts, extraHosts: [...(opts.extraHosts ?? []), ...parseHostList(process.env.MODEL_SEARCH_CONNECT_SRC)] }) },
-          injectTo: 'head-prepend',
-        },
-      ],
+      handler: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: csp }, injectTo: 'head-prepend' }],
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: '_headers', source: headersFile(csp) });
     },
   };
 }

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { createHash } from 'node:crypto';
 import { createStore, get, keys, set, type UseStore } from 'idb-keyval';
 import { describe, expect, it } from 'vitest';
-import { VerifiedFileStore, type GroupRecord } from './fileStore.ts';
+import { trustKey, VerifiedFileStore, type GroupRecord, type TrustRecord } from './fileStore.ts';
 
 let dbCount = 0;
 /** A fresh fake-IndexedDB database per test. */
@@ -208,5 +208,40 @@ describe('VerifiedFileStore', () => {
       await expect(store.clear()).resolves.toBeUndefined();
     }
     expect(await new VerifiedFileStore(freshStore()).probe()).toBe(true);
+  });
+
+  it('keeps trust records (first-use hashes): recorded once, never overwritten, untouched by commits and the file list', async () => {
+    const useStore = freshStore();
+    const store = new VerifiedFileStore(useStore);
+    const url = 'https://huggingface.co/x/text.onnx';
+    const first: TrustRecord = { url, bytes: 10, sha256: sha(bytesOf('first')), firstSeen: 1 };
+    expect(await store.getTrust(url, 10)).toEqual({ status: 'none' });
+    expect(await store.recordTrust(10, first)).toEqual({ status: 'recorded', record: first });
+    expect(await store.recordTrust(10, { ...first, sha256: sha(bytesOf('second')), firstSeen: 2 })).toEqual({ status: 'existing', record: first });
+    expect(await store.getTrust(url, 10)).toEqual({ status: 'recorded', record: first });
+    // Another declared size, or none, is another key.
+    expect(await store.getTrust(url, 11)).toEqual({ status: 'none' });
+    expect(await store.getTrust(url, undefined)).toEqual({ status: 'none' });
+
+    // A commit that removes every unreferenced file leaves the record alone; list() shows files only.
+    const a = file('alpha', 'encoder:e');
+    await store.put(a.meta, a.data);
+    expect(await store.commitGroup('encoder:e', 'v2', [a.meta.sha256])).toBe('committed');
+    expect(await store.commitGroup('encoder:e', 'v3', [])).toBe('committed');
+    expect(await get(trustKey(url, 10), useStore)).toEqual(first);
+    expect((await store.list()).map((m) => m.sha256)).toEqual([]);
+
+    // A damaged record is reported, and kept (never replaced by the next download's hash).
+    await set(trustKey(url, 10), { ...first, sha256: 'XYZ' }, useStore);
+    expect(await store.getTrust(url, 10)).toEqual({ status: 'damaged' });
+    expect(await store.recordTrust(10, first)).toEqual({ status: 'damaged' });
+    expect(await get(trustKey(url, 10), useStore)).toEqual({ ...first, sha256: 'XYZ' });
+
+    // clear() forgets it.
+    await store.clear();
+    expect(await keys(useStore)).toEqual([]);
+    const broken = new VerifiedFileStore(() => Promise.reject(new DOMException('denied', 'UnknownError')));
+    expect(await broken.getTrust(url, 10)).toEqual({ status: 'unavailable' });
+    expect(await broken.recordTrust(10, first)).toEqual({ status: 'unavailable' });
   });
 });

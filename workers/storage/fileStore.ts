@@ -14,7 +14,10 @@ import type { StoredFileMeta } from '../../src/shared/protocol.ts';
  *   file:<sha256>  → { meta: StoredFileMeta, data: ArrayBuffer }   content-addressed bytes
  *   meta:<sha256>  → StoredFileMeta                                  same transaction; lets list() skip the bytes
  *   group:<group>  → GroupRecord                                     which files (and manifest) make up a version
- * Every read is re-hashed before use; every write is hashed before it is stored.
+ *   trust:<bytes>:<url> → TrustRecord                                the SHA-256 a file without a pinned hash had
+ *                                                                    at its first download (trust on first use)
+ * Every read is re-hashed before use; every write is hashed before it is stored. Trust records are
+ * never overwritten (only clear() removes them), and nothing but clear() touches them.
  */
 
 export const FILE_DB_NAME = 'model-search-files';
@@ -36,6 +39,20 @@ interface FileEntry {
   data: ArrayBuffer;
 }
 
+/** The hash a file had when it was first downloaded from its URL (workers/storage/trustOnFirstUse.ts). */
+export interface TrustRecord {
+  url: string;
+  /** Its size at the first download (the size declared for it, which is part of the key, when there is one). */
+  bytes: number;
+  /** SHA-256 (lower-case hex) of the first download. */
+  sha256: string;
+  /** When it was recorded (Unix ms). */
+  firstSeen: number;
+}
+
+export type TrustRead = { status: 'none' } | { status: 'recorded'; record: TrustRecord } | { status: 'damaged' } | { status: 'unavailable' };
+export type TrustWrite = { status: 'recorded'; record: TrustRecord } | { status: 'existing'; record: TrustRecord } | { status: 'damaged' } | { status: 'quota' | 'unavailable' };
+
 export type GetResult = { status: 'hit'; data: Uint8Array } | { status: 'miss' } | { status: 'corrupt' };
 export type PutResult = 'stored' | 'quota' | 'unavailable' | 'mismatch';
 export type CommitResult = 'committed' | 'incomplete' | 'quota' | 'unavailable';
@@ -43,6 +60,22 @@ export type CommitResult = 'committed' | 'incomplete' | 'quota' | 'unavailable';
 const fileKey = (sha: string) => `file:${sha}`;
 const metaKey = (sha: string) => `meta:${sha}`;
 const groupKey = (group: string) => `group:${group}`;
+/** A trust record is keyed by the URL and the size declared for it ('-' when none is). */
+export const trustKey = (url: string, bytes: number | undefined) => `trust:${bytes ?? '-'}:${url}`;
+
+function isTrustRecord(value: unknown): value is TrustRecord {
+  const r = value as Partial<TrustRecord> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.url === 'string' &&
+    typeof r.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(r.sha256) &&
+    Number.isSafeInteger(r.bytes) &&
+    (r.bytes as number) >= 0 &&
+    typeof r.firstSeen === 'number'
+  );
+}
 
 /** QuotaExceededError → 'quota'; anything else IndexedDB throws → 'unavailable'. */
 function classify(err: unknown): 'quota' | 'unavailable' {
@@ -225,7 +258,43 @@ export class VerifiedFileStore {
     }
   }
 
-  /** Deletes every stored file and group record. */
+  /**
+   * The hash recorded for `url` (with the size declared for it) at its first download: 'none' when
+   * nothing is recorded, 'damaged' when the record is not a well-formed one (never treated as absent:
+   * that would trust whatever comes next), 'unavailable' when storage cannot be read.
+   */
+  async getTrust(url: string, bytes: number | undefined): Promise<TrustRead> {
+    let value: unknown;
+    try {
+      value = await this.useStore('readonly', (store) => promisifyRequest(store.get(trustKey(url, bytes))));
+    } catch {
+      return { status: 'unavailable' };
+    }
+    if (value === undefined) return { status: 'none' };
+    return isTrustRecord(value) ? { status: 'recorded', record: value } : { status: 'damaged' };
+  }
+
+  /**
+   * Records `record` for its URL and `declaredBytes` unless a record is there already, in one
+   * transaction (two tabs downloading at once cannot both record): 'existing' returns the record
+   * already there, which is kept; a damaged one is kept too, and reported.
+   */
+  async recordTrust(declaredBytes: number | undefined, record: TrustRecord): Promise<TrustWrite> {
+    const key = trustKey(record.url, declaredBytes);
+    try {
+      return await this.useStore('readwrite', async (store): Promise<TrustWrite> => {
+        const existing: unknown = await promisifyRequest(store.get(key));
+        if (existing !== undefined) return isTrustRecord(existing) ? { status: 'existing', record: existing } : { status: 'damaged' };
+        store.put(record, key);
+        await promisifyRequest(store.transaction);
+        return { status: 'recorded', record };
+      });
+    } catch (err) {
+      return { status: classify(err) };
+    }
+  }
+
+  /** Deletes every stored file, group record and trust record. */
   async clear(): Promise<void> {
     this.pending.clear();
     try {

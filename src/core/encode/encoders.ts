@@ -7,7 +7,11 @@ export interface EncoderFile {
   url: string;
   /** Known size in bytes (checked after download when given). */
   bytes?: number;
-  /** Known SHA-256 hex (checked after download when given). */
+  /**
+   * Known SHA-256 hex, checked after download and on every read of the saved copy. Without it the
+   * worker trusts the first download: its hash is recorded and every later read must match it
+   * (workers/storage/trustOnFirstUse.ts, docs/security.md).
+   */
   sha256?: string;
 }
 
@@ -67,7 +71,11 @@ const CLIP_IO = {
   image: CLIP_IMAGE,
 };
 
-/** OpenAI CLIP ViT-B/32 as exported by Xenova (quantized), fetched from the model host at run time. */
+/**
+ * OpenAI CLIP ViT-B/32 as exported by Xenova (quantized), fetched from the model host at run time.
+ * Sizes pinned; the hub's SHA-256s could not be fetched on our build machines, so the towers' hashes
+ * are trusted on first use (set `sha256` here to pin them).
+ */
 export const CLIP_VIT_B32: EncoderDescriptor = {
   id: 'clip-vit-b32',
   label: 'CLIP ViT-B/32 (quantized)',
