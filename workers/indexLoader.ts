@@ -56,13 +56,16 @@ export function loadIndex(indexUrl: string, onProgress: (p: LoadProgress) => voi
  * complete index. The index address comes from the page (?index=): the worker refuses one outside its
  * policy itself, before anything is fetched or read from storage (src/shared/policy.ts).
  */
+/** A manifest is a few kB (calibration vectors included); an endless one stops here. */
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+
 async function fetchManifest(indexUrl: string, store: VerifiedFileStore | null, onProgress: (p: LoadProgress) => void): Promise<Uint8Array> {
   const source: UrlSource = { param: 'index', value: indexUrl };
   assertAllowed(indexUrl, source, workerPolicy());
   const manifestUrl = new URL('manifest.json', indexUrl).href;
   try {
     // The manifest is the root of trust for every other file: always revalidate it.
-    return await withinPolicy(manifestUrl, source, (fetchImpl) => fetchBytes(manifestUrl, { fetchImpl: (u, init) => fetchImpl(u, { ...init, cache: 'no-cache' }) }));
+    return await withinPolicy(manifestUrl, source, (fetchImpl) => fetchBytes(manifestUrl, { maxBytes: MAX_MANIFEST_BYTES, fetchImpl: (u, init) => fetchImpl(u, { ...init, cache: 'no-cache' }) }));
   } catch (err) {
     const saved = err instanceof AppError && err.code === 'network' ? await savedManifest(store, indexGroup(indexUrl)) : undefined;
     if (!saved) throw err;

@@ -11,6 +11,7 @@ import {
   parseAllowedOrigins,
   parseAppMessage,
   parseHostMessage,
+  checkHostMessage,
   toEmbedResult,
   type EmbedResult,
 } from './protocol.ts';
@@ -93,6 +94,45 @@ describe('parseHostMessage', () => {
     const parsed = parseHostMessage(sent);
     expect(parsed).not.toBe(sent);
     expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+  });
+});
+
+describe('checkHostMessage', () => {
+  const problem = (data: unknown) => {
+    const c = checkHostMessage(data);
+    return c.query ? null : [c.problem, c.ours];
+  };
+
+  it('says what is wrong, naming the field, and whether the message claims this protocol', () => {
+    expect(problem({ ...env, type: 'query', text: 'a', k: 10 })).toEqual(['field "k" is not part of the protocol (a query has protocol, version, type, text, like, method)', true]);
+    expect(problem({ ...env, type: 'query', filters: { family: 'x' } })?.[0]).toMatch(/^field "filters" is not part/);
+    expect(problem({ ...env, type: 'query', text: 1 })).toEqual(['field "text" must be a string, not a number', true]);
+    expect(problem({ ...env, type: 'query', like: ['x'] })).toEqual(['field "like" must be a string, not a list', true]);
+    expect(problem({ ...env, type: 'query', method: null })).toEqual(['field "method" must be a string, not null', true]);
+    expect(problem({ ...env, type: 'query', method: 'Gauss' })).toEqual(['field "method" is "Gauss": only lower-case letters, digits and "-"', true]);
+    expect(problem({ ...env, type: 'query', text: 'a'.repeat(1_000_000) })).toEqual(['field "text" has 1000000 characters (limit 500)', true]);
+    expect(problem({ ...env, version: 2, type: 'query' })).toEqual(['field "version" is 2; this app speaks version 1', true]);
+    expect(problem({ protocol: EMBED_PROTOCOL, type: 'query' })).toEqual(['field "version" is missing', true]);
+    expect(problem({ ...env, type: 'results' })).toEqual(['field "type" is "results"; a host can only send "query"', true]);
+    expect(problem({ ...env })).toEqual(['field "type" is missing', true]);
+    // Not this protocol's: another script's message, to be ignored without an answer.
+    expect(problem({ type: 'query', text: 'a' })).toEqual(['field "protocol" is missing', false]);
+    expect(problem({ protocol: 'other', version: 1 })).toEqual(['field "protocol" is "other", not "model-search"', false]);
+    expect(problem('hello')).toEqual(['the message is a string, not an object', false]);
+    expect(problem(null)).toEqual(['the message is null, not an object', false]);
+  });
+
+  it('clips a hostile key in its words', () => {
+    const key = 'k'.repeat(100_000);
+    const [words] = problem({ ...env, type: 'query', [key]: 1 }) as [string];
+    expect(words.length).toBeLessThan(200);
+    expect(words).toMatch(/^field "k+…" is not part of the protocol/);
+  });
+
+  it('names a prototype-pollution key, and pollutes nothing', () => {
+    const [words] = problem(JSON.parse('{"protocol":"model-search","version":1,"type":"query","__proto__":{"polluted":true}}')) as [string];
+    expect(words).toMatch(/^field "__proto__" is not part of the protocol/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
 

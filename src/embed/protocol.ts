@@ -164,20 +164,76 @@ function isHttpUrl(value: string): boolean {
 
 const HOST_QUERY_KEYS = ['protocol', 'version', 'type', 'text', 'like', 'method'] as const;
 
-/** Validates a message a host page sent to the app; null for anything that is not a valid v1 query. */
-export function parseHostMessage(data: unknown): HostQuery | null {
-  const f = plainFields(data, HOST_QUERY_KEYS);
-  if (!f || !hasEnvelope(f) || f.get('type') !== 'query') return null;
-  const text = optString(f, 'text', MAX_TEXT);
-  const like = optString(f, 'like', MAX_LIKE);
-  const method = optString(f, 'method', MAX_METHOD);
-  if (text === false || like === false || method === false) return null;
-  if (method !== undefined && !/^[a-z0-9-]*$/.test(method)) return null;
+/**
+ * A host's message checked: the query, or what is wrong with it in words naming the field.
+ * `ours` says whether the message claims to be of this protocol (`protocol: 'model-search'`): only
+ * then is the host told (another script on the page may post its own messages to every frame).
+ */
+export type HostMessageCheck = { query: HostQuery } | { query: null; problem: string; ours: boolean };
+
+/** A key or value quoted for a message: JSON, clipped (a hostile key may be megabytes long). */
+function quote(value: unknown, max = 40): string {
+  const s = typeof value === 'string' ? JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value) : String(value);
+  return s.length > max + 10 ? `${s.slice(0, max)}…` : s;
+}
+
+function kind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** Problem with an optional string field, or '' when it is absent or fine. */
+function stringProblem(f: Fields, key: string, max: number): string {
+  if (!f.has(key) || f.get(key) === undefined) return '';
+  const v = f.get(key);
+  if (typeof v !== 'string') return `field "${key}" must be a string, not ${kind(v)}`;
+  if (v.length > max) return `field "${key}" has ${v.length} characters (limit ${max})`;
+  return '';
+}
+
+/** Validates a message a host page sent to the app, saying what is wrong when it is not a valid v1 query. */
+export function checkHostMessage(data: unknown): HostMessageCheck {
+  const refuse = (problem: string, ours = true): HostMessageCheck => ({ query: null, problem, ours });
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return refuse(`the message is ${kind(data)}, not an object`, false);
+  const proto: unknown = Object.getPrototypeOf(data);
+  const ownProtocol = Object.getOwnPropertyDescriptor(data, 'protocol');
+  const ours = !!ownProtocol && 'value' in ownProtocol && ownProtocol.value === EMBED_PROTOCOL;
+  if (!ours) {
+    const p = ownProtocol && 'value' in ownProtocol ? ownProtocol.value : undefined;
+    return refuse(p === undefined ? 'field "protocol" is missing' : `field "protocol" is ${quote(p)}, not "${EMBED_PROTOCOL}"`, false);
+  }
+  if (proto !== Object.prototype && proto !== null) return refuse('the message is not a plain object');
+  if (Object.getOwnPropertySymbols(data).length) return refuse('the message has symbol keys');
+  const f: Fields = new Map();
+  for (const key of Object.getOwnPropertyNames(data)) {
+    if (!(HOST_QUERY_KEYS as readonly string[]).includes(key)) {
+      return refuse(`field ${quote(key)} is not part of the protocol (a query has ${HOST_QUERY_KEYS.join(', ')})`);
+    }
+    const desc = Object.getOwnPropertyDescriptor(data, key);
+    if (!desc || !('value' in desc)) return refuse(`field "${key}" is not a plain value`);
+    f.set(key, desc.value);
+  }
+  const version = f.get('version');
+  if (version !== EMBED_VERSION) return refuse(version === undefined ? 'field "version" is missing' : `field "version" is ${quote(version)}; this app speaks version ${EMBED_VERSION}`);
+  const type = f.get('type');
+  if (type !== 'query') return refuse(type === undefined ? 'field "type" is missing' : `field "type" is ${quote(type)}; a host can only send "query"`);
+  const problem = stringProblem(f, 'text', MAX_TEXT) || stringProblem(f, 'like', MAX_LIKE) || stringProblem(f, 'method', MAX_METHOD);
+  if (problem) return refuse(problem);
+  const text = f.get('text') as string | undefined;
+  const like = f.get('like') as string | undefined;
+  const method = f.get('method') as string | undefined;
+  if (method !== undefined && !/^[a-z0-9-]*$/.test(method)) return refuse(`field "method" is ${quote(method)}: only lower-case letters, digits and "-"`);
   const out: HostQuery = envelope({ type: 'query' as const });
   if (text !== undefined) out.text = text;
   if (like !== undefined) out.like = like;
   if (method) out.method = method;
-  return out;
+  return { query: out };
+}
+
+/** Validates a message a host page sent to the app; null for anything that is not a valid v1 query. */
+export function parseHostMessage(data: unknown): HostQuery | null {
+  return checkHostMessage(data).query;
 }
 
 const RESULT_KEYS = ['rank', 'id', 'name', 'score', 'family', 'creator', 'licence', 'thumbnail'] as const;

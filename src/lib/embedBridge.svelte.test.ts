@@ -7,7 +7,7 @@ vi.mock('./searchClient.ts', async () => (await import('../../test/support/fakeS
 const { pending } = await import('../../test/support/fakeSearchClient.ts');
 
 const { SearchManager } = await import('./search.svelte.ts');
-const { resultsMessage, startEmbedBridge } = await import('./embedBridge.svelte.ts');
+const { connectEmbed, resultsMessage, startEmbedBridge } = await import('./embedBridge.svelte.ts');
 const { parseAppMessage } = await import('../embed/protocol.ts');
 
 const HOST = 'https://host.example';
@@ -28,6 +28,8 @@ function fakeFrame() {
 }
 
 const query = (body: object) => ({ protocol: 'model-search', version: 1, type: 'query', ...body });
+/** Queries are applied one task after they arrive (a burst runs once). */
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('embed bridge', () => {
   beforeEach(() => {
@@ -50,6 +52,7 @@ describe('embed bridge', () => {
     expect(bridge.active).toBe(true);
 
     frame.receive(query({ text: 'red flowers', method: 'gd' }));
+    await nextTask();
     expect(submit).toHaveBeenCalledTimes(1);
     expect(submit).toHaveBeenCalledWith({ image: null, text: 'red flowers', like: null, method: 'gaussian' });
     expect(pending).toHaveLength(1);
@@ -58,12 +61,14 @@ describe('embed bridge', () => {
     expect(address.writes).toEqual([{ search: `?embed=1&parentOrigin=${encodeURIComponent(HOST)}&q=red+flowers&method=gaussian`, mode: 'replace' }]);
 
     frame.receive(query({ like: 'm7' }));
+    await nextTask();
     expect(submit).toHaveBeenLastCalledWith({ image: null, text: '', like: { id: 'm7', name: '' }, method: null });
     expect(pending[0].signal?.aborted).toBe(true); // the newer query drops the older
     expect(pending[1].request.parts).toEqual([{ part: { kind: 'model', modelId: 'm7' }, weight: 1 }]);
 
     // An unknown method is reported to the host; the query still runs, with the automatic method.
     frame.receive(query({ text: 'cats', method: 'nope' }));
+    await nextTask();
     expect(frame.parent.postMessage).toHaveBeenCalledWith(expect.objectContaining({ type: 'error', code: 'bad-method' }), HOST);
     expect(submit).toHaveBeenLastCalledWith(expect.objectContaining({ text: 'cats', method: null }));
 
@@ -114,17 +119,89 @@ describe('embed bridge', () => {
     expect(resultsMessage(m, 'http://x/i/')).toMatchObject({ type: 'results', query: '', results: [], noMatch: false });
   });
 
-  it('messages from another origin or window never reach submit', async () => {
+  it('messages from another origin or window never reach submit, and are logged, not answered', async () => {
     const frame = fakeFrame();
     vi.stubGlobal('window', frame.win);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const m = new SearchManager();
     const submit = vi.spyOn(m, 'submit');
     const bridge = startEmbedBridge(m, { allowedOrigins: [HOST], indexBase: 'http://x/i/', search: `?parentOrigin=${encodeURIComponent(HOST)}` });
     frame.receive(query({ text: 'evil' }), 'https://evil.example');
     frame.receive(query({ text: 'evil' }), HOST, {});
     frame.receive({ type: 'query', text: 'no envelope' });
+    await nextTask();
     expect(submit).not.toHaveBeenCalled();
+    expect(frame.parent.postMessage).not.toHaveBeenCalledWith(expect.objectContaining({ type: 'error' }), expect.anything());
+    expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
+      `[embed] ignored a message: it came from https://evil.example, but this app is embedded for ${HOST}.`,
+      `[embed] ignored a message: it came from ${HOST}, not from the page that embeds this app.`,
+      '[embed] ignored a message: field "protocol" is missing.',
+    ]);
     bridge.stop();
+  });
+
+  it('a message of this protocol that breaks it is answered with an error naming the field', async () => {
+    const frame = fakeFrame();
+    vi.stubGlobal('window', frame.win);
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const m = new SearchManager();
+    const submit = vi.spyOn(m, 'submit');
+    const bridge = startEmbedBridge(m, { allowedOrigins: [HOST], indexBase: 'http://x/i/', search: `?parentOrigin=${encodeURIComponent(HOST)}` });
+    const answers: [unknown, string][] = [
+      [query({ text: 'cats', k: 5 }), 'field "k" is not part of the protocol'],
+      [query({ text: 7 }), 'field "text" must be a string, not a number'],
+      [query({ text: 'a'.repeat(600) }), 'field "text" has 600 characters (limit 500)'],
+      [{ ...query({ text: 'a' }), version: 2 }, 'field "version" is 2; this app speaks version 1'],
+      [JSON.parse('{"protocol":"model-search","version":1,"type":"query","__proto__":{"polluted":true}}'), 'field "__proto__" is not part of the protocol'],
+    ];
+    for (const [data, words] of answers) {
+      frame.parent.postMessage.mockClear();
+      frame.receive(data);
+      const sent = frame.parent.postMessage.mock.calls.map((c) => c[0] as { type: string; code: string; message: string });
+      expect(sent).toEqual([expect.objectContaining({ type: 'error', code: 'bad-message' })]);
+      expect(sent[0].message).toContain(words);
+      expect(parseAppMessage(structuredClone(sent[0]))).toEqual(sent[0]);
+    }
+    await nextTask();
+    expect(submit).not.toHaveBeenCalled();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    bridge.stop();
+  });
+
+  it('a burst of queries runs once, with the last one', async () => {
+    const frame = fakeFrame();
+    vi.stubGlobal('window', frame.win);
+    const m = new SearchManager();
+    const submit = vi.spyOn(m, 'submit').mockResolvedValue();
+    const bridge = startEmbedBridge(m, { allowedOrigins: [HOST], indexBase: 'http://x/i/', search: `?parentOrigin=${encodeURIComponent(HOST)}` });
+    for (let i = 0; i < 1000; i++) frame.receive(query({ text: `q${i}` }));
+    await nextTask();
+    expect(submit).toHaveBeenCalledTimes(1);
+    expect(submit).toHaveBeenCalledWith(expect.objectContaining({ text: 'q999' }));
+    // A query still waiting when the bridge stops is dropped.
+    frame.receive(query({ text: 'late' }));
+    bridge.stop();
+    await nextTask();
+    expect(submit).toHaveBeenCalledTimes(1);
+  });
+
+  it('messages that arrive while the allowlist loads are kept and then checked like any other', async () => {
+    const frame = fakeFrame();
+    vi.stubGlobal('window', frame.win);
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    let answer!: (r: Response) => void;
+    vi.stubGlobal('fetch', () => new Promise<Response>((resolve) => (answer = resolve)));
+    vi.stubGlobal('location', { search: `?embed=1&parentOrigin=${encodeURIComponent(HOST)}` });
+    const m = new SearchManager();
+    const submit = vi.spyOn(m, 'submit').mockResolvedValue();
+    const stop = connectEmbed(m, { appBase: 'http://x/', indexBase: 'http://x/i/' });
+    frame.receive(query({ text: 'evil' }), 'https://evil.example');
+    frame.receive(query({ text: 'red flowers' }));
+    answer(new Response(JSON.stringify({ allowedOrigins: [HOST] })));
+    await vi.waitFor(() => expect(submit).toHaveBeenCalledTimes(1));
+    expect(submit).toHaveBeenCalledWith(expect.objectContaining({ text: 'red flowers' }));
+    stop();
+    expect(frame.listeners.size).toBe(0);
   });
 
   it('a parent origin that is not allowed gets no bridge', () => {

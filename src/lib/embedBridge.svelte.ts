@@ -1,4 +1,4 @@
-import { envelope, isAllowedOrigin, MAX_FRAME_HEIGHT, parseAllowedOrigins, parseHostMessage, toEmbedResult, type AppMessage, type HostQuery, type ResultsMessage } from '../embed/protocol.ts';
+import { checkHostMessage, envelope, isAllowedOrigin, MAX_FRAME_HEIGHT, parseAllowedOrigins, toEmbedResult, type AppMessage, type HostQuery, type ResultsMessage } from '../embed/protocol.ts';
 import type { SearchManager } from './search.svelte.ts';
 import { parseMethod } from './urlState.ts';
 
@@ -7,6 +7,11 @@ import { parseMethod } from './urlState.ts';
  * inside an iframe. It answers only the page named by `?parentOrigin=`, and only when the operator's
  * allowlist (`embed.json`) lists that origin: queries from anywhere else are ignored, and every
  * message it posts is addressed to that origin, never to '*'.
+ *
+ * A message from the parent that claims this protocol but breaks it (a wrong version, a field of the
+ * wrong kind, an unknown field) is answered with an `error` message (`bad-message`) naming the field;
+ * anything else that is ignored (another window or origin, another script's messages) is logged in
+ * the frame's console, never answered. Queries are applied once per task: of a burst, the last wins.
  *
  * DOM hooks (for tests and diagnostics) on `<html>`:
  *  - `data-embed-bridge`: `on` while listening, `refused` when the parent origin is not allowed, `off` after stop();
@@ -27,7 +32,14 @@ export interface EmbedBridgeOptions {
   indexBase: string;
   /** Defaults to `location.search` (tests pass their own). */
   search?: string;
+  /** Messages that arrived before the bridge started (while the allowlist loaded): handled first, in order. */
+  early?: readonly MessageEvent[];
 }
+
+/** Most console lines about ignored messages per bridge (a flood must not flood the console too). */
+const MAX_WARNINGS = 10;
+/** Most messages kept while the allowlist loads; older ones go first (a later query replaces them anyway). */
+const MAX_EARLY = 50;
 
 /**
  * The embed's layout: `compact` (the host's query drives it: results only, with a link to the full
@@ -144,19 +156,41 @@ export function startEmbedBridge(manager: SearchManager, opts: EmbedBridgeOption
     void manager.submit({ image: null, text: q.text ?? '', like: q.like ? { id: q.like, name: '' } : null, method });
   };
 
+  let warnings = 0;
+  const ignore = (why: string) => {
+    setHook('embedIgnored', String(++ignored));
+    if (warnings > MAX_WARNINGS) return;
+    console.warn(++warnings > MAX_WARNINGS ? '[embed] more messages were ignored; they are no longer logged.' : `[embed] ignored a message: ${why}.`);
+  };
+
+  // A burst of queries (a host typing, or a flood) runs once, with the last: one task later.
+  let latest: HostQuery | null = null;
+  let flush: ReturnType<typeof setTimeout> | undefined;
+  const enqueue = (q: HostQuery) => {
+    latest = q;
+    flush ??= setTimeout(() => {
+      flush = undefined;
+      const q = latest;
+      latest = null;
+      if (q && !stopped) apply(q);
+    }, 0);
+  };
+
   const onMessage = (event: MessageEvent) => {
-    if (event.source !== parent || event.origin !== parentOrigin || !isAllowedOrigin(event.origin, opts.allowedOrigins)) {
-      setHook('embedIgnored', String(++ignored));
+    if (event.source !== parent) return ignore(`it came from ${quoteOrigin(event.origin)}, not from the page that embeds this app`);
+    if (event.origin !== parentOrigin || !isAllowedOrigin(event.origin, opts.allowedOrigins)) {
+      return ignore(`it came from ${quoteOrigin(event.origin)}, but this app is embedded for ${parentOrigin}`);
+    }
+    const checked = checkHostMessage(event.data);
+    if (!checked.query) {
+      ignore(checked.problem);
+      if (checked.ours) post(envelope({ type: 'error' as const, code: 'bad-message', message: `The message was ignored: ${checked.problem}.` }));
       return;
     }
-    const q = parseHostMessage(event.data);
-    if (!q) {
-      setHook('embedIgnored', String(++ignored));
-      return;
-    }
-    apply(q);
+    enqueue(checked.query);
   };
   window.addEventListener('message', onMessage);
+  for (const event of opts.early ?? []) onMessage(event);
 
   let readySent = false;
   let lastSummary: object | null = null;
@@ -216,6 +250,7 @@ export function startEmbedBridge(manager: SearchManager, opts: EmbedBridgeOption
     stop() {
       if (stopped) return;
       stopped = true;
+      clearTimeout(flush);
       sizes?.disconnect();
       if (frameRequest) cancelAnimationFrame(frameRequest);
       window.removeEventListener('message', onMessage);
@@ -232,11 +267,25 @@ export function startEmbedBridge(manager: SearchManager, opts: EmbedBridgeOption
 export function connectEmbed(manager: SearchManager, opts: { appBase: string; indexBase: string }): () => void {
   let bridge: EmbedBridge | null = null;
   let stopped = false;
+  // A host may post its first query as soon as the frame loads, before the allowlist is read: the
+  // messages are kept (not judged yet) and handed to the bridge, which checks them like any other.
+  const early: MessageEvent[] = [];
+  const hold = (event: MessageEvent) => {
+    if (early.push(event) > MAX_EARLY) early.shift();
+  };
+  window.addEventListener('message', hold);
   void loadEmbedConfig(opts.appBase).then((allowedOrigins) => {
-    if (!stopped) bridge = startEmbedBridge(manager, { allowedOrigins, indexBase: opts.indexBase });
+    window.removeEventListener('message', hold);
+    if (!stopped) bridge = startEmbedBridge(manager, { allowedOrigins, indexBase: opts.indexBase, early });
   });
   return () => {
     stopped = true;
+    window.removeEventListener('message', hold);
     bridge?.stop();
   };
+}
+
+/** An event's origin for a console line (it is the browser's serialisation, but may be 'null' or long). */
+function quoteOrigin(origin: string): string {
+  return typeof origin === 'string' && origin && origin !== 'null' ? origin.slice(0, 200) : 'a page without an origin';
 }

@@ -5,6 +5,7 @@ const client = { storageInfo: vi.fn<() => Promise<StorageInfo>>(), clearStorage:
 vi.mock('./searchClient.ts', () => ({ searchClient: client }));
 
 const { StorageManager, formatBytes, storageManager } = await import('./storage.svelte.ts');
+const { AppError } = await import('../core/io/errors.ts');
 
 const saved: StorageInfo = {
   available: true,
@@ -35,11 +36,32 @@ describe('StorageManager', () => {
     const s = new StorageManager();
     client.storageInfo.mockResolvedValue(saved);
     await s.refresh();
-    client.storageInfo.mockRejectedValue(new Error('the worker stopped'));
+    client.storageInfo.mockRejectedValue(new AppError('worker', 'The search engine stopped unexpectedly. Retry starts it again.'));
     await s.refresh();
     expect(s.info).toEqual(saved);
-    expect(s.status).toBe('Could not read offline storage: the worker stopped');
+    expect(s.status).toBe('Could not read offline storage: The search engine stopped unexpectedly. Retry starts it again.');
     expect(s.busy).toBe(false);
+  });
+
+  it('does not say "Cleared" while files are still saved (a store that failed to delete)', async () => {
+    const s = new StorageManager();
+    client.clearStorage.mockResolvedValue(saved);
+    await s.clear();
+    expect(s.info).toEqual(saved);
+    expect(s.status).toBe('Could not clear offline storage: 1 file is still saved.');
+  });
+
+  it('never shows a raw internal error, and says which action failed', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const s = new StorageManager();
+    client.storageInfo.mockRejectedValue(new TypeError("Cannot read properties of undefined (reading 'estimate')"));
+    await s.refresh();
+    expect(s.status).toBe('Could not read offline storage: the browser reported an unexpected error (details in the console).');
+    client.clearStorage.mockRejectedValue(new DOMException('Access is denied', 'SecurityError'));
+    await s.clear();
+    expect(s.status).toBe('Could not clear offline storage: the browser reported an unexpected error (details in the console).');
+    expect(warn).toHaveBeenCalledTimes(2);
+    warn.mockRestore();
   });
 
   it('only the newest action writes its outcome; reset() forgets everything', async () => {

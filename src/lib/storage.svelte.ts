@@ -1,3 +1,4 @@
+import { AppError } from '../core/io/errors.ts';
 import type { StorageInfo } from '../shared/protocol.ts';
 import { searchClient } from './searchClient.ts';
 
@@ -11,7 +12,7 @@ export class StorageManager {
   /** What is saved; null until first read. */
   info = $state<StorageInfo | null>(null);
   busy = $state(false);
-  /** The last action's outcome ("Cleared", or why storage could not be read). */
+  /** The last action's outcome ("Cleared", or why storage could not be read or cleared). */
   status = $state('');
 
   /** Counts actions, so that only the newest one writes its outcome. */
@@ -19,12 +20,17 @@ export class StorageManager {
 
   /** Reads what is saved (the panel was opened). */
   refresh(): Promise<void> {
-    return this.act(() => searchClient.storageInfo(), '');
+    return this.act(() => searchClient.storageInfo(), () => '', 'Could not read offline storage');
   }
 
   /** Deletes every saved file. */
   clear(): Promise<void> {
-    return this.act(() => searchClient.clearStorage(), 'Cleared');
+    // "Cleared" only when nothing is left: a store that failed to delete must not be reported as empty.
+    return this.act(
+      () => searchClient.clearStorage(),
+      (info) => (info.files.length ? `Could not clear offline storage: ${info.files.length} ${info.files.length === 1 ? 'file is' : 'files are'} still saved.` : 'Cleared'),
+      'Could not clear offline storage',
+    );
   }
 
   reset(): void {
@@ -34,7 +40,7 @@ export class StorageManager {
     this.status = '';
   }
 
-  private async act(action: () => Promise<StorageInfo>, done: string): Promise<void> {
+  private async act(action: () => Promise<StorageInfo>, done: (info: StorageInfo) => string, failed: string): Promise<void> {
     const seq = ++this.seq;
     this.busy = true;
     this.status = '';
@@ -42,10 +48,12 @@ export class StorageManager {
       const info = await action();
       if (seq !== this.seq) return;
       this.info = info;
-      this.status = done;
+      this.status = done(info);
     } catch (err) {
       if (seq !== this.seq) return;
-      this.status = `Could not read offline storage: ${err instanceof Error ? err.message : String(err)}`;
+      // The app's own errors are sentences for people; anything else stays in the console.
+      if (!(err instanceof AppError)) console.warn('[storage]', failed, err);
+      this.status = err instanceof AppError ? `${failed}: ${err.message}` : `${failed}: the browser reported an unexpected error (details in the console).`;
     } finally {
       if (seq === this.seq) this.busy = false;
     }

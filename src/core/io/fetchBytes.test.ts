@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from './errors.ts';
 import { mulberry32 } from '../math/prng.ts';
-import { fetchBytes, fileName } from './fetchBytes.ts';
+import { fetchBytes, fileName, MAX_UNDECLARED_BYTES, STALL_MS } from './fetchBytes.ts';
 
 const SIZE = 3 * 1024 * 1024;
 const CHUNK = 96 * 1024;
@@ -72,13 +72,35 @@ beforeAll(async () => {
           res.writeHead(200, { 'content-type': 'application/octet-stream' });
           endless.written = 0;
           while (!res.destroyed && endless.written < 256 * 1024 * 1024) {
-            if (!res.write(BODY.subarray(0, CHUNK))) await new Promise<void>((resolve) => { res.once('drain', () => resolve()); res.once('close', () => resolve()); });
+            if (!res.write(BODY.subarray(0, CHUNK))) {
+              await new Promise<void>((resolve) => {
+                const done = () => {
+                  res.off('drain', done);
+                  res.off('close', done);
+                  resolve();
+                };
+                res.on('drain', done);
+                res.on('close', done);
+              });
+            }
             endless.written += CHUNK;
             await new Promise<void>((resolve) => setImmediate(resolve));
           }
           endless.closed = res.destroyed;
           return;
         }
+        case '/data/silent':
+          // Accepts the request and never answers (not even headers).
+          return;
+        case '/data/drip.bin':
+          // The whole small body, one piece every 60 ms: slow, but never silent for long.
+          res.writeHead(200, { 'content-length': 20 * 100 });
+          for (let i = 0; i < 20 && !res.destroyed; i++) {
+            res.write(BODY.subarray(i * 100, (i + 1) * 100));
+            await new Promise((resolve) => setTimeout(resolve, 60));
+          }
+          res.end();
+          return;
         case '/data/server-error':
           res.writeHead(500, { 'content-type': 'text/plain' });
           res.end('boom');
@@ -177,6 +199,35 @@ describe('fetchBytes against a real HTTP server', () => {
     expect(endless.written).toBeLessThan(declared + 16 * CHUNK + 4 * 1024 * 1024);
   });
 
+  it('cuts off a file of unknown size at maxBytes (an endless stream where no size is declared)', async () => {
+    const max = 1024 * 1024;
+    await expectAppError(
+      fetchBytes(`${base}/data/endless.bin`, { maxBytes: max }),
+      'integrity',
+      /endless\.bin is larger than the 1 MiB a file of undeclared size may have/,
+    );
+    await expect.poll(() => endless.closed, { timeout: 5000 }).toBe(true);
+    expect(endless.written).toBeLessThan(max + 16 * CHUNK + 4 * 1024 * 1024);
+    expect(MAX_UNDECLARED_BYTES).toBeGreaterThan(max);
+  });
+
+  it('fails a download whose body stops arriving (a stalled connection), naming the file', async () => {
+    const t0 = Date.now();
+    const err = await expectAppError(fetchBytes(`${base}/data/stall.bin`, { stallMs: 300 }), 'network', /^The download of stall\.bin stalled: nothing arrived for 300 ms\.$/);
+    expect(err.subject).toBe(`${base}/data/stall.bin`);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(STALL_MS).toBe(30_000);
+  });
+
+  it('fails a request whose headers never come', async () => {
+    await expectAppError(fetchBytes(`${base}/data/silent`, { stallMs: 300 }), 'network', /^The download of silent stalled/);
+  });
+
+  it('lets a slow download finish as long as every piece comes within the stall time', async () => {
+    const bytes = await fetchBytes(`${base}/data/drip.bin`, { stallMs: 1000, bytes: 2000 });
+    expect(Buffer.from(bytes).equals(Buffer.from(BODY.subarray(0, 2000)))).toBe(true);
+  });
+
   it('rejects a checksum mismatch with AppError("integrity")', async () => {
     const wrong = createHash('sha256').update('something else').digest('hex');
     await expectAppError(
@@ -249,18 +300,36 @@ describe('fetchBytes against a real HTTP server', () => {
 });
 
 describe('fetchBytes with an injected fetch', () => {
-  it('passes the URL and signal through', async () => {
+  it('passes the URL through, with a signal that follows the caller’s', async () => {
     const seen: [string, RequestInit | undefined][] = [];
-    const signal = new AbortController().signal;
+    const caller = new AbortController();
     const fetchImpl = (async (input: string | URL | Request, init?: RequestInit) => {
       seen.push([String(input), init]);
       return new Response(new Uint8Array([1, 2, 3]));
     }) as typeof fetch;
-    const bytes = await fetchBytes('https://example.test/a/b.bin', { fetchImpl, signal });
+    const bytes = await fetchBytes('https://example.test/a/b.bin', { fetchImpl, signal: caller.signal });
     expect(Array.from(bytes)).toEqual([1, 2, 3]);
     expect(seen).toHaveLength(1);
     expect(seen[0][0]).toBe('https://example.test/a/b.bin');
-    expect(seen[0][1]?.signal).toBe(signal);
+    const passed = seen[0][1]?.signal;
+    expect(passed?.aborted).toBe(false);
+    // Finished: the caller's later abort no longer reaches the finished request's signal.
+    caller.abort();
+    expect(passed?.aborted).toBe(false);
+  });
+
+  it('aborts the request it made when the caller aborts', async () => {
+    const caller = new AbortController();
+    const reason = new Error('left the page');
+    let passed: AbortSignal | undefined;
+    const fetchImpl = ((_: string, init?: RequestInit) => {
+      passed = init?.signal ?? undefined;
+      return new Promise<Response>((_, reject) => passed!.addEventListener('abort', () => reject(passed!.reason)));
+    }) as typeof fetch;
+    const promise = fetchBytes('https://example.test/a/b.bin', { fetchImpl, signal: caller.signal });
+    caller.abort(reason);
+    await expect(promise).rejects.toBe(reason);
+    expect(passed?.aborted).toBe(true);
   });
 
   it('handles a response without a body', async () => {

@@ -6,6 +6,16 @@ export interface FetchBytesOptions {
   bytes?: number;
   /** Expected SHA-256 (hex); checked after download when given. */
   sha256?: string;
+  /**
+   * Most bytes accepted when `bytes` is not given (default MAX_UNDECLARED_BYTES): a file of unknown
+   * size is cut off there too, so an endless stream never fills the memory.
+   */
+  maxBytes?: number;
+  /**
+   * How long the response's headers or its next piece of body may take (default STALL_MS): a host
+   * that stops sending without closing the connection fails the download instead of holding it forever.
+   */
+  stallMs?: number;
   signal?: AbortSignal;
   /** Called as bytes arrive; `total` is the expected size when known. */
   onProgress?: (loaded: number, total: number | undefined) => void;
@@ -13,60 +23,121 @@ export interface FetchBytesOptions {
 }
 
 /**
+ * Timers, AbortController and a listenable AbortSignal: browsers, workers and Node all have them,
+ * but src/core/platform.d.ts does not declare them (yet), so they are typed here, for this file only.
+ */
+const host = globalThis as unknown as {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+  AbortController: new () => { readonly signal: AbortSignal; abort(reason?: unknown): void };
+};
+type ListenableSignal = AbortSignal & {
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+};
+
+/** Ceiling for a file whose size is not declared (the index manifest is a few kB). */
+export const MAX_UNDECLARED_BYTES = 64 * 1024 * 1024;
+/** No headers or no new bytes for this long: the connection is taken for dead. */
+export const STALL_MS = 30_000;
+
+/**
  * Downloads a file as bytes, streaming so callers can show byte progress,
- * and verifies size and checksum before anyone uses the data.
+ * and verifies size and checksum before anyone uses the data. Every read is bounded: by the
+ * declared size (or `maxBytes`), and in time by `stallMs` between two pieces of the response.
  */
 export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Promise<Uint8Array> {
   const doFetch = opts.fetchImpl ?? fetch;
+  const name = fileName(url);
+  const signal = opts.signal as ListenableSignal | undefined;
+  // Our own signal: it follows the caller's, and also ends a download that stalled.
+  const controller = new host.AbortController();
+  const follow = () => controller.abort(signal?.reason);
+  if (signal?.aborted) follow();
+  else signal?.addEventListener('abort', follow, { once: true });
+  const stallMs = opts.stallMs ?? STALL_MS;
+  let stalled = false;
+  let timer: unknown;
+  const waitMore = () => {
+    host.clearTimeout(timer);
+    timer = host.setTimeout(() => {
+      stalled = true;
+      controller.abort();
+    }, stallMs);
+  };
+  const stallError = () => new AppError('network', `The download of ${name} stalled: nothing arrived for ${seconds(stallMs)}.`, url);
+
   let response: Response;
   try {
-    response = await doFetch(url, { signal: opts.signal });
+    waitMore();
+    response = await doFetch(url, { signal: controller.signal });
   } catch (err) {
-    if (opts.signal?.aborted) throw err;
+    host.clearTimeout(timer);
+    signal?.removeEventListener('abort', follow);
+    if (signal?.aborted) throw err;
+    if (stalled) throw stallError();
     // Browsers report a refused cross-origin read (no CORS header) as a plain network error.
     const hint = isCrossOrigin(url) ? ', or its host does not allow cross-origin requests (CORS)' : '';
-    throw new AppError('network', `Could not reach ${fileName(url)} (network error${hint}).`, url);
+    throw new AppError('network', `Could not reach ${name} (network error${hint}).`, url);
   }
-  if (!response.ok) {
-    throw new AppError('http', `${fileName(url)} could not be loaded: HTTP ${response.status}.`, url);
-  }
-  const header = Number(response.headers.get('content-length'));
-  // Content-Length is the compressed size when the server gzips; prefer the known size.
-  const total = opts.bytes ?? (Number.isFinite(header) && header > 0 ? header : undefined);
+  try {
+    if (!response.ok) {
+      void (response.body as { cancel?: () => Promise<void> } | null)?.cancel?.().catch(() => {});
+      throw new AppError('http', `${name} could not be loaded: HTTP ${response.status}.`, url);
+    }
+    const header = Number(response.headers.get('content-length'));
+    // Content-Length is the compressed size when the server gzips; prefer the known size.
+    const total = opts.bytes ?? (Number.isFinite(header) && header > 0 ? header : undefined);
+    const limit = opts.bytes ?? opts.maxBytes ?? MAX_UNDECLARED_BYTES;
 
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  opts.onProgress?.(0, total);
-  // A connection dropped mid-body surfaces from the body reads (not from fetch()) as a bare TypeError.
-  const interrupted = (err: unknown): never => {
-    if (opts.signal?.aborted) throw err;
-    throw new AppError('network', `The download of ${fileName(url)} was interrupted (network error).`, url);
-  };
-  // A host that sends more than the declared size (a wrong file, or an endless stream) is cut off
-  // at the first byte too many, not read to its end.
-  const tooLong = (n: number): never => {
-    throw new AppError('integrity', `${fileName(url)} is larger than the ${opts.bytes} bytes declared for it (${n} bytes arrived before the download was stopped): the file is a different version.`, url);
-  };
-  if (response.body) {
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read().catch(interrupted);
-      if (done) break;
-      chunks.push(value);
-      loaded += value.byteLength;
-      if (opts.bytes !== undefined && loaded > opts.bytes) {
-        await (reader as { cancel?: () => Promise<void> }).cancel?.().catch(() => {});
-        tooLong(loaded);
+    const chunks: Uint8Array[] = [];
+    let loaded = 0;
+    opts.onProgress?.(0, total);
+    // A connection dropped mid-body surfaces from the body reads (not from fetch()) as a bare TypeError.
+    const interrupted = (err: unknown): never => {
+      if (signal?.aborted) throw err;
+      if (stalled) throw stallError();
+      throw new AppError('network', `The download of ${name} was interrupted (network error).`, url);
+    };
+    // A host that sends more than the declared size (a wrong file, or an endless stream) is cut off
+    // at the first byte too many, not read to its end.
+    const tooLong = (n: number): never => {
+      throw new AppError(
+        'integrity',
+        opts.bytes !== undefined
+          ? `${name} is larger than the ${opts.bytes} bytes declared for it (${n} bytes arrived before the download was stopped): the file is a different version.`
+          : `${name} is larger than the ${megabytes(limit)} a file of undeclared size may have (${n} bytes arrived before the download was stopped).`,
+        url,
+      );
+    };
+    if (response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        waitMore();
+        const { done, value } = await reader.read().catch(interrupted);
+        if (done) break;
+        chunks.push(value);
+        loaded += value.byteLength;
+        if (loaded > limit) {
+          await (reader as { cancel?: () => Promise<void> }).cancel?.().catch(() => {});
+          tooLong(loaded);
+        }
+        opts.onProgress?.(loaded, total);
       }
+    } else {
+      const buf = new Uint8Array(await response.arrayBuffer().catch(interrupted));
+      if (buf.byteLength > limit) tooLong(buf.byteLength);
+      chunks.push(buf);
+      loaded = buf.byteLength;
       opts.onProgress?.(loaded, total);
     }
-  } else {
-    const buf = new Uint8Array(await response.arrayBuffer().catch(interrupted));
-    chunks.push(buf);
-    loaded = buf.byteLength;
-    opts.onProgress?.(loaded, total);
+    host.clearTimeout(timer);
+    return await verifyBytes(concat(chunks, loaded), opts, url);
+  } finally {
+    host.clearTimeout(timer);
+    signal?.removeEventListener('abort', follow);
   }
-  return verifyBytes(concat(chunks, loaded), opts, url);
 }
 
 /** Checks a file's size and SHA-256 (when given) before anyone uses it; returns the same bytes. */
@@ -90,6 +161,9 @@ export async function verifyBytes(out: Uint8Array, expect: { bytes?: number; sha
   }
   return out;
 }
+
+const megabytes = (n: number) => (n >= 1024 * 1024 ? `${+(n / (1024 * 1024)).toFixed(1)} MiB` : `${n} bytes`);
+const seconds = (ms: number) => (ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`);
 
 function concat(chunks: Uint8Array[], length: number): Uint8Array {
   if (chunks.length === 1) return chunks[0];

@@ -129,7 +129,7 @@ export function planQuery<I>(
   for (const { part, weight } of query.parts) {
     if (!Number.isFinite(weight) || weight < 0 || weight > 1e6) throw new AppError('bad-query', 'Query weights must be non-negative numbers (at most 1 000 000).');
     if (part.kind === 'text' && !part.text.trim()) throw new AppError('bad-query', 'Type a description of the images you are looking for.');
-    if (part.kind === 'model' && !target.ids.has(part.modelId)) throw new AppError('bad-query', 'That model is not in this index.');
+    if (part.kind === 'model' && !target.ids.has(part.modelId)) throw new AppError('bad-query', `The model “${part.modelId.slice(0, 200)}” is not in this index.`);
   }
   const parts = query.parts
     .filter((p) => p.weight > 0)
