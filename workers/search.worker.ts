@@ -8,15 +8,18 @@ import { supportedMethods } from '../src/core/scoring/methods.ts';
 import { rank } from '../src/core/scoring/rank.ts';
 import { preprocessRgba } from '../src/core/encode/preprocess.ts';
 import type {
+  AbortStage,
   Backend,
   BackendReason,
   LoadProgress,
   ReadyInfo,
+  SearchOutcome,
   SearchRequest,
   SearchResponse,
   StorageInfo,
   StorageNotice,
   WorkerConfig,
+  WorkerCounts,
 } from '../src/shared/protocol.ts';
 import { installErrorTransfer } from '../src/shared/comlinkErrors.ts';
 import { decodeImage } from './decodeImage.ts';
@@ -142,6 +145,87 @@ function getRuntime(): Promise<EncoderRuntime> {
   return runtimePromise;
 }
 
+/** What this worker has done (diagnostics; see WorkerCounts). */
+const counts: WorkerCounts = { searches: 0, encodes: 0, scorings: 0, aborted: { 'before-encode': 0, 'before-score': 0, 'before-return': 0 }, held: 0 };
+
+/** Searches in progress by the page's call id; `cancel` marks one, and it stops at its next checkpoint. */
+const calls = new Map<number, { cancelled: boolean }>();
+
+/** Thrown inside rank's embed callback to stop a cancelled search; never leaves the worker. */
+class Cancelled {
+  constructor(readonly stage: AbortStage) {}
+}
+
+/** Diagnostics: searches wait at this checkpoint until released (tests cancel them there). */
+let hold: { stage: AbortStage; released: Promise<void>; release: () => void } | undefined;
+
+/**
+ * Yields one task, so that a cancel message the page sent meanwhile is handled (an encode or a
+ * scoring runs without yielding), then stops the search with Cancelled if it was cancelled.
+ */
+async function checkpoint(call: { cancelled: boolean }, stage: AbortStage): Promise<void> {
+  if (hold?.stage === stage) {
+    counts.held++;
+    await hold.released.finally(() => counts.held--);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  if (call.cancelled) throw new Cancelled(stage);
+}
+
+/**
+ * Encodes run one at a time: onnxruntime-web does not support overlapping runs (on WebGPU a second
+ * run while one awaits the GPU stalls the worker). A search cancelled while it waits for its turn is
+ * never encoded.
+ */
+let encoderTurn: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+  const run = encoderTurn.then(fn);
+  encoderTurn = run.catch(() => {});
+  return run;
+}
+
+/** Ranks `req`, stopping at the first checkpoint after the page cancels it (see `cancel`). */
+async function runSearch(req: SearchRequest, call: { cancelled: boolean }): Promise<SearchResponse> {
+  const [loaded, runtime] = await Promise.all([getIndex(), getRuntime()]);
+  await checkpoint(call, 'before-encode');
+  const t0 = performance.now();
+  let encodeMs = 0;
+  // Time spent yielding at the checkpoint between encoding and scoring: neither encoding nor scoring.
+  let yieldMs = 0;
+  const ranking = await rank(loaded, req, async (part) => {
+    const e0 = performance.now();
+    const input = part.kind === 'text' ? part.text : await decodeImage(part.image);
+    const embedding = await oneAtATime(() => {
+      // Cancelled while waiting for its turn (or a later part of a cancelled text + image query).
+      if (call.cancelled) throw new Cancelled('before-encode');
+      counts.encodes++;
+      return typeof input === 'string' ? runtime.encodeText(input) : runtime.encodeImage(input);
+    });
+    const e1 = performance.now();
+    encodeMs += e1 - e0;
+    await checkpoint(call, 'before-score');
+    yieldMs += performance.now() - e1;
+    return embedding;
+  });
+  counts.scorings++;
+  const scoreMs = performance.now() - t0 - encodeMs - yieldMs;
+  await checkpoint(call, 'before-return');
+  const { models } = loaded;
+  return {
+    backend: runtime.backend,
+    method: ranking.method,
+    encodeMs,
+    scoreMs,
+    results: ranking.results.map((r) => ({ ...r, model: models[r.index] })),
+    scores: ranking.scores,
+    matched: ranking.matched,
+    facets: ranking.facets,
+    hybrid: ranking.hybrid,
+    match: ranking.match,
+    queryModel: ranking.queryModel >= 0 ? { id: models[ranking.queryModel].id, name: models[ranking.queryModel].name, index: ranking.queryModel } : undefined,
+  };
+}
+
 const api = {
   /** Sets where the index and models live. Calling it again with a new config starts over. */
   configure(next: WorkerConfig, onProgress?: Progress): void {
@@ -192,31 +276,45 @@ const api = {
     return transfer({ encoderId: runtime.desc.id, embedding, backend: runtime.backend }, [embedding.buffer]);
   },
 
-  async search(req: SearchRequest): Promise<SearchResponse> {
-    const [loaded, runtime] = await Promise.all([getIndex(), getRuntime()]);
-    const t0 = performance.now();
-    let encodeMs = 0;
-    const ranking = await rank(loaded, req, async (part) => {
-      const e0 = performance.now();
-      const embedding = part.kind === 'text' ? await runtime.encodeText(part.text) : await runtime.encodeImage(await decodeImage(part.image));
-      encodeMs += performance.now() - e0;
-      return embedding;
-    });
-    const { models } = loaded;
-    const response: SearchResponse = {
-      backend: runtime.backend,
-      method: ranking.method,
-      encodeMs,
-      scoreMs: performance.now() - t0 - encodeMs,
-      results: ranking.results.map((r) => ({ ...r, model: models[r.index] })),
-      scores: ranking.scores,
-      matched: ranking.matched,
-      facets: ranking.facets,
-      hybrid: ranking.hybrid,
-      match: ranking.match,
-      queryModel: ranking.queryModel >= 0 ? { id: models[ranking.queryModel].id, name: models[ranking.queryModel].name, index: ranking.queryModel } : undefined,
-    };
-    return transfer(response, [ranking.scores.buffer]);
+  /**
+   * Ranks the models for `req`. With a `callId`, the page can `cancel` the call: it stops before
+   * encoding, between encoding and scoring, or before answering, with an 'aborted' outcome.
+   */
+  async search(req: SearchRequest, callId?: number): Promise<SearchOutcome> {
+    counts.searches++;
+    const call = { cancelled: false };
+    if (callId !== undefined) calls.set(callId, call);
+    try {
+      const response = await runSearch(req, call);
+      return transfer({ status: 'done', response }, [response.scores.buffer]);
+    } catch (err) {
+      if (!(err instanceof Cancelled)) throw err;
+      counts.aborted[err.stage]++;
+      return { status: 'aborted', stage: err.stage };
+    } finally {
+      if (callId !== undefined) calls.delete(callId);
+    }
+  },
+
+  /** The page no longer wants call `callId`'s result (a newer query replaced it). */
+  cancel(callId: number): void {
+    const call = calls.get(callId);
+    if (call) call.cancelled = true;
+  },
+
+  /** Diagnostics: what this worker has done (tests prove that superseded queries were not encoded or scored). */
+  counts(): WorkerCounts {
+    return structuredClone(counts);
+  },
+
+  /** Diagnostics: searches wait at `stage` until `holdAt(null)` (tests cancel a search there). */
+  holdAt(stage: AbortStage | null): void {
+    hold?.release();
+    hold = undefined;
+    if (!stage) return;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    hold = { stage, released, release };
   },
 
   /** Embeds an image file with the index's encoder (used by tests to compare with the Node path). */
@@ -256,6 +354,15 @@ const api = {
   async crash(): Promise<void> {
     setTimeout(() => {
       throw new Error('simulated crash');
+    });
+  },
+
+  /** Diagnostics: stop answering anything (a busy loop), as a stuck worker would; only terminate() ends it. */
+  async hang(): Promise<void> {
+    setTimeout(() => {
+      for (;;) {
+        // spin
+      }
     });
   },
 };

@@ -1,17 +1,31 @@
-import { searchClient } from './searchClient.ts';
+import type { AbortStage, WorkerCounts } from '../shared/protocol.ts';
+import { searchClient, type Deadlines } from './searchClient.ts';
 
 /**
  * Diagnostics for tests and bug reports, on `window.modelSearchDebug` when the page's address has
  * `?debug` (e2e: search.spec simulates a GPU driver reset, image-parity.spec compares the browser's
- * pixels and embeddings with Node's).
+ * pixels and embeddings with Node's, cancel.spec and the hostile worker cases count what the worker
+ * encoded and scored and make it fail).
  */
 export interface ModelSearchDebug {
   /** Simulates a lost GPU device; resolves true when the worker had one to lose. */
   loseDevice(): Promise<boolean>;
   /** Makes the search worker crash (an uncaught error); the bridge restarts it on the next search. */
   crashWorker(): Promise<void>;
+  /** Makes the search worker stop answering (a busy loop); the next call's deadline replaces it. */
+  hangWorker(): Promise<void>;
+  /** Fires the search worker's `messageerror` event (a message from it could not be deserialised). */
+  breakWorkerMessages(): void;
   /** How many search workers the page has started (a replaced one counts again). */
   workerStarts(): number;
+  /** How many searches the page handed to a worker (one aborted before it was sent is not). */
+  searchesSent(): number;
+  /** What the current search worker has encoded and scored, and where cancelled searches stopped. */
+  workerCounts(): Promise<WorkerCounts>;
+  /** Makes searches wait in the worker at `stage` until `holdSearches(null)` (to cancel one there). */
+  holdSearches(stage: AbortStage | null): Promise<void>;
+  /** Shorter worker deadlines for calls started from now on (a stuck worker fails in seconds). */
+  setDeadlines(deadlines: Partial<Deadlines>): void;
   /** The encoder's embedding of the image at `url`. */
   encodeImage(url: string): Promise<number[]>;
   /** The encoder's input pixels for the image at `url`. */
@@ -26,7 +40,13 @@ export function debugHooks(): ModelSearchDebug {
   return {
     loseDevice: () => searchClient.loseDevice(),
     crashWorker: () => searchClient.crash(),
+    hangWorker: () => searchClient.hang(),
+    breakWorkerMessages: () => searchClient.breakMessages(),
     workerStarts: () => searchClient.workerStarts,
+    searchesSent: () => searchClient.searchesSent,
+    workerCounts: () => searchClient.workerCounts(),
+    holdSearches: (stage) => searchClient.holdAt(stage),
+    setDeadlines: (deadlines) => searchClient.setDeadlines(deadlines),
     encodeImage: async (url) => Array.from(await searchClient.encodeImage(await fetchBlob(url))),
     preprocessImage: async (url) => Array.from(await searchClient.preprocessImage(await fetchBlob(url))),
   };

@@ -15,6 +15,7 @@ vi.mock('./imageInput.ts', () => ({
 }));
 
 const { SearchManager, searchManager, IMAGE_NOT_SAVED, TOP_K } = await import('./search.svelte.ts');
+const { searchClient } = await import('./searchClient.ts');
 const { NO_INFORMATION, WEAK_MATCH } = await import('./matchNotice.ts');
 
 function response(label: string): SearchResponse {
@@ -82,6 +83,59 @@ describe('SearchManager', () => {
     expect(m.summary?.label).toBe('“second”');
     expect(m.summary?.seq).toBe(1);
     expect(m.searching).toBe(false);
+  });
+
+  it('each search gets its own signal; a newer one aborts every older one, and cancellation shows no error', async () => {
+    const m = await readyManager();
+    const runs = ['a', 'b', 'c', 'd', 'e'].map((text) => m.submit({ text }));
+    expect(pending.map((p) => p.signal?.aborted)).toEqual([true, true, true, true, false]);
+    await Promise.all(runs.slice(0, 4)); // the aborted ones end quietly
+    expect(m.error).toBeNull();
+    expect(m.searching).toBe(true);
+    pending[4].resolve(response('e'));
+    await runs[4];
+    expect(m.results.map((r) => r.model.id)).toEqual(['e']);
+    expect([m.searching, m.error, m.summary?.seq]).toEqual([false, null, 1]);
+  });
+
+  it('a superseded query never lands, even when its answer or its failure comes after the abort', async () => {
+    // A bridge that ignores the abort (the worker had already answered): the manager must still drop it.
+    const real = searchClient.search;
+    const calls: { resolve: (r: SearchResponse) => void; reject: (e: unknown) => void }[] = [];
+    searchClient.search = () => new Promise<SearchResponse>((resolve, reject) => calls.push({ resolve, reject }));
+    try {
+      const m = await readyManager();
+      const a = m.submit({ text: 'first' });
+      const b = m.submit({ text: 'second' });
+      const c = m.submit({ text: 'third' });
+      calls[2].resolve(response('third'));
+      await c;
+      calls[0].resolve(response('first'));
+      calls[1].reject(Object.assign(new Error('The search engine stopped unexpectedly. Retry starts it again.'), { code: 'worker' }));
+      await Promise.all([a, b]);
+      expect(m.results.map((r) => r.model.id)).toEqual(['third']);
+      expect(m.summary).toMatchObject({ label: '“third”', seq: 1 });
+      expect(m.error).toBeNull();
+      expect(m.searching).toBe(false);
+    } finally {
+      searchClient.search = real;
+    }
+  });
+
+  it('clearing the query drops the running search: its late answer does not bring results back', async () => {
+    const real = searchClient.search;
+    let answer!: (r: SearchResponse) => void;
+    searchClient.search = () => new Promise<SearchResponse>((resolve) => (answer = resolve));
+    try {
+      const m = await readyManager();
+      const running = m.submit({ text: 'red' });
+      await m.submit({ text: '' });
+      answer(response('red'));
+      await running;
+      expect([m.results, m.summary, m.searching]).toEqual([[], null, false]);
+    } finally {
+      searchClient.search = real;
+    }
   });
 
   it('builds requests from the query parts: text, image weights, filters, method and k', async () => {

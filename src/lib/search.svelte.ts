@@ -479,6 +479,7 @@ export class SearchManager {
     const request = this.request();
     this.searchController?.abort();
     if (!request) {
+      this.searchController = null;
       this.searching = false;
       this.results = [];
       this.scores = null;
@@ -492,6 +493,8 @@ export class SearchManager {
     const label = this.describe();
     try {
       const res = await searchClient.search(request, controller.signal);
+      // A superseded (aborted) query's result never lands, even one that was already on its way.
+      if (controller.signal.aborted) return;
       this.results = res.results;
       // The score plot shows the other models: the query model of "more like this" would sit alone at 1.
       const own = res.queryModel?.index ?? -1;
@@ -514,7 +517,8 @@ export class SearchManager {
         this.info = { ...this.info, backend: res.backend };
       }
     } catch (err) {
-      if (isAbort(err)) return;
+      // Cancellation is not a failure, and a superseded query's failure is not the current one's.
+      if (isAbort(err) || controller.signal.aborted) return;
       this.error = toErrorInfo(err);
     } finally {
       if (this.searchController === controller) this.searching = false;

@@ -1,7 +1,7 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import type { SearchWorkerApi } from '../../workers/search.worker.ts';
 import { AppError } from '../core/io/errors.ts';
-import type { LoadProgress, ReadyInfo, SearchRequest, SearchResponse, StorageInfo, WorkerConfig } from '../shared/protocol.ts';
+import type { AbortStage, LoadProgress, ReadyInfo, SearchOutcome, SearchRequest, SearchResponse, StorageInfo, WorkerConfig, WorkerCounts } from '../shared/protocol.ts';
 import { installErrorTransfer } from '../shared/comlinkErrors.ts';
 
 installErrorTransfer();
@@ -11,6 +11,7 @@ export interface WorkerLike {
   postMessage(message: unknown, transfer?: Transferable[]): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject): void;
   removeEventListener(type: string, listener: EventListenerOrEventListenerObject): void;
+  dispatchEvent(event: Event): boolean;
   terminate(): void;
 }
 
@@ -23,11 +24,16 @@ export interface Deadlines {
 
 export const DEADLINES: Deadlines = { callMs: 120_000, stallMs: 120_000 };
 
+/** What a cancelled call rejects with when its signal gave no reason: an AbortError (not a failure). */
+function abortError(signal?: AbortSignal): unknown {
+  return signal?.aborted && signal.reason !== undefined ? signal.reason : new DOMException('The search was cancelled.', 'AbortError');
+}
+
 function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
   if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) return Promise.reject(abortError(signal));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => reject(abortError(signal));
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (v) => {
@@ -49,21 +55,32 @@ interface Live {
   failed: Promise<never>;
   fail: (err: AppError) => void;
   ready: boolean;
+  /** The load in progress or done, with its configuration: callers that ask for the same one share it. */
+  loading?: { config: WorkerConfig; info: Promise<ReadyInfo> };
 }
 
 /**
  * The typed bridge the UI uses, over one search worker that can fail. The worker's `error` event
  * (its script did not load, or it threw outside a call) and a call past its deadline end it: every
  * pending call rejects with a 'worker' error a person can retry, the worker is terminated, and the
- * next call starts a new one and loads the index again with the last configuration. Aborting a call
- * drops its result here; the worker finishes the computation (terminating it would throw away the
- * loaded encoder and GPU session).
+ * next call starts a new one and loads the index again with the last configuration.
+ *
+ * Aborting a search rejects it at once with an AbortError (cancellation is not a failure). One
+ * aborted before it was sent (the worker was still loading) is never sent; one in the worker is
+ * cancelled there by call id (an AbortSignal cannot cross postMessage): the worker stops before
+ * encoding, between encoding and scoring, or before answering, so a superseded query costs at most
+ * the encode it had started. The worker is not terminated for that: it would throw away the loaded
+ * encoder and GPU session.
  */
-export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Deadlines = DEADLINES) {
+export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Deadlines = { ...DEADLINES }) {
   let live: Live | undefined;
   /** Workers started so far (diagnostics: a crash shows as a second start). */
   let starts = 0;
   let last: { config: WorkerConfig; onProgress: (p: LoadProgress) => void } | undefined;
+  /** Ids the worker knows search calls by (for `cancel`). */
+  let nextCallId = 1;
+  /** Searches handed to a worker so far (diagnostics: one aborted before it was sent is not). */
+  let sent = 0;
 
   function connect(): Live {
     const worker = makeWorker();
@@ -74,10 +91,15 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
     const l: Live = { worker, remote: wrap<SearchWorkerApi>(worker), failed, fail, ready: false };
     const onError = (e: Event) => {
       e.preventDefault?.();
-      const detail = (e as ErrorEvent).message ? `: ${(e as ErrorEvent).message}` : '';
-      end(l, l.ready
-        ? new AppError('worker', `The search engine stopped unexpectedly${detail}. Retry starts it again.`)
-        : new AppError('worker', `The search engine could not start${detail || ' (its script did not load)'}. Reload the page; if that does not help, the site may be updating.`));
+      const unreadable = e.type === 'messageerror';
+      // The browser's own words (often "Uncaught TypeError: …") are for bug reports, not for the banner.
+      const detail = (e as ErrorEvent).message;
+      if (detail) console.error(`The search worker failed: ${detail}`);
+      // An error event with no message before the worker was ready: its script did not load.
+      const ran = l.ready || unreadable || !!detail;
+      end(l, ran
+        ? new AppError('worker', `The search engine stopped unexpectedly${unreadable ? ' (a message from it could not be read)' : ''}. Retry starts it again.`)
+        : new AppError('worker', 'The search engine could not start (its script did not load). Reload the page; if that does not help, the site may be updating.'));
     };
     worker.addEventListener('error', onError);
     worker.addEventListener('messageerror', onError);
@@ -114,13 +136,27 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
 
   /** Races a call against the worker failing and its deadline (which ends the worker). */
   function guarded<T>(l: Live, call: Promise<T>, ms: number, what: string): Promise<T> {
-    const late = deadline(l, ms, `The search engine did not answer ${what} within ${Math.round(ms / 1000)} s. Retry starts it again.`);
+    const late = deadline(l, ms, `The search engine did not answer ${what} within ${seconds(ms)}. Retry starts it again.`);
     return Promise.race([call, l.failed, late.expired]).finally(late.clear);
   }
 
+  /**
+   * Loads index and encoder in `l` once per configuration (searches that wait for a restarted worker
+   * share its load); a failed load is tried again by the next caller.
+   */
+  function load(l: Live, config: WorkerConfig, onProgress: (p: LoadProgress) => void): Promise<ReadyInfo> {
+    if (l.loading?.config === config) return l.loading.info;
+    const info = loadNow(l, config, onProgress);
+    l.loading = { config, info };
+    info.catch(() => {
+      if (l.loading?.info === info) l.loading = undefined;
+    });
+    return info;
+  }
+
   /** Loads index and encoder in `l`, failing when no progress comes for deadlines.stallMs. */
-  async function load(l: Live, config: WorkerConfig, onProgress: (p: LoadProgress) => void): Promise<ReadyInfo> {
-    const stall = deadline(l, deadlines.stallMs, `Loading stopped: nothing arrived for ${Math.round(deadlines.stallMs / 1000)} s. Retry starts again.`);
+  async function loadNow(l: Live, config: WorkerConfig, onProgress: (p: LoadProgress) => void): Promise<ReadyInfo> {
+    const stall = deadline(l, deadlines.stallMs, `Loading stopped: nothing arrived for ${seconds(deadlines.stallMs)}. Retry starts again.`);
     const progress = (p: LoadProgress) => {
       stall.arm();
       onProgress(p);
@@ -149,19 +185,59 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
     return guarded(l, fn(l.remote), deadlines.callMs, what);
   }
 
+  /**
+   * One search in the worker, sent with a call id; the worker is told to cancel it when `signal`
+   * aborts. Settles when the worker has answered or failed (an aborted caller was told at once; see
+   * `search`).
+   */
+  async function searchInWorker(request: SearchRequest, signal: AbortSignal | undefined): Promise<SearchResponse> {
+    const l = await loaded();
+    // Aborted while the worker was (re)loading: never sent, never encoded.
+    if (signal?.aborted) throw abortError(signal);
+    const id = nextCallId++;
+    // The cancel message reaches the worker at its next checkpoint (it yields before encoding, between
+    // encoding and scoring, and before answering).
+    const cancel = () => void l.remote.cancel(id).catch(() => {});
+    signal?.addEventListener('abort', cancel, { once: true });
+    sent++;
+    try {
+      const outcome = await guarded<SearchOutcome>(l, l.remote.search(request, id), deadlines.callMs, 'a search');
+      if (outcome.status === 'aborted') throw abortError(signal);
+      return outcome.response;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+  }
+
   return {
     /** How many workers this client has started (1 until one fails). */
     get workerStarts(): number {
       return starts;
+    },
+    /** How many searches were handed to a worker (one aborted before it was sent is not). */
+    get searchesSent(): number {
+      return sent;
+    },
+    /** Tests and ?debug: shorter deadlines for calls started from now on (a stuck worker fails in seconds). */
+    setDeadlines(next: Partial<Deadlines>): void {
+      for (const key of ['callMs', 'stallMs'] as const) {
+        const ms = next[key];
+        if (ms === undefined) continue;
+        if (!(Number.isFinite(ms) && ms > 0)) throw new AppError('bad-query', `The ${key} deadline must be a positive number of milliseconds.`);
+        deadlines[key] = ms;
+      }
     },
     async start(config: WorkerConfig, onProgress: (p: LoadProgress) => void, signal?: AbortSignal): Promise<ReadyInfo> {
       last = { config, onProgress };
       const l = live ?? connect();
       return abortable(load(l, config, onProgress), signal);
     },
-    async search(request: SearchRequest, signal?: AbortSignal): Promise<SearchResponse> {
-      const l = await abortable(loaded(), signal);
-      return abortable(guarded(l, l.remote.search(request), deadlines.callMs, 'a search'), signal);
+    /**
+     * Ranks the models for `request` in the worker. Aborting `signal` rejects at once with an
+     * AbortError and cancels the work in the worker (see createSearchClient).
+     */
+    search(request: SearchRequest, signal?: AbortSignal): Promise<SearchResponse> {
+      return abortable(searchInWorker(request, signal), signal);
     },
     loseDevice(): Promise<boolean> {
       return call((r) => r.loseDevice(), 'a device reset');
@@ -169,6 +245,22 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
     /** Diagnostics: makes the worker throw outside any call (its `error` event), as a crash would. */
     crash(): Promise<void> {
       return call((r) => r.crash(), 'a crash request');
+    },
+    /** Diagnostics: makes the worker stop answering (a busy loop); the next call's deadline ends it. */
+    hang(): Promise<void> {
+      return call((r) => r.hang(), 'a hang request');
+    },
+    /** Diagnostics: the worker's `messageerror` event, as when a message from it cannot be deserialised. */
+    breakMessages(): void {
+      live?.worker.dispatchEvent(new MessageEvent('messageerror'));
+    },
+    /** Diagnostics: what the current worker has encoded and scored (a new worker counts from zero). */
+    workerCounts(): Promise<WorkerCounts> {
+      return call((r) => r.counts(), 'a diagnostics request');
+    },
+    /** Diagnostics: searches wait in the worker at `stage` until `holdAt(null)` (tests cancel them there). */
+    holdAt(stage: AbortStage | null): Promise<void> {
+      return call((r) => r.holdAt(stage), 'a diagnostics request');
     },
     /** The image embedding the worker computes (diagnostics and cross-checks with the Node tools). */
     async encodeImage(image: Blob): Promise<Float32Array> {
@@ -194,6 +286,11 @@ export type SearchClient = ReturnType<typeof createSearchClient>;
 export const searchClient: SearchClient = createSearchClient(
   () => new Worker(new URL('../../workers/search.worker.ts', import.meta.url), { type: 'module', name: 'search' }),
 );
+
+/** "2 s", or "0.5 s" for the short deadlines of tests. */
+function seconds(ms: number): string {
+  return `${ms >= 1000 ? Math.round(ms / 1000) : ms / 1000} s`;
+}
 
 export function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === 'AbortError';

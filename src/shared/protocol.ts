@@ -159,3 +159,26 @@ export interface SearchResponse {
   match: MatchVerdict;
 }
 
+
+/**
+ * Where a cancelled search stopped in the worker: before encoding (nothing encoded), after
+ * encoding (nothing scored), or after scoring (nothing sent back).
+ */
+export type AbortStage = 'before-encode' | 'before-score' | 'before-return';
+
+/** How a search call ends in the worker: its response, or stopped because the page cancelled it (not an error). */
+export type SearchOutcome = { status: 'done'; response: SearchResponse } | { status: 'aborted'; stage: AbortStage };
+
+/** What one search worker has done since it started (diagnostics: tests prove cancellation with them). */
+export interface WorkerCounts {
+  /** Search calls received. */
+  searches: number;
+  /** Query parts encoded (a text + image query encodes twice). */
+  encodes: number;
+  /** Searches scored (every model ranked). */
+  scorings: number;
+  /** Cancelled searches, by where they stopped. */
+  aborted: Record<AbortStage, number>;
+  /** Searches waiting at a held checkpoint now (see the worker's `holdAt`). */
+  held: number;
+}
