@@ -67,7 +67,10 @@ function onCacheEvent(e: CacheEvent): void {
 async function storageInfo(): Promise<StorageInfo> {
   const store = await getStore();
   const files = store ? await store.list() : [];
-  const estimate = await navigator.storage?.estimate?.().catch(() => undefined);
+  // An estimate that throws at once (not only one that rejects) must not hide the file list.
+  const estimate = await Promise.resolve()
+    .then(() => navigator.storage?.estimate?.())
+    .catch(() => undefined);
   return {
     available: store !== null,
     files,
