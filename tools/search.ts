@@ -11,16 +11,21 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ENCODERS } from '../src/core/encode/encoders.ts';
+import { headerFault, readImageHeader } from '../src/core/encode/imageHeader.ts';
 import { preprocessRgba } from '../src/core/encode/preprocess.ts';
 import { AppError } from '../src/core/io/errors.ts';
+import { IMAGE_FAULTS, imageFault, mustBe, tooManyPixels } from '../src/core/messages.ts';
 import { SEARCH_DEFAULTS } from '../src/core/scoring/defaults.ts';
 import { METHOD_INFO, type Method } from '../src/core/scoring/methods.ts';
 import { hasFilters, parseQuery } from '../src/core/scoring/queryFilters.ts';
 import { rank, type RankQuery } from '../src/core/scoring/rank.ts';
-import { choice, flag, fraction, integer, number, parseCommandLine, required, runCommand, text, UsageError } from './lib/args.ts';
-import { decodeImage } from './lib/indexBuilder/imageDecode.ts';
+import { choice, custom, flag, fraction, integer, number, parseCommandLine, processIo, required, runCommand, text, UsageError } from './lib/args.ts';
+import { CMYK_REASON, decodeImage } from './lib/indexBuilder/imageDecode.ts';
 import { openLocalIndex } from './lib/localIndex.ts';
 import { NodeEncoder } from './lib/nodeEncoder.ts';
+
+/** rank.ts refuses a larger temperature; the flag says so first, naming itself. */
+const MAX_TEMPERATURE = 10_000;
 
 const USAGE = `usage: npm run search -- --index <dir> (--text "…" | --image <file> | --sketch <file> | --like <id>) [options]
   --text <text>          text query; field filters may follow the words, as in the app's search box:
@@ -31,8 +36,8 @@ const USAGE = `usage: npm run search -- --index <dir> (--text "…" | --image <f
                          may come with it in --text
   --image-weight <w>     weight of the image in a text+image query, 0–1 (default ${SEARCH_DEFAULTS.imageWeight}; text gets 1 − w)
   --method <name>        auto | ${Object.keys(METHOD_INFO).join(' | ')} (default auto: the best for the query kind)
-  --k <n>                k for best-k (default ${SEARCH_DEFAULTS.k})
-  --temperature <T>      logit scale for monte-carlo / first-second-moment (default: the index's encoder's)
+  --k <n>                k for best-k, 1–${SEARCH_DEFAULTS.maxK} (default ${SEARCH_DEFAULTS.k})
+  --temperature <T>      logit scale for monte-carlo / first-second-moment, at most ${MAX_TEMPERATURE} (default: the index's encoder's)
   --hybrid <w>           weight of metadata text relevance fused with content, 0–1 (default ${SEARCH_DEFAULTS.hybridWeight})
   --top <n>              how many results (default ${SEARCH_DEFAULTS.topK})
   --model-host <url>     host for hub-hosted encoder files (default https://huggingface.co)
@@ -48,8 +53,13 @@ const OPTIONS = {
   model: text(),
   'image-weight': fraction({ default: SEARCH_DEFAULTS.imageWeight }),
   method: choice(['auto', ...(Object.keys(METHOD_INFO) as Method[])], { default: 'auto' }),
-  k: integer({ min: 1 }),
-  temperature: number({ positive: true }),
+  // The same range as the app's ?k= (src/lib/urlState.ts).
+  k: integer({ min: 1, max: SEARCH_DEFAULTS.maxK }),
+  temperature: custom((raw, f) => {
+    const t = number({ positive: true }).parse(raw, f);
+    if (t > MAX_TEMPERATURE) throw new UsageError(mustBe(f, `a positive number, at most ${MAX_TEMPERATURE}`, raw));
+    return t;
+  }),
   hybrid: fraction({ default: SEARCH_DEFAULTS.hybridWeight }),
   top: integer({ min: 1, default: SEARCH_DEFAULTS.topK }),
   'model-host': text(),
@@ -61,6 +71,32 @@ type ImageFile = { path: string };
 // The same sentences as the app's notice (src/lib/matchNotice.ts).
 const NO_INFORMATION = 'No model matches this: the encoder knows none of these words. Try other words for what the images show.';
 const WEAK_MATCH = 'No model matches this well: the best score is no better than queries without content get. Try other words, or an image.';
+
+/** The image's pixels, or the app's sentence for why it cannot be used (src/lib/imageInput.ts says the same). */
+async function readImage(path: string) {
+  const bytes = new Uint8Array(
+    await readFile(path).catch((err: NodeJS.ErrnoException) => {
+      throw new AppError('bad-query', `“${path}” ${err.code === 'ENOENT' ? 'does not exist' : `cannot be read (${err.code ?? 'error'})`}.`, path);
+    }),
+  );
+  const refuse = (fault: string): never => {
+    throw new AppError('bad-query', imageFault(path, fault), path);
+  };
+  if (bytes.byteLength === 0) refuse(IMAGE_FAULTS.empty);
+  const fault = headerFault(readImageHeader(bytes));
+  if (fault) refuse(fault);
+  const decoded = await decodeImage(bytes);
+  if (decoded.ok) return decoded.image;
+  const large = /^too large \((\d+)×(\d+)\)$/.exec(decoded.reason);
+  return refuse(decoded.reason === CMYK_REASON ? IMAGE_FAULTS.cmyk : large ? tooManyPixels(+large[1], +large[2]) : IMAGE_FAULTS.unreadable);
+}
+
+/** An explained failure prints as the app shows it: the message, then what it concerns. */
+function onError(err: unknown): number | undefined {
+  if (!(err instanceof AppError)) return undefined;
+  processIo.stderr.write(`error: ${err.message}${err.subject && !err.message.includes(err.subject) ? ` (${err.subject})` : ''}\n`);
+  return 1;
+}
 
 process.exitCode = await runCommand(USAGE, async () => {
   const { values: args } = parseCommandLine(process.argv.slice(2), OPTIONS);
@@ -93,16 +129,11 @@ process.exitCode = await runCommand(USAGE, async () => {
   const desc = ENCODERS[manifest.encoder.id];
   const ranking = await rank(local, { parts, method, params, topK: top, filters, hybridWeight: text ? hybridWeight : 0 }, async (part) => {
     if (!desc) throw new AppError('encoder-unknown', `The index was built with an unknown encoder "${manifest.encoder.id}".`);
+    // A file that is no usable image is refused before the encoder loads.
+    const image = part.kind === 'image' ? await readImage(part.image.path) : undefined;
     encoder ??= await NodeEncoder.load(desc, args['model-host']);
     if (part.kind === 'text') return (await encoder.encodeTexts([part.text]))[0];
-    const bytes = new Uint8Array(
-      await readFile(part.image.path).catch(() => {
-        throw new AppError('bad-query', `Cannot read ${part.image.path}.`);
-      }),
-    );
-    const decoded = await decodeImage(bytes);
-    if (!decoded.ok) throw new AppError('bad-query', `${part.image.path}: ${decoded.reason}.`);
-    return (await encoder.encodeImages(preprocessRgba(decoded.image, desc.image), 1))[0];
+    return (await encoder.encodeImages(preprocessRgba(image!, desc.image), 1))[0];
   });
 
   const results = ranking.results.map((r) => ({
@@ -142,4 +173,4 @@ process.exitCode = await runCommand(USAGE, async () => {
     else if (ranking.match.kind === 'no-information') console.log(NO_INFORMATION);
     else if (ranking.match.kind === 'weak') console.log(WEAK_MATCH);
   }
-});
+}, { onError });

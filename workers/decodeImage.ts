@@ -1,4 +1,6 @@
+import { headerFault, readImageHeader } from '../src/core/encode/imageHeader.ts';
 import { AppError } from '../src/core/io/errors.ts';
+import { IMAGE_FAULTS, imageFault } from '../src/core/messages.ts';
 import type { RgbaImage } from '../src/core/encode/preprocess.ts';
 
 /** Above this many pixels the image is shrunk while decoding, to bound worker memory. */
@@ -8,15 +10,18 @@ const MIN_SHORT_EDGE = 896;
 
 /**
  * Decodes an image file in the worker: EXIF orientation applied, first frame of animations,
- * RGB as stored (alpha ignored by preprocessing, as in the Node builder).
+ * RGBA as the canvas keeps it (preprocessRgba flattens transparency onto black, as in the Node builder).
  */
 export async function decodeImage(blob: Blob): Promise<RgbaImage> {
-  if (blob.size === 0) throw new AppError('bad-query', 'The image file is empty.');
+  if (blob.size === 0) throw new AppError('bad-query', imageFault(null, IMAGE_FAULTS.empty));
+  // The app's own images arrive as PNG (src/lib/imageInput.ts); anything else meets the same checks.
+  const fault = headerFault(readImageHeader(new Uint8Array(await blob.arrayBuffer())));
+  if (fault) throw new AppError('bad-query', imageFault(null, fault));
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image', premultiplyAlpha: 'none' });
   } catch {
-    throw new AppError('bad-query', 'This file could not be read as an image (unsupported or damaged).');
+    throw new AppError('bad-query', imageFault(null, IMAGE_FAULTS.unreadable));
   }
   let { width, height } = bitmap;
   if (width * height > MAX_PIXELS) {

@@ -1,4 +1,6 @@
+import { headerFault, readImageHeader } from '../core/encode/imageHeader.ts';
 import { AppError } from '../core/io/errors.ts';
+import { IMAGE_FAULTS, imageFault } from '../core/messages.ts';
 
 /** Files larger than this are refused before decoding (a phone photo is 2–12 MB). */
 export const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
@@ -42,18 +44,21 @@ export function fitShortEdge(width: number, height: number, maxShort = QUERY_SHO
  * re-encodes it as PNG: one bounded, canonical file for the worker and the session.
  */
 export async function prepareImage(file: Blob, name = (file as File).name || 'image'): Promise<PreparedImage> {
-  if (file.size === 0) throw new AppError('bad-query', `“${name}” is empty.`, name);
+  if (file.size === 0) throw new AppError('bad-query', imageFault(name, IMAGE_FAULTS.empty), name);
   if (file.type && !file.type.startsWith('image/')) {
     throw new AppError('bad-query', `“${name}” is not an image (${file.type}). Use a PNG, JPEG, WebP, GIF or AVIF file.`, name);
   }
   if (file.size > MAX_IMAGE_BYTES) {
     throw new AppError('bad-query', `“${name}” is ${(file.size / 2 ** 20).toFixed(0)} MB; images up to ${MAX_IMAGE_BYTES / 2 ** 20} MB are accepted.`, name);
   }
+  // CMYK and decompression bombs are refused from the header, as the Node tools refuse them.
+  const fault = headerFault(readImageHeader(new Uint8Array(await file.arrayBuffer())));
+  if (fault) throw new AppError('bad-query', imageFault(name, fault), name);
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
   } catch {
-    throw new AppError('bad-query', `“${name}” could not be read as an image (unsupported format or damaged file).`, name);
+    throw new AppError('bad-query', imageFault(name, IMAGE_FAULTS.unreadable), name);
   }
   try {
     const size = fitShortEdge(bitmap.width, bitmap.height);

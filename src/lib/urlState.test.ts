@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DEFAULT_IMAGE_WEIGHT, DEFAULT_K, readUrlState, resolveIndexUrl, searchParamsFor, withParams, type SearchUrlState } from './urlState.ts';
+import { DEFAULT_IMAGE_WEIGHT, DEFAULT_K, indexRefusal, MAX_QUERY_TEXT, readUrlState, resolveIndexUrl, searchParamsFor, withParams, type SearchUrlState } from './urlState.ts';
 import { METHOD_INFO, type Method } from '../core/scoring/methods.ts';
 
 describe('readUrlState', () => {
@@ -27,6 +27,47 @@ describe('readUrlState', () => {
     expect(readUrlState('?method=toString&k=2.5&w=NaN').method).toBeNull();
     expect(readUrlState('?k=2.5').k).toBe(DEFAULT_K);
     expect(readUrlState('?w=NaN').imageWeight).toBe(DEFAULT_IMAGE_WEIGHT);
+  });
+
+  it('has no problems for a good address, auto, empty values and tracking parameters', () => {
+    expect(readUrlState('?q=sea&method=gd&k=5&w=0.3&hw=1&like=a&index=x/&backend=wasm&modelHost=https://h.example/&how=1&debug&sw=0&embed=1&box=1&parentOrigin=https://host.example').problems).toEqual([]);
+    expect(readUrlState('?method=auto&k=&w=&how=0&utm_source=mail&fbclid=1').problems).toEqual([]);
+  });
+
+  it('says which parameter was ignored, what it takes and what was used instead', () => {
+    const one = (search: string) => {
+      const { problems } = readUrlState(search);
+      expect(problems, search).toHaveLength(1);
+      return problems[0];
+    };
+    expect(one('?k=0')).toBe(`?k= must be an integer from 1 to 64, not "0": it was ignored (k = ${DEFAULT_K}).`);
+    expect(one('?k=1e9')).toMatch(/^\?k= must be an integer from 1 to 64, not "1e9"/);
+    expect(one('?w=1e308')).toBe(`?w= must be a number from 0 to 1, not "1e308": it was ignored (the image weighs ${DEFAULT_IMAGE_WEIGHT}).`);
+    expect(one('?hw=-1')).toMatch(/^\?hw= must be a number from 0 to 1, not "-1"/);
+    expect(one('?method=__proto__')).toMatch(/^\?method= must be one of auto, first-moment, .*gd.*, not "__proto__": it was ignored \(Auto picks the method\)\.$/);
+    expect(one('?backend=cuda')).toMatch(/^\?backend= must be one of auto, wasm, webgpu, not "cuda"/);
+    expect(one('?modelHost=javascript:alert(1)')).toMatch(/^\?modelHost= must be an http\(s\) address/);
+    expect(readUrlState('?modelHost=ftp://x/').modelHost).toBeUndefined();
+    expect(one('?how=yes')).toMatch(/^\?how= must be 1 /);
+    expect(one('?embed=true')).toMatch(/^\?embed= must be 1 /);
+    expect(one('?sw=off')).toMatch(/^\?sw= must be 0 /);
+    expect(one('?embed=1&parentOrigin=https://a.example/path')).toMatch(/^\?parentOrigin= must be the host page’s origin/);
+    expect(one('?like=' + 'x'.repeat(201))).toMatch(/^\?like= must be a model id \(at most 200 characters\)/);
+    expect(readUrlState('?like=' + 'x'.repeat(201)).like).toBe('');
+    expect(one('?k=3&k=5')).toBe('?k= is given 2 times: only the first, "3", is used.');
+    expect(one('?methd=gd')).toMatch(/^The address has a parameter the app does not know, ignored: \?methd=/);
+  });
+
+  it('keeps only the first MAX_QUERY_TEXT characters of a huge ?q=, and says so', () => {
+    const s = readUrlState(`?q=${'a'.repeat(MAX_QUERY_TEXT + 5)}`);
+    expect(s.q).toHaveLength(MAX_QUERY_TEXT);
+    expect(s.problems).toEqual([`?q= is ${MAX_QUERY_TEXT + 5} characters long: only its first ${MAX_QUERY_TEXT} are searched.`]);
+  });
+
+  it('quotes values as text: control characters escaped, long ones shortened', () => {
+    const [p] = readUrlState(`?backend=${encodeURIComponent('a\u0000b\n<img src=x onerror=alert(1)>' + 'z'.repeat(300))}`).problems;
+    expect(p).toContain('"a\\u0000b\\u000a<img src=x onerror=alert(1)>');
+    expect(p.length).toBeLessThan(250);
   });
 });
 
@@ -67,5 +108,10 @@ describe('resolveIndexUrl', () => {
     expect(resolveIndexUrl('https://cdn.example/idx/', base)).toBe('https://cdn.example/idx/');
     expect(resolveIndexUrl('//other.example/idx/', base)).toBe('https://other.example/idx/');
     for (const bad of ['javascript:alert(1)/', 'data:text/plain,x/', 'file:///etc/', 'http://[::1/', 'blob:https://x/']) expect(resolveIndexUrl(bad, base), bad).toBeNull();
+  });
+
+  it('refuses with a sentence naming ?index= and what it takes', () => {
+    expect(indexRefusal('javascript:alert(1)/')).toBe('The index address in ?index= (“javascript:alert(1)/”) is not one the app can load: give a folder path such as index/demo/ or an http(s) address.');
+    expect(indexRefusal('a\nb')).toContain('(“a\\u000ab”)');
   });
 });

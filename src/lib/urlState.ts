@@ -1,15 +1,19 @@
+import { METADATA_LIMITS } from '../core/index/manifest.ts';
+import { describeRange, escapeControls, listWords, mustBe, quote } from '../core/messages.ts';
 import { SEARCH_DEFAULTS } from '../core/scoring/defaults.ts';
 import { METHOD_INFO, type Method } from '../core/scoring/methods.ts';
 import type { BackendPreference } from '../shared/protocol.ts';
 
 /**
- * What the address bar says about this search; parsed leniently (unknown or out-of-range values →
- * defaults) because links are typed, pasted and edited by people.
+ * What the address bar says about this search. Links are typed, pasted and edited by people, so a
+ * bad value does not stop the page: it is ignored (the default is used) and `problems` says so in
+ * a sentence naming the parameter and the values it takes — except ?index=, where continuing on
+ * another index would be wrong (the app refuses, see indexRefusal).
  *
  * Search parameters: q (text, with field filters such as `family:"…"`), method (absent = auto),
  * k (best-k), w (image weight in a text+image query, 0–1), hw (hybrid metadata weight, 0–1),
- * like (id of the model used as query). Setup: index, backend, modelHost, debug. Page: how ("1": the
- * "How this ranking works" panel is open).
+ * like (id of the model used as query). Setup: index, backend, modelHost, debug, sw. Page: how
+ * ("1": the "How this ranking works" panel is open). Embedding: embed, box, parentOrigin.
  */
 export interface UrlState {
   q: string;
@@ -23,6 +27,8 @@ export interface UrlState {
   like: string;
   /** "How this ranking works" is open (`how=1`). */
   how: boolean;
+  /** One sentence per parameter whose value was not used as given (shown as a notice). */
+  problems: string[];
 }
 
 /** The part of UrlState one search is made of (what history entries differ by). */
@@ -36,6 +42,14 @@ export const DEFAULT_INDEX = 'index/demo/';
 export const DEFAULT_K = SEARCH_DEFAULTS.k;
 export const DEFAULT_IMAGE_WEIGHT = SEARCH_DEFAULTS.imageWeight;
 export const MAX_K = SEARCH_DEFAULTS.maxK;
+/** Longest query text taken from an address (the encoder reads 77 tokens; this is many times that). */
+export const MAX_QUERY_TEXT = 2000;
+const BACKENDS = ['auto', 'wasm', 'webgpu'] as const;
+
+/** Every parameter the app reads; others are named in a notice (a typo would otherwise change nothing, silently). */
+const KNOWN_PARAMS = new Set(['q', 'method', 'k', 'w', 'hw', 'like', 'index', 'backend', 'modelHost', 'debug', 'sw', 'how', 'embed', 'box', 'parentOrigin']);
+/** Added by link trackers and sites, not by people: not worth a notice. */
+const TRACKING_PARAM = /^(utm_.*|fbclid|gclid|msclkid|mc_cid|mc_eid|ref)$/;
 
 export function parseMethod(value: string | null): Method | null {
   if (!value) return null;
@@ -43,15 +57,9 @@ export function parseMethod(value: string | null): Method | null {
   return Object.hasOwn(METHOD_ALIASES, value) ? METHOD_ALIASES[value] : null;
 }
 
-function parseFraction(value: string | null, fallback: number): number {
-  if (value === null || value.trim() === '') return fallback;
-  const x = Number(value);
-  return Number.isFinite(x) && x >= 0 && x <= 1 ? x : fallback;
-}
-
-function parseK(value: string | null): number {
-  const k = Number(value);
-  return Number.isInteger(k) && k >= 1 && k <= MAX_K ? k : DEFAULT_K;
+/** "?k= must be an integer from 1 to 64, not "0": it was ignored (k = 3)." — the CLI's sentence for --k, plus what the app did. */
+function ignored(param: string, what: string, raw: string, used: string): string {
+  return `${mustBe(`?${param}=`, what, raw)}: it was ignored (${used}).`;
 }
 
 /**
@@ -68,23 +76,114 @@ export function resolveIndexUrl(index: string, base: string): string | null {
   }
 }
 
+/** Why the page does not start on the ?index= it was given (resolveIndexUrl said no). */
+export function indexRefusal(index: string): string {
+  return `The index address in ?index= (“${escapeControls(index.slice(0, 80))}”) is not one the app can load: give a folder path such as index/demo/ or an http(s) address.`;
+}
+
+/** An http(s) address, or null. */
+function httpAddress(value: string): string | null {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
 export function readUrlState(search: string): UrlState {
   const p = new URLSearchParams(search);
-  const backend = p.get('backend');
-  let index = p.get('index') || DEFAULT_INDEX;
-  if (!index.endsWith('/')) index += '/';
-  return {
-    q: p.get('q') ?? '',
-    backend: backend === 'wasm' || backend === 'webgpu' ? backend : 'auto',
-    index,
-    modelHost: p.get('modelHost') || undefined,
-    method: parseMethod(p.get('method')),
-    k: parseK(p.get('k')),
-    imageWeight: parseFraction(p.get('w'), DEFAULT_IMAGE_WEIGHT),
-    hybridWeight: parseFraction(p.get('hw'), SEARCH_DEFAULTS.hybridWeight),
-    like: (p.get('like') ?? '').slice(0, 500),
-    how: p.get('how') === '1',
+  const problems: string[] = [];
+  /** The parameter's value ('' when present without one), or null; a repeated one is reported and its first value used. */
+  const get = (name: string): string | null => {
+    const all = p.getAll(name);
+    if (all.length > 1) problems.push(`?${name}= is given ${all.length} times: only the first, ${quote(all[0])}, is used.`);
+    return all.length ? all[0] : null;
   };
+
+  const unknown = [...new Set(p.keys())].filter((k) => !KNOWN_PARAMS.has(k) && !TRACKING_PARAM.test(k));
+  if (unknown.length) {
+    const names = unknown.slice(0, 5).map((k) => `?${quote(k).slice(1, -1)}=`).join(', ');
+    problems.push(`The address has ${unknown.length === 1 ? 'a parameter' : 'parameters'} the app does not know, ignored: ${names}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''} (it reads ${[...KNOWN_PARAMS].join(', ')}).`);
+  }
+
+  let q = get('q') ?? '';
+  if (q.length > MAX_QUERY_TEXT) {
+    problems.push(`?q= is ${q.length} characters long: only its first ${MAX_QUERY_TEXT} are searched.`);
+    q = q.slice(0, MAX_QUERY_TEXT);
+  }
+
+  const methodRaw = get('method');
+  let method: Method | null = null;
+  if (methodRaw && methodRaw !== 'auto') {
+    method = parseMethod(methodRaw);
+    if (!method) {
+      const names = ['auto', ...Object.keys(METHOD_INFO), ...Object.keys(METHOD_ALIASES)];
+      problems.push(ignored('method', listWords(names), methodRaw, 'Auto picks the method'));
+    }
+  }
+
+  const kRaw = get('k');
+  let k = DEFAULT_K;
+  if (kRaw !== null && kRaw.trim() !== '') {
+    const n = Number(kRaw);
+    if (/^\s*\d+\s*$/.test(kRaw) && Number.isInteger(n) && n >= 1 && n <= MAX_K) k = n;
+    else problems.push(ignored('k', describeRange('an integer', { min: 1, max: MAX_K }), kRaw, `k = ${DEFAULT_K}`));
+  }
+
+  const fraction = (param: string, fallback: number, label: string): number => {
+    const raw = get(param);
+    if (raw === null || raw.trim() === '') return fallback;
+    const x = Number(raw);
+    if (Number.isFinite(x) && x >= 0 && x <= 1) return x;
+    problems.push(ignored(param, describeRange('a number', { min: 0, max: 1 }), raw, `${label} ${fallback}`));
+    return fallback;
+  };
+  const imageWeight = fraction('w', DEFAULT_IMAGE_WEIGHT, 'the image weighs');
+  const hybridWeight = fraction('hw', SEARCH_DEFAULTS.hybridWeight, 'the metadata weighs');
+
+  let like = get('like') ?? '';
+  if (like.length > METADATA_LIMITS.id) {
+    problems.push(ignored('like', `a model id (at most ${METADATA_LIMITS.id} characters)`, like, 'no "more like this"'));
+    like = '';
+  }
+
+  const backendRaw = get('backend');
+  let backend: BackendPreference = 'auto';
+  if (backendRaw) {
+    if ((BACKENDS as readonly string[]).includes(backendRaw)) backend = backendRaw as BackendPreference;
+    else problems.push(ignored('backend', listWords(BACKENDS), backendRaw, 'auto picks WebGPU or WebAssembly'));
+  }
+
+  const hostRaw = get('modelHost');
+  let modelHost: string | undefined;
+  if (hostRaw) {
+    modelHost = httpAddress(hostRaw) ?? undefined;
+    if (!modelHost) problems.push(ignored('modelHost', 'an http(s) address', hostRaw, 'the default model host is used'));
+  }
+
+  // ?index= is checked against the page's address by resolveIndexUrl; an unusable one is refused, not ignored.
+  let index = get('index') || DEFAULT_INDEX;
+  if (!index.endsWith('/')) index += '/';
+
+  const howRaw = get('how');
+  if (howRaw !== null && howRaw !== '1' && howRaw !== '0' && howRaw !== '') {
+    problems.push(ignored('how', '1 (open "How this ranking works") or 0', howRaw, 'the panel starts closed'));
+  }
+  const flag = (param: string, value: string, meaning: string) => {
+    const raw = get(param);
+    if (raw !== null && raw !== value) problems.push(ignored(param, `${value} (${meaning}) or absent`, raw, 'as if absent'));
+  };
+  flag('embed', '1', 'run inside a host page’s frame');
+  flag('box', '1', 'the embed shows its search box');
+  flag('sw', '0', 'no offline service worker');
+  // Whether the origin is allowed is the embed bridge's call (embed.json); its form is checked here.
+  const origin = get('parentOrigin');
+  if (origin !== null && p.get('embed') === '1' && httpAddress(origin) !== `${origin}/`) {
+    problems.push(`${mustBe('?parentOrigin=', 'the host page’s origin, such as https://example.org', origin)}: the embed stays off.`);
+  }
+
+  return { q, backend, index, modelHost, method, k, imageWeight, hybridWeight, like, how: howRaw === '1', problems };
 }
 
 /** Query parameters for a search state; defaults are left out so links stay short. */

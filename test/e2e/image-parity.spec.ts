@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import sharp from 'sharp';
 import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
 import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
-import { decodeImage } from '../../tools/lib/indexBuilder/imageDecode.ts';
+import { CMYK_REASON, decodeImage } from '../../tools/lib/indexBuilder/imageDecode.ts';
 import { mulberry32 } from '../../src/core/math/prng.ts';
 import { NodeEncoder } from '../../tools/lib/nodeEncoder.ts';
 
@@ -69,5 +69,59 @@ test('an image gives the same CLIP input and embedding in the browser worker and
     expect(meanAbs, `${name}: mean |Δpixel|`).toBeLessThan(name.endsWith('.png') ? 1e-3 : 0.02);
     expect(cosine(browserEmbedding, nodeEmbedding), `${name}: embedding cosine`).toBeGreaterThanOrEqual(0.999);
     info.annotations.push({ type: 'parity', description: `${name}: mean |Δpixel| ${meanAbs.toExponential(2)}, cos ${cosine(browserEmbedding, nodeEmbedding).toFixed(6)}` });
+  }
+});
+
+/**
+ * Colour spaces and alpha (issue 14): each file embeds the same in the browser worker and in the
+ * builder, or both refuse it. Measured before the fix: a CMYK JPEG cos 0.891 (0.972 with its ICC
+ * profile); a PNG with transparent areas cos −0.353 (the canvas drops the colour under alpha 0,
+ * sharp kept it). After: CMYK refused by both; transparency flattened onto black by both (cos 1.000).
+ */
+test('colour spaces and alpha convert the same in the browser and in the builder, and CMYK is refused by both', async ({ page }, info) => {
+  const png = await testImage(640, 427);
+  const rgba = Buffer.from(await sharp(png).ensureAlpha().raw().toBuffer());
+  // A transparent band whose stored colour is not black, and a half-transparent one.
+  for (let y = 0; y < 427; y++) for (let x = 0; x < 400; x++) rgba[(y * 640 + x) * 4 + 3] = x < 200 ? 0 : 128;
+  const files: Record<string, Buffer> = {
+    'grey.jpg': await sharp(png).toColourspace('b-w').jpeg({ quality: 92 }).toBuffer(),
+    'grey16.png': await sharp(png).greyscale().toColourspace('grey16').png().toBuffer(),
+    'rgb16.png': await sharp(png).toColourspace('rgb16').png().toBuffer(),
+    'palette.png': await sharp(png).png({ palette: true }).toBuffer(),
+    'p3.jpg': await sharp(png).withIccProfile('p3').jpeg({ quality: 92 }).toBuffer(),
+    'alpha.png': await sharp(rgba, { raw: { width: 640, height: 427, channels: 4 } }).png().toBuffer(),
+  };
+  const cmyk: Record<string, Buffer> = {
+    'cmyk.jpg': await sharp(png).toColourspace('cmyk').jpeg({ quality: 92 }).toBuffer(),
+    'cmyk-icc.jpg': await sharp(png).toColourspace('cmyk').keepIccProfile().jpeg({ quality: 92 }).toBuffer(),
+  };
+  const all = { ...files, ...cmyk };
+  await page.context().route('**/parity/*', (route) => {
+    const name = new URL(route.request().url()).pathname.split('/').pop()!;
+    return route.fulfill({ body: all[name], contentType: 'application/octet-stream' });
+  });
+  await page.goto('./?index=index/colours/&debug=1');
+  await expect(page.getByTestId('status')).toHaveAttribute('data-phase', 'ready');
+  const encoder = await NodeEncoder.load(TEST_ENCODER);
+  type Debug = { preprocessImage(u: string): Promise<number[]>; encodeImage(u: string): Promise<number[]> };
+  const browserEncode = (name: string) => page.evaluate((u) => (window as unknown as { modelSearchDebug: Debug }).modelSearchDebug.encodeImage(u), `parity/${name}`);
+
+  for (const [name, bytes] of Object.entries(files)) {
+    expect((await sharp(bytes).metadata()).space, name).not.toBe('cmyk');
+    const decoded = await decodeImage(new Uint8Array(bytes));
+    if (!decoded.ok) throw new Error(`${name}: ${decoded.reason}`);
+    const [nodeEmbedding] = await encoder.encodeImages(preprocessRgba(decoded.image, TEST_ENCODER.image), 1);
+    const cos = cosine(await browserEncode(name), nodeEmbedding);
+    info.annotations.push({ type: 'parity', description: `${name}: cos ${cos.toFixed(6)}` });
+    expect(cos, `${name}: embedding cosine`).toBeGreaterThanOrEqual(0.999);
+  }
+  for (const [name, bytes] of Object.entries(cmyk)) {
+    expect((await sharp(bytes).metadata()).space, name).toBe('cmyk');
+    expect(await decodeImage(new Uint8Array(bytes)), name).toEqual({ ok: false, reason: CMYK_REASON });
+    const refusal = await browserEncode(name).then(
+      () => 'accepted',
+      (err: Error) => err.message,
+    );
+    expect(refusal, name).toContain('is a CMYK image, whose colours browsers and the index builder convert differently');
   }
 });

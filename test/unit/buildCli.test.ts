@@ -3,11 +3,13 @@
  * messages, the report, --json-report, the default cache location, shard + merge.
  */
 import { execFile } from 'node:child_process';
-import { access, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
+import { CMYK_REASON } from '../../tools/lib/indexBuilder/imageDecode.ts';
 import { readIndexDir, tempDir, writeModels, type ModelSpec } from '../support/build/fixtures.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -94,7 +96,7 @@ describe('build-index CLI', () => {
     expect(report).toMatchObject({ ok: true, images: { embedded: 0, fromCache: 10, skipped: 1 }, invalidModels: [{ id: 'solo' }] });
     expect(report.models.map((m: { id: string }) => m.id)).toEqual(['alpha', 'beta', 'gamma']);
     // the default cache is .cache/embeddings under the working directory
-    expect((await readdir(join(cwd, '.cache', 'embeddings', 'v1', TEST_ENCODER.id))).length).toBeGreaterThan(0);
+    expect((await readdir(join(cwd, '.cache', 'embeddings', 'v2', TEST_ENCODER.id))).length).toBeGreaterThan(0);
     const { manifest, models } = await readIndexDir(join(cwd, 'out'));
     expect(manifest).toMatchObject({ name: 'out', licence: 'CC0-1.0', count: 3 });
     expect(models[0]).toMatchObject({ id: 'alpha', name: 'Alpha', creator: 'cli test' });
@@ -115,5 +117,28 @@ describe('build-index CLI', () => {
     expect(merged.stdout).toMatch(/merged 2 shard\(s\) into 3 model\(s\)/);
     expect(await readFile(join(cwd, 'merged', 'index.bin'))).toEqual(before);
     expect(await readFile(join(cwd, 'merged', 'models.json'), 'utf8')).toBe(await readFile(join(cwd, 'out', 'models.json'), 'utf8'));
+  });
+
+  it('names bad inputs in words, one line each: JSON errors by line and column, control characters escaped, CMYK skipped', async () => {
+    const cwd = join(tmp.path, 'words');
+    const base = ['--encoder', TEST_ENCODER.id, '--no-cache', '--thumbnails', '0', '--quiet'];
+    await writeModels(join(cwd, 'models'), [A, B]);
+    await writeFile(join(cwd, 'models', 'alpha', 'model.json'), '{\n  "name": "Alpha",\n}');
+    await mkdir(join(cwd, 'models', 'bad\u001b[2Jname'));
+    await writeFile(join(cwd, 'proj.json'), '{"structure": ');
+    const bad = await cli(cwd, ['--models', 'models', '--out', 'out', ...base]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('  alpha/model.json: not valid JSON (line 3, column 1)\n');
+    expect(bad.stderr).toContain('the folder name "bad\\u001b[2Jname" is not a valid model id');
+    expect(bad.stderr).not.toMatch(/\u001b|SyntaxError|Unexpected token|^\s+at /m);
+    const projection = await cli(cwd, ['--models', 'models', '--out', 'out', ...base, '--projection', 'proj.json']);
+    expect(projection.stderr).toBe('error: the projection proj.json is not valid JSON (it ends too early)\n');
+
+    await writeFile(join(cwd, 'models', 'alpha', 'model.json'), '{}');
+    await rm(join(cwd, 'models', 'bad\u001b[2Jname'), { recursive: true });
+    await writeFile(join(cwd, 'models', 'alpha', 'cmyk.jpg'), await sharp({ create: { width: 16, height: 16, channels: 3, background: '#c04020' } }).toColourspace('cmyk').jpeg().toBuffer());
+    const ok = await cli(cwd, ['--models', 'models', '--out', 'out', ...base]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain(`alpha/cmyk.jpg: ${CMYK_REASON}`);
   });
 });

@@ -350,11 +350,11 @@ describe('incremental cache', () => {
       expect(after.index.gaussian!.logDet[b]).toBe(before.index.gaussian!.logDet[a]);
     }
     // one small file per image, sharded by hash prefix
-    const shards = await readdir(join(cacheDir, 'v1', TEST_ENCODER.id));
+    const shards = await readdir(join(cacheDir, 'v2', TEST_ENCODER.id));
     expect(shards.every((s) => /^[0-9a-f]{2}$/.test(s))).toBe(true);
 
     // a corrupt entry is ignored and recomputed, giving the same index
-    const victim = join(cacheDir, 'v1', TEST_ENCODER.id, shards[0]);
+    const victim = join(cacheDir, 'v2', TEST_ENCODER.id, shards[0]);
     const [entry] = await readdir(victim);
     await writeFile(join(victim, entry), (await readFile(join(victim, entry))).subarray(0, 40));
     const third = await build({ modelsDir: models, outDir: out, cacheDir, force: true });

@@ -157,7 +157,7 @@ describe('embedding cache', () => {
     const cache = new EmbedCache(dir, 'test-encoder', 32);
     expect(await cache.get(sha)).toBeUndefined();
     await cache.put(sha, { embedding, width: 1, height: 2 });
-    expect(cache.pathFor(sha)).toBe(join(dir, 'v1', 'test-encoder', 'ab', `${sha}.emb`));
+    expect(cache.pathFor(sha)).toBe(join(dir, 'v2', 'test-encoder', 'ab', `${sha}.emb`));
     expect((await cache.get(sha))?.embedding).toEqual(embedding);
     expect(await new EmbedCache(dir, 'clip-vit-b32', 512).get(sha)).toBeUndefined(); // keyed by encoder too
     expect(cache.stats).toMatchObject({ hits: 1, misses: 1, writes: 1, corrupt: 0 });

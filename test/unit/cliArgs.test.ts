@@ -19,6 +19,8 @@ import {
   UsageError,
   type CliIo,
 } from '../../tools/lib/args.ts';
+import { SEARCH_DEFAULTS } from '../../src/core/scoring/defaults.ts';
+import { readUrlState } from '../../src/lib/urlState.ts';
 
 const OPTIONS = {
   index: text(),
@@ -120,6 +122,27 @@ describe('parseCommandLine', () => {
     expect(usageError('--k', '-1')).toBe(`Option '--k' argument is ambiguous: write --k=<value> for a value that starts with "-"`);
     expect(usageError('stray')).toMatch(/^Unexpected argument 'stray'$/);
     expect(parseCommandLine(['a', '--json', 'b'], OPTIONS, { positionals: true }).positionals).toEqual(['a', 'b']);
+  });
+
+  it('says of a bad number what the app says of the same address parameter (one sentence, two names)', () => {
+    const k = { k: integer({ min: 1, max: SEARCH_DEFAULTS.maxK }), hybrid: fraction() };
+    const cli = (...argv: string[]) => {
+      try {
+        parseCommandLine(argv, k);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    for (const [flagName, param, raw] of [['k', 'k', '0'], ['k', 'k', '1e9'], ['k', 'k', 'NaN'], ['hybrid', 'hw', '-1'], ['hybrid', 'hw', 'Infinity']]) {
+      const sentence = cli(`--${flagName}=${raw}`);
+      const app = readUrlState(`?${param}=${encodeURIComponent(raw)}`).problems[0];
+      expect(app.startsWith(sentence.replace(`--${flagName}`, `?${param}=`)), `${sentence} / ${app}`).toBe(true);
+    }
+  });
+
+  it('quotes a bad value on one line, control characters escaped', () => {
+    expect(usageError('--top', '1\n\u001b[2J')).toBe('--top must be an integer ≥ 1, not "1\\u000a\\u001b[2J"');
   });
 
   it('required() names the missing flag', () => {

@@ -10,6 +10,7 @@
  *   other failure   "error: …" on stderr, exit 1 (or what the CLI's own onError decides)
  */
 import { parseArgs } from 'node:util';
+import { describeRange, listWords, mustBe } from '../../src/core/messages.ts';
 
 /** A bad command line: unknown flag, missing or malformed value. Exit code 2 with the usage text. */
 export class UsageError extends Error {
@@ -50,8 +51,9 @@ function option<T>(parse: (raw: string, flag: string) => T, o: Common<T> = {}): 
   return { kind: 'string', short: o.short, parse, fallback: o.default };
 }
 
+// The app says the same of its address parameters (src/lib/urlState.ts): one sentence, two names.
 const bad = (flag: string, what: string, raw: string): never => {
-  throw new UsageError(`${flag} must be ${what}, not "${raw}"`);
+  throw new UsageError(mustBe(flag, what, raw));
 };
 
 /** A string, as given. */
@@ -71,14 +73,6 @@ interface NumberOpts extends Common<number> {
   max?: number;
   /** Greater than zero (stated as "a positive number"). */
   positive?: boolean;
-}
-
-function describeRange(kind: 'a number' | 'an integer', o: NumberOpts): string {
-  if (o.positive) return kind === 'a number' ? 'a positive number' : 'a positive integer';
-  if (o.min !== undefined && o.max !== undefined) return `${kind} from ${o.min} to ${o.max}`;
-  if (o.min !== undefined) return `${kind} ≥ ${o.min}`;
-  if (o.max !== undefined) return `${kind} ≤ ${o.max}`;
-  return kind;
 }
 
 function toNumber(raw: string, flag: string, o: NumberOpts, integer: boolean): number {
@@ -110,10 +104,6 @@ export function fraction(o: Common<number> & { default: number }): Option<number
 export function fraction(o?: Common<number>): Option<number>;
 export function fraction(o: Common<number> = {}): AnyOption {
   return option((raw, f) => toNumber(raw, f, { min: 0, max: 1 }, false), o);
-}
-
-function listWords(values: readonly string[]): string {
-  return values.length === 2 ? `${values[0]} or ${values[1]}` : `one of ${values.join(', ')}`;
 }
 
 /** One of a fixed set of words. */

@@ -1,7 +1,8 @@
 /**
  * CLIP image preprocessing from raw RGBA, shared by the browser worker and the Node tools:
- * resize the shortest edge to `size` with bicubic (PIL-style, antialiased when shrinking),
- * centre-crop to size×size, scale to [0,1], normalise by mean/std, and lay out as CHW float32.
+ * flatten transparency onto black, resize the shortest edge to `size` with bicubic (PIL-style,
+ * antialiased when shrinking), centre-crop to size×size, scale to [0,1], normalise by mean/std,
+ * and lay out as CHW float32.
  */
 export interface RgbaImage {
   data: Uint8Array | Uint8ClampedArray;
@@ -58,9 +59,37 @@ function computeTaps(inSize: number, outSize: number, from: number, span: number
   return { start, count, weights, stride };
 }
 
+/**
+ * The pixels with transparency flattened onto black (colour × alpha), or `data` itself when every
+ * pixel is opaque. A browser canvas keeps colours premultiplied by alpha — a transparent pixel's
+ * colour is gone — while a file decoded in Node keeps what was stored under it; colour × alpha is
+ * what both agree on (within rounding), so a transparent PNG embeds the same in the app and in an
+ * index. Opaque images are untouched.
+ */
+export function flattenAlpha(data: Uint8Array | Uint8ClampedArray, pixels: number): Uint8Array | Uint8ClampedArray | Float32Array {
+  let opaque = true;
+  for (let p = 3; p < pixels * 4; p += 4) {
+    if (data[p] !== 255) {
+      opaque = false;
+      break;
+    }
+  }
+  if (opaque) return data;
+  const flat = new Float32Array(pixels * 4);
+  for (let p = 0; p < pixels * 4; p += 4) {
+    const a = data[p + 3] / 255;
+    flat[p] = data[p] * a;
+    flat[p + 1] = data[p + 1] * a;
+    flat[p + 2] = data[p + 2] * a;
+    flat[p + 3] = 255;
+  }
+  return flat;
+}
+
 export function preprocessRgba(image: RgbaImage, opts: PreprocessOptions, out?: Float32Array): Float32Array {
-  const { width: w, height: h, data } = image;
-  if (!(w > 0 && h > 0) || data.length < w * h * 4) throw new Error('Image data is empty or truncated.');
+  const { width: w, height: h } = image;
+  if (!(w > 0 && h > 0) || image.data.length < w * h * 4) throw new Error('Image data is empty or truncated.');
+  const data = flattenAlpha(image.data, w * h);
   const size = opts.size;
   // Shortest edge → size, then centre crop; expressed as a crop window in source pixels.
   // The long edge is truncated, int(size * long / short), as in transformers' CLIPImageProcessor

@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { ENCODERS } from '../../../src/core/encode/encoders.ts';
 import type { Precision } from '../../../src/core/index/indexFormat.ts';
+import { escapeControls } from '../../../src/core/messages.ts';
 import type { BuildOptions } from './buildIndex.ts';
 import { BUILD_DEFAULTS } from './defaults.ts';
 import { choice, custom, flag, integer, number, parseCommandLine, processIo, required, runCommand, text, UsageError, type CliIo } from '../args.ts';
@@ -110,7 +111,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       const report = err.report as BuildReport | undefined;
       // The report is worth printing once files were looked at (skips, invalid models).
       if (report && (report.images.total > 0 || report.invalidModels.length > 0)) io.stdout.write(formatReport(report));
-      io.stderr.write(`error: ${err.message}\n${err.details.map((d) => `  ${d}\n`).join('')}`);
+      io.stderr.write(`error: ${escapeControls(err.message)}\n${err.details.map((d) => `  ${escapeControls(d)}\n`).join('')}`);
       await writeJsonReport(jsonReport, report, io);
       return 1;
     }

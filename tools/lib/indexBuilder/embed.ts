@@ -11,11 +11,12 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { isCmykJpeg, readImageHeader } from '../../../src/core/encode/imageHeader.ts';
 import { preprocessRgba } from '../../../src/core/encode/preprocess.ts';
 import type { NodeEncoder } from '../nodeEncoder.ts';
 import { EmbedCache } from './embedCache.ts';
 import type { ModelEmbeddings } from './finalise.ts';
-import { configureSharpForBatch, decodeImage, makeThumbnail } from './imageDecode.ts';
+import { CMYK_REASON, configureSharpForBatch, decodeImage, makeThumbnail } from './imageDecode.ts';
 import type { Progress } from './progress.ts';
 import type { BuildReport } from './report.ts';
 import type { ModelFolder } from './scan.ts';
@@ -129,6 +130,8 @@ export async function* embedModels(models: ModelFolder[], encoder: NodeEncoder, 
       return { kind: 'skip', reason: `unreadable (${code ?? (err as Error).message})` };
     }
     if (bytes.byteLength === 0) return { kind: 'skip', reason: 'empty file (0 bytes)' };
+    // Before the cache: an entry made before CMYK was refused must not bring it back.
+    if (isCmykJpeg(readImageHeader(bytes))) return { kind: 'skip', reason: CMYK_REASON };
     const sha = createHash('sha256').update(bytes).digest('hex');
     // Thumbnails for the first files are made here, in parallel; a later valid file that turns
     // out to be among the first N valid ones gets its thumbnail in order, below.

@@ -2,10 +2,10 @@
  * Incremental embedding cache: one small binary file per image, keyed by the SHA-256 of the
  * image file's bytes and the encoder id:
  *
- *   <cache>/v1/<encoder-id>/<sha[0:2]>/<sha>.emb
+ *   <cache>/v2/<encoder-id>/<sha[0:2]>/<sha>.emb
  *
  * File layout (little-endian):
- *   0  "MSEC" · 4 u32 version (1) · 8 u32 dim · 12 u32 width · 16 u32 height (upright, after EXIF
+ *   0  "MSEC" · 4 u32 version (2) · 8 u32 dim · 12 u32 width · 16 u32 height (upright, after EXIF
  *   rotation) · 20 32 bytes SHA-256 of the image · 52 f32[dim] unit-length embedding ·
  *   52+4·dim u32 CRC-32 of everything before it.
  *
@@ -20,7 +20,8 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
 const MAGIC = 0x4345534d; // "MSEC" read as little-endian u32
-const VERSION = 1;
+// 2: transparent pixels are flattened onto black (colour × alpha) in both the builder and the browser.
+const VERSION = 2;
 const HEADER = 52;
 
 export interface CacheEntry {

@@ -4,14 +4,15 @@
  *
  * Pixel semantics match the browser path (draw into a canvas, read RGBA, preprocessRgba): the
  * image is turned upright by its EXIF orientation, converted to sRGB (embedded ICC profiles
- * applied), and its RGB is taken as stored — alpha is carried along but ignored by the
- * preprocessing, as CLIP's processors do when they convert RGBA → RGB by dropping alpha. No
- * flattening onto a background colour.
+ * applied; greyscale, palette and 16-bit images to 8-bit RGB), and alpha is carried along for
+ * preprocessRgba, which flattens it onto black as a browser canvas does. CMYK images are refused,
+ * as the app refuses them: browsers and libvips convert CMYK to RGB by different rules.
  *
  * Memory: the header is read first (no pixels) and an image over `maxPixels` is refused before
  * anything is allocated; the decode itself runs with the same `limitInputPixels` as a backstop.
  */
 import sharp from 'sharp';
+import { isCmykJpeg, readImageHeader } from '../../../src/core/encode/imageHeader.ts';
 import type { RgbaImage } from '../../../src/core/encode/preprocess.ts';
 import { DEFAULT_MAX_PIXELS } from './defaults.ts';
 
@@ -23,6 +24,9 @@ export interface DecodeOptions {
   maxPixels?: number;
 }
 
+/** The skip reason of a CMYK image (docs/build-index.md lists every reason). */
+export const CMYK_REASON = 'CMYK colours (browsers convert CMYK to RGB differently from this builder: save it as RGB)';
+
 /** One reason per failure, stable enough to be grepped and tested. */
 function failureReason(err: unknown): string {
   const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0].trim();
@@ -31,9 +35,11 @@ function failureReason(err: unknown): string {
 }
 
 /** Image size as stored (before EXIF rotation), from the header only; throws for non-images. */
-async function probeImage(bytes: Uint8Array): Promise<{ width: number; height: number; format: string }> {
+async function probeImage(bytes: Uint8Array): Promise<{ width: number; height: number; format: string; cmyk: boolean }> {
   const meta = await sharp(bytes, { limitInputPixels: false, failOn: 'none' }).metadata();
-  return { width: meta.width ?? 0, height: meta.height ?? 0, format: meta.format ?? 'unknown' };
+  // The app decides from the JPEG header (src/core/encode/imageHeader.ts); libvips also knows CMYK TIFFs.
+  const cmyk = meta.space === 'cmyk' || isCmykJpeg(readImageHeader(bytes));
+  return { width: meta.width ?? 0, height: meta.height ?? 0, format: meta.format ?? 'unknown', cmyk };
 }
 
 export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<DecodeResult> {
@@ -48,6 +54,7 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
   const { width, height, format } = probe;
   if (!(width > 0 && height > 0)) return { ok: false, reason: 'decode error (no image dimensions)' };
   if (width * height > maxPixels) return { ok: false, reason: `too large (${width}×${height})` };
+  if (probe.cmyk) return { ok: false, reason: CMYK_REASON };
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1, page: 0 })
       .rotate() // honour EXIF orientation, like browsers' image-orientation: from-image

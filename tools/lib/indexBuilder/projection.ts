@@ -3,8 +3,7 @@
  *   { "structure": "diagonal" | "triangular" | "full", "matrix": number[][] }   (dim rows × dim columns)
  * Queries and model means are compared as P x (row-major: (P x)_i = Σ_j matrix[i][j] x_j).
  */
-import { readFile } from 'node:fs/promises';
-import { InputError } from './errors.ts';
+import { InputError, readJsonFile } from './errors.ts';
 
 export type ProjectionStructure = 'diagonal' | 'triangular' | 'full';
 
@@ -54,11 +53,8 @@ export function parseProjection(json: unknown, dim: number, where = 'projection'
 }
 
 export async function loadProjection(file: string, dim: number): Promise<Projection> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new InputError(`cannot read the projection ${file}: ${(err as Error).message}`);
-  }
-  return parseProjection(json, dim, file);
+  // A full 512×512 matrix written out as JSON is a few MB.
+  const read = await readJsonFile(file, 64 * 1024 * 1024);
+  if (!read.ok) throw new InputError(`the projection ${file} is ${read.problem}`);
+  return parseProjection(read.value, dim, file);
 }

@@ -1,6 +1,7 @@
 /**
  * The build/merge report: printed on stdout at the end and written as JSON with --json-report.
  */
+import { escapeControls } from '../../../src/core/messages.ts';
 import { InputError } from './errors.ts';
 import { formatDuration } from './progress.ts';
 
@@ -111,5 +112,6 @@ export function formatReport(r: BuildReport): string {
   }
   const rate = r.command === 'build' && r.seconds > 0 ? `, ${((r.images.embedded + r.images.fromCache) / r.seconds).toFixed(1)} images/s` : '';
   lines.push(`total time ${formatDuration(r.seconds)}${rate}`);
-  return lines.join('\n') + '\n';
+  // File and folder names may hold control characters: one line each, whatever they contain.
+  return lines.map(escapeControls).join('\n') + '\n';
 }

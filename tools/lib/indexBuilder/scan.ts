@@ -6,10 +6,10 @@
  * built index), or the share of them one shard builds.
  */
 import type { Dirent } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { metadataOverLimit, safeLinks, type ModelLink } from '../../../src/core/index/manifest.ts';
-import { InputError } from './errors.ts';
+import { InputError, readJsonFile } from './errors.ts';
 
 /** File extensions that are obviously not images; such files are ignored without a word. */
 const IGNORED_EXTENSIONS = new Set([
@@ -19,6 +19,11 @@ const IGNORED_EXTENSIONS = new Set([
 /** Model ids become paths (`thumbs/<id>/…`) and URL parameters: keep them to a safe alphabet. */
 const MODEL_ID_PATTERN = /^[A-Za-z0-9._-]+$/;
 const MAX_MODEL_ID_LENGTH = 128;
+/**
+ * A model.json larger than this is refused unread (a 2 GB file would exhaust memory); below it,
+ * METADATA_LIMITS names the field that is too long, which says more.
+ */
+const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
 
 /** The metadata fields of model.json, and their defaults. `resolution` defaults to the images' most common size. */
 export const METADATA_FIELDS = ['name', 'description', 'family', 'creator', 'licence', 'resolution', 'links'] as const;
@@ -81,7 +86,9 @@ export async function scanModelFolders(modelsDir: string): Promise<ScanResult> {
   try {
     entries = await readdir(modelsDir, { withFileTypes: true });
   } catch (err) {
-    throw new InputError(`cannot read the models folder ${modelsDir}: ${(err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : `cannot be read (${code ?? 'error'})`;
+    throw new InputError(`the models folder ${modelsDir} ${why}`);
   }
   const warnings: string[] = [];
   const visible = entries.filter((e) => !e.name.startsWith('.'));
@@ -102,16 +109,24 @@ export async function scanModelFolders(modelsDir: string): Promise<ScanResult> {
     let json: unknown;
     let hasJson = false;
     let badJson = false;
-    for (const e of await readdir(dir, { withFileTypes: true })) {
+    let listing: Dirent[];
+    try {
+      listing = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      problems.push(`the model folder "${folder}" cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      continue;
+    }
+    for (const e of listing) {
       if (e.name.startsWith('.')) continue;
       if (await isDirectory(join(dir, e.name), e)) {
         subfolders.push(e.name);
       } else if (e.name === 'model.json') {
-        try {
-          json = JSON.parse(await readFile(join(dir, e.name), 'utf8'));
+        const read = await readJsonFile(join(dir, e.name), MAX_MODEL_JSON_BYTES);
+        if (read.ok) {
+          json = read.value;
           hasJson = true;
-        } catch (err) {
-          problems.push(`${folder}/model.json: ${(err as Error).message}`);
+        } else {
+          problems.push(`${folder}/model.json: ${read.problem}`);
           badJson = true;
         }
       } else if (!IGNORED_EXTENSIONS.has(extname(e.name).toLowerCase())) {
