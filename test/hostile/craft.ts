@@ -160,3 +160,21 @@ export async function appBannerFor(browser: Browser, baseURL: string, f: IndexFi
     await context.close();
   }
 }
+
+/**
+ * The reference 1st-moment ranking: the cosine of `q` with every mean, in float64, ids best first,
+ * ties by position — written apart from src/core's scoring so the suite can check it.
+ */
+export function cosineReference(means: Float32Array, dim: number, q: Float32Array, ids: string[], k: number): string[] {
+  const count = means.length / dim;
+  const score = (m: number) => {
+    let dot = 0;
+    let nn = 0;
+    for (let j = 0; j < dim; j++) {
+      dot += q[j] * means[m * dim + j];
+      nn += means[m * dim + j] ** 2;
+    }
+    return dot / Math.sqrt(nn);
+  };
+  return [...Array(count).keys()].sort((a, b) => score(b) - score(a) || a - b).slice(0, k).map((m) => ids[m]);
+}

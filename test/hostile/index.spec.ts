@@ -3,7 +3,7 @@ import type { OpenedIndex } from '../../src/core/index/openIndex.ts';
 import { packedRowOffset, packedSize } from '../../src/core/math/linalg.ts';
 import { mulberry32 } from '../../src/core/math/prng.ts';
 import { rank } from '../../src/core/scoring/rank.ts';
-import { appBannerFor, editF32, editRaw, header, manifestOf, modelsOf, openFiles, relayout, runSearchCli, section, shippedIndex, withBinary, withManifest, withModels, writeFolder, type IndexFiles } from './craft.ts';
+import { appBannerFor, cosineReference, editF32, editRaw, header, manifestOf, modelsOf, openFiles, relayout, runSearchCli, section, shippedIndex, withBinary, withManifest, withModels, writeFolder, type IndexFiles } from './craft.ts';
 import { crash, errorText, expectRefusal, handled, judgeError, silentWrong, type HostileCase, type Verdict } from './harness.ts';
 import { defineHostileCases } from './runner.ts';
 
@@ -36,21 +36,10 @@ async function top10(opened: OpenedIndex, method: 'first-moment' | 'gaussian' | 
 /** Reference: cosine of the query with each mean in float64, ties by position, from the raw files. */
 function referenceTop10(f: IndexFiles, seed = 11): string[] {
   const bin = f['index.bin'];
-  const { dim, count } = header(bin);
+  const { dim } = header(bin);
   const s = section(bin, SectionKind.Means);
   const means = new Float32Array(bin.buffer.slice(bin.byteOffset + s.offset, bin.byteOffset + s.offset + s.byteLength));
-  const q = queryFor(dim, seed);
-  const score = (m: number) => {
-    let dot = 0;
-    let nn = 0;
-    for (let j = 0; j < dim; j++) {
-      dot += q[j] * means[m * dim + j];
-      nn += means[m * dim + j] ** 2;
-    }
-    return dot / Math.sqrt(nn);
-  };
-  const ids = modelsOf(f).map((m) => String(m.id));
-  return [...Array(count).keys()].sort((a, b) => score(b) - score(a) || a - b).slice(0, 10).map((m) => ids[m]);
+  return cosineReference(means, dim, queryFor(dim, seed), modelsOf(f).map((m) => String(m.id)), 10);
 }
 
 /** Opens and ranks crafted files: a refusal naming `names` is clear; ranking anyway is silent wrong. */

@@ -4,7 +4,7 @@ import type { OpenedIndex } from '../../src/core/index/openIndex.ts';
 import { createClipTokenizer } from '../../src/core/encode/tokenizer.ts';
 import { parseQuery } from '../../src/core/scoring/queryFilters.ts';
 import { rank, type RankQuery } from '../../src/core/scoring/rank.ts';
-import { openFiles, shippedIndex } from './craft.ts';
+import { cosineReference, openFiles, shippedIndex } from './craft.ts';
 import { errorText, expectRefusal, handled, judgeError, silentWrong, type HostileCase, type Verdict } from './harness.ts';
 import { defineHostileCases } from './runner.ts';
 
@@ -24,20 +24,8 @@ function unit(dim: number, seed: number): Float32Array {
   return Float32Array.from(v, (x) => x / n);
 }
 
-/** Cosine of q with every mean in float64, ids best first (ties by position). */
-function reference(o: OpenedIndex, q: Float32Array, k = 10): string[] {
-  const { dim, count, means } = o.index;
-  const score = (m: number) => {
-    let dot = 0;
-    let nn = 0;
-    for (let j = 0; j < dim; j++) {
-      dot += q[j] * means[m * dim + j];
-      nn += means[m * dim + j] ** 2;
-    }
-    return dot / Math.sqrt(nn);
-  };
-  return [...Array(count).keys()].sort((a, b) => score(b) - score(a) || a - b).slice(0, k).map((m) => o.models[m].id);
-}
+/** The float64 cosine reference on the opened index's means. */
+const reference = (o: OpenedIndex, q: Float32Array, k = 10) => cosineReference(o.index.means, o.index.dim, q, o.models.map((m) => m.id), k);
 
 type Q = RankQuery<string>;
 const text = (t: string, weight = 1): Q['parts'][number] => ({ part: { kind: 'text', text: t }, weight });

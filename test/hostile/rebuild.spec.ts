@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { openLocalIndex } from '../../tools/lib/localIndex.ts';
 import { recoverIndexDir, writeIndexDir, type WriteStep } from '../../tools/lib/writeIndexDir.ts';
+import { killedRebuild } from '../support/build/killedRebuild.ts';
 import { tinyIndexInput } from '../support/build/tinyIndex.ts';
 import { dataLost, handled, type HostileCase, type Verdict } from './harness.ts';
 import { defineHostileCases } from './runner.ts';
@@ -13,19 +12,6 @@ import { defineHostileCases } from './runner.ts';
  * Data is lost when, after the recovery every later write runs first, --out does not open as a
  * complete index (the old or the new one, with verified checksums), or something is left beside it.
  */
-
-const run = promisify(execFile);
-const SCRIPT = join(import.meta.dirname, '..', 'support', 'build', 'killedWrite.ts');
-
-async function killedRebuild(outDir: string, step: WriteStep): Promise<'killed' | 'finished'> {
-  try {
-    await run(process.execPath, ['--import', 'tsx', SCRIPT, outDir, 'new', step], { env: { ...process.env, NO_COLOR: '1' } });
-    return 'finished';
-  } catch (err) {
-    if ((err as { signal?: string }).signal === 'SIGKILL') return 'killed';
-    throw err;
-  }
-}
 
 /** What --out holds: the name of the complete index there (checksums verified by openLocalIndex), or why not. */
 async function survivor(outDir: string): Promise<string> {

@@ -1,16 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/core/io/sha256.ts';
 import { asideDir, recoverIndexDir, writeIndexDir, type WriteStep } from '../../tools/lib/writeIndexDir.ts';
 import { readIndexDir } from '../support/build/fixtures.ts';
+import { killedRebuild } from '../support/build/killedRebuild.ts';
 import { tinyIndexInput } from '../support/build/tinyIndex.ts';
 
-const run = promisify(execFile);
-const SCRIPT = join(import.meta.dirname, '../support/build/killedWrite.ts');
 let root: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'atomic-'));
@@ -18,18 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
-
-/** Runs a --force rebuild of `outDir` to "new" in a child process that SIGKILLs itself after `step`. */
-async function killedRebuild(outDir: string, step: WriteStep | 'none'): Promise<'killed' | 'finished'> {
-  try {
-    // One process (node with tsx's loader), so the SIGKILL it sends itself is what this sees.
-    await run(process.execPath, ['--import', 'tsx', SCRIPT, outDir, 'new', step], { env: { ...process.env, NO_COLOR: '1' } });
-    return 'finished';
-  } catch (err) {
-    if ((err as { signal?: string }).signal === 'SIGKILL') return 'killed';
-    throw err;
-  }
-}
 
 describe('a --force rebuild killed at any step leaves a complete index at --out', () => {
   // The index that --out holds once recovery has run: the old one until the new one was in place.
