@@ -1,8 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
-import type { ModelSearchDebug } from '../../src/lib/debugHooks.ts';
 import type { AbortStage, WorkerCounts } from '../../src/shared/protocol.ts';
 import { nodeTextScores } from '../support/nodeSearch.ts';
-import { COLOURS, expectMatchesReference, ranking, readResults, searchBox, waitReady, watchPageErrors } from '../support/page.ts';
+import { callDebug, COLOURS, expectMatchesReference, fireQueries as fire, ranking, readResults, submitQuery as submit, waitReady, watchPageErrors } from '../support/page.ts';
 
 /**
  * Superseded queries are cancelled in the worker, not only dropped on the page: the worker's own
@@ -10,12 +9,10 @@ import { COLOURS, expectMatchesReference, ranking, readResults, searchBox, waitR
  * "cancelled while encoding" and "cancelled before encoding" exact rather than a matter of timing.
  */
 
-type Debug = { modelSearchDebug: ModelSearchDebug };
-
-const counts = (page: Page): Promise<WorkerCounts> => page.evaluate(() => (window as unknown as Debug).modelSearchDebug.workerCounts());
-const hold = (page: Page, stage: AbortStage | null) => page.evaluate((s) => (window as unknown as Debug).modelSearchDebug.holdSearches(s), stage);
-const searchesSent = (page: Page) => page.evaluate(() => (window as unknown as Debug).modelSearchDebug.searchesSent());
-const workerStarts = (page: Page) => page.evaluate(() => (window as unknown as Debug).modelSearchDebug.workerStarts());
+const counts = (page: Page): Promise<WorkerCounts> => callDebug(page, 'workerCounts');
+const hold = (page: Page, stage: AbortStage | null) => callDebug(page, 'holdSearches', stage);
+const searchesSent = (page: Page) => callDebug(page, 'searchesSent');
+const workerStarts = (page: Page) => callDebug(page, 'workerStarts');
 
 async function openColours(page: Page) {
   await page.goto(`./?${COLOURS}&debug=1`);
@@ -28,33 +25,6 @@ async function openDemo(page: Page) {
   await waitReady(page);
 }
 
-/** Submits a query from the search box without waiting for its results. */
-async function submit(page: Page, text: string) {
-  await searchBox(page).fill(text);
-  await searchBox(page).press('Enter');
-}
-
-/**
- * Submits `queries` through the search form from inside the page, `perTask` at a time, each group in
- * its own task (a script or a held key, faster than anyone types). Within a task the older queries are
- * superseded before they leave the page; across tasks, the worker may have started them.
- */
-async function fire(page: Page, queries: string[], perTask: number) {
-  await page.evaluate(
-    async ({ queries, perTask }) => {
-      const box = document.querySelector<HTMLInputElement>('input[type="search"]')!;
-      for (const [i, q] of queries.entries()) {
-        box.value = q;
-        box.dispatchEvent(new Event('input', { bubbles: true }));
-        box.form!.requestSubmit();
-        if ((i + 1) % perTask === 0) await new Promise((r) => setTimeout(r, 0));
-      }
-    },
-    { queries, perTask },
-  );
-}
-
-/** Waits until the results shown are those of `text`, and checks them against onnxruntime-node. */
 async function expectResultsFor(page: Page, text: string, indexDir = 'index/colours') {
   const reference = await nodeTextScores(indexDir, text, 'first-moment');
   await expect(page.getByRole('heading', { name: new RegExp(`for “${text}”`) })).toBeVisible();
@@ -110,45 +80,26 @@ test.describe('superseded queries are cancelled in the worker', () => {
     expect(errors).toEqual([]);
   });
 
-  test('a query superseded before its encode starts is never encoded', async ({ page }) => {
-    const errors = watchPageErrors(page);
-    await openColours(page);
-    await hold(page, 'before-encode');
-    await submit(page, 'teal');
-    await expect.poll(async () => (await counts(page)).held).toBe(1);
-    await submit(page, 'crimson');
-    await expect.poll(async () => (await counts(page)).held).toBe(2);
-    await hold(page, null);
-    await expectResultsFor(page, 'crimson');
-    const c = await counts(page);
-    expect({ encodes: c.encodes, scorings: c.scorings, aborted: c.aborted }).toEqual({
-      encodes: 1,
-      scorings: 1,
-      aborted: { 'before-encode': 1, 'before-score': 0, 'before-return': 0 },
+  for (const { stage, title, encodes, aborted } of [
+    { stage: 'before-encode', title: 'a query superseded before its encode starts is never encoded', encodes: 1, aborted: { 'before-encode': 1, 'before-score': 0, 'before-return': 0 } },
+    { stage: 'before-score', title: 'a query superseded while it is being encoded is never scored', encodes: 2, aborted: { 'before-encode': 0, 'before-score': 1, 'before-return': 0 } },
+  ] as const) {
+    test(title, async ({ page }) => {
+      const errors = watchPageErrors(page);
+      await openColours(page);
+      await hold(page, stage);
+      await submit(page, 'teal');
+      await expect.poll(async () => (await counts(page)).held).toBe(1);
+      await submit(page, 'crimson');
+      await expect.poll(async () => (await counts(page)).held).toBe(2);
+      await hold(page, null);
+      await expectResultsFor(page, 'crimson');
+      const c = await counts(page);
+      expect({ encodes: c.encodes, scorings: c.scorings, aborted: c.aborted }).toEqual({ encodes, scorings: 1, aborted });
+      await expect(page.getByTestId('error-banner')).toBeHidden();
+      expect(errors).toEqual([]);
     });
-    await expect(page.getByTestId('error-banner')).toBeHidden();
-    expect(errors).toEqual([]);
-  });
-
-  test('a query superseded while it is being encoded is never scored', async ({ page }) => {
-    const errors = watchPageErrors(page);
-    await openColours(page);
-    await hold(page, 'before-score');
-    await submit(page, 'teal');
-    await expect.poll(async () => (await counts(page)).held).toBe(1);
-    await submit(page, 'crimson');
-    await expect.poll(async () => (await counts(page)).held).toBe(2);
-    await hold(page, null);
-    await expectResultsFor(page, 'crimson');
-    const c = await counts(page);
-    expect({ encodes: c.encodes, scorings: c.scorings, aborted: c.aborted }).toEqual({
-      encodes: 2,
-      scorings: 1,
-      aborted: { 'before-encode': 0, 'before-score': 1, 'before-return': 0 },
-    });
-    await expect(page.getByTestId('error-banner')).toBeHidden();
-    expect(errors).toEqual([]);
-  });
+  }
 
   test('a query superseded after scoring is not sent back, and its answer never replaces the newer one', async ({ page }) => {
     const errors = watchPageErrors(page);

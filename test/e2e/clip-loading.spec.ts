@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { expect, test } from '@playwright/test';
 import { CLIP_VIT_B32 } from '../../src/core/encode/encoders.ts';
 import { fixtureModels, makeFixtureIndex } from '../support/fixtureIndex.ts';
+import { padOnnx } from '../support/onnx.ts';
 
 /**
  * The real CLIP ViT-B/32 weights cannot be downloaded here, so this drives the production loading
@@ -18,23 +19,6 @@ import { fixtureModels, makeFixtureIndex } from '../support/fixtureIndex.ts';
  */
 const MODEL_HOST_PORT = 4176;
 const TEXT_PATH = '/Xenova/clip-vit-base-patch32/resolve/main/onnx/text_model_quantized.onnx';
-
-/** Pads an ONNX model to `size` bytes with an unknown protobuf field, which ONNX parsers skip. */
-function padOnnx(model: Buffer, size: number): Buffer {
-  const varint = (n: number) => {
-    const out: number[] = [];
-    while (n > 127) {
-      out.push((n & 127) | 128);
-      n = Math.floor(n / 128);
-    }
-    out.push(n);
-    return Buffer.from(out);
-  };
-  const key = varint((999 << 3) | 2); // field 999, length-delimited
-  let fill = size - model.length - key.length - 4;
-  while (model.length + key.length + varint(fill).length + fill !== size) fill += size - (model.length + key.length + varint(fill).length + fill);
-  return Buffer.concat([model, key, varint(fill), Buffer.alloc(fill)]);
-}
 
 let server: Server;
 let host: string;

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Browser } from '@playwright/test';
 import { join } from 'node:path';
@@ -115,24 +114,6 @@ export function writeFolder(dir: string, f: IndexFiles): string {
   mkdirSync(dir, { recursive: true });
   for (const [name, data] of Object.entries(f)) writeFileSync(join(dir, name), data);
   return dir;
-}
-
-const ROOT = join(import.meta.dirname, '..', '..');
-
-/** Runs `npm run search`'s script with `args`; resolves with its exit code and output (never throws). */
-export function runSearchCli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'tools', 'search.ts'), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 /**

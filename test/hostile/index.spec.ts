@@ -3,8 +3,9 @@ import type { OpenedIndex } from '../../src/core/index/openIndex.ts';
 import { packedRowOffset, packedSize } from '../../src/core/math/linalg.ts';
 import { mulberry32 } from '../../src/core/math/prng.ts';
 import { rank } from '../../src/core/scoring/rank.ts';
-import { appBannerFor, cosineReference, editF32, editRaw, header, manifestOf, modelsOf, openFiles, relayout, runSearchCli, section, shippedIndex, withBinary, withManifest, withModels, writeFolder, type IndexFiles } from './craft.ts';
-import { crash, errorText, expectRefusal, handled, judgeError, silentWrong, type HostileCase, type Verdict } from './harness.ts';
+import { appBannerFor, cosineReference, editF32, editRaw, header, manifestOf, modelsOf, openFiles, relayout, section, shippedIndex, withBinary, withManifest, withModels, writeFolder, type IndexFiles } from './craft.ts';
+import { errorText, expectRefusal, handled, judgeError, silentWrong, type HostileCase, type Verdict } from './harness.ts';
+import { judgeRefusal, runTool } from './cliRun.ts';
 import { defineHostileCases } from './runner.ts';
 
 /**
@@ -393,13 +394,10 @@ const duplicateIds = async () => {
   return { files: await withModels(f, models), id: String(models[3].id) };
 };
 
-/** The CLI must exit non-zero with a clear line naming `names`, and no stack trace. */
+/** The CLI must exit non-zero with a clear "error: …" line naming `names`, and no stack trace. */
 async function cliRefuses(files: IndexFiles, tmp: string, args: string[], names: (string | RegExp)[]): Promise<Verdict> {
   const dir = writeFolder(`${tmp}/crafted`, files);
-  const r = await runSearchCli(['--index', dir, ...args, '--json']);
-  if (r.code === 0) return silentWrong(`exit 0: ${r.stdout.slice(0, 160)}`);
-  if (r.code === null) return crash('killed (no exit)');
-  return judgeError(r.stderr.trim(), names);
+  return judgeRefusal(await runTool('search', ['--index', dir, ...args, '--json']), names);
 }
 
 async function appRefuses(ctx: { browser: import('@playwright/test').Browser; baseURL: string }, files: IndexFiles, names: string[]): Promise<Verdict> {

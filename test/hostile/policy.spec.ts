@@ -14,6 +14,7 @@ import { fixtureModels, makeFixtureIndex } from '../support/fixtureIndex.ts';
 import { ranking } from '../support/page.ts';
 import { clearError, crash, handled, judgeError, oneLine, silentWrong, type HostileCase, type HostileContext, type Verdict } from './harness.ts';
 import { defineHostileCases } from './runner.ts';
+import { padOnnx } from '../support/onnx.ts';
 
 /*
  * The policy applies everywhere (issue 14, point 5). The app's Content-Security-Policy is a meta
@@ -82,23 +83,6 @@ function serveIndexes(port = 0): Promise<Host> {
       res.writeHead(404, CORS).end('not found');
     }
   });
-}
-
-/** Pads an ONNX model to `size` bytes with an unknown protobuf field, which ONNX parsers skip (as in clip-loading.spec.ts). */
-function padOnnx(model: Buffer, size: number): Buffer {
-  const varint = (n: number) => {
-    const out: number[] = [];
-    while (n > 127) {
-      out.push((n & 127) | 128);
-      n = Math.floor(n / 128);
-    }
-    out.push(n);
-    return Buffer.from(out);
-  };
-  const key = varint((999 << 3) | 2);
-  let fill = size - model.length - key.length - 4;
-  while (model.length + key.length + varint(fill).length + fill !== size) fill += size - (model.length + key.length + varint(fill).length + fill);
-  return Buffer.concat([model, key, varint(fill), Buffer.alloc(fill)]);
 }
 
 /** The CLIP text tower's stand-in: the 32-d test graph padded to CLIP's exact size (it loads; the app then refuses its 32 dimensions). */

@@ -1,8 +1,7 @@
 import type { BrowserContext, Page, Route } from '@playwright/test';
-import type { ModelSearchDebug } from '../../src/lib/debugHooks.ts';
 import type { AbortStage, WorkerCounts } from '../../src/shared/protocol.ts';
 import { nodeTextScores } from '../support/nodeSearch.ts';
-import { ranking } from '../support/page.ts';
+import { callDebug, fireQueries as fire, ranking, submitQuery as submit } from '../support/page.ts';
 import { crash, handled, judgeError, oneLine, silentWrong, type HostileCase, type HostileContext, type Verdict } from './harness.ts';
 import { defineHostileCases } from './runner.ts';
 
@@ -18,7 +17,6 @@ import { defineHostileCases } from './runner.ts';
 const COLOURS = 'index=index/colours/';
 const WAIT = 20_000;
 
-type Debug = { modelSearchDebug: ModelSearchDebug };
 const hang = (detail: string): Verdict => ({ outcome: 'hang', detail });
 
 /** Opens the app in a context of its own (closed afterwards) and runs `fn` on the page. */
@@ -44,37 +42,13 @@ async function open(page: Page, query = ''): Promise<boolean> {
     .then(() => true, () => false);
 }
 
-const counts = (page: Page): Promise<WorkerCounts> => page.evaluate(() => (window as unknown as Debug).modelSearchDebug.workerCounts());
-const starts = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as Debug).modelSearchDebug.workerStarts());
-const sent = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as Debug).modelSearchDebug.searchesSent());
-const holdAt = (page: Page, stage: AbortStage | null) => page.evaluate((s) => (window as unknown as Debug).modelSearchDebug.holdSearches(s), stage);
-const setDeadlines = (page: Page, d: { callMs?: number; stallMs?: number }) => page.evaluate((x) => (window as unknown as Debug).modelSearchDebug.setDeadlines(x), d);
-const crashWorker = (page: Page) => page.evaluate(() => (window as unknown as Debug).modelSearchDebug.crashWorker());
+const counts = (page: Page): Promise<WorkerCounts> => callDebug(page, 'workerCounts');
+const starts = (page: Page): Promise<number> => callDebug(page, 'workerStarts');
+const sent = (page: Page): Promise<number> => callDebug(page, 'searchesSent');
+const holdAt = (page: Page, stage: AbortStage | null) => callDebug(page, 'holdSearches', stage);
+const setDeadlines = (page: Page, d: { callMs?: number; stallMs?: number }) => callDebug(page, 'setDeadlines', d);
+const crashWorker = (page: Page) => callDebug(page, 'crashWorker');
 
-/** Submits `text` from the search box, not waiting for anything. */
-async function submit(page: Page, text: string) {
-  const box = page.getByRole('searchbox', { name: /describe the images/i });
-  await box.fill(text);
-  await box.press('Enter');
-}
-
-/** Submits `queries` from inside the page, `perTask` per task (faster than anyone types). */
-async function fire(page: Page, queries: string[], perTask: number) {
-  await page.evaluate(
-    async ({ queries, perTask }) => {
-      const box = document.querySelector<HTMLInputElement>('input[type="search"]')!;
-      for (const [i, q] of queries.entries()) {
-        box.value = q;
-        box.dispatchEvent(new Event('input', { bubbles: true }));
-        box.form!.requestSubmit();
-        if ((i + 1) % perTask === 0) await new Promise((r) => setTimeout(r, 0));
-      }
-    },
-    { queries, perTask },
-  );
-}
-
-/** Waits until `held` searches wait at a held checkpoint in the worker; false if they never do. */
 async function heldCount(page: Page, held: number): Promise<boolean> {
   const until = Date.now() + WAIT;
   while (Date.now() < until) {
@@ -278,7 +252,7 @@ const cases: HostileCase[] = [
       withApp(ctx, async (page) => {
         if (!(await open(page))) return hang('the app did not become ready');
         await setDeadlines(page, { callMs: 2000 });
-        await page.evaluate(() => (window as unknown as Debug).modelSearchDebug.hangWorker());
+        await callDebug(page, 'hangWorker');
         await submit(page, 'crimson');
         // The usual deadline again for the new worker (a loaded machine may take seconds to load it).
         return bannerThenRetry(page, 'crimson', [...RETRY, /2 s/], () => setDeadlines(page, { callMs: 120_000 }));
@@ -316,7 +290,7 @@ const cases: HostileCase[] = [
         await holdAt(page, 'before-score');
         await submit(page, 'teal');
         if (!(await heldCount(page, 1))) return hang('the search never reached the worker');
-        await page.evaluate(() => (window as unknown as Debug).modelSearchDebug.breakWorkerMessages());
+        await callDebug(page, 'breakWorkerMessages');
         return bannerThenRetry(page, 'teal', [...RETRY, /message/i]);
       }),
   },

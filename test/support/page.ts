@@ -1,4 +1,5 @@
 import { expect, type Page } from '@playwright/test';
+import type { ModelSearchDebug } from '../../src/lib/debugHooks.ts';
 
 /** Browser-test helpers shared by the e2e specs. */
 
@@ -31,6 +32,45 @@ export async function afterSearch(page: Page, action: () => Promise<unknown>, se
 
 export function searchBox(page: Page) {
   return page.getByRole('searchbox', { name: /describe the images/i });
+}
+
+/** Submits a query from the search box without waiting for its results. */
+export async function submitQuery(page: Page, text: string) {
+  await searchBox(page).fill(text);
+  await searchBox(page).press('Enter');
+}
+
+/**
+ * Submits `queries` through the search form from inside the page, `perTask` at a time, each group in
+ * its own task (a script or a held key, faster than anyone types). Within a task the older queries are
+ * superseded before they leave the page; across tasks, the worker may have started them.
+ */
+export async function fireQueries(page: Page, queries: string[], perTask: number) {
+  await page.evaluate(
+    async ({ queries, perTask }) => {
+      const box = document.querySelector<HTMLInputElement>('input[type="search"]')!;
+      for (const [i, q] of queries.entries()) {
+        box.value = q;
+        box.dispatchEvent(new Event('input', { bubbles: true }));
+        box.form!.requestSubmit();
+        if ((i + 1) % perTask === 0) await new Promise((r) => setTimeout(r, 0));
+      }
+    },
+    { queries, perTask },
+  );
+}
+
+type DebugHook = keyof ModelSearchDebug;
+
+/** Calls a ?debug hook (src/lib/debugHooks.ts) in the page; the page must have been opened with debug=1. */
+export function callDebug<K extends DebugHook>(page: Page, name: K, ...args: Parameters<ModelSearchDebug[K]>): Promise<Awaited<ReturnType<ModelSearchDebug[K]>>> {
+  return page.evaluate(
+    ({ name, args }) => {
+      const hooks = (window as unknown as { modelSearchDebug: Record<string, (...a: unknown[]) => unknown> }).modelSearchDebug;
+      return hooks[name](...args);
+    },
+    { name, args: args as unknown[] },
+  ) as Promise<Awaited<ReturnType<ModelSearchDebug[K]>>>;
 }
 
 export async function typeQuery(page: Page, text: string) {
