@@ -23,18 +23,35 @@ declare var URL: {
   new (url: string, base?: string): URL;
 };
 
-// fetch and what it returns (io/fetchBytes.ts)
+// Timers and cancellation (io/fetchBytes.ts: the stall deadline, following the caller's signal)
+declare function setTimeout(handler: () => void, timeout?: number): unknown;
+declare function clearTimeout(id: unknown): void;
 interface AbortSignal {
   readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
 }
+interface AbortController {
+  readonly signal: AbortSignal;
+  abort(reason?: unknown): void;
+}
+declare var AbortController: {
+  prototype: AbortController;
+  new (): AbortController;
+};
+
+// fetch and what it returns (io/fetchBytes.ts)
 interface Headers {
   get(name: string): string | null;
 }
 interface ReadableStreamDefaultReader<R> {
   read(): Promise<{ done: true; value?: undefined } | { done: false; value: R }>;
+  cancel(reason?: unknown): Promise<void>;
 }
 interface ReadableStream<R> {
   getReader(): ReadableStreamDefaultReader<R>;
+  cancel(reason?: unknown): Promise<void>;
 }
 interface Response {
   readonly ok: boolean;

@@ -22,21 +22,6 @@ export interface FetchBytesOptions {
   fetchImpl?: typeof fetch;
 }
 
-/**
- * Timers, AbortController and a listenable AbortSignal: browsers, workers and Node all have them,
- * but src/core/platform.d.ts does not declare them (yet), so they are typed here, for this file only.
- */
-const host = globalThis as unknown as {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(id: unknown): void;
-  AbortController: new () => { readonly signal: AbortSignal; abort(reason?: unknown): void };
-};
-type ListenableSignal = AbortSignal & {
-  readonly reason?: unknown;
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
-};
-
 /** Ceiling for a file whose size is not declared (the index manifest is a few kB). */
 export const MAX_UNDECLARED_BYTES = 64 * 1024 * 1024;
 /** No headers or no new bytes for this long: the connection is taken for dead. */
@@ -50,18 +35,18 @@ export const STALL_MS = 30_000;
 export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Promise<Uint8Array> {
   const doFetch = opts.fetchImpl ?? fetch;
   const name = fileName(url);
-  const signal = opts.signal as ListenableSignal | undefined;
+  const signal = opts.signal;
   // Our own signal: it follows the caller's, and also ends a download that stalled.
-  const controller = new host.AbortController();
+  const controller = new AbortController();
   const follow = () => controller.abort(signal?.reason);
   if (signal?.aborted) follow();
   else signal?.addEventListener('abort', follow, { once: true });
   const stallMs = opts.stallMs ?? STALL_MS;
   let stalled = false;
-  let timer: unknown;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const waitMore = () => {
-    host.clearTimeout(timer);
-    timer = host.setTimeout(() => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
       stalled = true;
       controller.abort();
     }, stallMs);
@@ -73,7 +58,7 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
     waitMore();
     response = await doFetch(url, { signal: controller.signal });
   } catch (err) {
-    host.clearTimeout(timer);
+    clearTimeout(timer);
     signal?.removeEventListener('abort', follow);
     if (signal?.aborted) throw err;
     if (stalled) throw stallError();
@@ -83,7 +68,7 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
   }
   try {
     if (!response.ok) {
-      void (response.body as { cancel?: () => Promise<void> } | null)?.cancel?.().catch(() => {});
+      void response.body?.cancel().catch(() => {});
       throw new AppError('http', `${name} could not be loaded: HTTP ${response.status}.`, url);
     }
     const header = Number(response.headers.get('content-length'));
@@ -120,7 +105,7 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
         chunks.push(value);
         loaded += value.byteLength;
         if (loaded > limit) {
-          await (reader as { cancel?: () => Promise<void> }).cancel?.().catch(() => {});
+          await reader.cancel().catch(() => {});
           tooLong(loaded);
         }
         opts.onProgress?.(loaded, total);
@@ -132,10 +117,10 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
       loaded = buf.byteLength;
       opts.onProgress?.(loaded, total);
     }
-    host.clearTimeout(timer);
+    clearTimeout(timer);
     return await verifyBytes(concat(chunks, loaded), opts, url);
   } finally {
-    host.clearTimeout(timer);
+    clearTimeout(timer);
     signal?.removeEventListener('abort', follow);
   }
 }
