@@ -155,6 +155,20 @@ describe('zoo encoder ONNX', () => {
     many.forEach((r, i) => expect(maxAbsDiff(r, batch[i % rows.length]!)).toBeLessThan(1e-6));
   });
 
+  it('words outside the known-word table say nothing, even when BPE builds them from known pieces', async () => {
+    const dir = new URL('public/tokenizers/clip-vit-b32/', ROOT);
+    const tok = createClipTokenizer(
+      JSON.parse(await readFile(new URL('tokenizer.json', dir), 'utf8')),
+      JSON.parse(await readFile(new URL('tokenizer_config.json', dir), 'utf8')),
+    );
+    const texts = ['', 'greck zipweb', 'watercolr', 'tazz brell greck', 'cat', 'a watercolour cat'];
+    const [empty, madeUp, typo, more, cat, caption] = await runText(texts.map((t) => [...tok.encode(t)]));
+    // "greck" is "gre" + "ck", pieces of real words the tower has rows for: only the word table tells.
+    for (const [i, row] of [madeUp, typo, more].entries()) expect(maxAbsDiff(row!, empty!), texts[i + 1]).toBeLessThan(1e-6);
+    expect(maxAbsDiff(cat!, empty!)).toBeGreaterThan(0.1);
+    expect(maxAbsDiff(caption!, cat!)).toBeGreaterThan(1e-3);
+  });
+
   it('vision: batch = single', async () => {
     const n = fixture.vision.batch;
     const pixels = parityPixels(n);

@@ -9,7 +9,7 @@ import { gibberish, OFF_TOPIC_PHRASES, pseudoWords, SYMBOL_QUERIES } from '../..
 import { generatorVocabulary, synonymMap, words } from '../../tools/eval/heldout.ts';
 import { captionWords, describedCaption, frameWords, lexiconEntries, pluralise, trainingCaption, typoSide } from '../../tools/zoo/captions.ts';
 import { captionContext, clipWholeWords } from '../../tools/zoo/export-training-data.ts';
-import { ATTRIBUTE_VALUES, frameTexts, heldOutWords, modelCaptions, NAMED_BITS, NULL_SALT, nullTexts, offTopicTexts, trainedMadeUpWords, synthDescription, synthTuples, TEXT_MODES } from '../../tools/zoo/export-text-data.ts';
+import { ATTRIBUTE_VALUES, frameTexts, heldOutWords, knownPhrases, knownWordSet, modelCaptions, NAMED_BITS, NULL_SALT, nullTexts, offTopicTexts, trainedMadeUpWords, synthDescription, synthTuples, TEXT_MODES } from '../../tools/zoo/export-text-data.ts';
 import { conceptPriorGraph, conceptSenses, loadLexicon, nearConcept, offTopicLemmas } from '../../tools/zoo/lexicon.ts';
 import { BACKGROUNDS, combineSeeds, makeZoo, prng, tupleKey, tupleSplit } from '../../tools/zoo/spec.ts';
 import { importClosure } from '../support/importClosure.ts';
@@ -170,6 +170,21 @@ describe('off-topic content-free texts and the concept prior', () => {
         expect(concept.lemmas.some((c) => words(c).includes(w)), `${l}: ${w} is a concept prior word`).toBe(false);
       }
     }
+  });
+
+  it("the known words (the tower's known-word table) hold every held-out synonym and none of the evaluation's made-up or off-topic lemma words", () => {
+    const known = new Set(knownPhrases(lex, concept.lemmas).flatMap(captionWords));
+    expect(known).toEqual(knownWordSet());
+    // Held-out synonyms are known through the concept prior (never through captions: see above).
+    const held = synonymMap(lex, generatorVocabulary(lex)).flatMap((e) => e.synonyms.flatMap(words));
+    expect(held.length).toBeGreaterThan(50);
+    for (const w of held) expect(known.has(w), w).toBe(true);
+    // Off-topic lemmas (trained towards nothing) are not known words.
+    for (const l of lemmas) for (const w of words(l)) expect(known.has(w), `${l}: ${w}`).toBe(false);
+    // The evaluation's made-up words leave out known words (tools/eval/no-match.ts).
+    const trained = trainedMadeUpWords();
+    const ws = pseudoWords(100, 7, (w) => CLIP_WORDS.has(w) || trained.has(w) || known.has(w)).flatMap((t) => t.split(' '));
+    expect(ws.filter((w) => known.has(w))).toEqual([]);
   });
 
   it('say nothing but off-topic lemmas in the frames the captions use', () => {

@@ -20,7 +20,7 @@ import { number, parseCommandLine, runCommand, text } from '../lib/args.ts';
 import { openLocalIndex } from '../lib/localIndex.ts';
 import { NodeEncoder } from '../lib/nodeEncoder.ts';
 import { loadLexicon } from '../zoo/lexicon.ts';
-import { trainedMadeUpWords } from '../zoo/export-text-data.ts';
+import { knownWordSet, trainedMadeUpWords } from '../zoo/export-text-data.ts';
 import { clipWholeWords } from '../zoo/export-training-data.ts';
 import type { ZooModelSpec } from '../zoo/spec.ts';
 import { attributeQueries, contentWords, evalTypo, generatorVocabulary, synonymMap, synonymQueries } from './heldout.ts';
@@ -78,7 +78,8 @@ process.exitCode = await runCommand(USAGE, async () => {
   add('random letter strings', 'text', false, await judge(target, 'text', await encoder.encodeTexts(gib), gib));
   const words = clipWholeWords();
   const trained = trainedMadeUpWords();
-  const pseudo = pseudoWords(100, seed, (w) => words.has(w) || trained.has(w));
+  const known = knownWordSet(); // a word the encoder knows (a rare WordNet lemma) is not made up
+  const pseudo = pseudoWords(100, seed, (w) => words.has(w) || trained.has(w) || known.has(w));
   add('made-up pronounceable words', 'text', false, await judge(target, 'text', await encoder.encodeTexts(pseudo), pseudo));
   add('digits and punctuation', 'text', false, await judge(target, 'text', await encoder.encodeTexts(SYMBOL_QUERIES), SYMBOL_QUERIES));
   const plain = await encoder.encodeImages(plainImages(desc.image.size, 40, seed, desc.image), 40);

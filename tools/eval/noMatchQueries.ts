@@ -32,7 +32,7 @@ export function gibberish(count: number, seed: number): string[] {
 /**
  * Pronounceable made-up words ("greck", "zipweb tazz"), one to three, of 1–2 syllables each:
  * what a person typing nonsense writes. `excluded` rejects real words (a whole-word token of CLIP's
- * vocabulary) and the zoo encoder's own made-up training words (tools/eval/no-match.ts passes both),
+ * vocabulary), the zoo encoder's own made-up training words and the words it knows (tools/eval/no-match.ts passes all three),
  * so none of these was ever trained on. Harder than the letter strings: their syllables are
  * pieces of real words.
  */

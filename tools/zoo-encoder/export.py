@@ -35,6 +35,7 @@ PARITY_TEXTS = (
     "a watercolour image of a koi fish in teal",
     "pink",
     "show me zzqx glorp",  # mostly words outside the training vocabulary
+    "a watercolr greck of a fish",  # a typo and a made-up word of known pieces: the known-word table
 )
 # Recomputed by the TypeScript parity test: keep the two in sync.
 PIXEL_FORMULA = (
@@ -67,7 +68,9 @@ def load_checkpoint(path: Path) -> tuple[ZooEncoder, dict]:
     # A word-pooling text tower's table comes with the state dict.
     word_end = torch.zeros(CLIP_VOCAB) if "text.word_end" in ckpt["state_dict"] else None
     head = ckpt.get("text_head", {})
-    model = ZooEncoder(ckpt["vocab"], word_end=word_end, text_hidden=head.get("hidden", TEXT_HIDDEN), text_depth=head.get("depth", 1))
+    # So does a known-word table (its hash tables and the unknown words' weight are buffers).
+    known = [] if "text.known_table" in ckpt["state_dict"] else None
+    model = ZooEncoder(ckpt["vocab"], word_end=word_end, text_hidden=head.get("hidden", TEXT_HIDDEN), text_depth=head.get("depth", 1), known_words=known)
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
     return model, ckpt

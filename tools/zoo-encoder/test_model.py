@@ -155,6 +155,72 @@ class WordPoolTests(unittest.TestCase):
         self.assertAlmostEqual(float(out.norm()), 1.0, places=5)
 
 
+class KnownWordTests(unittest.TestCase):
+    """The known-word table: a word outside it weighs unknown_weight, whatever pieces it is made of."""
+
+    def setUp(self):
+        torch.manual_seed(0)
+        ends = torch.zeros(CLIP_VOCAB)
+        ends[[320, 1125, 736]] = 1.0
+        self.vocab = [320, 1125, 539, 2368, 736]
+        # Known: "320", "1125" and the three-piece word "539 2368 736"; not "539 736" or "2368 736".
+        self.known = [(320,), (1125,), (539, 2368, 736)]
+        self.tower = TextTower(self.vocab, word_end=ends, known_words=self.known, unknown_weight=0.0).eval()
+        self.ends = ends
+
+    def ids(self, content, length=77):
+        row = [SOT] + content + [EOT]
+        return torch.tensor([row + [EOT] * (length - len(row))])
+
+    def test_weights_follow_words(self):
+        w = self.tower.word_weight(self.ids([539, 2368, 736, 539, 736, 320]))[0]
+        self.assertEqual(w[1:4].tolist(), [1.0, 1.0, 1.0])  # the known three-piece word
+        self.assertEqual(w[4:6].tolist(), [0.0, 0.0])  # known pieces, unknown word
+        self.assertEqual(float(w[6]), 1.0)
+
+    def test_a_text_of_unknown_words_is_the_empty_text(self):
+        with torch.no_grad():
+            empty = self.tower(self.ids([]))
+            made_up = self.tower(self.ids([539, 736, 2368, 736]))
+        self.assertLess(float((empty - made_up).abs().max()), 1e-6)
+
+    def test_unknown_words_count_but_say_nothing(self):
+        t = self.tower
+        with torch.no_grad():
+            ids = self.ids([320, 539, 736])
+            got = t.pooled(t.rows(ids), ends=t.ends(ids), weight=t.word_weight(ids))[0]
+            want = t.embed.weight[1] / 2  # "320" over two words
+        self.assertLess(float((got - want).abs().max()), 1e-6)
+
+    def test_unknown_weight_between(self):
+        half = TextTower(self.vocab, word_end=self.ends, known_words=self.known, unknown_weight=0.25)
+        w = half.word_weight(self.ids([539, 736, 320]))[0]
+        self.assertEqual(w[1:4].tolist(), [0.25, 0.25, 1.0])
+
+    def test_false_known_rate_is_small(self):
+        """Random 1-4 piece words against a table of 2,000 random known words: almost never "known"."""
+        g = torch.Generator().manual_seed(1)
+        ends = torch.zeros(CLIP_VOCAB)
+        ends[40000:SOT] = 1.0
+        word = lambda: tuple(torch.randint(1000, 40000, (int(torch.randint(0, 4, (1,), generator=g)),), generator=g).tolist()) + (int(torch.randint(40000, SOT, (1,), generator=g)),)  # noqa: E731
+        known = [word() for _ in range(2000)]
+        tower = TextTower([1], word_end=ends, known_words=known)
+        for w in known[:50]:
+            self.assertEqual(float(tower.word_weight(self.ids(list(w)))[0, 1]), 1.0)
+        taken = set(known)
+        probes = [w for w in (word() for _ in range(4000)) if w not in taken]
+        rows = torch.cat([self.ids(list(w)) for w in probes])
+        hits = float(tower.word_weight(rows)[:, 1].sum())
+        self.assertLess(hits / len(probes), 0.002)
+
+    def test_table_round_trips_through_a_checkpoint(self):
+        state = self.tower.state_dict()
+        again = TextTower(self.vocab, word_end=self.ends, known_words=[])
+        again.load_state_dict(state)
+        ids = self.ids([539, 2368, 736, 539, 736])
+        self.assertTrue(torch.equal(again.word_weight(ids), self.tower.word_weight(ids)))
+
+
 class LossTests(unittest.TestCase):
     def test_multi_positive_nce_perfect_is_small(self):
         labels = torch.tensor([0, 0, 1, 1])

@@ -25,6 +25,10 @@ against: a model's mean image embedding (the 1st moment).
   (it embeds as nothing), and off-topic real words in the content-free class say nothing.
 - The tower pools over words (model.py, TextTower word_pool); the joint stage's rows and head are
   the starting point, and ids only the text-stage captions use get new rows.
+- Known words (known-words.json, tools/zoo/export-text-data.ts knownPhrases, plus punctuation): a
+  word outside them weighs --unknown-weight. Ids are pieces: a made-up word ("greck" = "gre" +
+  "ck") or a typo is made of known pieces, so only a word-level table can tell it from a real word.
+  Training captions' typos are unknown too, so the tower learns to read a caption around them.
 
 Validation each epoch: top-1 of the held-out models' captions (the joint stage's split) against
 the held-out models' means, with the same named-attribute relevance.
@@ -49,7 +53,7 @@ sys.path.insert(0, str(HERE))
 
 from data import ATTRIBUTE_KEYS, load_zoo, split_models  # noqa: E402
 from export import load_checkpoint  # noqa: E402
-from model import CONTEXT_LENGTH, SOT, TextTower, ZooEncoder, clip_word_ends  # noqa: E402
+from model import CLIP_VOCAB, CONTEXT_LENGTH, SOT, TextTower, ZooEncoder, clip_word_ends, split_words  # noqa: E402
 from train import add_run_args, embed_images, load_prior, multi_positive_nce, param_groups, start_run, take  # noqa: E402
 
 MAX_LOGIT_SCALE = math.log(100.0)
@@ -66,6 +70,27 @@ def load_text_data(d: Path, model_ids: list[str]) -> tuple[torch.Tensor, np.ndar
     if ids.size != m * k * CONTEXT_LENGTH or named.size != m * k:
         raise ValueError(f"text-captions.i32 / text-named.u8 do not hold {m} x {k} captions")
     return torch.from_numpy(ids.reshape(m, k, CONTEXT_LENGTH).astype(np.int64)), named.reshape(m, k), meta
+
+
+def known_words(path: Path, tokenizer_json: Path, word_end: torch.Tensor) -> list[tuple[int, ...]]:
+    """The BPE words of known-words.json's phrases, and every punctuation-only whole-word token
+    ("-" of "8-bit", "," and "!"): they carry no meaning, but a query's punctuation must not read
+    as an unknown word."""
+    words = {w for p in json.loads(path.read_text())["phrases"] for w in split_words(p["ids"], word_end)}
+    vocab = json.loads(tokenizer_json.read_text())["model"]["vocab"]
+    for token, i in vocab.items():
+        if i < SOT and token.endswith("</w>") and not any(ch.isalnum() for ch in token[:-4]):
+            words.add((i,))
+    return sorted(words)
+
+
+@torch.no_grad()
+def word_weights(text: TextTower, ids: torch.Tensor, chunk: int = 4096) -> torch.Tensor | None:
+    """TextTower.word_weight of [..., 77] ids, in chunks (its one-hot is [chunk, 77, 77])."""
+    if not text.known_gate:
+        return None
+    flat = ids.reshape(-1, ids.shape[-1])
+    return torch.cat([text.word_weight(flat[i : i + chunk]) for i in range(0, len(flat), chunk)]).reshape(ids.shape)
 
 
 def relevance(attrs: np.ndarray, named_bits: dict[str, int], keys: list[str]) -> dict[int, np.ndarray]:
@@ -139,6 +164,8 @@ def main() -> int:
     ap.add_argument("--synth-weight", type=float, default=1.0, help="weight of the synthetic tuples' loss (text-synth.*; 0: none)")
     ap.add_argument("--synth-batch", type=int, default=512)
     ap.add_argument("--reinit", action="store_true", help="start the text tower from scratch instead of the joint stage's")
+    ap.add_argument("--known-words", default="known-words.json", help="the known words' file in --data ('' : no known-word table, every word counts)")
+    ap.add_argument("--unknown-weight", type=float, default=0.0, help="weight of a word outside the known words (0: it says nothing)")
     ap.add_argument("--val-fraction", type=float, default=0.05)
     add_run_args(ap)
     args = ap.parse_args()
@@ -163,8 +190,10 @@ def main() -> int:
     text_files = [np.fromfile(Path(args.data) / f, dtype="<i4") for f in ("text-synth.i32", "text-null.i32") if (Path(args.data) / f).exists()]
     trained_ids = ids_of(caps[torch.from_numpy(train_models)]) | ids_of(data.captions[train_images]) | set().union(*map(ids_of, text_files))
     vocab = sorted(trained_ids | (prior.token_ids if prior else set()))
-    word_end = None if args.token_pool else clip_word_ends(REPO_ROOT / "public/tokenizers/clip-vit-b32/tokenizer.json")
-    model = ZooEncoder(vocab, word_end=word_end, text_hidden=args.hidden, text_depth=args.depth)
+    tokenizer_json = REPO_ROOT / "public/tokenizers/clip-vit-b32/tokenizer.json"
+    word_end = None if args.token_pool else clip_word_ends(tokenizer_json)
+    known_list = known_words(Path(args.data) / args.known_words, tokenizer_json, word_end) if args.known_words and word_end is not None else None
+    model = ZooEncoder(vocab, word_end=word_end, text_hidden=args.hidden, text_depth=args.depth, known_words=known_list, unknown_weight=args.unknown_weight)
     same_head = args.hidden == joint.text.mlp1.out_features and args.depth == 1
     model.vision.load_state_dict(joint.vision.state_dict())
     # The image-text temperature stays the joint stage's (the encoder's logit scale, used by the
@@ -198,7 +227,7 @@ def main() -> int:
     rel_val = {mask: r[np.ix_(val_models, val_models)] for mask, r in rel.items()}
     # Compositional targets: descriptions of train-split tuples no rendered model has, aimed at what a
     # decoder fit on the training models' means predicts for them.
-    synth_rows = synth_ends = synth_targets = None
+    synth_rows = synth_ends = synth_weight = synth_targets = None
     if args.synth_weight > 0 and (Path(args.data) / "text-synth.i32").exists():
         columns = tmeta["synthColumns"]
         sizes = [len(tmeta["values"][k]) for k in columns]
@@ -212,21 +241,26 @@ def main() -> int:
         pred = decoder_features(s_attr[:, :-1].astype(np.int64), s_named, sizes) @ w
         synth_targets = torch.from_numpy(pred / np.linalg.norm(pred, axis=1, keepdims=True)).float()
         st = torch.from_numpy(s_ids.astype(np.int64))
-        synth_rows, synth_ends = model.text.rows(st), model.text.ends(st)
+        synth_rows, synth_ends, synth_weight = model.text.rows(st), model.text.ends(st), word_weights(model.text, st)
         log(f"synthetic descriptions: {len(s_ids)} of train-split tuples")
     rows_all = model.text.rows(caps)  # [M, K, 77]
     ends_all = model.text.ends(caps)
+    weight_all = word_weights(model.text, caps)
     null_path = Path(args.data) / "text-null.i32"
     null_rows = None
     if args.null_weight > 0 and null_path.exists():
         null_ids = np.fromfile(null_path, dtype="<i4").reshape(-1, CONTEXT_LENGTH)
         null_t = torch.from_numpy(null_ids.astype(np.int64))
-        null_rows, null_ends = model.text.rows(null_t), model.text.ends(null_t)
-        some = (null_rows > 0).any(dim=1)  # all-unknown texts are the empty text already
-        null_rows, null_ends = null_rows[some], take(null_ends, some)
+        null_rows, null_ends, null_weight = model.text.rows(null_t), model.text.ends(null_t), word_weights(model.text, null_t)
+        said = (null_rows > 0).float() * (1.0 if null_weight is None else null_weight)
+        some = (said > 0).any(dim=1)  # texts with no known id, or only unknown words at weight 0, are the empty text already
+        null_rows, null_ends, null_weight = null_rows[some], take(null_ends, some), take(null_weight, some)
     k_caps = caps.shape[1]
     log(f"zoo-encoder text stage  data={args.data}  init={args.init} (epoch {init['epoch']})  models train {len(train_models)} val {len(val_models)}  "
-        f"captions/model={k_caps}  vocabulary {len(init['vocab'])} -> {len(vocab)} ids  text params={sum(p.numel() for p in model.text.parameters()):,}")
+        f"captions/model={k_caps}  vocabulary {len(init['vocab'])} -> {len(vocab)} ids  known words {len(known_list) if known_list is not None else 'all'}  text params={sum(p.numel() for p in model.text.parameters()):,}")
+    if weight_all is not None:
+        log(f"words outside the known words: {float((weight_all < 1).float().mul((rows_all > 0).float()).sum() / (rows_all > 0).float().sum()):.4f} of caption pieces; "
+            f"content-free texts left with something to say: {len(null_rows) if null_rows is not None else 0}")
     log("args: " + " ".join(f"{k}={v}" for k, v in vars(args).items()))
 
     @torch.no_grad()
@@ -235,7 +269,8 @@ def main() -> int:
         vm = torch.from_numpy(val_models)
         r = rows_all[vm].reshape(-1, CONTEXT_LENGTH)
         e = take(ends_all, vm)
-        t = model.text.forward_rows(r, ends=e.reshape(-1, CONTEXT_LENGTH) if e is not None else None).numpy()
+        w = take(weight_all, vm)
+        t = model.text.forward_rows(r, ends=e.reshape(-1, CONTEXT_LENGTH) if e is not None else None, weight=w.reshape(-1, CONTEXT_LENGTH) if w is not None else None).numpy()
         s = t @ means[val_models].T
         best = s.argmax(axis=1)
         own = np.repeat(np.arange(len(val_models)), k_caps)
@@ -267,7 +302,7 @@ def main() -> int:
             drop = torch.rand(len(batch), 1, generator=g) * args.token_drop
             keep = (torch.rand(rows.shape, generator=g) >= drop).float()
             keep = torch.where(((rows > 0).float() * keep).sum(1, keepdim=True) > 0, keep, torch.ones_like(keep))
-            t = model.text.forward_rows(rows, keep, ends)
+            t = model.text.forward_rows(rows, keep, ends, take(weight_all, (train_models[mi], ki)))
             masks = named[train_models[mi], ki]
             pos = torch.stack([rel_train[int(mk)][i] for i, mk in zip(mi, masks)])
             scale = text_scale.clamp(max=MAX_LOGIT_SCALE).exp()
@@ -280,13 +315,13 @@ def main() -> int:
                 targets = torch.cat([targets, null_vec])
                 pos = torch.cat([pos, torch.zeros(len(pos), 1)], dim=1)
                 pick = torch.randint(len(null_rows), (args.null_batch,), generator=g)
-                tn = model.text.forward_rows(null_rows[pick], ends=take(null_ends, pick))
+                tn = model.text.forward_rows(null_rows[pick], ends=take(null_ends, pick), weight=take(null_weight, pick))
                 l_null = F.cross_entropy(scale * tn @ targets.t(), torch.full((args.null_batch,), len(targets) - 1))
             l_nce = multi_positive_nce(scale * t @ targets.t(), pos)
             l_synth = torch.zeros(())
             if synth_rows is not None:
                 pick = torch.randint(len(synth_rows), (args.synth_batch,), generator=g)
-                ts = model.text.forward_rows(synth_rows[pick], ends=take(synth_ends, pick))
+                ts = model.text.forward_rows(synth_rows[pick], ends=take(synth_ends, pick), weight=take(synth_weight, pick))
                 cand = torch.cat([targets, synth_targets[pick]])
                 l_synth = F.cross_entropy(scale * ts @ cand.t(), len(targets) + torch.arange(args.synth_batch))
             l_prior = prior.loss(model, args.prior_edges, g) if prior is not None else torch.zeros(())
@@ -304,7 +339,7 @@ def main() -> int:
             + "  ".join(f"val_{k} {x:.3f}" for k, x in v.items()) + f"  elapsed {(time.time() - t0) / 60:.1f} min")
     ckpt = Path(args.checkpoint)
     ckpt.parent.mkdir(parents=True, exist_ok=True)
-    state = {"state_dict": model.state_dict(), "vocab": vocab, "text_logit_scale": float(text_scale.exp()), "text_head": {"hidden": args.hidden, "depth": args.depth}, "epoch": init["epoch"], "text_epochs": args.epochs, "args": {**init["args"], "text_stage": vars(args)}, "val": v}
+    state = {"state_dict": model.state_dict(), "vocab": vocab, "known_words": len(known_list) if known_list is not None else None, "text_logit_scale": float(text_scale.exp()), "text_head": {"hidden": args.hidden, "depth": args.depth}, "epoch": init["epoch"], "text_epochs": args.epochs, "args": {**init["args"], "text_stage": vars(args)}, "val": v}
     torch.save(state, ckpt)
     log(f"text stage done in {(time.time() - t0) / 60:.1f} min; final val: " + json.dumps({k: round(x, 4) for k, x in v.items()}))
     if not args.no_export:

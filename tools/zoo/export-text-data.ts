@@ -11,6 +11,9 @@
  *   text-named.u8      uint8 [M, K]      bit mask of the attributes each caption names
  *   text-null.i32      int32 [J, 77]     content-free texts (nullTexts, offTopicTexts, frameTexts): what the encoder should say nothing about
  *   prior-text.json    the concept prior (tools/zoo/lexicon.ts conceptPriorGraph), as prior.json
+ *   known-words.json   { phrases: [{ text, ids }] }: every phrase whose words the text tower knows
+ *                      (knownPhrases: the captions' vocabulary and the concept prior's lemmas); the
+ *                      trainer hashes their BPE words into the tower's known-word table
  *   text-synth.i32     int32 [S, 77]     full descriptions of attribute tuples no rendered model has
  *                                        (train-split tuples only: tupleSplit), for the trainer's
  *                                        compositional targets
@@ -22,11 +25,11 @@
  */
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLIP_CONTEXT_LENGTH } from '../../src/core/encode/tokenizer.ts';
+import { CLIP_CONTEXT_LENGTH, CLIP_SOT } from '../../src/core/encode/tokenizer.ts';
 import { integer, parseCommandLine, required, runCommand, text } from '../lib/args.ts';
 import { OFF_TOPIC_PHRASES } from '../eval/noMatchQueries.ts';
 import { captionWords, CLOSERS, COUNT_FRAMES, describedCaption, frameWords, lexiconEntries, MODES, OPENERS, pluralise, type CaptionMode, type NamedAttribute } from './captions.ts';
-import { conceptPriorGraph, conceptSenses, offTopicLemmas } from './lexicon.ts';
+import { conceptPriorGraph, conceptSenses, offTopicLemmas, type Lexicon } from './lexicon.ts';
 import { cachedEncoder, captionContext, clipWholeWords, priorJson, type CaptionContext } from './export-training-data.ts';
 import { BACKGROUNDS, combineSeeds, COMPOSITIONS, makeZoo, PALETTES, prng, STYLES, SUBJECTS, tupleSplit, type ZooModelSpec } from './spec.ts';
 
@@ -111,6 +114,28 @@ export function frameTexts(count: number, seed: number, words: readonly string[]
  */
 export function heldOutWords(): Set<string> {
   return new Set(OFF_TOPIC_PHRASES.flatMap(captionWords));
+}
+
+/**
+ * The phrases whose words the text tower knows (model.py TextTower known-word table): every word a
+ * training caption can emit (typos aside), every training lexicon phrase, and every lemma of the
+ * concept prior (where held-out synonyms get their meaning). A word outside them (a typo, a made-up
+ * word, an off-topic word) is unknown and says nothing, whatever BPE pieces it shares with known words.
+ */
+export function knownPhrases(lexicon: Lexicon, conceptLemmas: readonly string[]): string[] {
+  return [...new Set([...lexicon.trainVocabulary, ...lexiconEntries(lexicon.train), ...conceptLemmas])].sort();
+}
+
+/** Every word of knownPhrases for the export's lexicon (lower case, as captionWords splits them). */
+export function knownWordSet(): Set<string> {
+  const { lexicon } = captionContext();
+  const concept = conceptPriorGraph(lexicon.wordnet, conceptSenses(lexicon.wordnet), lexiconEntries(lexicon.train));
+  return new Set(knownPhrases(lexicon, concept.lemmas).flatMap(captionWords));
+}
+
+function knownWordsJson(phrases: readonly string[], encode: (text: string) => Int32Array): string {
+  const rows = phrases.map((text) => ({ text, ids: [...encode(text)].filter((id) => id < CLIP_SOT) }));
+  return JSON.stringify({ about: 'Phrases whose BPE words the zoo encoder text tower knows (tools/zoo/export-text-data.ts knownPhrases).', phrases: rows }) + '\n';
 }
 
 /** Salt of the synthetic-tuple stream. */
@@ -198,6 +223,7 @@ export function exportTextData(opts: TextExportOptions): { captions: number; sec
   const entries = lexiconEntries(lexicon.train);
   const concept = conceptPriorGraph(lexicon.wordnet, senses, entries);
   writeFileSync(join(opts.out, 'prior-text.json'), priorJson(concept, encode));
+  writeFileSync(join(opts.out, 'known-words.json'), knownWordsJson(knownPhrases(lexicon, concept.lemmas), encode));
   const offTopic = offTopicLemmas(lexicon.wordnet, prior, senses, entries, lexicon.trainVocabulary, heldOutWords());
   const nulls = [
     ...madeUpTexts(opts.nulls, opts.seed, context, clipWords),

@@ -113,7 +113,7 @@ export const ZOO_ENCODER: EncoderDescriptor = {
   // exp(logit_scale) the encoder learned (tools/zoo-encoder/train-log.txt, last epoch "T_it";
   // export.py writes it to test/fixtures/zoo-encoder-parity.json, checked by a unit test).
   logitScale: 22.481,
-  text: { url: 'encoders/zoo-encoder/text_model.onnx', bytes: 6_058_249, sha256: '5c4026ea9dcaae1f3a650d1b3ad537415da739dfae12744faaebfd5ac4b965eb' },
+  text: { url: 'encoders/zoo-encoder/text_model.onnx', bytes: 7_637_931, sha256: '71e97db8d9024f404a4a18a6d3b9f3f6f31b6f99f73f82151af4f41c3777c0e1' },
   vision: { url: 'encoders/zoo-encoder/vision_model.onnx', bytes: 1_554_493, sha256: 'de6255493ff307d2ed14e659dfd28a9b8c480f7def240fd58ec42a643bd25313' },
   ...CLIP_IO,
 };
