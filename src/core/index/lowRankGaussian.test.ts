@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../math/prng.ts';
-import { lowRankGaussian, lowRankLogDensity, lowRankRecordBytes, ppcaGaussian } from './lowRankGaussian.ts';
+import { lowRankGaussian, lowRankLogDensity, lowRankRecordBytes, ppcaGaussian, structuredGaussian } from './lowRankGaussian.ts';
 import { gaussianFactors, MomentAccumulator } from './modelStats.ts';
 import { packedRowOffset } from '../math/linalg.ts';
 
@@ -96,6 +96,30 @@ describe('low-rank Gaussian (Woodbury + determinant lemma)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('a covariance given as V diag(λ) Vᵀ + σ²I (orthonormal V) scores as the dense Gaussian', () => {
+    const dim = 6;
+    // Two orthonormal directions.
+    const v1 = [1, 1, 0, 0, 0, 0].map((x) => x / Math.SQRT2);
+    const v2 = [0, 0, 1, -1, 1, -1].map((x) => x / 2);
+    const lambdas = [0.3, 0.05];
+    const sigma2 = 0.002;
+    const eps = 1e-3;
+    const mean = Float64Array.from([0.2, -0.1, 0.3, 0, 0.1, 0.4]);
+    const g = structuredGaussian(mean, [...v1, ...v2], lambdas, sigma2, eps);
+    const cov = new Float64Array(dim * dim);
+    for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) cov[i * dim + j] = lambdas[0]! * v1[i]! * v1[j]! + lambdas[1]! * v2[i]! * v2[j]! + (i === j ? sigma2 : 0);
+    const f = gaussianFactors(mean, cov, eps, 0);
+    const q = [0.5, 0.1, -0.2, 0.3, 0.6, 0.2];
+    let maha = 0;
+    for (let i = 0; i < dim; i++) {
+      let s = 0;
+      for (let j = 0; j <= i; j++) s += f.precision[packedRowOffset(i) + j]! * q[j]!;
+      maha += (s - f.bias[i]!) ** 2;
+    }
+    const dense = -0.5 * maha - 0.5 * f.logDet - 0.5 * dim * LOG_2PI;
+    expect(rel(lowRankLogDensity(g, q), dense)).toBeLessThan(1e-10);
   });
 
   it('identical samples give the isotropic Gaussian (rank 0), not a division by zero', () => {

@@ -14,17 +14,23 @@ import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
  * With n > d the same form holds a PPCA approximation (`ppcaGaussian`): the top r eigenpairs of Σ̂
  * and the mean of the rest, σ², folded into the isotropic part (ε + σ²). `exact` says which.
  */
-export interface LowRankGaussian {
+/** What the density needs: a record as the index stores it (float32 or float64 arrays). */
+export interface LowRankRecord {
   dim: number;
-  mean: Float64Array;
+  mean: ArrayLike<number>;
   /** r, the number of rows of `basis`. */
   rank: number;
   /** B, [r, d] row-major: row k = β_k v_kᵀ. */
-  basis: Float64Array;
+  basis: ArrayLike<number>;
   /** The isotropic variance: ε for an exact factor, ε + σ² for PPCA. */
   isotropic: number;
-  /** log|Σ' | of the covariance the record stands for. */
+  /** log|Σ'| of the covariance the record stands for. */
   logDet: number;
+}
+
+export interface LowRankGaussian extends LowRankRecord {
+  mean: Float64Array;
+  basis: Float64Array;
   /** λ_k of Σ̂ (descending) that `basis` holds (PPCA: minus σ²). */
   eigenvalues: Float64Array;
   /** True when the record is exactly Σ̂ + εI (n ≤ d, or PPCA that kept every non-zero direction). */
@@ -106,6 +112,18 @@ export function lowRankGaussian(samples: ArrayLike<number>, n: number, dim: numb
 }
 
 /**
+ * The Gaussian whose covariance is known as V diag(λ) Vᵀ + σ²I (orthonormal columns v_k, given as
+ * [r, dim] rows), plus εI: the same record form, exact. The scale benchmark's models are made this
+ * way, so their exact density is known without forming d × d matrices.
+ */
+export function structuredGaussian(mean: Float64Array, vectors: ArrayLike<number>, lambdas: ArrayLike<number>, sigma2: number, epsilon: number): LowRankGaussian {
+  const dim = mean.length;
+  const rows: Float64Array[] = [];
+  for (let k = 0; k < lambdas.length; k++) rows.push(Float64Array.from({ length: dim }, (_, j) => vectors[k * dim + j]!));
+  return record(dim, mean, rows, Array.from(lambdas), epsilon + sigma2, true);
+}
+
+/**
  * PPCA of a dense covariance ([dim, dim]): the top `rank` eigenpairs, and the mean σ² of the
  * remaining eigenvalues as isotropic variance, plus ε: Σ ≈ V(Λ − σ²I)Vᵀ + (σ² + ε)I (Tipping &
  * Bishop's maximum-likelihood PPCA). Exact when the dropped eigenvalues are all zero.
@@ -139,7 +157,7 @@ export function ppcaGaussian(mean: Float64Array, covariance: Float64Array, rank:
 }
 
 /** log N(q; μ, VΛVᵀ + sI) = −½(‖δ‖²/s − ‖Bδ‖²) − ½ log|Σ'| − (d/2) log 2π, δ = q − μ. */
-export function lowRankLogDensity(g: LowRankGaussian, query: ArrayLike<number>): number {
+export function lowRankLogDensity(g: LowRankRecord, query: ArrayLike<number>): number {
   const { dim, mean, basis, rank } = g;
   if (query.length !== dim) throw new Error(`The query has ${query.length} dimensions, the model ${dim}.`);
   const delta = new Float64Array(dim);
