@@ -22,7 +22,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lowRankLogDensity, lowRankRecordBytes, type LowRankRecord } from '../../src/core/index/lowRankGaussian.ts';
-import { packedSize } from '../../src/core/math/linalg.ts';
+import { fromHalfArray, packedSize, toHalfArray } from '../../src/core/math/linalg.ts';
 import { mulberry32 } from '../../src/core/math/prng.ts';
 import { int8CosineScores, quantiseMeansInt8, recallAtK, signAgreementScores, signCodes, type Int8Means, type SignCodes } from '../../src/core/scoring/prefilter.ts';
 import { topK } from '../../src/core/scoring/topK.ts';
@@ -158,21 +158,28 @@ function gaussianPart(count: number, queryCount: number) {
     { name: '1st moment, int8 means', headBytesPerModel: dim + 8, scores: (q) => int8CosineScores(q8, q) },
     { name: 'sign codes', headBytesPerModel: dim / 8 + 4, scores: (q) => signAgreementScores(codes, q) },
   ];
-  // The reference: exhaustive exact Gaussian density; and exhaustive over the stored records (PPCA effect alone).
+  // The reference: exhaustive exact Gaussian density; and exhaustive over the stored records (PPCA
+  // effect alone), and over those records with B rounded to fp16 as the tiered index stores them.
+  const half = stored.map((g) => ({ ...g, basis: fromHalfArray(toHalfArray(g.basis)) }));
   const truth: number[][] = [];
   const storedAll: number[][] = [];
+  const halfAll: number[][] = [];
   const exhaustiveMs: number[] = [];
   for (const q of queries) {
     truth.push(topK(densities(reference, all, q), 10).map((x) => x.index));
     const t = performance.now();
     storedAll.push(topK(densities(stored, all, q), 10).map((x) => x.index));
     exhaustiveMs.push(performance.now() - t);
+    halfAll.push(topK(densities(half, all, q), 10).map((x) => x.index));
   }
   const recordBytes = stored.map((g) => lowRankRecordBytes(dim, g.rank, 2));
   const t1 = performance.now();
+  const clustered = clusteredOrder(zoo.means, dim);
   const layouts = {
-    'as built (no order)': blocksOf(Int32Array.from({ length: count }, (_, i) => i), recordBytes, MODELS_PER_BLOCK),
-    'clustered (k-means of the means)': blocksOf(clusteredOrder(zoo.means, dim), recordBytes, MODELS_PER_BLOCK),
+    [`as built (no order), ${MODELS_PER_BLOCK} models a block`]: blocksOf(Int32Array.from({ length: count }, (_, i) => i), recordBytes, MODELS_PER_BLOCK),
+    [`clustered (k-means of the means), ${MODELS_PER_BLOCK} models a block`]: blocksOf(clustered, recordBytes, MODELS_PER_BLOCK),
+    'clustered, 4 models a block': blocksOf(clustered, recordBytes, 4),
+    'clustered, one model a block (a hash per record)': blocksOf(clustered, recordBytes, 1),
   };
   const orderSeconds = (performance.now() - t1) / 1000;
   const rows = prefilters.map((p) => {
@@ -224,6 +231,8 @@ function gaussianPart(count: number, queryCount: number) {
     modelsPerBlock: MODELS_PER_BLOCK,
     orderSeconds,
     exhaustiveStoredRecall: queries.reduce((s, _, i) => s + recallAtK(truth[i]!, storedAll[i]!, 10), 0) / queries.length,
+    exhaustiveHalfRecall: queries.reduce((s, _, i) => s + recallAtK(truth[i]!, halfAll[i]!, 10), 0) / queries.length,
+    halfVsFloatRecall: queries.reduce((s, _, i) => s + recallAtK(storedAll[i]!, halfAll[i]!, 10), 0) / queries.length,
     exhaustiveByKind: Object.fromEntries(QUERY_KINDS.map((name, kind) => {
       const idx = queries.map((_, i) => i).filter((i) => i % 3 === kind);
       return [name, idx.reduce((s, i) => s + recallAtK(truth[i]!, storedAll[i]!, 10), 0) / idx.length];
@@ -321,14 +330,15 @@ void runCommand(USAGE, async () => {
       `record ${mb(gd.recordBytesMean)} mean at fp16 vs ${mb(gd.triangleBytes)} for the packed triangle (${(gd.triangleBytes / gd.recordBytesMean).toFixed(1)}×)`,
   );
   console.log(`exhaustive GD over the stored records: recall@10 ${gd.exhaustiveStoredRecall.toFixed(3)} vs the exact reference (the PPCA models' approximation alone), ${gd.exhaustiveMs.toFixed(0)} ms/query`);
+  console.log(`the same with B rounded to fp16: ${gd.exhaustiveHalfRecall.toFixed(3)} vs the reference, ${gd.halfVsFloatRecall.toFixed(3)} vs the float32 records`);
   console.log('\n| prefilter | head | prefilter ms/query | ' + gd.rows[0]!.byK.map((b) => `K=${b.k} recall@10`).join(' | ') + ' | rerank ms (K=200) | cold fetch (K=200) |');
   console.log('|---|---:|---:|' + gd.rows[0]!.byK.map(() => '---:').join('|') + '|---:|---:|');
   for (const row of gd.rows) {
     const k200 = row.byK.find((b) => b.k === 200) ?? row.byK.at(-1)!;
     console.log(`| ${row.prefilter} | ${mb(row.headBytes)} | ${row.prefilterMs.toFixed(1)} | ${row.byK.map((b) => b.recall.toFixed(3)).join(' | ')} | ${k200.rerankMs.toFixed(1)} | ${mb(k200.coldBytes)} |`);
   }
-  console.log(`\nFetching the K = 200 candidates' records in blocks of ${gd.modelsPerBlock} models (int8 prefilter; median per cold query; ordering took ${gd.orderSeconds.toFixed(1)} s):`);
-  console.log('| storage order | blocks | bytes | Range requests (adjacent blocks merged) |');
+  console.log(`\nFetching the K = 200 candidates' records block by block (int8 prefilter; median per cold query; the k-means order took ${gd.orderSeconds.toFixed(1)} s):`);
+  console.log('| storage order and block size | blocks | bytes | Range requests (adjacent blocks merged) |');
   console.log('|---|---:|---:|---:|');
   const int8Row = gd.rows.find((r) => r.prefilter.includes('int8'))!;
   const k200 = int8Row.byK.find((b) => b.k === 200) ?? int8Row.byK.at(-1)!;
