@@ -62,6 +62,8 @@ interface Response {
 }
 interface RequestInit {
   signal?: AbortSignal;
+  /** Request headers (io/fetchBytes.ts sends Range for a partial read). */
+  headers?: Record<string, string>;
 }
 declare function fetch(input: string, init?: RequestInit): Promise<Response>;
 

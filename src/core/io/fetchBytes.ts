@@ -20,6 +20,24 @@ export interface FetchBytesOptions {
   /** Called as bytes arrive; `total` is the expected size when known. */
   onProgress?: (loaded: number, total: number | undefined) => void;
   fetchImpl?: typeof fetch;
+  /**
+   * Read only bytes [start, end) of the file (an HTTP Range request). The host must answer 206 with
+   * a Content-Range naming exactly that range (and `fileBytes` as the total, when given); `bytes`
+   * defaults to end − start. A host that ignores ranges, shifts them or lies about the file's size
+   * fails with a HostRangeError before its body is read, so a caller can switch to one file per block.
+   */
+  range?: { start: number; end: number; fileBytes?: number };
+}
+
+/** How a host failed a Range request: `ignored` (200, the whole file), `wrong-range` (another range or size), `unsatisfiable` (416). */
+export class HostRangeError extends AppError {
+  constructor(
+    readonly reason: 'ignored' | 'wrong-range' | 'unsatisfiable',
+    message: string,
+    url: string,
+  ) {
+    super('http', message, url);
+  }
 }
 
 /** Ceiling for a file whose size is not declared (the index manifest is a few kB). */
@@ -35,6 +53,11 @@ export const STALL_MS = 30_000;
 export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Promise<Uint8Array> {
   const doFetch = opts.fetchImpl ?? fetch;
   const name = fileName(url);
+  const range = opts.range;
+  if (range && !(Number.isSafeInteger(range.start) && Number.isSafeInteger(range.end) && range.start >= 0 && range.end > range.start)) {
+    throw new AppError('bad-query', `Cannot request bytes ${range.start}–${range.end} of ${name}: not a non-empty range.`, url);
+  }
+  if (range && opts.bytes === undefined) opts = { ...opts, bytes: range.end - range.start };
   const signal = opts.signal;
   // Our own signal: it follows the caller's, and also ends a download that stalled.
   const controller = new AbortController();
@@ -56,7 +79,7 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
   let response: Response;
   try {
     waitMore();
-    response = await doFetch(url, { signal: controller.signal });
+    response = await doFetch(url, range ? { signal: controller.signal, headers: { Range: `bytes=${range.start}-${range.end - 1}` } } : { signal: controller.signal });
   } catch (err) {
     clearTimeout(timer);
     signal?.removeEventListener('abort', follow);
@@ -67,6 +90,7 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
     throw new AppError('network', `Could not reach ${name} (network error${hint}).`, url);
   }
   try {
+    if (range) checkRangeResponse(response, range, name, url);
     if (!response.ok) {
       void response.body?.cancel().catch(() => {});
       throw new AppError('http', `${name} could not be loaded: HTTP ${response.status}.`, url);
@@ -123,6 +147,24 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
     clearTimeout(timer);
     signal?.removeEventListener('abort', follow);
   }
+}
+
+/** A range answer must be 206 with exactly the asked range; anything else is refused before its body is read. */
+function checkRangeResponse(response: Response, range: { start: number; end: number; fileBytes?: number }, name: string, url: string): void {
+  const refuse = (reason: HostRangeError['reason'], message: string): never => {
+    void response.body?.cancel().catch(() => {});
+    throw new HostRangeError(reason, message, url);
+  };
+  const asked = `bytes ${range.start}–${range.end - 1}`;
+  if (response.status === 200) refuse('ignored', `The host of ${name} ignores HTTP Range requests (it answered ${asked} with the whole file): serve the index from a host that supports ranges, or build it with one file per block (docs/hosting.md).`);
+  if (response.status === 416) refuse('unsatisfiable', `The host of ${name} says ${asked} lies outside the file (HTTP 416): the file is shorter than the index says, or a different version.`);
+  if (response.status !== 206) return; // other statuses: the plain HTTP error below
+  const header = response.headers.get('content-range') ?? '';
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header.trim());
+  if (!m) refuse('wrong-range', `The host of ${name} answered ${asked} without a valid Content-Range header ("${header}"), so the bytes cannot be placed.`);
+  const [start, last, total] = [Number(m![1]), Number(m![2]), m![3] === '*' ? undefined : Number(m![3])];
+  if (start !== range.start || last !== range.end - 1) refuse('wrong-range', `The host of ${name} answered ${asked} with bytes ${start}–${last}: it shifts or resizes ranges.`);
+  if (range.fileBytes !== undefined && total !== undefined && total !== range.fileBytes) refuse('wrong-range', `The host of ${name} says the file has ${total} bytes, the index says ${range.fileBytes}: a different version of the file.`);
 }
 
 /** Checks a file's size and SHA-256 (when given) before anyone uses it; returns the same bytes. */
