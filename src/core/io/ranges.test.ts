@@ -63,7 +63,9 @@ describe('HTTP Range reads', () => {
       requests.push(`${req.url} ${req.headers.range ?? ''}`);
       const prefix = Object.keys(hosts).find((p) => req.url!.startsWith(p));
       if (prefix) req.url = req.url!.slice(prefix.length - 1);
-      const serve = () => statics(req, res, () => res.writeHead(404).end());
+      const serve = () => statics(req, res, () => {
+        res.writeHead(404).end();
+      });
       if (prefix) hosts[prefix]!(req, res, serve);
       else serve();
     });
