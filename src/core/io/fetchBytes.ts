@@ -161,7 +161,9 @@ function checkRangeResponse(response: Response, range: { start: number; end: num
   if (response.status !== 206) return; // other statuses: the plain HTTP error below
   const header = response.headers.get('content-range') ?? '';
   const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header.trim());
-  if (!m) refuse('wrong-range', `The host of ${name} answered ${asked} without a valid Content-Range header ("${header}"), so the bytes cannot be placed.`);
+  // Content-Range is not a CORS-safelisted response header: another origin's host must expose it.
+  const cors = isCrossOrigin(url) && !header ? ' If the index is on another origin, its host must send "Access-Control-Expose-Headers: Content-Range" (docs/hosting.md).' : '';
+  if (!m) refuse('wrong-range', `The host of ${name} answered ${asked} without a valid Content-Range header ("${header}"), so the bytes cannot be placed.${cors}`);
   const [start, last, total] = [Number(m![1]), Number(m![2]), m![3] === '*' ? undefined : Number(m![3])];
   if (start !== range.start || last !== range.end - 1) refuse('wrong-range', `The host of ${name} answered ${asked} with bytes ${start}–${last}: it shifts or resizes ranges.`);
   if (range.fileBytes !== undefined && total !== undefined && total !== range.fileBytes) refuse('wrong-range', `The host of ${name} says the file has ${total} bytes, the index says ${range.fileBytes}: a different version of the file.`);
