@@ -265,7 +265,7 @@ export function writeIndex(input: IndexInput): Uint8Array {
  * Lays out header, section table and 64-byte aligned sections (the documented v1 layout). Takes any
  * kind and dtype numbers, so tests can also craft files the typed writer never produces.
  */
-export function layoutIndex(dim: number, count: number, sections: readonly { kind: number; dtype: number; data: Uint8Array }[]): Uint8Array {
+export function layoutIndex(dim: number, count: number, sections: readonly { kind: number; dtype: number; data: Uint8Array }[], version: number = INDEX_VERSION): Uint8Array {
   let offset = align(HEADER_BYTES + sections.length * SECTION_ENTRY_BYTES);
   const placed = sections.map((s) => {
     const at = offset;
@@ -275,7 +275,7 @@ export function layoutIndex(dim: number, count: number, sections: readonly { kin
   const out = new Uint8Array(offset);
   const view = new DataView(out.buffer);
   for (let i = 0; i < 4; i++) out[i] = INDEX_MAGIC.charCodeAt(i);
-  view.setUint32(4, INDEX_VERSION, true);
+  view.setUint32(4, version, true);
   view.setUint32(8, dim, true);
   view.setUint32(12, count, true);
   view.setUint32(16, sections.length, true);

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../math/prng.ts';
+import { quantiseMeansInt8, signCodes } from '../scoring/prefilter.ts';
+import { readIndex } from './indexFormat.ts';
+import { lowRankGaussian } from './lowRankGaussian.ts';
+import { readTieredHead, TieredSection, writeTieredHead } from './tieredHead.ts';
+import { encodeRecord, openBlock, packBlocks } from './tieredRecords.ts';
+
+const DIM = 16;
+const COUNT = 9;
+
+async function build(perBlock = 4) {
+  const next = mulberry32(5);
+  const gs = Array.from({ length: COUNT }, (_, m) => {
+    const n = 3 + (m % 4);
+    const c = Array.from({ length: DIM }, () => next() - 0.5);
+    const x = Array.from({ length: n * DIM }, (_, i) => (c[i % DIM]! + 0.2 * (next() - 0.5)) / 2.5);
+    return lowRankGaussian(x, n, DIM, 1e-2);
+  });
+  const means = new Float32Array(COUNT * DIM);
+  gs.forEach((g, m) => means.set(g.mean, m * DIM));
+  const packed = await packBlocks(gs.map((g) => encodeRecord(g, 'f16')), perBlock);
+  const head = writeTieredHead({ dim: DIM, count: COUNT, prefilter: quantiseMeansInt8(means, DIM), signs: signCodes(means, DIM), blocks: packed.blocks, directory: packed.directory });
+  return { gs, means, packed, head };
+}
+
+/** The byte offset of a section's data in a head (from its section table). */
+function sectionOffset(head: Uint8Array, kind: number): number {
+  const v = new DataView(head.buffer, head.byteOffset);
+  for (let i = 0; i < v.getUint32(16, true); i++) if (v.getUint32(64 + 32 * i, true) === kind) return Number(v.getBigUint64(64 + 32 * i + 8, true));
+  throw new Error('no such section');
+}
+
+describe('tiered index head', () => {
+  it('round-trips: prefilter, sign codes, directory and block table; a block read through it opens and verifies', async () => {
+    const { packed, head, means } = await build();
+    const h = readTieredHead(head);
+    expect(h.count).toBe(COUNT);
+    expect(h.blocks).toEqual(packed.blocks);
+    expect(h.directory).toEqual(packed.directory);
+    expect(h.recordsBytes).toBe(packed.data.byteLength);
+    expect(h.prefilter).toEqual(quantiseMeansInt8(means, DIM));
+    expect(h.signs!.bits).toEqual(signCodes(means, DIM).bits);
+    const b = h.blocks[1]!;
+    const records = await openBlock(packed.data.slice(b.offset, b.offset + b.bytes), b, h.directory, DIM, 1);
+    expect([...records.keys()]).toEqual([4, 5, 6, 7]);
+  });
+
+  it('a version 1 reader refuses a tiered head by its version, with a clear message', async () => {
+    const { head } = await build();
+    expect(() => readIndex(head)).toThrow(/format version 2 is not supported/);
+  });
+
+  it('refuses heads whose blocks or directory do not tile the records, or whose norms lie', async () => {
+    const { head } = await build();
+    const edit = (fn: (v: DataView) => void) => {
+      const b = head.slice();
+      fn(new DataView(b.buffer));
+      return b;
+    };
+    const table = sectionOffset(head, TieredSection.BlockTable);
+    const dir = sectionOffset(head, TieredSection.RecordDirectory);
+    const norms = sectionOffset(head, TieredSection.Norms);
+    expect(() => readTieredHead(head.subarray(0, 40))).toThrow(/only 40 bytes/);
+    expect(() => readTieredHead(edit((v) => v.setUint32(4, 1, true)))).toThrow(/not a tiered head/);
+    expect(() => readTieredHead(edit((v) => v.setUint32(table + 64, 5, true)))).toThrow(/block 1 starts at byte 5/); // second block's offset
+    expect(() => readTieredHead(edit((v) => v.setUint32(table + 64 + 12, 3, true)))).toThrow(/block 1 holds models 3/);
+    expect(() => readTieredHead(edit((v) => v.setUint32(dir, 2, true)))).toThrow(/model 0's record is not in block 2/);
+    expect(() => readTieredHead(edit((v) => v.setUint32(dir + 4, 8, true)))).toThrow(/does not start its block|runs past/);
+    expect(() => readTieredHead(edit((v) => v.setUint32(dir + 12 + 4, 4, true)))).toThrow(/does not follow/);
+    expect(() => readTieredHead(edit((v) => v.setFloat32(norms, 1e-9, true)))).toThrow(/does not match its prefilter codes/);
+    expect(() => readTieredHead(edit((v) => v.setFloat32(norms, 7, true)))).toThrow(/mean norm of 7/);
+    expect(() => readTieredHead(edit((v) => v.setFloat32(norms, NaN, true)))).toThrow(/mean norm/);
+  });
+
+  it('refuses to write what it could not read back', async () => {
+    const { packed, means } = await build();
+    const prefilter = quantiseMeansInt8(means, DIM);
+    expect(() => writeTieredHead({ dim: DIM, count: COUNT + 1, prefilter, blocks: packed.blocks, directory: packed.directory })).toThrow(/does not match/);
+    expect(() => writeTieredHead({ dim: DIM, count: COUNT, prefilter, blocks: [{ ...packed.blocks[0]!, sha256: 'x' }], directory: packed.directory })).toThrow(/SHA-256/);
+  });
+});

@@ -1,0 +1,167 @@
+import { HEADER_BYTES, INDEX_MAGIC, layoutIndex, SECTION_ALIGN, SECTION_ENTRY_BYTES } from './indexFormat.ts';
+import type { Int8Means, SignCodes } from '../scoring/prefilter.ts';
+import type { BlockEntry, RecordBlocks } from './tieredRecords.ts';
+
+/**
+ * The head of a tiered (version 2) index: what a first visit loads before the first query —
+ * the prefilter of every model, the record directory and the block table with each block's
+ * SHA-256 (docs/index-format.md, "Version 2"). Same container as version 1 (magic, 64-byte header,
+ * section table, 64-byte aligned sections), version 2, its own section kinds.
+ */
+export const TIERED_VERSION = 2;
+export const TieredSection = {
+  /** f32 [count]: ‖μ‖ of the float32 mean (the cosine's denominator). */
+  Norms: 2,
+  /** i8 [count, dim]: int8 means (prefilter.ts quantiseMeansInt8). */
+  PrefilterCodes: 32,
+  /** f32 [count]: their per-model scale. */
+  PrefilterScale: 33,
+  /** u32 [count, ceil(dim/32)]: one sign bit per dimension (optional; for very large indexes). */
+  SignCodes: 34,
+  /** u32 [count, 3]: block, byte offset in the block, byte length of each model's record. */
+  RecordDirectory: 35,
+  /** u32 [blocks, 16]: offset (lo, hi), bytes, first model, models, 3 reserved, SHA-256 (32 bytes). */
+  BlockTable: 36,
+} as const;
+const DTYPE = { F32: 1, U32: 3, I8: 4 } as const;
+const BLOCK_WORDS = 16;
+
+export interface TieredHead {
+  dim: number;
+  count: number;
+  prefilter: Int8Means;
+  signs?: SignCodes;
+  blocks: BlockEntry[];
+  directory: RecordBlocks['directory'];
+  /** Bytes of the records file (the end of the last block). */
+  recordsBytes: number;
+}
+
+const u8 = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+export function writeTieredHead(head: Omit<TieredHead, 'recordsBytes'>): Uint8Array {
+  const { dim, count, prefilter, signs, blocks, directory } = head;
+  if (prefilter.count !== count || prefilter.dim !== dim) throw new Error('The prefilter does not match the index size.');
+  if (directory.length !== count) throw new Error(`The directory has ${directory.length} entries for ${count} models.`);
+  const dir = new Uint32Array(count * 3);
+  directory.forEach((d, m) => dir.set([d.block, d.offset, d.bytes], m * 3));
+  const table = new Uint32Array(blocks.length * BLOCK_WORDS);
+  blocks.forEach((b, i) => {
+    const w = i * BLOCK_WORDS;
+    table[w] = b.offset % 2 ** 32;
+    table[w + 1] = Math.floor(b.offset / 2 ** 32);
+    table[w + 2] = b.bytes;
+    table[w + 3] = b.firstModel;
+    table[w + 4] = b.models;
+    if (!/^[0-9a-f]{64}$/.test(b.sha256)) throw new Error(`Block ${i} has no valid SHA-256.`);
+    const hash = new Uint8Array(table.buffer, (w + 8) * 4, 32);
+    for (let k = 0; k < 32; k++) hash[k] = parseInt(b.sha256.slice(2 * k, 2 * k + 2), 16);
+  });
+  const sections = [
+    { kind: TieredSection.Norms, dtype: DTYPE.F32, data: u8(prefilter.norms) },
+    { kind: TieredSection.PrefilterCodes, dtype: DTYPE.I8, data: u8(prefilter.codes) },
+    { kind: TieredSection.PrefilterScale, dtype: DTYPE.F32, data: u8(prefilter.scale) },
+    { kind: TieredSection.RecordDirectory, dtype: DTYPE.U32, data: u8(dir) },
+    { kind: TieredSection.BlockTable, dtype: DTYPE.U32, data: u8(table) },
+  ];
+  if (signs) sections.push({ kind: TieredSection.SignCodes, dtype: DTYPE.U32, data: u8(signs.bits) });
+  return layoutIndex(dim, count, sections, TIERED_VERSION);
+}
+
+function fail(message: string): never {
+  throw new Error(`The index head is invalid: ${message}.`);
+}
+
+/** Parses and checks a head; any inconsistency a damaged or hostile file could hold is refused. */
+export function readTieredHead(bytes: Uint8Array): TieredHead {
+  if (bytes.byteLength < HEADER_BYTES) fail(`it has only ${bytes.byteLength} bytes`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (String.fromCharCode(...bytes.subarray(0, 4)) !== INDEX_MAGIC) fail('wrong magic number (not a model-search index)');
+  const version = view.getUint32(4, true);
+  if (version !== TIERED_VERSION) fail(`format version ${version} is not a tiered head (expected ${TIERED_VERSION})`);
+  const dim = view.getUint32(8, true);
+  const count = view.getUint32(12, true);
+  const sectionCount = view.getUint32(16, true);
+  if (dim < 1 || dim > 4096) fail(`embedding dimension ${dim} is out of range`);
+  if (count < 1 || count > 100_000_000) fail(`model count ${count} is out of range`);
+  if (sectionCount > 64 || HEADER_BYTES + sectionCount * SECTION_ENTRY_BYTES > bytes.byteLength) fail('the section table is truncated');
+  const found = new Map<number, { dtype: number; offset: number; length: number }>();
+  const spans: [number, number][] = [];
+  for (let i = 0; i < sectionCount; i++) {
+    const e = HEADER_BYTES + i * SECTION_ENTRY_BYTES;
+    const kind = view.getUint32(e, true);
+    const offset = Number(view.getBigUint64(e + 8, true));
+    const length = Number(view.getBigUint64(e + 16, true));
+    if (offset % SECTION_ALIGN !== 0 || offset + length > bytes.byteLength || offset < HEADER_BYTES + sectionCount * SECTION_ENTRY_BYTES) fail(`section ${i} lies outside the file's data`);
+    if (found.has(kind)) fail(`section kind ${kind} appears twice`);
+    found.set(kind, { dtype: view.getUint32(e + 4, true), offset, length });
+    if (length > 0) spans.push([offset, offset + length]);
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) if (spans[i]![0] < spans[i - 1]![1]) fail('two sections overlap');
+  const get = (kind: number, dtype: number, elements: number, width: number, label: string) => {
+    const s = found.get(kind);
+    if (!s) fail(`the ${label} section is missing`);
+    if (s.dtype !== dtype) fail(`the ${label} section has data type ${s.dtype}`);
+    if (s.length !== elements * width) fail(`the ${label} section has ${s.length} bytes, expected ${elements * width}`);
+    return bytes.slice(s.offset, s.offset + s.length).buffer;
+  };
+  const norms = new Float32Array(get(TieredSection.Norms, DTYPE.F32, count, 4, 'Norms'));
+  const codes = new Int8Array(get(TieredSection.PrefilterCodes, DTYPE.I8, count * dim, 1, 'PrefilterCodes'));
+  const scale = new Float32Array(get(TieredSection.PrefilterScale, DTYPE.F32, count, 4, 'PrefilterScale'));
+  for (let m = 0; m < count; m++) {
+    if (!(Number.isFinite(norms[m]!) && norms[m]! >= 0 && norms[m]! <= 1.001)) fail(`model ${m} has a mean norm of ${norms[m]} (embeddings are unit vectors)`);
+    if (!(Number.isFinite(scale[m]!) && scale[m]! > 0)) fail(`model ${m} has a prefilter scale of ${scale[m]}`);
+  }
+  // A norm and its codes must agree (within int8 rounding), or a tiny norm would make one model's cosine huge.
+  for (let m = 0; m < count; m++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += codes[m * dim + j]! ** 2;
+    const coded = Math.sqrt(s) * scale[m]!;
+    if (Math.abs(coded - norms[m]!) > 0.5 * scale[m]! * Math.sqrt(dim) + 1e-6) fail(`model ${m}'s norm ${norms[m]} does not match its prefilter codes (${coded.toFixed(4)})`);
+  }
+  const dir = new Uint32Array(get(TieredSection.RecordDirectory, DTYPE.U32, count * 3, 4, 'RecordDirectory'));
+  const tableSection = found.get(TieredSection.BlockTable);
+  if (!tableSection || tableSection.length % (BLOCK_WORDS * 4) !== 0 || tableSection.length === 0) fail('the BlockTable section is missing or not a whole number of entries');
+  const blockCount = tableSection.length / (BLOCK_WORDS * 4);
+  const table = new Uint32Array(get(TieredSection.BlockTable, DTYPE.U32, blockCount * BLOCK_WORDS, 4, 'BlockTable'));
+  const blocks: BlockEntry[] = [];
+  let expectOffset = 0;
+  let expectModel = 0;
+  for (let i = 0; i < blockCount; i++) {
+    const w = i * BLOCK_WORDS;
+    const offset = table[w]! + table[w + 1]! * 2 ** 32;
+    const entry: BlockEntry = {
+      offset,
+      bytes: table[w + 2]!,
+      firstModel: table[w + 3]!,
+      models: table[w + 4]!,
+      sha256: Array.from(new Uint8Array(table.buffer, (w + 8) * 4, 32), (b) => b.toString(16).padStart(2, '0')).join(''),
+    };
+    // Blocks tile the records file and the models in order: no gap, no overlap, nothing left out.
+    if (entry.offset !== expectOffset) fail(`block ${i} starts at byte ${entry.offset}, expected ${expectOffset}`);
+    if (entry.firstModel !== expectModel || entry.models < 1) fail(`block ${i} holds models ${entry.firstModel}…, expected ${expectModel}…`);
+    expectOffset += entry.bytes;
+    expectModel += entry.models;
+    blocks.push(entry);
+  }
+  if (expectModel !== count) fail(`the blocks hold ${expectModel} models, the index has ${count}`);
+  const directory: RecordBlocks['directory'] = [];
+  for (let m = 0; m < count; m++) {
+    const [block, offset, length] = [dir[m * 3]!, dir[m * 3 + 1]!, dir[m * 3 + 2]!];
+    const b = blocks[block];
+    if (!b || m < b.firstModel || m >= b.firstModel + b.models) fail(`model ${m}'s record is not in block ${block}`);
+    if (length < 16 || offset + length > b.bytes) fail(`model ${m}'s record (bytes ${offset}+${length}) runs past its block`);
+    const prev = directory[m - 1];
+    if (m > b.firstModel && prev && offset !== prev.offset + prev.bytes) fail(`model ${m}'s record does not follow model ${m - 1}'s`);
+    if (m === b.firstModel && offset !== 0) fail(`model ${m}'s record does not start its block`);
+    if (m === b.firstModel + b.models - 1 && offset + length !== b.bytes) fail(`block ${block} has bytes after its last record`);
+    directory.push({ block, offset, bytes: length });
+  }
+  let signs: SignCodes | undefined;
+  if (found.has(TieredSection.SignCodes)) {
+    const words = Math.ceil(dim / 32);
+    signs = { dim, count, words, bits: new Uint32Array(get(TieredSection.SignCodes, DTYPE.U32, count * words, 4, 'SignCodes')) };
+  }
+  return { dim, count, prefilter: { dim, count, codes, scale, norms }, signs, blocks, directory, recordsBytes: expectOffset };
+}
