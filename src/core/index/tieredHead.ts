@@ -57,7 +57,7 @@ export function writeTieredHead(head: Omit<TieredHead, 'recordsBytes'>): Uint8Ar
     const hash = new Uint8Array(table.buffer, (w + 8) * 4, 32);
     for (let k = 0; k < 32; k++) hash[k] = parseInt(b.sha256.slice(2 * k, 2 * k + 2), 16);
   });
-  const sections = [
+  const sections: { kind: number; dtype: number; data: Uint8Array }[] = [
     { kind: TieredSection.Norms, dtype: DTYPE.F32, data: u8(prefilter.norms) },
     { kind: TieredSection.PrefilterCodes, dtype: DTYPE.I8, data: u8(prefilter.codes) },
     { kind: TieredSection.PrefilterScale, dtype: DTYPE.F32, data: u8(prefilter.scale) },
