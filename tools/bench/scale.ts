@@ -18,7 +18,17 @@
  * the Range server and WebGPU kernels are the issue's next steps (docs/benchmarks.md says which
  * numbers exist).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import sirv from 'sirv';
+import { readTieredHead } from '../../src/core/index/tieredHead.ts';
+import { twoStageQuery } from '../../src/core/index/tieredQuery.ts';
+import type { TieredRecord } from '../../src/core/index/tieredRecords.ts';
+import { fetchBytes } from '../../src/core/io/fetchBytes.ts';
+import { fetchRanges } from '../../src/core/io/ranges.ts';
+import { writeTieredIndex } from '../scale/tiered.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lowRankLogDensity, lowRankRecordBytes, type LowRankRecord } from '../../src/core/index/lowRankGaussian.ts';
@@ -127,6 +137,69 @@ function fetchCost(ids: readonly number[], layout: { blockOf: Int32Array; blockB
 }
 
 const MODELS_PER_BLOCK = 16;
+const REUSE = Symbol('reuse');
+const HTTP_PER_BLOCK = 4;
+const HTTP_KS = [50, 200];
+
+/**
+ * The two-stage query end to end in Node: the zoo written as a tiered index (clustered order,
+ * HTTP_PER_BLOCK models a block), served by sirv on localhost with real Range support, opened from
+ * its manifest and head, and queried with tieredQuery (coalesced Range reads, per-block SHA-256,
+ * decode, rerank). Cold: an empty block cache per query; warm: the same queries again with the
+ * cache the cold pass filled (what IndexedDB will hold in the app).
+ */
+async function httpPart(reuse: { zoo: ScaleZoo; truth: number[][]; queries: Float32Array[]; clustered: Int32Array }) {
+  const dir = mkdtempSync(join(tmpdir(), 'tiered-'));
+  const build = await writeTieredIndex(reuse.zoo, dir, reuse.clustered, HTTP_PER_BLOCK);
+  const statics = sirv(dir, { dev: true });
+  const server = createServer((req, res) => statics(req, res, () => void res.writeHead(404).end()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let requests = 0;
+  let bytes = 0;
+  const counting: typeof fetch = async (input, init) => {
+    const r = await fetch(input, init);
+    requests++;
+    bytes += Number(r.headers.get('content-length') ?? 0);
+    return r;
+  };
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files: Record<string, { bytes: number; sha256?: string }> };
+    const t0 = performance.now();
+    const head = readTieredHead(await fetchBytes(`${base}/head.bin`, { ...manifest.files['head.bin'], fetchImpl: counting }));
+    const headMs = performance.now() - t0;
+    const headFetched = bytes;
+    const fetchBlocks = async (blocks: number[]) => {
+      const parts = await fetchRanges(`${base}/records.bin`, blocks.map((b) => ({ start: head.blocks[b]!.offset, end: head.blocks[b]!.offset + head.blocks[b]!.bytes })), { fileBytes: head.recordsBytes, fetchImpl: counting });
+      return new Map(blocks.map((b, i) => [b, parts[i]!]));
+    };
+    const rows = [];
+    for (const k of HTTP_KS) {
+      const warmCache = new Map<number, Map<number, TieredRecord>>();
+      for (const pass of ['cold', 'warm'] as const) {
+        const stats = { prefilterMs: [] as number[], exactMs: [] as number[], bytes: [] as number[], requests: [] as number[], recall: 0 };
+        for (const [qi, q] of reuse.queries.entries()) {
+          const [r0, b0] = [requests, bytes];
+          const t = performance.now();
+          let prefilterAt = 0;
+          const cache = pass === 'cold' ? new Map<number, Map<number, TieredRecord>>() : warmCache;
+          const result = await twoStageQuery(head, q, { k, top: 10, fetchBlocks, cache, onPrefilter: () => (prefilterAt = performance.now()) });
+          stats.exactMs.push(performance.now() - t);
+          if (pass === 'cold') for (const [b, records] of cache) warmCache.set(b, records);
+          stats.prefilterMs.push(prefilterAt - t);
+          stats.requests.push(requests - r0);
+          stats.bytes.push(bytes - b0);
+          stats.recall += recallAtK(reuse.truth[qi]!, result.exact.map((r) => build.order[r.index]!), 10) / reuse.queries.length;
+        }
+        rows.push({ k, pass, recall: stats.recall, prefilterMs: median(stats.prefilterMs), exactMs: median(stats.exactMs), bytes: median(stats.bytes), requests: median(stats.requests) });
+      }
+    }
+    return { perBlock: HTTP_PER_BLOCK, headBytes: build.headBytes, headFetched, headMs, recordsBytes: build.recordsBytes, blocks: build.blocks, rows };
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 const QUERY_KINDS = ['drawn from a model', 'near a concept (cos ≈ 0.8)', 'far from a concept (cos ≈ 0.4)'];
 
 function gaussianPart(count: number, queryCount: number) {
@@ -219,6 +292,8 @@ function gaussianPart(count: number, queryCount: number) {
   });
   const ranks = stored.filter((g) => g.exact).map((g) => g.rank);
   return {
+    // Not serialised: what the HTTP part reuses.
+    [REUSE]: { zoo, truth, queries, clustered },
     count,
     dim,
     queries: queryCount,
@@ -345,6 +420,13 @@ void runCommand(USAGE, async () => {
   for (const [name, c] of Object.entries(k200.blocks)) console.log(`| ${name} | ${c.blocks} | ${mb(c.bytes)} | ${c.ranges} |`);
   console.log(`\nrecall@10 by query kind (int8, K = ${k200.k}): ` + Object.entries(k200.recallByKind).map(([n, v]) => `${n} ${v.toFixed(3)}`).join(', '));
   console.log('exhaustive over the stored records, by query kind: ' + Object.entries(gd.exhaustiveByKind).map(([n, v]) => `${n} ${v.toFixed(3)}`).join(', '));
+  console.log(`\nThrough a local Range server (sirv), tiered index in the clustered order, ${HTTP_PER_BLOCK} models a block …`);
+  const http = await httpPart((gd as unknown as Record<symbol, Parameters<typeof httpPart>[0]>)[REUSE]!);
+  out.http = http;
+  console.log(`head ${mb(http.headBytes)} (fetched and checked in ${http.headMs.toFixed(0)} ms), records ${mb(http.recordsBytes)} in ${http.blocks} blocks`);
+  console.log('| K | query | recall@10 | to prefilter ranking ms | to exact ranking ms | bytes fetched | Range requests |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|');
+  for (const r of http.rows) console.log(`| ${r.k} | ${r.pass} | ${r.recall.toFixed(3)} | ${r.prefilterMs.toFixed(1)} | ${r.exactMs.toFixed(1)} | ${mb(r.bytes)} | ${r.requests} |`);
   if (!values['no-million']) {
     console.log(`\n1st moment, N = 1 000 000 models (means only), ${values.queries} queries …`);
     const mil = millionPart(values.queries);
