@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTieredHead } from '../../src/core/index/tieredHead.ts';
 import { encodeRecord, packBlocks } from '../../src/core/index/tieredRecords.ts';
+import { lowRankMeanPrecision } from '../../src/core/index/lowRankGaussian.ts';
 import { sha256Hex } from '../../src/core/io/sha256.ts';
 import { quantiseMeansInt8, signCodes } from '../../src/core/scoring/prefilter.ts';
 import type { ScaleZoo } from './synthZoo.ts';
@@ -26,7 +27,8 @@ export async function writeTieredIndex(zoo: ScaleZoo, dir: string, order: Int32A
   order.forEach((m, i) => means.set(zoo.means.subarray(m * dim, (m + 1) * dim), i * dim));
   const records = Array.from(order, (m) => encodeRecord(zoo.models[m]!.stored, 'f16'));
   const packed = await packBlocks(records, perBlock);
-  const head = writeTieredHead({ dim, count, prefilter: quantiseMeansInt8(means, dim), signs: signCodes(means, dim), blocks: packed.blocks, directory: packed.directory });
+  const proxy = { precision: Float32Array.from(order, (m) => lowRankMeanPrecision(zoo.models[m]!.stored)), logDet: Float32Array.from(order, (m) => zoo.models[m]!.stored.logDet) };
+  const head = writeTieredHead({ dim, count, prefilter: quantiseMeansInt8(means, dim), proxy, signs: signCodes(means, dim), blocks: packed.blocks, directory: packed.directory });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'head.bin'), head);
   writeFileSync(join(dir, 'records.bin'), packed.data);

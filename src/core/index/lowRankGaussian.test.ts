@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../math/prng.ts';
-import { lowRankGaussian, lowRankLogDensity, lowRankRecordBytes, ppcaGaussian, structuredGaussian } from './lowRankGaussian.ts';
+import { lowRankGaussian, lowRankLogDensity, lowRankMeanPrecision, lowRankRecordBytes, ppcaGaussian, structuredGaussian } from './lowRankGaussian.ts';
 import { gaussianFactors, MomentAccumulator } from './modelStats.ts';
 import { packedRowOffset } from '../math/linalg.ts';
 
@@ -120,6 +120,18 @@ describe('low-rank Gaussian (Woodbury + determinant lemma)', () => {
     }
     const dense = -0.5 * maha - 0.5 * f.logDet - 0.5 * dim * LOG_2PI;
     expect(rel(lowRankLogDensity(g, q), dense)).toBeLessThan(1e-10);
+  });
+
+  it('mean precision: 1/s − ‖B‖²_F/d equals tr((Σ̂ + εI)⁻¹)/d of the dense matrix', () => {
+    const c = fixture.cases.find((x) => x.n === 20)!;
+    const g = lowRankGaussian(c.samples, c.n, DIM, c.epsilon);
+    const acc = new MomentAccumulator(DIM);
+    for (let s = 0; s < c.n; s++) acc.add(c.samples.slice(s * DIM, (s + 1) * DIM));
+    const f = gaussianFactors(acc.mean(), acc.covariance(), c.epsilon, 0);
+    // tr(Σ'⁻¹) = tr(WᵀW) = ‖W‖²_F.
+    let frob = 0;
+    for (const w of f.precision) frob += w * w;
+    expect(rel(lowRankMeanPrecision(g), frob / DIM)).toBeLessThan(1e-8);
   });
 
   it('identical samples give the isotropic Gaussian (rank 0), not a division by zero', () => {

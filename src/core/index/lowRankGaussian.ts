@@ -178,6 +178,13 @@ export function lowRankLogDensity(g: LowRankRecord, query: ArrayLike<number>): n
   return -0.5 * maha - 0.5 * g.logDet - 0.5 * dim * LOG_2PI;
 }
 
+/** Mean precision tr(Σ'⁻¹)/d of a record: 1/s − ‖B‖²_F/d (the Gaussian prefilter's h, scoring/prefilter.ts). */
+export function lowRankMeanPrecision(g: LowRankRecord): number {
+  let b2 = 0;
+  for (let i = 0; i < g.rank * g.dim; i++) b2 += g.basis[i]! * g.basis[i]!;
+  return 1 / g.isotropic - b2 / g.dim;
+}
+
 /** Bytes of the record in the tiered index (issue 15): B and μ at `bytesPerValue`, plus 3 float32 scalars. */
 export function lowRankRecordBytes(dim: number, rank: number, bytesPerValue: number): number {
   return (rank + 1) * dim * bytesPerValue + 12;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../math/prng.ts';
 import { quantiseMeansInt8, signCodes } from '../scoring/prefilter.ts';
 import { readIndex } from './indexFormat.ts';
-import { lowRankGaussian } from './lowRankGaussian.ts';
+import { lowRankGaussian, lowRankMeanPrecision } from './lowRankGaussian.ts';
 import { readTieredHead, TieredSection, writeTieredHead } from './tieredHead.ts';
 import { encodeRecord, openBlock, packBlocks } from './tieredRecords.ts';
 
@@ -20,8 +20,9 @@ async function build(perBlock = 4) {
   const means = new Float32Array(COUNT * DIM);
   gs.forEach((g, m) => means.set(g.mean, m * DIM));
   const packed = await packBlocks(gs.map((g) => encodeRecord(g, 'f16')), perBlock);
-  const head = writeTieredHead({ dim: DIM, count: COUNT, prefilter: quantiseMeansInt8(means, DIM), signs: signCodes(means, DIM), blocks: packed.blocks, directory: packed.directory });
-  return { gs, means, packed, head };
+  const proxy = { precision: Float32Array.from(gs, lowRankMeanPrecision), logDet: Float32Array.from(gs, (g) => g.logDet) };
+  const head = writeTieredHead({ dim: DIM, count: COUNT, prefilter: quantiseMeansInt8(means, DIM), proxy, signs: signCodes(means, DIM), blocks: packed.blocks, directory: packed.directory });
+  return { gs, means, packed, head, proxy };
 }
 
 /** The byte offset of a section's data in a head (from its section table). */
@@ -33,8 +34,9 @@ function sectionOffset(head: Uint8Array, kind: number): number {
 
 describe('tiered index head', () => {
   it('round-trips: prefilter, sign codes, directory and block table; a block read through it opens and verifies', async () => {
-    const { packed, head, means } = await build();
+    const { packed, head, means, proxy } = await build();
     const h = readTieredHead(head);
+    expect(h.proxy).toEqual(proxy);
     expect(h.count).toBe(COUNT);
     expect(h.blocks).toEqual(packed.blocks);
     expect(h.directory).toEqual(packed.directory);
@@ -61,6 +63,11 @@ describe('tiered index head', () => {
     const table = sectionOffset(head, TieredSection.BlockTable);
     const dir = sectionOffset(head, TieredSection.RecordDirectory);
     const norms = sectionOffset(head, TieredSection.Norms);
+    const precision = sectionOffset(head, TieredSection.ProxyPrecision);
+    const logDet = sectionOffset(head, TieredSection.ProxyLogDet);
+    expect(() => readTieredHead(edit((v) => v.setFloat32(precision, 0, true)))).toThrow(/prefilter precision of 0/);
+    expect(() => readTieredHead(edit((v) => v.setFloat32(precision + 4, NaN, true)))).toThrow(/prefilter precision of NaN/);
+    expect(() => readTieredHead(edit((v) => v.setFloat32(logDet, Infinity, true)))).toThrow(/non-finite prefilter log-determinant/);
     expect(() => readTieredHead(head.subarray(0, 40))).toThrow(/only 40 bytes/);
     expect(() => readTieredHead(edit((v) => v.setUint32(4, 1, true)))).toThrow(/not a tiered head/);
     expect(() => readTieredHead(edit((v) => v.setUint32(table + 64, 5, true)))).toThrow(/block 1 starts at byte 5/); // second block's offset
@@ -74,9 +81,10 @@ describe('tiered index head', () => {
   });
 
   it('refuses to write what it could not read back', async () => {
-    const { packed, means } = await build();
+    const { packed, means, proxy } = await build();
     const prefilter = quantiseMeansInt8(means, DIM);
-    expect(() => writeTieredHead({ dim: DIM, count: COUNT + 1, prefilter, blocks: packed.blocks, directory: packed.directory })).toThrow(/does not match/);
-    expect(() => writeTieredHead({ dim: DIM, count: COUNT, prefilter, blocks: [{ ...packed.blocks[0]!, sha256: 'x' }], directory: packed.directory })).toThrow(/SHA-256/);
+    expect(() => writeTieredHead({ dim: DIM, count: COUNT + 1, prefilter, proxy, blocks: packed.blocks, directory: packed.directory })).toThrow(/does not match/);
+    expect(() => writeTieredHead({ dim: DIM, count: COUNT, prefilter, proxy, blocks: [{ ...packed.blocks[0]!, sha256: 'x' }], directory: packed.directory })).toThrow(/SHA-256/);
+    expect(() => writeTieredHead({ dim: DIM, count: COUNT, prefilter, proxy: { precision: new Float32Array(2), logDet: proxy.logDet }, blocks: packed.blocks, directory: packed.directory })).toThrow(/needs 9 precisions/);
   });
 });

@@ -22,6 +22,10 @@ export const TieredSection = {
   RecordDirectory: 35,
   /** u32 [blocks, 16]: offset (lo, hi), bytes, first model, models, 3 reserved, SHA-256 (32 bytes). */
   BlockTable: 36,
+  /** f32 [count]: mean precision tr(Σ'⁻¹)/d of each model's record (the Gaussian prefilter, prefilter.ts). */
+  ProxyPrecision: 37,
+  /** f32 [count]: log|Σ'| of each model's record. */
+  ProxyLogDet: 38,
 } as const;
 const DTYPE = { F32: 1, U32: 3, I8: 4 } as const;
 const BLOCK_WORDS = 16;
@@ -30,6 +34,8 @@ export interface TieredHead {
   dim: number;
   count: number;
   prefilter: Int8Means;
+  /** The Gaussian-shaped prefilter's per-model terms (gaussianProxyScores). */
+  proxy: { precision: Float32Array; logDet: Float32Array };
   signs?: SignCodes;
   blocks: BlockEntry[];
   directory: RecordBlocks['directory'];
@@ -40,8 +46,9 @@ export interface TieredHead {
 const u8 = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 export function writeTieredHead(head: Omit<TieredHead, 'recordsBytes'>): Uint8Array {
-  const { dim, count, prefilter, signs, blocks, directory } = head;
+  const { dim, count, prefilter, proxy, signs, blocks, directory } = head;
   if (prefilter.count !== count || prefilter.dim !== dim) throw new Error('The prefilter does not match the index size.');
+  if (proxy.precision.length !== count || proxy.logDet.length !== count) throw new Error(`The Gaussian prefilter needs ${count} precisions and log-determinants.`);
   if (directory.length !== count) throw new Error(`The directory has ${directory.length} entries for ${count} models.`);
   const dir = new Uint32Array(count * 3);
   directory.forEach((d, m) => dir.set([d.block, d.offset, d.bytes], m * 3));
@@ -63,6 +70,8 @@ export function writeTieredHead(head: Omit<TieredHead, 'recordsBytes'>): Uint8Ar
     { kind: TieredSection.PrefilterScale, dtype: DTYPE.F32, data: u8(prefilter.scale) },
     { kind: TieredSection.RecordDirectory, dtype: DTYPE.U32, data: u8(dir) },
     { kind: TieredSection.BlockTable, dtype: DTYPE.U32, data: u8(table) },
+    { kind: TieredSection.ProxyPrecision, dtype: DTYPE.F32, data: u8(proxy.precision) },
+    { kind: TieredSection.ProxyLogDet, dtype: DTYPE.F32, data: u8(proxy.logDet) },
   ];
   if (signs) sections.push({ kind: TieredSection.SignCodes, dtype: DTYPE.U32, data: u8(signs.bits) });
   return layoutIndex(dim, count, sections, TIERED_VERSION);
@@ -120,6 +129,12 @@ export function readTieredHead(bytes: Uint8Array): TieredHead {
     const coded = Math.sqrt(s) * scale[m]!;
     if (Math.abs(coded - norms[m]!) > 0.5 * scale[m]! * Math.sqrt(dim) + 1e-6) fail(`model ${m}'s norm ${norms[m]} does not match its prefilter codes (${coded.toFixed(4)})`);
   }
+  const precision = new Float32Array(get(TieredSection.ProxyPrecision, DTYPE.F32, count, 4, 'ProxyPrecision'));
+  const logDet = new Float32Array(get(TieredSection.ProxyLogDet, DTYPE.F32, count, 4, 'ProxyLogDet'));
+  for (let m = 0; m < count; m++) {
+    if (!(Number.isFinite(precision[m]!) && precision[m]! > 0)) fail(`model ${m} has a prefilter precision of ${precision[m]}`);
+    if (!Number.isFinite(logDet[m]!)) fail(`model ${m} has a non-finite prefilter log-determinant`);
+  }
   const dir = new Uint32Array(get(TieredSection.RecordDirectory, DTYPE.U32, count * 3, 4, 'RecordDirectory'));
   const tableSection = found.get(TieredSection.BlockTable);
   if (!tableSection || tableSection.length % (BLOCK_WORDS * 4) !== 0 || tableSection.length === 0) fail('the BlockTable section is missing or not a whole number of entries');
@@ -163,5 +178,5 @@ export function readTieredHead(bytes: Uint8Array): TieredHead {
     const words = Math.ceil(dim / 32);
     signs = { dim, count, words, bits: new Uint32Array(get(TieredSection.SignCodes, DTYPE.U32, count * words, 4, 'SignCodes')) };
   }
-  return { dim, count, prefilter: { dim, count, codes, scale, norms }, signs, blocks, directory, recordsBytes: expectOffset };
+  return { dim, count, prefilter: { dim, count, codes, scale, norms }, proxy: { precision, logDet }, signs, blocks, directory, recordsBytes: expectOffset };
 }

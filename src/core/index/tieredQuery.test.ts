@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../math/prng.ts';
 import { quantiseMeansInt8 } from '../scoring/prefilter.ts';
 import { topK } from '../scoring/topK.ts';
-import { lowRankGaussian, lowRankLogDensity } from './lowRankGaussian.ts';
+import { lowRankGaussian, lowRankLogDensity, lowRankMeanPrecision } from './lowRankGaussian.ts';
 import { readTieredHead, writeTieredHead } from './tieredHead.ts';
 import { decodeRecord, encodeRecord, packBlocks } from './tieredRecords.ts';
 import { twoStageQuery } from './tieredQuery.ts';
@@ -20,7 +20,8 @@ async function index() {
   const means = new Float32Array(COUNT * DIM);
   gs.forEach((g, m) => means.set(g.mean, m * DIM));
   const packed = await packBlocks(gs.map((g) => encodeRecord(g, 'f32')), 4);
-  const head = readTieredHead(writeTieredHead({ dim: DIM, count: COUNT, prefilter: quantiseMeansInt8(means, DIM), blocks: packed.blocks, directory: packed.directory }));
+  const proxy = { precision: Float32Array.from(gs, lowRankMeanPrecision), logDet: Float32Array.from(gs, (g) => g.logDet) };
+  const head = readTieredHead(writeTieredHead({ dim: DIM, count: COUNT, prefilter: quantiseMeansInt8(means, DIM), proxy, blocks: packed.blocks, directory: packed.directory }));
   const requested: number[][] = [];
   const fetchBlocks = async (blocks: number[]) => {
     requested.push(blocks);
@@ -32,9 +33,10 @@ async function index() {
 describe('two-stage query over a tiered index', () => {
   const q = Float32Array.from({ length: DIM }, (_, j) => Math.cos(j) / 3);
 
-  it('with K = every model it is exhaustive Gaussian density over the stored records', async () => {
+  it('with K = every model it is exhaustive Gaussian density over the stored records, whichever prefilter', async () => {
     const { head, packed, fetchBlocks } = await index();
     const got = await twoStageQuery(head, q, { k: COUNT, top: 10, fetchBlocks });
+    expect((await twoStageQuery(head, q, { k: COUNT, top: 10, fetchBlocks, prefilter: 'cosine' })).exact).toEqual(got.exact);
     const scores = Float32Array.from({ length: COUNT }, (_, m) => {
       const d = packed.directory[m]!;
       const start = head.blocks[d.block]!.offset + d.offset;

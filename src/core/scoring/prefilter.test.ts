@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../math/prng.ts';
-import { int8CosineScores, quantiseMeansInt8, recallAtK, signAgreementScores, signCodes } from './prefilter.ts';
+import { gaussianProxyScores, int8CosineScores, quantiseMeansInt8, recallAtK, signAgreementScores, signCodes } from './prefilter.ts';
 
 function randomRows(count: number, dim: number, seed: number): Float32Array {
   const next = mulberry32(seed);
@@ -47,6 +47,25 @@ describe('prefilters', () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it('the Gaussian proxy is −½h‖q − μ‖² − ½log|Σ\'| to within the int8 rounding of qᵀμ', () => {
+    const dim = 32;
+    const means = randomRows(20, dim, 4).map((v) => v / 8);
+    const q8 = quantiseMeansInt8(means, dim);
+    const precision = Float32Array.from({ length: 20 }, (_, i) => 10 + i);
+    const logDet = Float32Array.from({ length: 20 }, (_, i) => -100 + 3 * i);
+    const query = randomRows(1, dim, 5);
+    const got = gaussianProxyScores(q8, precision, logDet, query);
+    let q1 = 0;
+    for (const v of query) q1 += Math.abs(v);
+    for (let m = 0; m < 20; m++) {
+      let dd = 0;
+      for (let j = 0; j < dim; j++) dd += (query[j]! - means[m * dim + j]!) ** 2;
+      const exact = -0.5 * precision[m]! * dd - 0.5 * logDet[m]!;
+      expect(Math.abs(got[m]! - exact)).toBeLessThanOrEqual(precision[m]! * (q8.scale[m]! / 2) * q1 + 1e-3);
+    }
+    expect(() => gaussianProxyScores(q8, precision.subarray(1), logDet, query)).toThrow(/needs 20/);
   });
 
   it('recall@k', () => {
