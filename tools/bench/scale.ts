@@ -27,7 +27,7 @@ import { readTieredHead } from '../../src/core/index/tieredHead.ts';
 import { twoStageQuery } from '../../src/core/index/tieredQuery.ts';
 import type { TieredRecord } from '../../src/core/index/tieredRecords.ts';
 import { fetchBytes } from '../../src/core/io/fetchBytes.ts';
-import { fetchRanges } from '../../src/core/io/ranges.ts';
+import { blockFetcher } from '../../src/core/index/blockFetcher.ts';
 import { writeTieredIndex } from '../scale/tiered.ts';
 import { ENCODERS } from '../../src/core/encode/encoders.ts';
 import { firstMomentScores, gaussianScores } from '../../src/core/scoring/methods.ts';
@@ -225,10 +225,7 @@ async function httpPart(reuse: { zoo: ScaleZoo; truth: number[][]; queries: Floa
     const head = readTieredHead(await fetchBytes(`${base}/head.bin`, { ...manifest.files['head.bin'], fetchImpl: counting }));
     const headMs = performance.now() - t0;
     const headFetched = bytes;
-    const fetchBlocks = async (blocks: number[]) => {
-      const parts = await fetchRanges(`${base}/records.bin`, blocks.map((b) => ({ start: head.blocks[b]!.offset, end: head.blocks[b]!.offset + head.blocks[b]!.bytes })), { fileBytes: head.recordsBytes, fetchImpl: counting });
-      return new Map(blocks.map((b, i) => [b, parts[i]!]));
-    };
+    const { fetchBlocks } = blockFetcher(`${base}/`, head, { fetchImpl: counting });
     const rows = [];
     for (const k of HTTP_KS) {
       const warmCache = new Map<number, Map<number, TieredRecord>>();

@@ -21,7 +21,8 @@ export interface TieredBuild {
   blocks: number;
 }
 
-export async function writeTieredIndex(zoo: ScaleZoo, dir: string, order: Int32Array, perBlock: number): Promise<TieredBuild> {
+/** `blockFiles`: also write every block as blocks/<n>.bin, for hosts without working Range requests (core/index/blockFetcher.ts). */
+export async function writeTieredIndex(zoo: ScaleZoo, dir: string, order: Int32Array, perBlock: number, blockFiles = false): Promise<TieredBuild> {
   const { dim, count } = zoo;
   const means = new Float32Array(count * dim);
   order.forEach((m, i) => means.set(zoo.means.subarray(m * dim, (m + 1) * dim), i * dim));
@@ -32,6 +33,10 @@ export async function writeTieredIndex(zoo: ScaleZoo, dir: string, order: Int32A
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'head.bin'), head);
   writeFileSync(join(dir, 'records.bin'), packed.data);
+  if (blockFiles) {
+    mkdirSync(join(dir, 'blocks'), { recursive: true });
+    packed.blocks.forEach((b, i) => writeFileSync(join(dir, 'blocks', `${i}.bin`), packed.data.subarray(b.offset, b.offset + b.bytes)));
+  }
   const manifest = {
     format: 'model-search-index',
     formatVersion: 2,
@@ -43,6 +48,7 @@ export async function writeTieredIndex(zoo: ScaleZoo, dir: string, order: Int32A
       'head.bin': { bytes: head.byteLength, sha256: await sha256Hex(head) },
       'records.bin': { bytes: packed.data.byteLength },
     },
+    layout: { blockFiles },
   };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
   return { order, headBytes: head.byteLength, recordsBytes: packed.data.byteLength, blocks: packed.blocks.length };
