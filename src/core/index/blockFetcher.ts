@@ -3,6 +3,10 @@ import { fetchBytes, HostRangeError, type FetchBytesOptions } from '../io/fetchB
 import { fetchRanges } from '../io/ranges.ts';
 import type { TieredHead } from './tieredHead.ts';
 
+function fail(err: Error): never {
+  throw err;
+}
+
 /** Where a tiered index's blocks come from: Range reads of records.bin, or one file per block. */
 export type BlockSource = 'ranges' | 'block-files';
 
@@ -24,21 +28,17 @@ export function blockFetcher(base: string, head: TieredHead, opts: BlockFetcherO
   let source: BlockSource = 'ranges';
   const url = (file: string) => new URL(file, base.endsWith('/') ? base : `${base}/`).href;
   const common = { signal: opts.signal, stallMs: opts.stallMs, fetchImpl: opts.fetchImpl };
+  const entryOf = (b: number) => head.blocks[b] ?? fail(new AppError('index-format', `The index has no block ${b}.`, base));
   const fromFiles = async (blocks: number[]) => {
     const out = new Map<number, Uint8Array>();
-    for (const b of blocks) {
-      const entry = head.blocks[b];
-      if (!entry) throw new AppError('index-format', `The index has no block ${b}.`, base);
-      out.set(b, await fetchBytes(url(`blocks/${b}.bin`), { ...common, bytes: entry.bytes }));
-    }
+    for (const b of blocks) out.set(b, await fetchBytes(url(`blocks/${b}.bin`), { ...common, bytes: entryOf(b).bytes }));
     return out;
   };
   const fetchBlocks = async (blocks: number[]) => {
     if (source === 'block-files') return fromFiles(blocks);
     const ranges = blocks.map((b) => {
-      const entry = head.blocks[b];
-      if (!entry) throw new AppError('index-format', `The index has no block ${b}.`, base);
-      return { start: entry.offset, end: entry.offset + entry.bytes };
+      const { offset, bytes } = entryOf(b);
+      return { start: offset, end: offset + bytes };
     });
     try {
       const parts = await fetchRanges(url('records.bin'), ranges, { ...common, maxGap: opts.maxGap, fileBytes: head.recordsBytes });

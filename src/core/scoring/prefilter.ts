@@ -46,16 +46,23 @@ export function quantiseMeansInt8(means: Float32Array, dim: number): Int8Means {
   return { dim, count, codes, scale, norms };
 }
 
-/** 1st-moment cosine ⟨q, μ_m⟩ / ‖μ_m‖ from int8 means (0 for a zero mean). */
-export function int8CosineScores(m: Int8Means, query: Float32Array, out = new Float32Array(m.count)): Float32Array {
-  const { dim, count, codes, scale, norms } = m;
+/** ⟨q, μ_m⟩ for every model from its int8 mean (scale · ⟨q, codes⟩), into `out`: both prefilters' one pass over the codes. */
+function int8Dots(m: Int8Means, query: Float32Array, out: Float32Array): Float32Array {
+  const { dim, count, codes, scale } = m;
   if (query.length !== dim) throw new Error(`The query has ${query.length} dimensions, the index ${dim}.`);
   for (let i = 0; i < count; i++) {
     const base = i * dim;
     let s = 0;
     for (let j = 0; j < dim; j++) s += codes[base + j]! * query[j]!;
-    out[i] = norms[i]! > 0 ? (s * scale[i]!) / norms[i]! : 0;
+    out[i] = s * scale[i]!;
   }
+  return out;
+}
+
+/** 1st-moment cosine ⟨q, μ_m⟩ / ‖μ_m‖ from int8 means (0 for a zero mean). */
+export function int8CosineScores(m: Int8Means, query: Float32Array, out = new Float32Array(m.count)): Float32Array {
+  int8Dots(m, query, out);
+  for (let i = 0; i < m.count; i++) out[i] = m.norms[i]! > 0 ? out[i]! / m.norms[i]! : 0;
   return out;
 }
 
@@ -124,16 +131,13 @@ export function recallAtK(truth: readonly number[], got: readonly number[], k: n
  * For a low-rank record h = 1/s − ‖B‖²_F / d (lowRankMeanPrecision).
  */
 export function gaussianProxyScores(m: Int8Means, precision: Float32Array, logDet: Float32Array, query: Float32Array, out = new Float32Array(m.count)): Float32Array {
-  const { dim, count, codes, scale, norms } = m;
-  if (query.length !== dim) throw new Error(`The query has ${query.length} dimensions, the index ${dim}.`);
+  const { count, norms } = m;
   if (precision.length !== count || logDet.length !== count) throw new Error(`The proxy needs ${count} precisions and log-determinants.`);
+  int8Dots(m, query, out);
   let qq = 0;
-  for (let j = 0; j < dim; j++) qq += query[j]! * query[j]!;
+  for (const v of query) qq += v * v;
   for (let i = 0; i < count; i++) {
-    const base = i * dim;
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += codes[base + j]! * query[j]!;
-    const dd = Math.max(0, qq - 2 * s * scale[i]! + norms[i]! * norms[i]!);
+    const dd = Math.max(0, qq - 2 * out[i]! + norms[i]! * norms[i]!);
     out[i] = -0.5 * precision[i]! * dd - 0.5 * logDet[i]!;
   }
   return out;
