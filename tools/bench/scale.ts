@@ -19,15 +19,13 @@
  * numbers exist).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import sirv from 'sirv';
 import { readTieredHead } from '../../src/core/index/tieredHead.ts';
 import { twoStageQuery } from '../../src/core/index/tieredQuery.ts';
 import type { TieredRecord } from '../../src/core/index/tieredRecords.ts';
 import { fetchBytes } from '../../src/core/io/fetchBytes.ts';
 import { blockFetcher } from '../../src/core/index/blockFetcher.ts';
+import { startRangeServer } from '../lib/rangeServer.ts';
 import { writeTieredIndex } from '../scale/tiered.ts';
 import { ENCODERS } from '../../src/core/encode/encoders.ts';
 import { firstMomentScores, gaussianScores } from '../../src/core/scoring/methods.ts';
@@ -207,10 +205,7 @@ async function demoPart() {
 async function httpPart(reuse: { zoo: ScaleZoo; truth: number[][]; queries: Float32Array[]; clustered: Int32Array }) {
   const dir = mkdtempSync(join(tmpdir(), 'tiered-'));
   const build = await writeTieredIndex(reuse.zoo, dir, reuse.clustered, HTTP_PER_BLOCK);
-  const statics = sirv(dir, { dev: true });
-  const server = createServer((req, res) => statics(req, res, () => void res.writeHead(404).end()));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { base, close } = await startRangeServer(dir);
   let requests = 0;
   let bytes = 0;
   const counting: typeof fetch = async (input, init) => {
@@ -249,7 +244,7 @@ async function httpPart(reuse: { zoo: ScaleZoo; truth: number[][]; queries: Floa
     }
     return { perBlock: HTTP_PER_BLOCK, headBytes: build.headBytes, headFetched, headMs, recordsBytes: build.recordsBytes, blocks: build.blocks, rows };
   } finally {
-    server.close();
+    close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -273,15 +268,7 @@ function gaussianPart(count: number, queryCount: number) {
     {
       name: '1st moment, float32 means',
       headBytesPerModel: dim * 4 + 4,
-      scores: (q) => {
-        const out = new Float32Array(count);
-        for (let m = 0; m < count; m++) {
-          let s = 0;
-          for (let j = 0; j < dim; j++) s += zoo.means[m * dim + j]! * q[j]!;
-          out[m] = s / norms[m]!;
-        }
-        return out;
-      },
+      scores: (q) => firstMomentScores(zoo.means, norms, dim, q),
     },
     { name: '1st moment, int8 means', headBytesPerModel: dim + 8, scores: (q) => int8CosineScores(q8, q) },
     { name: 'Gaussian proxy, int8 means + 2 floats', headBytesPerModel: dim + 16, scores: (q) => gaussianProxyScores(q8, proxyPrecision, proxyLogDet, q) },
@@ -398,12 +385,7 @@ function millionPart(queryCount: number) {
     q8.norms.set(c8.norms, first);
     codes.bits.set(signCodes(means, dim).bits, first * codes.words);
     queries.forEach((q, qi) => {
-      const scores = new Float32Array(n);
-      for (let m = 0; m < n; m++) {
-        let s = 0;
-        for (let j = 0; j < dim; j++) s += means[m * dim + j]! * q[j]!;
-        scores[m] = s / c8.norms[m]!;
-      }
+      const scores = firstMomentScores(means, c8.norms, dim, q);
       const merged = [...best[qi]!, ...topK(scores, 10).map((x) => ({ index: x.index + first, score: x.score }))];
       merged.sort((a, b) => b.score - a.score || a.index - b.index);
       best[qi] = merged.slice(0, 10);

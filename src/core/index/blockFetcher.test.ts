@@ -3,18 +3,13 @@
  * that ignores Range: the reader falls back to per-block files, and says so once.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sirv from 'sirv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mulberry32 } from '../math/prng.ts';
-import { quantiseMeansInt8 } from '../scoring/prefilter.ts';
+import { startRangeServer } from '../../../tools/lib/rangeServer.ts';
+import { smallTieredIndex } from '../../../test/support/tieredIndex.ts';
 import { blockFetcher } from './blockFetcher.ts';
-import { lowRankGaussian, lowRankMeanPrecision } from './lowRankGaussian.ts';
-import { readTieredHead, writeTieredHead, type TieredHead } from './tieredHead.ts';
-import { encodeRecord, packBlocks } from './tieredRecords.ts';
+import { readTieredHead, type TieredHead } from './tieredHead.ts';
 import { twoStageQuery } from './tieredQuery.ts';
 import type { HostRangeError } from '../io/fetchBytes.ts';
 
@@ -23,23 +18,14 @@ const COUNT = 24;
 
 describe('block fetcher', () => {
   let dir: string;
-  let server: Server;
+  let close: () => void;
   let base: string;
   let head: TieredHead;
   let inMemory: (blocks: number[]) => Promise<Map<number, Uint8Array>>;
   const q = Float32Array.from({ length: DIM }, (_, j) => Math.sin(j + 1) / 3);
 
   beforeAll(async () => {
-    const next = mulberry32(3);
-    const gs = Array.from({ length: COUNT }, (_, m) => {
-      const n = 3 + (m % 4);
-      const c = Array.from({ length: DIM }, () => next() - 0.5);
-      return lowRankGaussian(Array.from({ length: n * DIM }, (_, i) => (c[i % DIM]! + 0.3 * (next() - 0.5)) / 2.5), n, DIM, 1e-2);
-    });
-    const means = new Float32Array(COUNT * DIM);
-    gs.forEach((g, m) => means.set(g.mean, m * DIM));
-    const packed = await packBlocks(gs.map((g) => encodeRecord(g, 'f16')), 3);
-    const headBytes = writeTieredHead({ dim: DIM, count: COUNT, prefilter: quantiseMeansInt8(means, DIM), proxy: { precision: Float32Array.from(gs, lowRankMeanPrecision), logDet: Float32Array.from(gs, (g) => g.logDet) }, blocks: packed.blocks, directory: packed.directory });
+    const { packed, head: headBytes } = await smallTieredIndex({ dim: DIM, count: COUNT, seed: 3, cycle: 4, noise: 0.3, perBlock: 3, dtype: 'f16' });
     head = readTieredHead(headBytes);
     dir = mkdtempSync(join(tmpdir(), 'blocks-'));
     for (const sub of ['good', 'files', 'bare']) {
@@ -52,19 +38,14 @@ describe('block fetcher', () => {
     writeFileSync(join(dir, 'corrupt', 'records.bin'), packed.data);
     packed.blocks.forEach((b, i) => writeFileSync(join(dir, 'corrupt', 'blocks', `${i}.bin`), packed.data.subarray(b.offset, b.offset + b.bytes).map((x, k) => (k === 30 ? x ^ 1 : x))));
     inMemory = async (blocks) => new Map(blocks.map((b) => [b, packed.data.slice(head.blocks[b]!.offset, head.blocks[b]!.offset + head.blocks[b]!.bytes)] as const));
-    const statics = sirv(dir, { dev: true });
-    server = createServer((req, res) => {
+    ({ base, close } = await startRangeServer(dir, (req, _res, serve) => {
       // Every folder but "good" sits behind a host that ignores Range.
       if (!req.url!.startsWith('/good/')) delete req.headers.range;
-      statics(req, res, () => {
-        res.writeHead(404).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      serve();
+    }));
   });
   afterAll(() => {
-    server.close();
+    close();
     rmSync(dir, { recursive: true, force: true });
   });
 

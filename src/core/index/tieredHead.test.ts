@@ -1,29 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../math/prng.ts';
+import { smallTieredIndex } from '../../../test/support/tieredIndex.ts';
 import { quantiseMeansInt8, signCodes } from '../scoring/prefilter.ts';
 import { readIndex } from './indexFormat.ts';
-import { lowRankGaussian, lowRankMeanPrecision } from './lowRankGaussian.ts';
 import { readTieredHead, TieredSection, writeTieredHead } from './tieredHead.ts';
-import { encodeRecord, openBlock, packBlocks } from './tieredRecords.ts';
+import { openBlock } from './tieredRecords.ts';
 
 const DIM = 16;
 const COUNT = 9;
 
-async function build(perBlock = 4) {
-  const next = mulberry32(5);
-  const gs = Array.from({ length: COUNT }, (_, m) => {
-    const n = 3 + (m % 4);
-    const c = Array.from({ length: DIM }, () => next() - 0.5);
-    const x = Array.from({ length: n * DIM }, (_, i) => (c[i % DIM]! + 0.2 * (next() - 0.5)) / 2.5);
-    return lowRankGaussian(x, n, DIM, 1e-2);
-  });
-  const means = new Float32Array(COUNT * DIM);
-  gs.forEach((g, m) => means.set(g.mean, m * DIM));
-  const packed = await packBlocks(gs.map((g) => encodeRecord(g, 'f16')), perBlock);
-  const proxy = { precision: Float32Array.from(gs, lowRankMeanPrecision), logDet: Float32Array.from(gs, (g) => g.logDet) };
-  const head = writeTieredHead({ dim: DIM, count: COUNT, prefilter: quantiseMeansInt8(means, DIM), proxy, signs: signCodes(means, DIM), blocks: packed.blocks, directory: packed.directory });
-  return { gs, means, packed, head, proxy };
-}
+const build = () => smallTieredIndex({ dim: DIM, count: COUNT, seed: 5, cycle: 4, noise: 0.2, perBlock: 4, dtype: 'f16', signs: true });
 
 /** The byte offset of a section's data in a head (from its section table). */
 function sectionOffset(head: Uint8Array, kind: number): number {

@@ -1,27 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../math/prng.ts';
-import { quantiseMeansInt8 } from '../scoring/prefilter.ts';
+import { smallTieredIndex } from '../../../test/support/tieredIndex.ts';
 import { topK } from '../scoring/topK.ts';
-import { lowRankGaussian, lowRankLogDensity, lowRankMeanPrecision } from './lowRankGaussian.ts';
-import { readTieredHead, writeTieredHead } from './tieredHead.ts';
-import { decodeRecord, encodeRecord, packBlocks } from './tieredRecords.ts';
+import { lowRankLogDensity } from './lowRankGaussian.ts';
+import { readTieredHead } from './tieredHead.ts';
+import { decodeRecord } from './tieredRecords.ts';
 import { twoStageQuery } from './tieredQuery.ts';
 
 const DIM = 16;
 const COUNT = 30;
 
 async function index() {
-  const next = mulberry32(8);
-  const gs = Array.from({ length: COUNT }, (_, m) => {
-    const n = 3 + (m % 5);
-    const c = Array.from({ length: DIM }, () => next() - 0.5);
-    return lowRankGaussian(Array.from({ length: n * DIM }, (_, i) => (c[i % DIM]! + 0.3 * (next() - 0.5)) / 2.5), n, DIM, 1e-2);
-  });
-  const means = new Float32Array(COUNT * DIM);
-  gs.forEach((g, m) => means.set(g.mean, m * DIM));
-  const packed = await packBlocks(gs.map((g) => encodeRecord(g, 'f32')), 4);
-  const proxy = { precision: Float32Array.from(gs, lowRankMeanPrecision), logDet: Float32Array.from(gs, (g) => g.logDet) };
-  const head = readTieredHead(writeTieredHead({ dim: DIM, count: COUNT, prefilter: quantiseMeansInt8(means, DIM), proxy, blocks: packed.blocks, directory: packed.directory }));
+  const { packed, head: bytes } = await smallTieredIndex({ dim: DIM, count: COUNT, seed: 8, cycle: 5, noise: 0.3, perBlock: 4, dtype: 'f32' });
+  const head = readTieredHead(bytes);
   const requested: number[][] = [];
   const fetchBlocks = async (blocks: number[]) => {
     requested.push(blocks);

@@ -3,13 +3,12 @@
  * against hosts that ignore, shift or lie about ranges (issue 15, "Hosting that works").
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import sirv from 'sirv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRangeServer } from '../../../tools/lib/rangeServer.ts';
 import { fetchBytes, HostRangeError } from './fetchBytes.ts';
 import { coalesceRanges, fetchRanges } from './ranges.ts';
 
@@ -19,7 +18,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void) => 
 
 describe('HTTP Range reads', () => {
   let dir: string;
-  let server: Server;
+  let close: () => void;
   let base: string;
   const requests: string[] = [];
   // Per path prefix, how the host behaves in front of the real static server.
@@ -58,22 +57,16 @@ describe('HTTP Range reads', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ranges-'));
     writeFileSync(join(dir, 'records.bin'), FILE);
-    const statics = sirv(dir, { dev: true });
-    server = createServer((req, res) => {
+    ({ base, close } = await startRangeServer(dir, (req, res, serve) => {
       requests.push(`${req.url} ${req.headers.range ?? ''}`);
       const prefix = Object.keys(hosts).find((p) => req.url!.startsWith(p));
       if (prefix) req.url = req.url!.slice(prefix.length - 1);
-      const serve = () => statics(req, res, () => {
-        res.writeHead(404).end();
-      });
       if (prefix) hosts[prefix]!(req, res, serve);
       else serve();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }));
   });
   afterAll(() => {
-    server.close();
+    close();
     rmSync(dir, { recursive: true, force: true });
   });
 
