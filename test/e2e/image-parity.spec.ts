@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import sharp from 'sharp';
 import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
 import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
@@ -33,6 +33,21 @@ const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return dot / Math.sqrt(na * nb);
 };
 
+type Debug = { preprocessImage(u: string): Promise<number[]>; encodeImage(u: string): Promise<number[]> };
+/** The page's debug hook: what the worker makes of `parity/<name>` (pixels or embedding). */
+const browserDebug = (page: Page, call: keyof Debug, name: string) => page.evaluate(([c, u]) => (window as unknown as { modelSearchDebug: Debug }).modelSearchDebug[c](u), [call, `parity/${name}`] as const);
+
+/** Serves `files` at parity/<name>, opens the app on the colours index with the debug hook, and loads the same encoder in Node. */
+async function openParity(page: Page, files: Record<string, Buffer>): Promise<NodeEncoder> {
+  await page.context().route('**/parity/*', (route) => {
+    const name = new URL(route.request().url()).pathname.split('/').pop()!;
+    return route.fulfill({ body: files[name], contentType: 'application/octet-stream' });
+  });
+  await page.goto('./?index=index/colours/&debug=1');
+  await expect(page.getByTestId('status')).toHaveAttribute('data-phase', 'ready');
+  return NodeEncoder.load(TEST_ENCODER);
+}
+
 test('an image gives the same CLIP input and embedding in the browser worker and in the Node builder', async ({ page }, info) => {
   const png = await testImage(640, 427);
   const files: Record<string, Buffer> = {
@@ -42,13 +57,7 @@ test('an image gives the same CLIP input and embedding in the browser worker and
     'rotated.jpg': await sharp(png).rotate(-90).jpeg({ quality: 92 }).withMetadata({ orientation: 6 }).toBuffer(),
     'photo.webp': await sharp(png).webp({ quality: 90 }).toBuffer(),
   };
-  await page.context().route('**/parity/*', (route) => {
-    const name = new URL(route.request().url()).pathname.split('/').pop()!;
-    return route.fulfill({ body: files[name], contentType: 'application/octet-stream' });
-  });
-  await page.goto('./?index=index/colours/&debug=1');
-  await expect(page.getByTestId('status')).toHaveAttribute('data-phase', 'ready');
-  const encoder = await NodeEncoder.load(TEST_ENCODER);
+  const encoder = await openParity(page, files);
 
   for (const [name, bytes] of Object.entries(files)) {
     const decoded = await decodeImage(new Uint8Array(bytes));
@@ -56,9 +65,8 @@ test('an image gives the same CLIP input and embedding in the browser worker and
     const nodePixels = preprocessRgba(decoded.image, TEST_ENCODER.image);
     const [nodeEmbedding] = await encoder.encodeImages(nodePixels, 1);
 
-    type Debug = { preprocessImage(u: string): Promise<number[]>; encodeImage(u: string): Promise<number[]> };
-    const browserPixels = await page.evaluate((u) => (window as unknown as { modelSearchDebug: Debug }).modelSearchDebug.preprocessImage(u), `parity/${name}`);
-    const browserEmbedding = await page.evaluate((u) => (window as unknown as { modelSearchDebug: Debug }).modelSearchDebug.encodeImage(u), `parity/${name}`);
+    const browserPixels = await browserDebug(page, 'preprocessImage', name);
+    const browserEmbedding = await browserDebug(page, 'encodeImage', name);
 
     expect(browserPixels.length).toBe(nodePixels.length);
     let sumAbs = 0;
@@ -95,16 +103,8 @@ test('colour spaces and alpha convert the same in the browser and in the builder
     'cmyk.jpg': await sharp(png).toColourspace('cmyk').jpeg({ quality: 92 }).toBuffer(),
     'cmyk-icc.jpg': await sharp(png).toColourspace('cmyk').keepIccProfile().jpeg({ quality: 92 }).toBuffer(),
   };
-  const all = { ...files, ...cmyk };
-  await page.context().route('**/parity/*', (route) => {
-    const name = new URL(route.request().url()).pathname.split('/').pop()!;
-    return route.fulfill({ body: all[name], contentType: 'application/octet-stream' });
-  });
-  await page.goto('./?index=index/colours/&debug=1');
-  await expect(page.getByTestId('status')).toHaveAttribute('data-phase', 'ready');
-  const encoder = await NodeEncoder.load(TEST_ENCODER);
-  type Debug = { preprocessImage(u: string): Promise<number[]>; encodeImage(u: string): Promise<number[]> };
-  const browserEncode = (name: string) => page.evaluate((u) => (window as unknown as { modelSearchDebug: Debug }).modelSearchDebug.encodeImage(u), `parity/${name}`);
+  const encoder = await openParity(page, { ...files, ...cmyk });
+  const browserEncode = (name: string) => browserDebug(page, 'encodeImage', name);
 
   for (const [name, bytes] of Object.entries(files)) {
     expect((await sharp(bytes).metadata()).space, name).not.toBe('cmyk');
