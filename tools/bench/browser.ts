@@ -30,7 +30,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function runBrowser(root: string, timeoutMs = 240_000): Promise<BrowserResult> {
+/**
+ * Opens `page` (default: the scoring bench; a path under root, with its query) and returns what it
+ * leaves in window.__benchResult. `deps`: CommonJS packages the page's modules import, pre-bundled
+ * by vite (ml-matrix for the low-rank records).
+ */
+export async function runBrowser<T = BrowserResult>(root: string, timeoutMs = 240_000, page = 'tools/bench/browser/bench.html', deps: string[] = []): Promise<T> {
   const port = await freePort();
   const server = await createServer({
     root,
@@ -38,7 +43,7 @@ export async function runBrowser(root: string, timeoutMs = 240_000): Promise<Bro
     logLevel: 'warn',
     clearScreen: false,
     // Only the bench's own modules are loaded: no dependency scan / pre-bundling of the app.
-    optimizeDeps: { noDiscovery: true, include: [], entries: [] },
+    optimizeDeps: { noDiscovery: true, include: deps, entries: [] },
     server: {
       host: '127.0.0.1',
       port,
@@ -51,19 +56,19 @@ export async function runBrowser(root: string, timeoutMs = 240_000): Promise<Bro
   await server.listen();
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   try {
-    const page = await browser.newPage();
-    page.on('console', (m) => {
+    const tab = await browser.newPage();
+    tab.on('console', (m) => {
       if (m.text().startsWith('[bench]')) process.stderr.write(`  [browser] ${m.text().slice(8)}\n`);
     });
-    page.on('pageerror', (e) => process.stderr.write(`  [browser] page error: ${e.message}\n`));
-    await page.goto(`http://127.0.0.1:${port}/tools/bench/browser/bench.html`);
-    await page.waitForFunction(() => (window as unknown as { __benchResult?: unknown }).__benchResult !== undefined, null, {
+    tab.on('pageerror', (e) => process.stderr.write(`  [browser] page error: ${e.message}\n`));
+    await tab.goto(`http://127.0.0.1:${port}/${page}`);
+    await tab.waitForFunction(() => (window as unknown as { __benchResult?: unknown }).__benchResult !== undefined, null, {
       timeout: timeoutMs,
       polling: 500,
     });
-    const r = (await page.evaluate(() => (window as unknown as { __benchResult: unknown }).__benchResult)) as BrowserResult | { error: string };
-    if ('error' in r) throw new Error(r.error);
-    return r;
+    const r = (await tab.evaluate(() => (window as unknown as { __benchResult: unknown }).__benchResult)) as T | { error: string };
+    if (r && typeof r === 'object' && 'error' in r) throw new Error(r.error);
+    return r as T;
   } finally {
     await browser.close();
     await server.close();

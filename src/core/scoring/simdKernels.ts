@@ -12,7 +12,13 @@ interface KernelExports {
   mahalanobis_f32(w: number, bias: number, q: number, dim: number, count: number, out: number, mask: number): void;
   mahalanobis_f16(w: number, bias: number, q: number, dim: number, count: number, out: number, mask: number): void;
   dot_rows(rows: number, q: number, dim16: number, stride: number, count: number, out: number): void;
+  int8_dots(codes: number, limbs: number, stride: number, count: number, scale: number, invK: number, out: number): void;
+  sign_agree(bits: number, q: number, vecs: number, count: number, dim: number, out: number): void;
+  sign_agree64(bits: number, q: number, pairs: number, count: number, dim: number, out: number): void;
+  lowrank_proj(rows: number, delta: number, stride: number, rank: number): number;
 }
+
+export type { KernelExports };
 
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -43,16 +49,33 @@ const align64 = (n: number) => Math.ceil(n / 64) * 64;
 
 /** A fresh kernel instance with at least `bytes` of memory, or null. */
 function instantiate(bytes: number): KernelExports | null {
+  const r = kernelInstance(bytes);
+  return 'error' in r ? null : r.exports; // out of memory: the JS path reads the index in place instead
+}
+
+/**
+ * A fresh kernel instance with at least `bytes` of memory, or why there is none: no WASM SIMD in
+ * this runtime, more than wasm32's 4 GiB (or `limit`), or a failed memory.grow (the engine's own
+ * cap, or the tab out of memory). Callers keep a JS path for each case.
+ */
+export function kernelInstance(bytes: number, limit = MAX_BYTES): { exports: KernelExports } | { error: string } {
   const module = kernelModule();
-  if (!module || bytes > MAX_BYTES) return null;
+  const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  if (!module) return { error: 'this runtime has no WebAssembly SIMD' };
+  if (bytes > limit) return { error: `${mb(bytes)} of kernel memory is more than the ${mb(limit)} a wasm32 kernel may hold` };
+  let exports: KernelExports;
   try {
-    const exports = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
-    const pages = Math.ceil(bytes / PAGE) - exports.memory.buffer.byteLength / PAGE;
-    if (pages > 0) exports.memory.grow(pages);
-    return exports;
-  } catch {
-    return null; // out of memory: the JS path reads the index in place instead
+    exports = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
+  } catch (e) {
+    return { error: `the WebAssembly kernel could not be instantiated (${e instanceof Error ? e.message : String(e)})` };
   }
+  const pages = Math.ceil(bytes / PAGE) - exports.memory.buffer.byteLength / PAGE;
+  try {
+    if (pages > 0) exports.memory.grow(pages);
+  } catch (e) {
+    return { error: `WebAssembly memory could not grow to ${mb(bytes)} (${e instanceof Error ? e.message : String(e)})` };
+  }
+  return { exports };
 }
 
 export class GaussianKernel {
