@@ -21,7 +21,9 @@ import { hasFilters, parseQuery } from '../src/core/scoring/queryFilters.ts';
 import { rank, type RankQuery } from '../src/core/scoring/rank.ts';
 import { choice, custom, flag, fraction, integer, number, parseCommandLine, processIo, required, runCommand, text, UsageError } from './lib/args.ts';
 import { CMYK_REASON, decodeImage } from './lib/indexBuilder/imageDecode.ts';
-import { openLocalIndex } from './lib/localIndex.ts';
+import { isTieredFolder, openLocalIndex, openLocalTiered } from './lib/localIndex.ts';
+import { DEFAULT_CANDIDATES, MAX_CANDIDATES, rankTiered } from '../src/core/index/tieredRank.ts';
+import type { QueryPart } from '../src/core/scoring/rank.ts';
 import { NodeEncoder } from './lib/nodeEncoder.ts';
 
 /** rank.ts refuses a larger temperature; the flag says so first, naming itself. */
@@ -40,6 +42,8 @@ const USAGE = `usage: npm run search -- --index <dir> (--text "…" | --image <f
   --temperature <T>      logit scale for monte-carlo / first-second-moment, at most ${MAX_TEMPERATURE} (default: the index's encoder's)
   --hybrid <w>           weight of metadata text relevance fused with content, 0–1 (default ${SEARCH_DEFAULTS.hybridWeight})
   --top <n>              how many results (default ${SEARCH_DEFAULTS.topK})
+  --candidates <K>       a tiered (version 2) index: candidates the prefilter keeps for the exact rerank,
+                         1–${MAX_CANDIDATES} (default ${DEFAULT_CANDIDATES}); field filters and --hybrid need a version 1 index
   --model-host <url>     host for hub-hosted encoder files (default https://huggingface.co)
   --json                 print JSON instead of a table
   -h, --help             this text`;
@@ -62,6 +66,7 @@ const OPTIONS = {
   }),
   hybrid: fraction({ default: SEARCH_DEFAULTS.hybridWeight }),
   top: integer({ min: 1, default: SEARCH_DEFAULTS.topK }),
+  candidates: integer({ min: 1, max: MAX_CANDIDATES }),
   'model-host': text(),
   json: flag(),
 };
@@ -109,8 +114,6 @@ process.exitCode = await runCommand(USAGE, async () => {
   const { method, top, 'image-weight': imageWeight, hybrid: hybridWeight } = args;
   const params = { k: args.k, temperature: args.temperature };
 
-  const local = await openLocalIndex(index);
-  const { models, manifest } = local;
   // The query text as the app's search box reads it: words, then field filters.
   const { text, filters } = parseQuery(args.text ?? '');
   // With --like, --text may carry field filters only (as the app keeps the box's filters on "more like this").
@@ -126,15 +129,45 @@ process.exitCode = await runCommand(USAGE, async () => {
   if (imagePath) parts.push({ part: { kind: 'image', image: { path: imagePath }, source: args.sketch ? 'sketch' : 'file' }, weight: both ? imageWeight : 1 });
 
   let encoder: NodeEncoder | undefined;
-  const desc = ENCODERS[manifest.encoder.id];
-  const ranking = await rank(local, { parts, method, params, topK: top, filters, hybridWeight: text ? hybridWeight : 0 }, async (part) => {
-    if (!desc) throw new AppError('encoder-unknown', `The index was built with an unknown encoder "${manifest.encoder.id}".`);
+  const embedWith = (encoderId: string) => async (part: Exclude<QueryPart<ImageFile>, { kind: 'model' }>) => {
+    const desc = ENCODERS[encoderId];
+    if (!desc) throw new AppError('encoder-unknown', `The index was built with an unknown encoder "${encoderId}".`);
     // A file that is no usable image is refused before the encoder loads.
     const image = part.kind === 'image' ? await readImage(part.image.path) : undefined;
     encoder ??= await NodeEncoder.load(desc, args['model-host']);
     if (part.kind === 'text') return (await encoder.encodeTexts([part.text]))[0];
     return (await encoder.encodeImages(preprocessRgba(image!, desc.image), 1))[0];
-  });
+  };
+
+  if (await isTieredFolder(index)) {
+    // A tiered index: the same two-stage ranking as the app's worker (src/core/index/tieredRank.ts).
+    const tiered = await openLocalTiered(index);
+    const likeIndex = like ? await tiered.findId(like) : undefined;
+    const ranking = await rankTiered(
+      { head: tiered.head, calibration: tiered.calibration, nullText: tiered.nullText, idOf: (id) => (id === like ? likeIndex : undefined) },
+      { parts, method, topK: top, filters, hybridWeight: text ? hybridWeight : 0 },
+      embedWith(tiered.manifest.encoder.id),
+      { candidates: args.candidates, fetchBlocks: tiered.fetchBlocks, cache: tiered.cache },
+    );
+    const metas = await tiered.meta(ranking.results.map((r) => r.index));
+    const results = ranking.results.map((r, i) => ({ rank: i + 1, id: metas[i]!.id, name: metas[i]!.name, score: r.score, contentScore: r.score }));
+    if (args.json) {
+      console.log(JSON.stringify({ index: tiered.manifest.name, method: ranking.method, kinds: ranking.kinds, tiered: { candidates: ranking.candidates.length, blocksRead: ranking.fetched.length }, noMatch: ranking.match.kind !== 'ok', match: ranking.match, results }, null, 2));
+    } else {
+      console.log(`${tiered.manifest.name}: ${tiered.head.count} models (tiered) · method ${METHOD_INFO[ranking.method].label} · top ${ranking.candidates.length} prefilter candidates reranked exactly`);
+      const w = Math.max(4, ...results.map((r) => r.name.length));
+      console.log(`${'rank'.padStart(4)}  ${'name'.padEnd(w)}  ${'score'.padStart(12)}  id`);
+      for (const r of results) console.log(`${String(r.rank).padStart(4)}  ${r.name.padEnd(w)}  ${r.score.toFixed(6).padStart(12)}  ${r.id}`);
+      if (ranking.match.kind === 'no-information') console.log(NO_INFORMATION);
+      else if (ranking.match.kind === 'weak') console.log(WEAK_MATCH);
+    }
+    return;
+  }
+  if (args.candidates !== undefined) throw new UsageError('--candidates applies to a tiered (version 2) index only');
+
+  const local = await openLocalIndex(index);
+  const { models, manifest } = local;
+  const ranking = await rank(local, { parts, method, params, topK: top, filters, hybridWeight: text ? hybridWeight : 0 }, embedWith(manifest.encoder.id));
 
   const results = ranking.results.map((r) => ({
     rank: r.rank,

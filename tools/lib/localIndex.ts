@@ -1,8 +1,14 @@
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../src/core/io/errors.ts';
 import { MAX_UNDECLARED_BYTES } from '../../src/core/io/fetchBytes.ts';
 import { openIndex, type OpenedIndex } from '../../src/core/index/openIndex.ts';
+import { manifestVersion, parseModels, parseTieredManifest, type MatchCalibration, type ModelMeta, type TieredManifest } from '../../src/core/index/manifest.ts';
+import { readTieredHead, type TieredHead } from '../../src/core/index/tieredHead.ts';
+import type { BlockCache } from '../../src/core/index/tieredQuery.ts';
+import { indexTemperatureFor } from '../../src/core/encode/encoders.ts';
+import { decodeVectors } from '../../src/core/scoring/matchQuality.ts';
+import { sha256Hex } from '../../src/core/io/sha256.ts';
 
 export interface LocalIndex extends OpenedIndex {
   dir: string;
@@ -42,4 +48,83 @@ export async function openLocalIndex(dir: string): Promise<LocalIndex> {
     read: (file, entry) => read(file, file, entry.bytes),
   });
   return { dir, ...opened };
+}
+
+/**
+ * A tiered (version 2) index folder on disk, opened as the worker opens one over HTTP
+ * (workers/tieredIndex.ts): the head verified against the manifest, blocks read by their offsets in
+ * records.bin (verified per block by rankTiered), metadata shards verified against the head's table.
+ */
+export interface LocalTieredIndex {
+  dir: string;
+  manifest: TieredManifest;
+  head: TieredHead;
+  temperature: number;
+  calibration?: MatchCalibration;
+  nullText: Float32Array[];
+  fetchBlocks(blocks: number[]): Promise<Map<number, Uint8Array>>;
+  cache: BlockCache;
+  meta(models: readonly number[]): Promise<ModelMeta[]>;
+  /** Position of a model by id (reads every metadata shard once: a CLI can afford it). */
+  findId(id: string): Promise<number | undefined>;
+}
+
+export async function isTieredFolder(dir: string): Promise<boolean> {
+  try {
+    return manifestVersion(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'))) === 2;
+  } catch {
+    return false;
+  }
+}
+
+export async function openLocalTiered(dir: string): Promise<LocalTieredIndex> {
+  const manifest = parseTieredManifest(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
+  const entry = manifest.files['head.bin'];
+  const headBytes = new Uint8Array(await readFile(join(dir, 'head.bin')));
+  if (headBytes.byteLength !== entry.bytes || (await sha256Hex(headBytes)) !== entry.sha256) {
+    throw new AppError('integrity', 'head.bin does not match the size and SHA-256 its manifest records: the file is a different version.', join(dir, 'head.bin'));
+  }
+  const head = readTieredHead(headBytes);
+  const records = await open(join(dir, 'records.bin'), 'r');
+  const fetchBlocks = async (blocks: number[]) => {
+    const out = new Map<number, Uint8Array>();
+    for (const b of blocks) {
+      const e = head.blocks[b]!;
+      const buf = new Uint8Array(e.bytes);
+      const { bytesRead } = await records.read(buf, 0, e.bytes, e.offset);
+      out.set(b, buf.subarray(0, bytesRead));
+    }
+    return out;
+  };
+  const shards = new Map<number, ModelMeta[]>();
+  const shard = async (b: number) => {
+    let list = shards.get(b);
+    if (!list) {
+      const e = head.meta?.[b];
+      const bytes = new Uint8Array(await readFile(join(dir, 'meta', `${b}.json`)));
+      if (!e || bytes.byteLength !== e.bytes || (await sha256Hex(bytes)) !== e.sha256) throw new AppError('integrity', `meta/${b}.json does not match the size and SHA-256 the head records.`, join(dir, 'meta', `${b}.json`));
+      list = parseModels(JSON.parse(new TextDecoder().decode(bytes)), head.blocks[b]!.models);
+      shards.set(b, list);
+    }
+    return list;
+  };
+  const meta = async (models: readonly number[]) => {
+    const out: ModelMeta[] = [];
+    for (const m of models) {
+      const b = head.directory[m]!.block;
+      out.push((await shard(b))[m - head.blocks[b]!.firstModel]!);
+    }
+    return out;
+  };
+  const findId = async (id: string) => {
+    for (let b = 0; b < head.blocks.length; b++) {
+      const i = (await shard(b)).findIndex((m) => m.id === id);
+      if (i >= 0) return head.blocks[b]!.firstModel + i;
+    }
+    return undefined;
+  };
+  const temperature = indexTemperatureFor(manifest.encoder.id, manifest.params?.temperature);
+  if (temperature === undefined) throw new AppError('encoder-unknown', `The index was built with an unknown encoder "${manifest.encoder.id}" and records no temperature.`);
+  const calibration = manifest.calibration;
+  return { dir, manifest, head, temperature, calibration, nullText: decodeVectors(calibration?.nullText ?? []), fetchBlocks, cache: new Map(), meta, findId };
 }

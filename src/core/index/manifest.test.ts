@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { AppError } from '../io/errors.ts';
-import { MANIFEST_FORMAT, METADATA_LIMITS, metadataOverLimit, parseManifest, parseModels, safeLinks, type ModelMeta } from './manifest.ts';
+import { MANIFEST_FORMAT, manifestVersion, METADATA_LIMITS, metadataOverLimit, parseManifest, parseModelMetaList, parseModels, parseTieredManifest, safeLinks, thumbnailUrl, type ModelMeta } from './manifest.ts';
 
 const SHA_A = 'a'.repeat(64);
 const SHA_B = '0123456789abcdef'.repeat(4);
@@ -98,7 +98,8 @@ describe('parseManifest', () => {
     ['missing format', (m) => delete m.format, /format is "undefined", expected "model-search-index"/],
     ['wrong format', (m) => (m.format = 'safetensors'), /format is "safetensors"/],
     ['missing formatVersion', (m) => delete m.formatVersion, /format version undefined is not supported/],
-    ['formatVersion 2', (m) => (m.formatVersion = 2), /format version 2 is not supported/],
+    ['formatVersion 2', (m) => (m.formatVersion = 2), /this is a tiered \(version 2\) index/],
+    ['formatVersion 3', (m) => (m.formatVersion = 3), /format version 3 is not supported/],
     ['formatVersion "1" (string)', (m) => (m.formatVersion = '1'), /format version 1 is not supported/],
     ['missing name', (m) => delete m.name, /name must be a string/],
     ['numeric name', (m) => (m.name = 7), /name must be a string/],
@@ -412,5 +413,84 @@ describe('parseManifest temperature', () => {
   });
   it('keeps a valid temperature', () => {
     expect(parseManifest({ ...validManifest(), params: { temperature: 18 } }).params?.temperature).toBe(18);
+  });
+});
+
+function validTiered(): Record<string, any> {
+  return {
+    format: 'model-search-index',
+    formatVersion: 2,
+    name: 'demo-tiered',
+    createdWith: 'tools/build-index.ts',
+    encoder: { id: 'zoo-encoder', dim: 64 },
+    count: 300,
+    licence: 'CC0-1.0',
+    files: {
+      'head.bin': { bytes: 40000, sha256: SHA_A },
+      'records.bin': { bytes: 1272000, sha256: SHA_B },
+    },
+    tiered: { modelsPerBlock: 16, blocks: 19, blockFiles: true },
+    params: { epsilon: 0.001, precision: 'f16', ppcaRank: 64, temperature: 22.481 },
+  };
+}
+
+describe('parseTieredManifest and manifestVersion', () => {
+  it('accepts a valid version 2 manifest and returns it unchanged; manifestVersion tells the versions apart', () => {
+    expect(parseTieredManifest(validTiered())).toEqual(validTiered());
+    expect(parseTieredManifest({ ...validTiered(), thumbnailBase: '../demo/' }).thumbnailBase).toBe('../demo/');
+    expect(manifestVersion(validTiered())).toBe(2);
+    expect(manifestVersion(validManifest())).toBe(1);
+    expect(manifestVersion({ ...validTiered(), formatVersion: 3 })).toBeUndefined();
+    expect(manifestVersion({ ...validTiered(), format: 'other' })).toBeUndefined();
+    expect(manifestVersion(null)).toBeUndefined();
+    expect(manifestVersion([1])).toBeUndefined();
+  });
+
+  it('the version 1 parser names a tiered index as such, and the tiered parser a version 1 index', () => {
+    expectFormatError(() => parseManifest(validTiered()), /this is a tiered \(version 2\) index \(head\.bin \+ records\.bin\)/);
+    expectFormatError(() => parseTieredManifest(validManifest()), /this is a version 1 index \(index\.bin \+ models\.json\), not a tiered index/);
+  });
+
+  const cases: [string, (m: Record<string, any>) => void, RegExp][] = [
+    ['not an object', (m) => Object.keys(m).forEach((k) => delete m[k]), /format is "undefined"/],
+    ['format version 3', (m) => (m.formatVersion = 3), /format version 3 is not a tiered index \(expected 2\)/],
+    ['no name', (m) => delete m.name, /name must be a string/],
+    ['bad encoder', (m) => (m.encoder.dim = 0), /encoder id\/dim missing/],
+    ['zero count', (m) => (m.count = 0), /model count missing/],
+    ['v1 files', (m) => (m.files = validManifest().files), /file sizes\/checksums of head\.bin and records\.bin missing/],
+    ['bad head hash', (m) => (m.files['head.bin'].sha256 = 'xyz'), /head\.bin and records\.bin missing/],
+    ['no tiered section', (m) => delete m.tiered, /the tiered section is missing/],
+    ['zero models a block', (m) => (m.tiered.modelsPerBlock = 0), /modelsPerBlock must be a positive integer, not 0/],
+    ['blocks do not add up', (m) => (m.tiered.blocks = 18), /tiered\.blocks is 18; 300 models at 16 a block make 19/],
+    ['blockFiles not boolean', (m) => (m.tiered.blockFiles = 'yes'), /blockFiles must be true or false/],
+    ['absolute thumbnailBase', (m) => (m.thumbnailBase = 'https://evil.example/'), /thumbnailBase must be a relative folder/],
+    ['rooted thumbnailBase', (m) => (m.thumbnailBase = '/demo/'), /thumbnailBase must be a relative folder/],
+    ['.. inside thumbnailBase', (m) => (m.thumbnailBase = 'a/../../x/'), /thumbnailBase must be a relative folder/],
+    ['bad examples', (m) => (m.examples = [1]), /examples must be a list of strings/],
+    ['bad temperature', (m) => (m.params.temperature = -1), /params\.temperature must be a positive number/],
+    ['bad calibration', (m) => (m.calibration = { version: 2 }), /calibration must be an object with version 1/],
+  ];
+  it.each(cases)('refuses %s with a clear message', (_, edit, pattern) => {
+    const m = validTiered();
+    edit(m);
+    expectFormatError(() => parseTieredManifest(m), pattern);
+  });
+
+  it('thumbnailUrl resolves a thumbnail against the index folder or its thumbnailBase', () => {
+    expect(thumbnailUrl('https://x.org/index/demo-tiered/', 'thumbs/a/0.webp')).toBe('https://x.org/index/demo-tiered/thumbs/a/0.webp');
+    expect(thumbnailUrl('https://x.org/index/demo-tiered', 'thumbs/a/0.webp', '../demo/')).toBe('https://x.org/index/demo/thumbs/a/0.webp');
+  });
+});
+
+describe('parseModelMetaList (meta shards of a tiered index)', () => {
+  const entry = (id: string) => ({ id, name: id, description: '', family: '', creator: '', licence: '', resolution: '', links: [], thumbnails: [] });
+  it('parses a block\'s entries like models.json', () => {
+    expect(parseModelMetaList([entry('a'), entry('b')], 2, 'meta/3.json')).toEqual([entry('a'), entry('b')]);
+  });
+  it('names the shard in its refusals', () => {
+    const prefix = /^The model list meta\/3\.json is invalid: .+\.$/;
+    expectFormatError(() => parseModelMetaList([entry('a')], 2, 'meta/3.json'), /meta\/3\.json lists 1 models, its block has 2/, 'meta/3.json', prefix);
+    expectFormatError(() => parseModelMetaList({}, 2, 'meta/3.json'), /meta\/3\.json is not a list/, 'meta/3.json', prefix);
+    expectFormatError(() => parseModelMetaList([entry('a'), entry('a')], 2, 'meta/3.json'), /share the id "a"/, 'meta/3.json', prefix);
   });
 });

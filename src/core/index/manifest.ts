@@ -69,6 +69,8 @@ export interface BuildParams {
   samplesPerModel?: { min: number; mean: number; max: number };
   /** The structure of the fine-tuned projection, when one ships. */
   projection?: 'diagonal' | 'triangular' | 'full';
+  /** Tiered indexes: the rank of the PPCA records of models with more images than dimensions (--ppca-rank). */
+  ppcaRank?: number;
   /**
    * The temperature T (the encoder's logit scale) the index was built for: Monte-Carlo and
    * 1st+2nd moment use it. Absent in older indexes: then the encoder descriptor's value applies.
@@ -101,8 +103,8 @@ function bad(message: string): never {
   throw new AppError('index-format', `The index manifest is invalid: ${message}.`, 'manifest.json');
 }
 
-function badModels(message: string): never {
-  throw new AppError('index-format', `The model list is invalid: ${message}.`, 'models.json');
+function badModelsIn(message: string, file = 'models.json'): never {
+  throw new AppError('index-format', `The model list${file === 'models.json' ? '' : ` ${file}`} is invalid: ${message}.`, file);
 }
 
 function isFileEntry(v: unknown): v is FileEntry {
@@ -113,17 +115,47 @@ function isFileEntry(v: unknown): v is FileEntry {
   );
 }
 
-export function parseManifest(json: unknown): IndexManifest {
-  const m = json as IndexManifest;
-  if (typeof m !== 'object' || m === null) bad('not a JSON object');
-  if (m.format !== MANIFEST_FORMAT) bad(`format is "${String(m.format)}", expected "${MANIFEST_FORMAT}"`);
-  if (m.formatVersion !== 1) bad(`format version ${String(m.formatVersion)} is not supported`);
+/**
+ * The manifest of a tiered (version 2) index (docs/index-format.md, "Version 2"): the same fields as
+ * version 1, with head.bin and records.bin instead of index.bin and models.json. Metadata lives in
+ * meta/<block>.json shards whose sizes and SHA-256 the head's MetaTable lists.
+ */
+export interface TieredManifest extends Omit<IndexManifest, 'files' | 'formatVersion'> {
+  formatVersion: 2;
+  files: { 'head.bin': FileEntry; 'records.bin': FileEntry };
+  tiered: {
+    /** Models per block (the last block may hold fewer). */
+    modelsPerBlock: number;
+    /** Blocks of records.bin: ⌈count / modelsPerBlock⌉. */
+    blocks: number;
+    /** Whether blocks/<n>.bin (one file per block, for hosts without working Range requests) were written. */
+    blockFiles: boolean;
+  };
+  /**
+   * Where the thumbnail paths of ModelMeta resolve, relative to the index folder (e.g. "../demo/" for
+   * an index that shares another index's thumbnails). Absent: the index folder itself.
+   */
+  thumbnailBase?: string;
+}
+
+/** What a manifest's formatVersion says it is: 1, 2 (tiered), or undefined when it is not a model-search manifest of a known version. */
+export function manifestVersion(json: unknown): 1 | 2 | undefined {
+  const m = json as Partial<IndexManifest> | null;
+  if (typeof m !== 'object' || m === null || m.format !== MANIFEST_FORMAT) return undefined;
+  return m.formatVersion === 1 || m.formatVersion === 2 ? m.formatVersion : undefined;
+}
+
+/** The fields versions 1 and 2 share; `files` and the version are each parser's own. */
+function checkCommon(m: IndexManifest | TieredManifest): void {
   for (const key of ['name', 'createdWith', 'licence'] as const) {
     if (typeof m[key] !== 'string') bad(`${key} must be a string`);
   }
   if (typeof m.encoder?.id !== 'string' || !Number.isInteger(m.encoder?.dim) || m.encoder.dim < 1) bad('encoder id/dim missing');
   if (!Number.isInteger(m.count) || m.count < 1) bad('model count missing');
-  if (!isFileEntry(m.files?.['index.bin']) || !isFileEntry(m.files?.['models.json'])) bad('file sizes/checksums missing');
+}
+
+/** The fields after `files`, shared by both versions. */
+function checkRest(m: IndexManifest | TieredManifest): void {
   if (m.examples !== undefined && !(Array.isArray(m.examples) && m.examples.every((e) => typeof e === 'string'))) {
     bad('examples must be a list of strings');
   }
@@ -132,7 +164,49 @@ export function parseManifest(json: unknown): IndexManifest {
   if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && t > 0 && t <= 1e4)) {
     bad('params.temperature must be a positive number (at most 10 000)');
   }
+}
+
+export function parseManifest(json: unknown): IndexManifest {
+  const m = json as IndexManifest;
+  if (typeof m !== 'object' || m === null) bad('not a JSON object');
+  if (m.format !== MANIFEST_FORMAT) bad(`format is "${String(m.format)}", expected "${MANIFEST_FORMAT}"`);
+  if (m.formatVersion === 2) bad('this is a tiered (version 2) index (head.bin + records.bin), not a version 1 index; open it with the tiered reader');
+  if (m.formatVersion !== 1) bad(`format version ${String(m.formatVersion)} is not supported`);
+  checkCommon(m);
+  if (!isFileEntry(m.files?.['index.bin']) || !isFileEntry(m.files?.['models.json'])) bad('file sizes/checksums missing');
+  checkRest(m);
   return { ...m, examples: m.examples ? exampleQueries(m.examples) : undefined };
+}
+
+/** A relative folder such as "../demo/" or "shared/thumbs/": no scheme, no leading "/", ".." only as leading steps. */
+const THUMBNAIL_BASE = /^(\.\.\/){0,8}([A-Za-z0-9_][\w.-]*\/){0,8}$/;
+
+/** Parses and checks a version 2 (tiered) manifest; a version 1 manifest is named as such. */
+export function parseTieredManifest(json: unknown): TieredManifest {
+  const m = json as TieredManifest;
+  if (typeof m !== 'object' || m === null) bad('not a JSON object');
+  if (m.format !== MANIFEST_FORMAT) bad(`format is "${String(m.format)}", expected "${MANIFEST_FORMAT}"`);
+  if ((m.formatVersion as number) === 1) bad('this is a version 1 index (index.bin + models.json), not a tiered index');
+  if (m.formatVersion !== 2) bad(`format version ${String(m.formatVersion)} is not a tiered index (expected 2)`);
+  checkCommon(m);
+  if (!isFileEntry(m.files?.['head.bin']) || !isFileEntry(m.files?.['records.bin'])) bad('file sizes/checksums of head.bin and records.bin missing');
+  const t = m.tiered;
+  if (typeof t !== 'object' || t === null) bad('the tiered section is missing');
+  if (!Number.isInteger(t.modelsPerBlock) || t.modelsPerBlock < 1 || t.modelsPerBlock > 1_000_000) bad(`tiered.modelsPerBlock must be a positive integer, not ${String(t.modelsPerBlock)}`);
+  const blocks = Math.ceil(m.count / t.modelsPerBlock);
+  if (t.blocks !== blocks) bad(`tiered.blocks is ${String(t.blocks)}; ${m.count} models at ${t.modelsPerBlock} a block make ${blocks}`);
+  if (typeof t.blockFiles !== 'boolean') bad('tiered.blockFiles must be true or false');
+  if (m.thumbnailBase !== undefined && !(typeof m.thumbnailBase === 'string' && THUMBNAIL_BASE.test(m.thumbnailBase))) {
+    bad('thumbnailBase must be a relative folder ending in "/" (such as "../demo/"), without a scheme or a leading "/"');
+  }
+  checkRest(m);
+  return { ...m, examples: m.examples ? exampleQueries(m.examples) : undefined };
+}
+
+/** The URL of a thumbnail path of ModelMeta: against the index folder, or the manifest's thumbnailBase there. */
+export function thumbnailUrl(indexUrl: string, path: string, thumbnailBase?: string): string {
+  const base = new URL(indexUrl.endsWith('/') ? indexUrl : `${indexUrl}/`).href;
+  return new URL(path, thumbnailBase ? new URL(thumbnailBase, base).href : base).href;
 }
 
 function checkCalibration(c: MatchCalibration, dim: number): void {
@@ -201,9 +275,21 @@ export function metadataOverLimit(meta: object): string {
   return '';
 }
 
-export function parseModels(json: unknown, count: number): ModelMeta[] {
-  if (!Array.isArray(json)) badModels('models.json is not a list');
-  if (json.length !== count) badModels(`models.json lists ${json.length} models, the index has ${count}`);
+/**
+ * The metadata of a block of a tiered index (meta/<n>.json): the same entries and checks as
+ * models.json (parseModels), `expectedCount` of them (the block's models); ids are unique within
+ * the shard. `file` names it in messages.
+ */
+export function parseModelMetaList(json: unknown, expectedCount: number, file = 'meta shard'): ModelMeta[] {
+  return parseModels(json, expectedCount, file);
+}
+
+export function parseModels(json: unknown, count: number, file = 'models.json'): ModelMeta[] {
+  function badModels(message: string): never {
+    badModelsIn(message, file);
+  }
+  if (!Array.isArray(json)) badModels(`${file} is not a list`);
+  if (json.length !== count) badModels(`${file} lists ${json.length} models, ${file === 'models.json' ? 'the index has' : 'its block has'} ${count}`);
   // Ids name models in links ("more like this", ?like=): each must be present and unique.
   const seen = new Map<string, number>();
   return json.map((raw, i) => {

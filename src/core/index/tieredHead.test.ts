@@ -12,10 +12,17 @@ const build = () => smallTieredIndex({ dim: DIM, count: COUNT, seed: 5, cycle: 4
 
 /** The byte offset of a section's data in a head (from its section table). */
 function sectionOffset(head: Uint8Array, kind: number): number {
+  return Number(new DataView(head.buffer, head.byteOffset).getBigUint64(sectionEntry(head, kind) + 8, true));
+}
+
+/** The byte offset of a section's entry in the section table. */
+function sectionEntry(head: Uint8Array, kind: number): number {
   const v = new DataView(head.buffer, head.byteOffset);
-  for (let i = 0; i < v.getUint32(16, true); i++) if (v.getUint32(64 + 32 * i, true) === kind) return Number(v.getBigUint64(64 + 32 * i + 8, true));
+  for (let i = 0; i < v.getUint32(16, true); i++) if (v.getUint32(64 + 32 * i, true) === kind) return 64 + 32 * i;
   throw new Error('no such section');
 }
+
+const hash = (k: number) => k.toString(16).padStart(2, '0').repeat(32);
 
 describe('tiered index head', () => {
   it('round-trips: prefilter, sign codes, directory and block table; a block read through it opens and verifies', async () => {
@@ -31,6 +38,29 @@ describe('tiered index head', () => {
     const b = h.blocks[1]!;
     const records = await openBlock(packed.data.slice(b.offset, b.offset + b.bytes), b, h.directory, DIM, 1);
     expect([...records.keys()]).toEqual([4, 5, 6, 7]);
+  });
+
+  it('carries the metadata shards\' sizes and SHA-256 (MetaTable), one per block; a head without it reads as before', async () => {
+    const { packed, means, proxy, head: plain } = await build();
+    expect(readTieredHead(plain).meta).toBeUndefined();
+    const meta = packed.blocks.map((_, i) => ({ bytes: 100 + i, sha256: hash(i + 1) }));
+    const head = writeTieredHead({ dim: DIM, count: COUNT, prefilter: quantiseMeansInt8(means, DIM), proxy, blocks: packed.blocks, directory: packed.directory, meta });
+    const h = readTieredHead(head);
+    expect(h.meta).toEqual(meta);
+    expect(h.blocks).toEqual(packed.blocks);
+    // Refused on write: not one entry per block, a bad hash, an impossible size.
+    const base = { dim: DIM, count: COUNT, prefilter: quantiseMeansInt8(means, DIM), proxy, blocks: packed.blocks, directory: packed.directory };
+    expect(() => writeTieredHead({ ...base, meta: meta.slice(1) })).toThrow(/2 entries for 3 blocks/);
+    expect(() => writeTieredHead({ ...base, meta: [meta[0]!, { bytes: 5, sha256: 'nope' }, meta[2]!] })).toThrow(/Metadata shard 1 has no valid SHA-256/);
+    expect(() => writeTieredHead({ ...base, meta: [meta[0]!, { bytes: 0, sha256: hash(1) }, meta[2]!] })).toThrow(/Metadata shard 1 has 0 bytes/);
+    // Refused on read: a table that is not one entry per block, an impossible size.
+    const entry = sectionEntry(head, TieredSection.MetaTable);
+    const short = head.slice();
+    new DataView(short.buffer).setBigUint64(entry + 16, BigInt(2 * 40), true);
+    expect(() => readTieredHead(short)).toThrow(/MetaTable section has 80 bytes, expected 120 \(one entry per block\)/);
+    const zero = head.slice();
+    new DataView(zero.buffer).setUint32(sectionOffset(head, TieredSection.MetaTable) + 40, 1, true);
+    expect(() => readTieredHead(zero)).toThrow(/block 1's metadata shard has 1 bytes/);
   });
 
   it('a version 1 reader refuses a tiered head by its version, with a clear message', async () => {

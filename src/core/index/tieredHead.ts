@@ -26,9 +26,20 @@ export const TieredSection = {
   ProxyPrecision: 37,
   /** f32 [count]: log|Σ'| of each model's record. */
   ProxyLogDet: 38,
+  /** u32 [blocks, 10] (optional): bytes of meta/<n>.json, 1 reserved word, its SHA-256 (32 bytes). */
+  MetaTable: 39,
 } as const;
 const DTYPE = { F32: 1, U32: 3, I8: 4 } as const;
 const BLOCK_WORDS = 16;
+const META_WORDS = 10;
+/** Largest metadata shard a head may declare (a block's ModelMeta list; limits in manifest.ts keep real ones far below). */
+export const MAX_META_SHARD_BYTES = 256 * 1024 * 1024;
+
+/** A block's metadata shard, meta/<n>.json: its size and SHA-256, checked before it is parsed. */
+export interface MetaShardEntry {
+  bytes: number;
+  sha256: string;
+}
 
 export interface TieredHead {
   dim: number;
@@ -41,12 +52,23 @@ export interface TieredHead {
   directory: RecordBlocks['directory'];
   /** Bytes of the records file (the end of the last block). */
   recordsBytes: number;
+  /** Per block, its metadata shard meta/<n>.json (absent in heads written without metadata shards). */
+  meta?: MetaShardEntry[];
 }
 
 const u8 = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
+/** Writes a hex SHA-256 into 32 bytes of `words` at word `at`. */
+function putHash(words: Uint32Array, at: number, sha256: string, what: string): void {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`${what} has no valid SHA-256.`);
+  const hash = new Uint8Array(words.buffer, words.byteOffset + at * 4, 32);
+  for (let k = 0; k < 32; k++) hash[k] = parseInt(sha256.slice(2 * k, 2 * k + 2), 16);
+}
+
+const hexOf = (words: Uint32Array, at: number) => Array.from(new Uint8Array(words.buffer, words.byteOffset + at * 4, 32), (b) => b.toString(16).padStart(2, '0')).join('');
+
 export function writeTieredHead(head: Omit<TieredHead, 'recordsBytes'>): Uint8Array {
-  const { dim, count, prefilter, proxy, signs, blocks, directory } = head;
+  const { dim, count, prefilter, proxy, signs, blocks, directory, meta } = head;
   if (prefilter.count !== count || prefilter.dim !== dim) throw new Error('The prefilter does not match the index size.');
   if (proxy.precision.length !== count || proxy.logDet.length !== count) throw new Error(`The Gaussian prefilter needs ${count} precisions and log-determinants.`);
   if (directory.length !== count) throw new Error(`The directory has ${directory.length} entries for ${count} models.`);
@@ -60,9 +82,7 @@ export function writeTieredHead(head: Omit<TieredHead, 'recordsBytes'>): Uint8Ar
     table[w + 2] = b.bytes;
     table[w + 3] = b.firstModel;
     table[w + 4] = b.models;
-    if (!/^[0-9a-f]{64}$/.test(b.sha256)) throw new Error(`Block ${i} has no valid SHA-256.`);
-    const hash = new Uint8Array(table.buffer, (w + 8) * 4, 32);
-    for (let k = 0; k < 32; k++) hash[k] = parseInt(b.sha256.slice(2 * k, 2 * k + 2), 16);
+    putHash(table, w + 8, b.sha256, `Block ${i}`);
   });
   const sections: { kind: number; dtype: number; data: Uint8Array }[] = [
     { kind: TieredSection.Norms, dtype: DTYPE.F32, data: u8(prefilter.norms) },
@@ -74,6 +94,16 @@ export function writeTieredHead(head: Omit<TieredHead, 'recordsBytes'>): Uint8Ar
     { kind: TieredSection.ProxyLogDet, dtype: DTYPE.F32, data: u8(proxy.logDet) },
   ];
   if (signs) sections.push({ kind: TieredSection.SignCodes, dtype: DTYPE.U32, data: u8(signs.bits) });
+  if (meta) {
+    if (meta.length !== blocks.length) throw new Error(`The metadata table has ${meta.length} entries for ${blocks.length} blocks.`);
+    const words = new Uint32Array(meta.length * META_WORDS);
+    meta.forEach((e, i) => {
+      if (!Number.isSafeInteger(e.bytes) || e.bytes < 2 || e.bytes > MAX_META_SHARD_BYTES) throw new Error(`Metadata shard ${i} has ${e.bytes} bytes.`);
+      words[i * META_WORDS] = e.bytes;
+      putHash(words, i * META_WORDS + 2, e.sha256, `Metadata shard ${i}`);
+    });
+    sections.push({ kind: TieredSection.MetaTable, dtype: DTYPE.U32, data: u8(words) });
+  }
   return layoutIndex(dim, count, sections, TIERED_VERSION);
 }
 
@@ -151,7 +181,7 @@ export function readTieredHead(bytes: Uint8Array): TieredHead {
       bytes: table[w + 2]!,
       firstModel: table[w + 3]!,
       models: table[w + 4]!,
-      sha256: Array.from(new Uint8Array(table.buffer, (w + 8) * 4, 32), (b) => b.toString(16).padStart(2, '0')).join(''),
+      sha256: hexOf(table, w + 8),
     };
     // Blocks tile the records file and the models in order: no gap, no overlap, nothing left out.
     if (entry.offset !== expectOffset) fail(`block ${i} starts at byte ${entry.offset}, expected ${expectOffset}`);
@@ -178,5 +208,18 @@ export function readTieredHead(bytes: Uint8Array): TieredHead {
     const words = Math.ceil(dim / 32);
     signs = { dim, count, words, bits: new Uint32Array(get(TieredSection.SignCodes, DTYPE.U32, count * words, 4, 'SignCodes')) };
   }
-  return { dim, count, prefilter: { dim, count, codes, scale, norms }, proxy: { precision, logDet }, signs, blocks, directory, recordsBytes: expectOffset };
+  let meta: MetaShardEntry[] | undefined;
+  const metaSection = found.get(TieredSection.MetaTable);
+  if (metaSection) {
+    if (metaSection.length !== blockCount * META_WORDS * 4) fail(`the MetaTable section has ${metaSection.length} bytes, expected ${blockCount * META_WORDS * 4} (one entry per block)`);
+    const words = new Uint32Array(get(TieredSection.MetaTable, DTYPE.U32, blockCount * META_WORDS, 4, 'MetaTable'));
+    meta = [];
+    for (let i = 0; i < blockCount; i++) {
+      const bytes = words[i * META_WORDS]!;
+      // The smallest shard is "[]"; a huge one would be a download the app should never start.
+      if (bytes < 2 || bytes > MAX_META_SHARD_BYTES) fail(`block ${i}'s metadata shard has ${bytes} bytes`);
+      meta.push({ bytes, sha256: hexOf(words, i * META_WORDS + 2) });
+    }
+  }
+  return { dim, count, prefilter: { dim, count, codes, scale, norms }, proxy: { precision, logDet }, signs, blocks, directory, recordsBytes: expectOffset, ...(meta ? { meta } : {}) };
 }

@@ -1,3 +1,4 @@
+import { AppError } from '../io/errors.ts';
 import { lowRankLogDensity } from './lowRankGaussian.ts';
 import type { TieredHead } from './tieredHead.ts';
 import { openBlock, type TieredRecord } from './tieredRecords.ts';
@@ -18,11 +19,35 @@ export interface TwoStageOptions {
   /** Fetches raw blocks by number (each exactly its table entry's bytes), e.g. coalesced Range reads. */
   fetchBlocks: (blocks: number[]) => Promise<Map<number, Uint8Array>>;
   /** Decoded records of blocks already verified (kept across queries: warm queries fetch nothing). */
-  cache?: Map<number, Map<number, TieredRecord>>;
+  cache?: BlockCache;
   /** The prefilter: the Gaussian-shaped proxy (default; ranks like the rerank) or the 1st-moment cosine. */
   prefilter?: 'gaussian' | 'cosine';
   /** Called with the prefilter's ranking as soon as it exists, before any block is fetched. */
   onPrefilter?: (ranking: Ranked[]) => void;
+}
+
+/** Verified, decoded blocks by number: kept across queries, so warm queries fetch nothing. */
+export type BlockCache = Map<number, Map<number, TieredRecord>>;
+
+/**
+ * Makes sure `blocks` are in `cache`: the missing ones are fetched in one call, verified against
+ * their SHA-256 and decoded (openBlock). Returns the block numbers fetched (sorted, unique).
+ */
+export async function ensureBlocks(head: TieredHead, blocks: readonly number[], cache: BlockCache, fetchBlocks: TwoStageOptions['fetchBlocks']): Promise<number[]> {
+  const missing = [...new Set(blocks)].filter((b) => !cache.has(b)).sort((a, b) => a - b);
+  if (!missing.length) return missing;
+  const raw = await fetchBlocks(missing);
+  for (const b of missing) {
+    const bytes = raw.get(b);
+    if (!bytes) throw new AppError('http', `Block ${b} was not delivered.`, 'records.bin');
+    try {
+      cache.set(b, await openBlock(bytes, head.blocks[b]!, head.directory, head.dim, b));
+    } catch (err) {
+      // A block that fails its hash or layout is the host's fault (or a cache's): say which, keep nothing of it.
+      throw new AppError('integrity', err instanceof Error ? err.message : String(err), 'records.bin');
+    }
+  }
+  return missing;
 }
 
 export interface TwoStageResult {
@@ -34,20 +59,11 @@ export interface TwoStageResult {
 
 export async function twoStageQuery(head: TieredHead, query: Float32Array, opts: TwoStageOptions): Promise<TwoStageResult> {
   if (!(Number.isInteger(opts.k) && opts.k >= 1)) throw new Error(`K must be a positive integer, got ${opts.k}.`);
-  const cache = opts.cache ?? new Map<number, Map<number, TieredRecord>>();
+  const cache: BlockCache = opts.cache ?? new Map();
   const pre = opts.prefilter === 'cosine' ? int8CosineScores(head.prefilter, query) : gaussianProxyScores(head.prefilter, head.proxy.precision, head.proxy.logDet, query);
   const candidates = topK(pre, Math.min(opts.k, head.count));
   opts.onPrefilter?.(candidates.slice(0, opts.top));
-  const needed = [...new Set(candidates.map((c) => head.directory[c.index]!.block))].sort((a, b) => a - b);
-  const missing = needed.filter((b) => !cache.has(b));
-  if (missing.length) {
-    const raw = await opts.fetchBlocks(missing);
-    for (const b of missing) {
-      const bytes = raw.get(b);
-      if (!bytes) throw new Error(`Block ${b} was not delivered.`);
-      cache.set(b, await openBlock(bytes, head.blocks[b]!, head.directory, head.dim, b));
-    }
-  }
+  const missing = await ensureBlocks(head, candidates.map((c) => head.directory[c.index]!.block), cache, opts.fetchBlocks);
   const scores = new Float32Array(candidates.length);
   candidates.forEach((c, i) => {
     const record = cache.get(head.directory[c.index]!.block)!.get(c.index)!;

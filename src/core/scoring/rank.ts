@@ -51,6 +51,8 @@ export interface RankQuery<I> {
   filters?: FieldFilters;
   /** Weight in [0, 1] of metadata relevance of the text part, fused by reciprocal rank; 0 = content only. */
   hybridWeight?: number;
+  /** A tiered index only: candidates K the prefilter keeps for the exact rerank (index/tieredRank.ts). */
+  candidates?: number;
 }
 
 /** What ranking needs of an opened index (OpenedIndex from index/openIndex.ts is one). */
@@ -188,7 +190,7 @@ export function listModels(target: RankableIndex, filters: FieldFilters, topK?: 
  * An encoder's output, refused when it cannot be a unit embedding for this index: a wrong length
  * (another encoder) or a NaN / ∞ (a failing GPU kernel). Scoring it would blame the index's models.
  */
-function checkedEmbedding(embedding: Float32Array, dim: number, kind: QueryKind): Float32Array {
+export function checkedEmbedding(embedding: Float32Array, dim: number, kind: QueryKind): Float32Array {
   if (embedding.length !== dim) {
     throw new AppError('encoder-mismatch', `The encoder gave a ${embedding.length}-dimensional embedding for the ${kind} query; this index needs ${dim} dimensions.`);
   }

@@ -7,7 +7,7 @@ import { ENCODERS } from '../../../src/core/encode/encoders.ts';
 import type { Precision } from '../../../src/core/index/indexFormat.ts';
 import { escapeControls } from '../../../src/core/messages.ts';
 import type { BuildOptions } from './buildIndex.ts';
-import { BUILD_DEFAULTS } from './defaults.ts';
+import { BUILD_DEFAULTS, TIERED_DEFAULTS } from './defaults.ts';
 import { choice, custom, flag, integer, number, parseCommandLine, processIo, required, runCommand, text, UsageError, type CliIo } from '../args.ts';
 import { InputError } from './errors.ts';
 import { createProgress } from './progress.ts';
@@ -16,20 +16,26 @@ import { formatReport, type BuildReport } from './report.ts';
 
 const USAGE = `usage:
   npm run build-index -- --models <dir> --encoder <id> --out <dir> [options]
-  npm run build-index -- merge --out <dir> [--force] [--name <s>] [--licence <s>] <shard-dir>...
+  npm run build-index -- merge --out <dir> [--format tiered] [--force] [--name <s>] [--licence <s>] <shard-dir>...
 
 build options:
   --encoder <id>            ${Object.keys(ENCODERS).join(' | ')}  (required)
+  --format v1|tiered        index format: v1 (index.bin, default) or tiered (version 2: head.bin + records.bin)
   --model-host <url>        host of hub-style model files (clip-vit-b32)
   --batch <n>               images per encoder call (default ${BUILD_DEFAULTS.batch})
   --epsilon <x>             ε added to each covariance diagonal (default ${BUILD_DEFAULTS.epsilon})
-  --precision f16|f32       storage of the precision factors (default ${BUILD_DEFAULTS.precision})
+  --precision f16|f32       storage of the precision factors / tiered basis (default ${BUILD_DEFAULTS.precision})
   --keep-samples <k>        sample embeddings kept per model, 0 = none (default ${BUILD_DEFAULTS.keepSamples})
   --samples-precision f32|f16  (default ${BUILD_DEFAULTS.samplesPrecision})
   --thumbnails <n>          thumbnails per model, 0 = none (default ${BUILD_DEFAULTS.thumbnails})
   --projection <file.json>  fine-tuned projection {"structure", "matrix"}
   --cache <dir>             embedding cache (default ${BUILD_DEFAULTS.cacheDir}); --no-cache disables it
   --shard <i>/<n>           build only the models at sorted positions ≡ i (mod n)
+tiered only (also for merge, except --ppca-rank):
+  --models-per-block <n>    models per block of records.bin (default ${TIERED_DEFAULTS.modelsPerBlock})
+  --block-files             also write blocks/<n>.bin, one file per block (hosts without Range)
+  --ppca-rank <r>           rank of the PPCA record of a model with more images than dimensions (default ${TIERED_DEFAULTS.ppcaRank})
+  --thumbnail-base <dir/>   thumbnails are hosted there (relative to the index, e.g. ../demo/): none written
   --max-megapixels <x>      skip images larger than this (default ${BUILD_DEFAULTS.maxPixels / 1e6})
   --skip-invalid            leave out models with fewer than 2 valid images instead of failing
   --name <s>                index name (default: the --out folder's name)
@@ -51,6 +57,15 @@ const OUTPUT_FLAGS = {
 
 const precision = () => choice(['f16', 'f32'] as const satisfies readonly Precision[]);
 
+/** Flags of the tiered format, for build and merge. */
+const TIERED_FLAGS = {
+  format: choice(['v1', 'tiered'] as const),
+  'models-per-block': integer({ min: 1, max: 1_000_000 }),
+  'block-files': flag(),
+  'thumbnail-base': custom(thumbnailBase),
+};
+const TIERED_ONLY = ['models-per-block', 'block-files', 'ppca-rank', 'thumbnail-base'] as const;
+
 const BUILD_FLAGS = {
   models: text(),
   encoder: custom(encoderId),
@@ -68,10 +83,32 @@ const BUILD_FLAGS = {
   shard: custom(parseShard),
   'max-megapixels': number({ positive: true }),
   'skip-invalid': flag(),
+  ...TIERED_FLAGS,
+  'ppca-rank': integer({ min: 1, max: 4096 }),
   ...OUTPUT_FLAGS,
 };
 
-const MERGE_FLAGS = { out: text(), ...OUTPUT_FLAGS };
+const MERGE_FLAGS = { out: text(), ...TIERED_FLAGS, ...OUTPUT_FLAGS };
+
+function thumbnailBase(value: string): string {
+  if (!/^(\.\.\/){0,8}([A-Za-z0-9_][\w.-]*\/){0,8}$/.test(value) || value === '') {
+    throw new UsageError(`--thumbnail-base must be a relative folder ending in "/" (such as ../demo/), not "${value}"`);
+  }
+  return value;
+}
+
+/** Tiered-only flags need --format tiered; flags of version 1's kept samples and projection do not apply to it. */
+function checkFormatFlags(values: Record<string, unknown>): void {
+  if (values.format === 'tiered') {
+    for (const f of ['keep-samples', 'samples-precision', 'projection'] as const) {
+      if (values[f] !== undefined) throw new UsageError(`--${f} does not apply to --format tiered (a tiered index stores no kept samples and no projection yet)`);
+    }
+    return;
+  }
+  for (const f of TIERED_ONLY) {
+    if (values[f] !== undefined && values[f] !== false) throw new UsageError(`--${f} needs --format tiered`);
+  }
+}
 
 function parseShard(value: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(value.trim());
@@ -132,6 +169,20 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     const { values, positionals } = parseCommandLine(args, MERGE_FLAGS, { positionals: true });
     jsonReport = values['json-report'];
     if (positionals.length === 0) throw new UsageError('merge needs at least one shard folder');
+    checkFormatFlags(values);
+    if (values.format === 'tiered') {
+      const { mergeTieredShards } = await import('./tieredMerge.ts');
+      return mergeTieredShards({
+        outDir: required(values.out, 'out'),
+        shardDirs: positionals,
+        force: values.force,
+        name: values.name,
+        licence: values.licence,
+        modelsPerBlock: values['models-per-block'],
+        blockFiles: values['block-files'] || undefined,
+        thumbnailBase: values['thumbnail-base'],
+      });
+    }
     const { mergeShards } = await import('./mergeShards.ts'); // sharp/onnxruntime load only when needed
     return mergeShards({
       outDir: required(values.out, 'out'),
@@ -151,6 +202,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     const outDir = required(values.out, 'out');
     const encoderId = required(values.encoder, 'encoder');
     if (values.cache !== undefined && values['no-cache']) throw new UsageError('--cache and --no-cache contradict each other');
+    checkFormatFlags(values);
     const maxMp = values['max-megapixels'];
     const opts: BuildOptions = {
       modelsDir,
@@ -170,6 +222,11 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       licence: values.licence,
       skipInvalid: values['skip-invalid'],
       maxPixels: maxMp === undefined ? undefined : Math.round(maxMp * 1e6),
+      format: values.format,
+      modelsPerBlock: values['models-per-block'],
+      blockFiles: values['block-files'],
+      ppcaRank: values['ppca-rank'],
+      thumbnailBase: values['thumbnail-base'],
     };
     if (values.projection !== undefined) opts.projection = await loadProjection(values.projection, ENCODERS[encoderId].dim);
     const progress = createProgress({ quiet: values.quiet, stream: io.stderr });

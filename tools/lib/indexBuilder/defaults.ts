@@ -20,3 +20,6 @@ export const BUILD_DEFAULTS = {
   licence: 'unspecified',
   cacheDir: join('.cache', 'embeddings'),
 };
+
+/** Defaults of the tiered (version 2) format's own settings. */
+export const TIERED_DEFAULTS = { modelsPerBlock: 16, ppcaRank: 64 } as const;

@@ -97,6 +97,29 @@ export function finaliseModel(input: ModelEmbeddings, s: FinaliseSettings): Fina
   const samples = new Float32Array(keep * s.dim);
   for (let i = 0; i < keep; i++) samples.set(embs[i], i * s.dim);
 
+  const meta = modelMeta(input, warnings);
+  const { thumbnails } = meta;
+  return {
+    ok: true,
+    model: {
+      meta,
+      mean: f.mean,
+      gaussian: { precision: f.precision, epsilon: f.epsilon },
+      ...(s.keepSamples > 0 ? { samples } : {}),
+      thumbs: input.thumbs,
+    },
+    stats: { images: embs.length, epsilon: f.epsilon, jitterSteps: f.jitterSteps, samplesKept: keep, thumbnails: thumbnails.length },
+    warnings,
+  };
+}
+
+/**
+ * A model's metadata: model.json's fields, defaults for the missing ones (each named in a warning
+ * pushed to `warnings`), the resolution from the images when model.json has none, and the paths of
+ * its thumbnails (`thumbs/<id>/<k>.webp`). Shared by both index formats.
+ */
+export function modelMeta(input: Pick<ModelEmbeddings, 'folder' | 'commonSize' | 'thumbs'>, warnings: string[]): ModelMeta {
+  const { folder } = input;
   const resolution = folder.meta.resolution ?? input.commonSize ?? '';
   if (folder.missingFields.length) {
     const fields = folder.missingFields.map((fld) => (fld === 'resolution' ? `resolution (using "${resolution}" from the images)` : fld));
@@ -107,18 +130,7 @@ export function finaliseModel(input: ModelEmbeddings, s: FinaliseSettings): Fina
     );
   }
   const thumbnails = input.thumbs.map((_, i) => `thumbs/${folder.id}/${i}.webp`);
-  return {
-    ok: true,
-    model: {
-      meta: { id: folder.id, ...folder.meta, resolution, thumbnails },
-      mean: f.mean,
-      gaussian: { precision: f.precision, epsilon: f.epsilon },
-      ...(s.keepSamples > 0 ? { samples } : {}),
-      thumbs: input.thumbs,
-    },
-    stats: { images: embs.length, epsilon: f.epsilon, jitterSteps: f.jitterSteps, samplesKept: keep, thumbnails: thumbnails.length },
-    warnings,
-  };
+  return { id: folder.id, ...folder.meta, resolution, thumbnails };
 }
 
 /** The warning for models with fewer valid images than dimensions (singular sample covariance), if any. */

@@ -44,7 +44,9 @@ async function readShard(dir: string): Promise<Shard> {
     const { manifest, index, models } = await openLocalIndex(dir);
     return { dir, manifest, index, models };
   } catch (err) {
-    throw new InputError(`shard ${dir}: ${(err as Error).message}`);
+    const message = (err as Error).message;
+    const hint = /tiered \(version 2\) index/.test(message) ? ' (merge tiered shards with --format tiered)' : '';
+    throw new InputError(`shard ${dir}: ${message}${hint}`);
   }
 }
 

@@ -24,6 +24,9 @@ interface ModelReport {
   jitterSteps: number;
   samplesKept: number;
   thumbnails: number;
+  /** Tiered builds: the record kind chosen (exact low-rank for n ≤ d, PPCA for n > d) and its rank. */
+  record?: 'exact' | 'ppca';
+  rank?: number;
 }
 
 export interface BuildReport {
@@ -97,6 +100,13 @@ export function formatReport(r: BuildReport): string {
   if (r.command === 'build') {
     const { total, embedded, fromCache, skipped } = r.images;
     lines.push(`images: ${total} found, ${embedded} embedded, ${fromCache} from cache, ${skipped} skipped`);
+  }
+  const kinds = r.models.filter((m) => m.record);
+  if (kinds.length) {
+    const exact = kinds.filter((m) => m.record === 'exact');
+    const ppca = kinds.filter((m) => m.record === 'ppca');
+    const ranks = (ms: ModelReport[]) => (ms.length ? ` (rank ${Math.min(...ms.map((m) => m.rank ?? 0))}–${Math.max(...ms.map((m) => m.rank ?? 0))})` : '');
+    lines.push(`records: ${exact.length} exact low-rank${ranks(exact)}, ${ppca.length} PPCA${ranks(ppca)}`);
   }
   if (r.skipped.length) {
     lines.push(`skipped files (${r.skipped.length}):`);

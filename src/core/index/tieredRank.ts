@@ -1,0 +1,204 @@
+import { AppError } from '../io/errors.ts';
+import type { MatchCalibration } from './manifest.ts';
+import type { TieredHead } from './tieredHead.ts';
+import type { TieredRecord } from './tieredRecords.ts';
+import { lowRankLogDensity } from './lowRankGaussian.ts';
+import { ensureBlocks, type BlockCache } from './tieredQuery.ts';
+import { gaussianProxyScores, int8CosineScores } from '../scoring/prefilter.ts';
+import { lowRankScoresKernel, type PrefilterKernel } from '../scoring/tieredKernels.ts';
+import { judgeMatch, type MatchVerdict } from '../scoring/matchQuality.ts';
+import { checkedEmbedding, partKind, type QueryPart, type RankQuery } from '../scoring/rank.ts';
+import { hasFilters } from '../scoring/queryFilters.ts';
+import { SEARCH_DEFAULTS } from '../scoring/defaults.ts';
+import { topK, type Ranked } from '../scoring/topK.ts';
+import { autoMethod, type Method, type QueryKind } from '../scoring/methods.ts';
+
+/**
+ * The ranking of one query against a tiered (version 2) index — what rank.ts is for version 1, in
+ * two stages: a prefilter over the head ranks every model at once (reported through `onPrefilter`),
+ * then the top K candidates' records are fetched (only blocks not cached) and reranked exactly.
+ * Shared by the worker, the CLI and the benchmarks; fetching and caching belong to the caller.
+ *
+ * A tiered index supports the methods its records carry: Gaussian density (Auto, prefiltered by the
+ * Gaussian-shaped proxy) and the 1st moment (prefiltered by the int8 cosine, reranked with the
+ * float32 means). Field filters and hybrid metadata fusion need every model's metadata, which a
+ * tiered index does not load: they are refused with a message, never silently ignored.
+ */
+export const TIERED_METHODS: readonly Method[] = ['gaussian', 'first-moment'];
+
+/**
+ * Candidates reranked by default. bench:scale measures recall@10 against exhaustive exact GD for
+ * several K (docs/benchmarks.md, "Scale"); K = 50 keeps a cold query's fetch to a few MB there.
+ */
+export const DEFAULT_CANDIDATES = 50;
+export const MAX_CANDIDATES = 2000;
+
+export interface TieredRankable {
+  head: TieredHead;
+  calibration?: MatchCalibration;
+  nullText?: Float32Array[];
+  /** Model id → position, for "more like this" (only the ids of models already shown need be known). */
+  idOf?: (modelId: string) => number | undefined;
+}
+
+export interface TieredRankOptions {
+  /** Candidates kept from the prefilter (default DEFAULT_CANDIDATES). */
+  candidates?: number;
+  fetchBlocks: (blocks: number[]) => Promise<Map<number, Uint8Array>>;
+  /** Verified, decoded blocks kept across queries (warm queries fetch nothing). */
+  cache: BlockCache;
+  /**
+   * Who computes the scores: the WASM SIMD kernels (kernelScorer), a GPU (the worker's WebGPU
+   * scorer), or, without one, prefilter.ts's and lowRankGaussian.ts's JS functions.
+   */
+  scorer?: TieredScorer;
+  /** The prefilter's ranking (top `topK`), before any record is fetched. */
+  onPrefilter?: (prefilter: Ranked[]) => void | Promise<void>;
+}
+
+/** The two stages' arithmetic, by an engine that can do it faster than the JS reference functions (same results). */
+export interface TieredScorer {
+  /** Stage 1 for one query vector: the Gaussian proxy (gaussianProxyScores) or the int8 cosine (int8CosineScores) of every model, into `out`. */
+  prefilter(method: Method, query: Float32Array, out: Float32Array): Promise<void> | void;
+  /** Stage 2: lowRankLogDensity of each record. */
+  logDensities(records: readonly TieredRecord[], query: Float32Array): Promise<ArrayLike<number>> | ArrayLike<number>;
+}
+
+/** The WASM SIMD kernels (tieredKernels.ts; made once per head): prefilter.ts's scores ~13× faster, log-densities equal to ~1e-16. */
+export function kernelScorer(kernel: PrefilterKernel): TieredScorer {
+  return {
+    prefilter: (method, q, out) => void (method === 'gaussian' ? kernel.proxyScores(q, out) : kernel.cosineScores(q, out)),
+    logDensities: (records, q) => lowRankScoresKernel(records, q),
+  };
+}
+
+export interface TieredRanking {
+  method: Method;
+  kinds: QueryKind[];
+  /** The prefilter's top `topK` (its scores are the proxy's, not the method's). */
+  prefilter: Ranked[];
+  /** The exact ranking of the candidates (top `topK`), rank order. */
+  results: Ranked[];
+  /** Every candidate with its exact score, prefilter order. */
+  candidates: Ranked[];
+  /** The prefilter's score of every model, index order (−∞ for the query model). */
+  prefilterScores: Float32Array;
+  /** Blocks fetched for this query (not cached before). */
+  fetched: number[];
+  queryModel: number;
+  match: MatchVerdict;
+}
+
+function planTiered<I>(target: TieredRankable, query: RankQuery<I>): { parts: RankQuery<I>['parts']; method: Method; kinds: QueryKind[]; topK: number } {
+  if (!Array.isArray(query.parts) || !query.parts.some((p) => p.weight > 0)) {
+    if (query.filters && hasFilters(query.filters)) throw new AppError('bad-query', 'Listing models by field filters needs every model’s metadata, which this large (tiered) index does not load. Add text or an image to search with.');
+    throw new AppError('bad-query', 'Enter some text, add an image or pick a model to search with.');
+  }
+  if (query.filters && hasFilters(query.filters)) throw new AppError('bad-query', 'Field filters are not available on this large (tiered) index: they need every model’s metadata. Search without them.');
+  if ((query.hybridWeight ?? 0) > 0) throw new AppError('bad-query', 'Metadata (hybrid) ranking is not available on this large (tiered) index. Set its weight to 0.');
+  for (const { part, weight } of query.parts) {
+    if (!Number.isFinite(weight) || weight < 0 || weight > 1e6) throw new AppError('bad-query', 'Query weights must be non-negative numbers (at most 1 000 000).');
+    if (part.kind === 'text' && !part.text.trim()) throw new AppError('bad-query', 'Type a description of the images you are looking for.');
+    if (part.kind === 'model' && target.idOf?.(part.modelId) === undefined) throw new AppError('bad-query', `The model “${part.modelId.slice(0, 200)}” is not in this index.`);
+  }
+  const parts = query.parts.filter((p) => p.weight > 0).map((p) => (p.part.kind === 'text' ? { ...p, part: { kind: 'text' as const, text: p.part.text.trim() } } : p));
+  if (parts.some((p) => p.part.kind === 'model') && parts.length > 1) throw new AppError('bad-query', 'A model can only be used as a query on its own.');
+  const kinds = parts.map((p) => partKind(p.part));
+  const requested = query.method ?? 'auto';
+  // Auto as on a version 1 index (methods.ts autoMethod): the calibration measured each kind's threshold with it.
+  const method: Method = kinds[0] === 'model' ? 'first-moment' : requested === 'auto' ? autoMethod(TIERED_METHODS, kinds) : requested;
+  if (!TIERED_METHODS.includes(method)) throw new AppError('bad-query', `This large (tiered) index does not support the ${String(method)} method (it has: ${TIERED_METHODS.join(', ')}).`);
+  const k = query.topK ?? SEARCH_DEFAULTS.topK;
+  if (!(Number.isInteger(k) && k >= 1)) throw new AppError('bad-query', 'The number of results must be a whole number of at least 1.');
+  return { parts, method, kinds, topK: k };
+}
+
+/** The candidate count a query may ask for: a whole number in [1, MAX_CANDIDATES]. */
+export function candidateCount(k: number | undefined): number {
+  const c = k ?? DEFAULT_CANDIDATES;
+  if (!(Number.isInteger(c) && c >= 1 && c <= MAX_CANDIDATES)) throw new AppError('bad-query', `The number of candidates K must be a whole number from 1 to ${MAX_CANDIDATES}.`);
+  return c;
+}
+
+/** Exact 1st-moment cosine from a record's float32 mean (0 for a zero mean), as firstMomentScores. */
+export function recordCosine(record: { mean: ArrayLike<number> }, q: ArrayLike<number>): number {
+  let dot = 0;
+  let ss = 0;
+  for (let j = 0; j < q.length; j++) {
+    dot += record.mean[j]! * q[j]!;
+    ss += record.mean[j]! * record.mean[j]!;
+  }
+  return ss > 0 ? dot / Math.sqrt(ss) : 0;
+}
+
+export async function rankTiered<I>(
+  target: TieredRankable,
+  query: RankQuery<I>,
+  embed: (part: Exclude<QueryPart<I>, { kind: 'model' }>) => Promise<Float32Array>,
+  opts: TieredRankOptions,
+): Promise<TieredRanking> {
+  const { head } = target;
+  const { parts, method, kinds, topK: count } = planTiered(target, query);
+  const k = Math.min(candidateCount(opts.candidates), head.count);
+  const recordOf = async (m: number): Promise<TieredRecord> => {
+    const block = head.directory[m]!.block;
+    await ensureBlocks(head, [block], opts.cache, opts.fetchBlocks);
+    return opts.cache.get(block)!.get(m)!;
+  };
+
+  // Each part's query vector: an embedding, or the query model's own float32 mean.
+  const vectors: { q: Float32Array; weight: number }[] = [];
+  const judged: { kind: QueryKind; embedding?: Float32Array }[] = [];
+  let queryModel = -1;
+  for (const [i, { part, weight }] of parts.entries()) {
+    if (part.kind === 'model') {
+      queryModel = target.idOf!(part.modelId)!;
+      vectors.push({ q: (await recordOf(queryModel)).mean, weight });
+      judged.push({ kind: 'model' });
+    } else {
+      const embedding = checkedEmbedding(await embed(part), head.dim, kinds[i]!);
+      vectors.push({ q: embedding, weight });
+      judged.push({ kind: kinds[i]!, embedding });
+    }
+  }
+
+  // Stage 1: every model, from the head. A text + image query sums the parts' weighted scores (product of experts).
+  const pre = new Float32Array(head.count);
+  const part = new Float32Array(head.count);
+  for (const { q, weight } of vectors) {
+    if (opts.scorer) await opts.scorer.prefilter(method, q, part);
+    else if (method === 'gaussian') gaussianProxyScores(head.prefilter, head.proxy.precision, head.proxy.logDet, q, part);
+    else int8CosineScores(head.prefilter, q, part);
+    for (let m = 0; m < head.count; m++) pre[m] += weight * part[m]!;
+  }
+  if (queryModel >= 0) pre[queryModel] = -Infinity;
+  const candidates = topK(pre, k).filter((c) => c.score > -Infinity);
+  const prefilter = candidates.slice(0, count);
+  await opts.onPrefilter?.(prefilter);
+
+  // Stage 2: the candidates' records (missing blocks fetched and verified), scored exactly.
+  const fetched = await ensureBlocks(head, candidates.map((c) => head.directory[c.index]!.block), opts.cache, opts.fetchBlocks);
+  const records = candidates.map((c) => opts.cache.get(head.directory[c.index]!.block)!.get(c.index)!);
+  const exact = new Float32Array(candidates.length);
+  for (const { q, weight } of vectors) {
+    const densities = method === 'gaussian' && opts.scorer ? await opts.scorer.logDensities(records, q) : null;
+    records.forEach((record, i) => {
+      exact[i] += weight * (densities ? densities[i]! : method === 'gaussian' ? lowRankLogDensity(record, q) : recordCosine(record, q));
+    });
+  }
+  exact.forEach((s, i) => {
+    if (Number.isNaN(s) || s === Infinity) throw new AppError('index-format', `Model #${candidates[i]!.index} scores ${Number.isNaN(s) ? 'NaN' : '+∞'}: this index's record for it is inconsistent, so it cannot be ranked. Rebuild the index.`);
+  });
+  const results = topK(exact, Math.min(count, candidates.length)).map((r) => ({ index: candidates[r.index]!.index, score: r.score }));
+  return {
+    method,
+    kinds,
+    prefilter,
+    results,
+    candidates: candidates.map((c, i) => ({ index: c.index, score: exact[i]! })),
+    prefilterScores: pre,
+    fetched,
+    queryModel,
+    match: judgeMatch(target.calibration, target.nullText ?? [], judged, method, exact),
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * Stage 4 of a tiered (version 2) build, assemble — and the output of a tiered merge: the models'
+ * records, in index order → records.bin in blocks of `modelsPerBlock` (each with its SHA-256),
+ * head.bin (int8 means, the Gaussian prefilter's terms, the record directory, the block table and
+ * the metadata table), meta/<block>.json, optionally blocks/<n>.bin, the thumbnails, and
+ * manifest.json (docs/index-format.md, "Version 2"). A build and the merge of its shards go through
+ * this one function, so shard-then-merge reproduces a single build byte for byte.
+ */
+import { indexTemperatureFor } from '../../../src/core/encode/encoders.ts';
+import { lowRankMeanPrecision } from '../../../src/core/index/lowRankGaussian.ts';
+import { MANIFEST_FORMAT, type BuildParams, type MatchCalibration, type ModelMeta, type TieredManifest } from '../../../src/core/index/manifest.ts';
+import { writeTieredHead } from '../../../src/core/index/tieredHead.ts';
+import { decodeRecord, packBlocks, type BasisDtype, type TieredRecord } from '../../../src/core/index/tieredRecords.ts';
+import { sha256Hex } from '../../../src/core/io/sha256.ts';
+import { definedOnly } from '../../../src/core/scoring/defaults.ts';
+import { quantiseMeansInt8 } from '../../../src/core/scoring/prefilter.ts';
+import type { NodeEncoder } from '../nodeEncoder.ts';
+import type { WriteStep } from '../writeIndexDir.ts';
+import { writeDirAtomically } from './atomicDir.ts';
+import { calibrateTiered } from './tieredCalibrate.ts';
+import type { TieredModel } from './tieredFinalise.ts';
+
+/** What a tiered index is built with: the same for a build and for the merge of its shards. */
+export interface TieredSettings {
+  name: string;
+  licence: string;
+  examples?: string[];
+  encoder: { id: string; dim: number };
+  /** ε of every record (recorded). */
+  epsilon: number;
+  /** Storage of the records' basis (recorded as params.precision). */
+  precision: BasisDtype;
+  /** Rank of PPCA records (recorded). */
+  ppcaRank: number;
+  modelsPerBlock: number;
+  /** Also write blocks/<n>.bin, one file per block. */
+  blockFiles: boolean;
+  /** Thumbnails live under this folder (relative to the index folder), not in the index: none are written. */
+  thumbnailBase?: string;
+  samplesPerModel?: { min: number; mean: number; max: number };
+  /** The temperature, where it is not simply the encoder's logit scale. */
+  temperature?: number;
+}
+
+export interface AssembledTiered {
+  /** Every file but manifest.json, by path relative to the index folder. */
+  files: Map<string, Uint8Array>;
+  /** The manifest without its calibration (measured from `records` by writeTieredIndex). */
+  manifest: TieredManifest;
+  /** The records as the reader decodes them (from the stored bytes). */
+  records: TieredRecord[];
+}
+
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 1) + '\n');
+
+/** The index folder's contents for `models` (in index order). Pure apart from hashing: writeTieredIndex does the writing. */
+export async function assembleTiered(models: readonly TieredModel[], s: TieredSettings): Promise<AssembledTiered> {
+  const { dim } = s.encoder;
+  const count = models.length;
+  if (count === 0) throw new Error('a tiered index needs at least one model');
+  // Everything the head says about a model comes from its record as stored (rounded basis included),
+  // so a merge, which only has the stored bytes, computes the same head.
+  const records = models.map((m) => decodeRecord(m.record, dim, `model "${m.meta.id}"'s record`));
+  const means = new Float32Array(count * dim);
+  records.forEach((r, i) => means.set(r.mean, i * dim));
+  const proxy = { precision: Float32Array.from(records, lowRankMeanPrecision), logDet: Float32Array.from(records, (r) => r.logDet) };
+  const packed = await packBlocks(models.map((m) => m.record), s.modelsPerBlock);
+
+  const files = new Map<string, Uint8Array>();
+  const metaEntries: { bytes: number; sha256: string }[] = [];
+  packed.blocks.forEach((b, i) => {
+    const shard = json(models.slice(b.firstModel, b.firstModel + b.models).map((m): ModelMeta => m.meta));
+    files.set(`meta/${i}.json`, shard);
+    metaEntries.push({ bytes: shard.byteLength, sha256: '' });
+  });
+  for (let i = 0; i < metaEntries.length; i++) metaEntries[i]!.sha256 = await sha256Hex(files.get(`meta/${i}.json`)!);
+  const head = writeTieredHead({ dim, count, prefilter: quantiseMeansInt8(means, dim), proxy, blocks: packed.blocks, directory: packed.directory, meta: metaEntries });
+  files.set('head.bin', head);
+  files.set('records.bin', packed.data);
+  if (s.blockFiles) packed.blocks.forEach((b, i) => files.set(`blocks/${i}.bin`, packed.data.subarray(b.offset, b.offset + b.bytes)));
+  if (!s.thumbnailBase) {
+    for (const m of models) {
+      if (m.thumbs.length !== m.meta.thumbnails.length) throw new Error(`model "${m.meta.id}": thumbnails and their paths disagree`);
+      m.thumbs.forEach((t, i) => files.set(m.meta.thumbnails[i]!, t));
+    }
+  }
+  const temperature = indexTemperatureFor(s.encoder.id, s.temperature);
+  if (temperature === undefined) throw new Error(`Unknown encoder "${s.encoder.id}": give a temperature for its logit scale.`);
+  const params: BuildParams = definedOnly({ epsilon: s.epsilon, precision: s.precision, ppcaRank: s.ppcaRank, samplesPerModel: s.samplesPerModel, temperature });
+  const manifest: TieredManifest = {
+    format: MANIFEST_FORMAT,
+    formatVersion: 2,
+    name: s.name,
+    createdWith: 'tools/build-index.ts',
+    encoder: s.encoder,
+    count,
+    licence: s.licence,
+    files: {
+      'head.bin': { bytes: head.byteLength, sha256: await sha256Hex(head) },
+      'records.bin': { bytes: packed.data.byteLength, sha256: await sha256Hex(packed.data) },
+    },
+    tiered: { modelsPerBlock: s.modelsPerBlock, blocks: packed.blocks.length, blockFiles: s.blockFiles },
+    ...(s.thumbnailBase ? { thumbnailBase: s.thumbnailBase } : {}),
+    params,
+    ...(s.examples?.length ? { examples: s.examples } : {}),
+  };
+  return { files, manifest, records };
+}
+
+/**
+ * assembleTiered, the calibration (with `encoder`: both towers), then the atomic write: replacing
+ * an existing folder only with `force`.
+ */
+export async function writeTieredIndex(
+  outDir: string,
+  models: readonly TieredModel[],
+  s: TieredSettings,
+  opts: { force?: boolean; encoder?: NodeEncoder; onStep?: (step: WriteStep) => void | Promise<void> } = {},
+): Promise<TieredManifest> {
+  const { files, manifest, records } = await assembleTiered(models, s);
+  let calibration: MatchCalibration | undefined;
+  if (opts.encoder) calibration = await calibrateTiered(records, opts.encoder, models.map((m) => m.meta.name));
+  const full: TieredManifest = { ...manifest, ...(calibration ? { calibration } : {}) };
+  await writeDirAtomically(outDir, files, JSON.stringify(full, null, 2) + '\n', { force: opts.force, onStep: opts.onStep });
+  return full;
+}
