@@ -5,7 +5,11 @@ import { createStore } from 'idb-keyval';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../src/core/io/errors.ts';
 import type { LoadProgress } from '../src/shared/protocol.ts';
-import { loadIndex, startIndexLoad } from './indexLoader.ts';
+import { loadIndex as loadAny, startIndexLoad } from './indexLoader.ts';
+import type { OpenedIndex } from '../src/core/index/openIndex.ts';
+
+/** These tests load the version 1 colours index (tiered indexes: test/e2e/tiered.spec.ts). */
+const loadIndex = (...args: Parameters<typeof loadAny>) => loadAny(...args) as Promise<OpenedIndex>;
 import { VerifiedFileStore } from './storage/fileStore.ts';
 
 const BASE = 'https://host.test/index/colours/';
@@ -121,7 +125,7 @@ describe('loadIndex (the worker side of openIndex)', () => {
     expect(events.some((e) => e.status === 'done' && e.file === 'index.bin')).toBe(false);
     expect(events.find((e) => e.status === 'initiate' && e.file === 'index.bin')).toMatchObject({ kind: 'index', label: 'Index index.bin', total: files['index.bin'].byteLength });
     release();
-    expect((await load.index).index.count).toBe(12);
+    expect(((await load.index) as OpenedIndex).index.count).toBe(12);
   });
 
   it('a manifest that is not one rejects the manifest and the index with the same clear error', async () => {

@@ -2,17 +2,26 @@ import { AppError } from '../src/core/io/errors.ts';
 import { fetchBytes } from '../src/core/io/fetchBytes.ts';
 import type { VerifiedFileStore } from './storage/fileStore.ts';
 import { openIndex, type OpenedIndex } from '../src/core/index/openIndex.ts';
-import { parseManifest, type IndexManifest } from '../src/core/index/manifest.ts';
+import { manifestVersion, parseManifest, parseTieredManifest, type IndexManifest, type TieredManifest } from '../src/core/index/manifest.ts';
+import { openTiered, type TieredLoaded } from './tieredIndex.ts';
+import type { HostRangeError } from '../src/core/io/fetchBytes.ts';
 import type { LoadProgress } from '../src/shared/protocol.ts';
 import { sha256Hex } from '../src/core/io/sha256.ts';
 import { downloadFile, withinPolicy, workerPolicy, type FileStorage } from './download.ts';
 import { assertAllowed, type UrlSource } from '../src/shared/policy.ts';
 
-/** An opened index as the worker keeps it (see openIndex in src/core/index/openIndex.ts). */
-export type LoadedIndex = OpenedIndex;
+/** An opened index as the worker keeps it: version 1 whole (openIndex), or a tiered head (tieredIndex.ts). */
+export type LoadedIndex = OpenedIndex | TieredLoaded;
+
+export function isTiered(index: LoadedIndex): index is TieredLoaded {
+  return 'kind' in index && index.kind === 'tiered';
+}
 
 /** Offline storage for the index files; store null = everything comes from the network. */
-export type IndexStorage = FileStorage;
+export type IndexStorage = FileStorage & {
+  /** A tiered index's host broke Range requests: its blocks now come from per-block files. */
+  onRangeFallback?: (reason: HostRangeError) => void;
+};
 
 /** The offline-storage group of an index: its files and the manifest they belong to. */
 export const indexGroup = (indexUrl: string) => `index:${indexUrl}`;
@@ -20,7 +29,7 @@ export const indexGroup = (indexUrl: string) => `index:${indexUrl}`;
 /** An index being loaded: its manifest comes first, so the encoder it names can load alongside the index files. */
 export interface IndexLoad {
   /** The parsed manifest; rejects with the index's own error when the manifest is unusable. */
-  manifest: Promise<IndexManifest>;
+  manifest: Promise<IndexManifest | TieredManifest>;
   index: Promise<LoadedIndex>;
 }
 
@@ -33,9 +42,10 @@ export interface IndexLoad {
 export function startIndexLoad(indexUrl: string, onProgress: (p: LoadProgress) => void, storage: IndexStorage = { store: null }): IndexLoad {
   const manifestBytes = fetchManifest(indexUrl, storage.store, onProgress);
   const index = manifestBytes.then((bytes) => openLoaded(indexUrl, bytes, onProgress, storage));
-  const manifest = manifestBytes.then((bytes) => {
+  const manifest = manifestBytes.then((bytes): IndexManifest | TieredManifest | Promise<IndexManifest | TieredManifest> => {
     try {
-      return parseManifest(JSON.parse(new TextDecoder().decode(bytes)));
+      const json: unknown = JSON.parse(new TextDecoder().decode(bytes));
+      return manifestVersion(json) === 2 ? parseTieredManifest(json) : parseManifest(json);
     } catch {
       // openIndex names what is wrong with it (a web page, not JSON, a bad field).
       return index.then((i) => i.manifest);
@@ -77,6 +87,8 @@ async function fetchManifest(indexUrl: string, store: VerifiedFileStore | null, 
 async function openLoaded(indexUrl: string, manifestBytes: Uint8Array, onProgress: (p: LoadProgress) => void, storage: IndexStorage): Promise<LoadedIndex> {
   const { store } = storage;
   const group = indexGroup(indexUrl);
+  const tiered = tieredManifestOf(manifestBytes);
+  if (tiered) return openTiered(indexUrl, tiered, manifestBytes, onProgress, { ...storage, group, onFallback: storage.onRangeFallback });
   const opened = await openIndex({
     where: indexUrl,
     manifest: async () => manifestBytes,
@@ -99,4 +111,21 @@ async function savedManifest(store: VerifiedFileStore | null, group: string): Pr
   if (!record?.manifest) return undefined;
   const bytes = new Uint8Array(record.manifest);
   return (await sha256Hex(bytes)) === record.version ? { bytes, committedAt: record.committedAt } : undefined;
+}
+
+/** The parsed manifest when the bytes are a version 2 (tiered) one; undefined for anything else (openIndex names what is wrong). */
+function tieredManifestOf(bytes: Uint8Array): TieredManifest | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+  if (manifestVersion(json) !== 2) return undefined;
+  try {
+    return parseTieredManifest(json);
+  } catch (err) {
+    if (err instanceof AppError) throw new AppError(err.code, err.message, 'manifest.json');
+    throw err;
+  }
 }

@@ -24,7 +24,10 @@ import type {
 import { installErrorTransfer } from '../src/shared/comlinkErrors.ts';
 import { decodeImage } from './decodeImage.ts';
 import { EncoderRuntime } from './encoderRuntime.ts';
-import { startIndexLoad, type IndexLoad, type LoadedIndex } from './indexLoader.ts';
+import { isTiered, startIndexLoad, type IndexLoad, type LoadedIndex } from './indexLoader.ts';
+import type { TieredLoaded } from './tieredIndex.ts';
+import { DEFAULT_CANDIDATES, rankTiered, TIERED_METHODS } from '../src/core/index/tieredRank.ts';
+import type { RankQuery } from '../src/core/scoring/rank.ts';
 import { startOrtRuntime, WASM_THREADS, type Ort } from './ortRuntime.ts';
 import { probeWebGpu } from './webgpu.ts';
 
@@ -91,7 +94,8 @@ function getIndexLoad(): IndexLoad {
   if (indexLoad) return indexLoad;
   const cfg = requireConfig();
   const onProgress: Progress = (p) => (p.status === 'storage' ? storageNote(p.notice) : progress(p));
-  const started = getStore().then((store) => startIndexLoad(cfg.indexUrl, onProgress, { store, onCacheEvent }));
+  const onRangeFallback = (reason: Error) => storageNote({ kind: 'range-fallback', detail: reason.message });
+  const started = getStore().then((store) => startIndexLoad(cfg.indexUrl, onProgress, { store, onCacheEvent, onRangeFallback }));
   const load: IndexLoad = { manifest: started.then((l) => l.manifest), index: started.then((l) => l.index) };
   load.manifest.catch(() => {});
   load.index.catch(() => {
@@ -187,23 +191,123 @@ function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
-/** Ranks `req`, stopping at the first checkpoint after the page cancels it (see `cancel`). */
-async function runSearch(req: SearchRequest, call: { cancelled: boolean }): Promise<SearchResponse> {
-  const [loaded, runtime] = await Promise.all([getIndex(), getRuntime()]);
-  await checkpoint(call, 'before-encode');
-  const t0 = performance.now();
-  let encodeMs = 0;
-  // Time spent yielding at the checkpoint between encoding and scoring: neither encoding nor scoring.
-  let yieldMs = 0;
-  const ranking = await rank(loaded, req, async (part) => {
-    const e0 = performance.now();
+/** Embeds a text or image part with the index's encoder, one encode at a time; a cancelled call is never encoded. */
+function embedPart(runtime: EncoderRuntime, call: { cancelled: boolean }) {
+  return async (part: Exclude<SearchRequest['parts'][number]['part'], { kind: 'model' }>): Promise<Float32Array> => {
     const input = part.kind === 'text' ? part.text : await decodeImage(part.image);
-    const embedding = await oneAtATime(() => {
-      // Cancelled while waiting for its turn (or a later part of a cancelled text + image query).
+    return oneAtATime(() => {
       if (call.cancelled) throw new Cancelled('before-encode');
       counts.encodes++;
       return typeof input === 'string' ? runtime.encodeText(input) : runtime.encodeImage(input);
     });
+  };
+}
+
+/**
+ * Ranks `req` on a tiered index in two stages: the prefilter's ranking goes to `onPartial` (with
+ * the shown models' metadata) as soon as it exists, then the exact ranking of the candidates is the
+ * answer. Both carry the same models where they agree, so cards already shown stay in place.
+ */
+async function runTieredSearch(loaded: TieredLoaded, runtime: EncoderRuntime, req: SearchRequest, call: { cancelled: boolean }, onPartial?: (r: SearchResponse) => void | Promise<void>): Promise<SearchResponse> {
+  const t0 = performance.now();
+  let encodeMs = 0;
+  let prefilterMs = 0;
+  const embed = embedPart(runtime, call);
+  const before = { ...loaded.stats };
+  let partialSent: Promise<void> = Promise.resolve();
+  const ranking = await rankTiered(
+    { head: loaded.head, calibration: loaded.calibration, nullText: loaded.nullText, idOf: loaded.idOf },
+    req as RankQuery<Blob>,
+    async (part) => {
+      const e0 = performance.now();
+      const embedding = await embed(part);
+      encodeMs += performance.now() - e0;
+      await checkpoint(call, 'before-score');
+      return embedding;
+    },
+    {
+      candidates: req.candidates,
+      fetchBlocks: loaded.fetchBlocks,
+      cache: loaded.cache,
+      scorer: loaded.scorer(),
+      // The prefilter's cards need their metadata shards: fetched alongside the records, not before them.
+      onPrefilter: (prefilter) => {
+        prefilterMs = performance.now() - t0 - encodeMs;
+        if (!onPartial) return;
+        // The page's callback is a comlink proxy on its own port: awaiting its answer keeps the
+        // partial ranking from overtaking the final one on the way back.
+        partialSent = loaded.meta(prefilter.map((r) => r.index)).then(async (metas) => {
+          if (call.cancelled) return;
+          await onPartial({
+            backend: runtime.backend,
+            method: req.parts.some((p) => p.part.kind === 'model') ? 'first-moment' : req.method && req.method !== 'auto' ? req.method : 'gaussian',
+            encodeMs,
+            scoreMs: prefilterMs,
+            results: prefilter.map((r, i) => ({ rank: i + 1, index: r.index, score: NaN, contentScore: NaN, nearestThumbnail: -1, model: metas[i]! })),
+            scores: new Float32Array(0),
+            matched: loaded.head.count,
+            facets: {},
+            hybrid: false,
+            match: { kind: 'ok', best: NaN },
+            refining: true,
+          });
+        });
+        // Handled here too: a search whose rerank fails first must not leave this rejection unobserved.
+        partialSent.catch(() => {});
+      },
+    },
+  );
+  // The partial answer goes out before the final one (or fails the search with its own error).
+  await partialSent;
+  counts.scorings++;
+  await checkpoint(call, 'before-return');
+  const metas = await loaded.meta([...ranking.results.map((r) => r.index), ...(ranking.queryModel >= 0 ? [ranking.queryModel] : [])]);
+  // Every model's score for the plot and the strength words: the exact score of each candidate, the
+  // prefilter's estimate (same units for Gaussian density and the cosine) for the rest.
+  const scores = ranking.prefilterScores;
+  for (const c of ranking.candidates) scores[c.index] = c.score;
+  const totalMs = performance.now() - t0;
+  const own = ranking.queryModel >= 0 ? metas[metas.length - 1]! : undefined;
+  return {
+    backend: runtime.backend,
+    method: ranking.method,
+    encodeMs,
+    scoreMs: totalMs - encodeMs,
+    results: ranking.results.map((r, i) => ({ rank: i + 1, index: r.index, score: r.score, contentScore: r.score, nearestThumbnail: -1, model: metas[i]! })),
+    scores,
+    matched: loaded.head.count,
+    facets: {},
+    hybrid: false,
+    match: ranking.match,
+    queryModel: own ? { id: own.id, name: own.name, index: ranking.queryModel } : undefined,
+    tiered: {
+      candidates: ranking.candidates.length,
+      blocksFetched: loaded.stats.blocksFetched - before.blocksFetched,
+      requests: loaded.stats.blockRequests - before.blockRequests,
+      bytesFetched: loaded.stats.bytesFetched - before.bytesFetched,
+      blocksFromStorage: loaded.stats.blocksFromStorage - before.blocksFromStorage,
+      source: loaded.source(),
+      engine: loaded.engine().engine,
+      prefilterMs,
+      exactMs: totalMs - encodeMs - prefilterMs,
+    },
+  };
+}
+
+/** Ranks `req`, stopping at the first checkpoint after the page cancels it (see `cancel`). */
+async function runSearch(req: SearchRequest, call: { cancelled: boolean }, onPartial?: (r: SearchResponse) => void | Promise<void>): Promise<SearchResponse> {
+  const [loaded, runtime] = await Promise.all([getIndex(), getRuntime()]);
+  await checkpoint(call, 'before-encode');
+  if (isTiered(loaded)) return runTieredSearch(loaded, runtime, req, call, onPartial);
+  const t0 = performance.now();
+  let encodeMs = 0;
+  // Time spent yielding at the checkpoint between encoding and scoring: neither encoding nor scoring.
+  let yieldMs = 0;
+  const embed = embedPart(runtime, call);
+  const ranking = await rank(loaded, req, async (part) => {
+    const e0 = performance.now();
+    // Cancelled while waiting for its turn (or a later part of a cancelled text + image query): never encoded.
+    const embedding = await embed(part);
     const e1 = performance.now();
     encodeMs += e1 - e0;
     await checkpoint(call, 'before-score');
@@ -252,10 +356,28 @@ const api = {
       return runtime;
     });
     const [index, runtime] = await Promise.all([getIndex(), warmRuntime, getOrtRuntime()]);
+    progress({ status: 'ready', backend: runtime.backend, reason: runtime.backendReason });
+    if (isTiered(index)) {
+      return {
+        backend: runtime.backend,
+        backendReason: runtime.backendReason,
+        encoderId: runtime.desc.id,
+        encoderLabel: runtime.desc.label,
+        indexName: index.manifest.name,
+        modelCount: index.head.count,
+        methods: [...TIERED_METHODS],
+        params: index.manifest.params,
+        examples: index.manifest.examples ?? [],
+        temperature: index.temperature,
+        wasmThreads: WASM_THREADS,
+        loadMs: performance.now() - t0,
+        tiered: { candidates: DEFAULT_CANDIDATES, blocks: index.head.blocks.length, headBytes: index.manifest.files['head.bin'].bytes },
+        thumbnailBase: index.manifest.thumbnailBase,
+      };
+    }
     // Copy the Gaussian factors into the WASM kernel now, not on the first query.
     const g = index.index.gaussian;
     if (g) gaussianKernelFor(g, index.index.dim, index.index.count);
-    progress({ status: 'ready', backend: runtime.backend, reason: runtime.backendReason });
     return {
       backend: runtime.backend,
       backendReason: runtime.backendReason,
@@ -283,12 +405,12 @@ const api = {
    * Ranks the models for `req`. With a `callId`, the page can `cancel` the call: it stops before
    * encoding, between encoding and scoring, or before answering, with an 'aborted' outcome.
    */
-  async search(req: SearchRequest, callId?: number): Promise<SearchOutcome> {
+  async search(req: SearchRequest, callId?: number, onPartial?: (r: SearchResponse) => void | Promise<void>): Promise<SearchOutcome> {
     counts.searches++;
     const call = { cancelled: false };
     if (callId !== undefined) calls.set(callId, call);
     try {
-      const response = await runSearch(req, call);
+      const response = await runSearch(req, call, onPartial);
       return transfer({ status: 'done', response }, [response.scores.buffer]);
     } catch (err) {
       if (!(err instanceof Cancelled)) throw err;
@@ -345,6 +467,17 @@ const api = {
     await store?.clear();
     if (store) storageNotice = undefined;
     return storageInfo();
+  },
+
+  /**
+   * Diagnostics: a tiered index's scores on the GPU even on a software adapter (tests check the WGSL
+   * kernels inside the app on SwiftShader this way); `lose` then destroys that device.
+   */
+  async gpuScoring(action: 'force' | 'lose'): Promise<{ engine: string; reason?: string; lost?: boolean }> {
+    const index = await getIndex();
+    if (!isTiered(index)) throw new AppError('bad-query', 'GPU scoring applies to a tiered (version 2) index.');
+    if (action === 'lose') return { ...index.engine(), lost: index.loseGpu() };
+    return index.useGpu({ force: true });
   },
 
   /** Diagnostics: simulate a lost GPU device (driver reset); the next query falls back to WASM. */

@@ -31,6 +31,7 @@ describe('debug hooks', () => {
       'breakWorkerMessages',
       'crashWorker',
       'encodeImage',
+      'gpuScoring',
       'hangWorker',
       'holdSearches',
       'loseDevice',

@@ -10,6 +10,8 @@ import { searchClient, type Deadlines } from './searchClient.ts';
 export interface ModelSearchDebug {
   /** Simulates a lost GPU device; resolves true when the worker had one to lose. */
   loseDevice(): Promise<boolean>;
+  /** A tiered index: scores on the GPU even on a software adapter ('force'), or that GPU device destroyed ('lose'). */
+  gpuScoring(action: 'force' | 'lose'): Promise<{ engine: string; reason?: string; lost?: boolean }>;
   /** Makes the search worker crash (an uncaught error); the bridge restarts it on the next search. */
   crashWorker(): Promise<void>;
   /** Makes the search worker stop answering (a busy loop); the next call's deadline replaces it. */
@@ -39,6 +41,7 @@ async function fetchBlob(url: string): Promise<Blob> {
 export function debugHooks(): ModelSearchDebug {
   return {
     loseDevice: () => searchClient.loseDevice(),
+    gpuScoring: (action) => searchClient.gpuScoring(action),
     crashWorker: () => searchClient.crash(),
     hangWorker: () => searchClient.hang(),
     breakWorkerMessages: () => searchClient.breakMessages(),

@@ -69,6 +69,28 @@ describe('SearchManager', () => {
     vi.unstubAllGlobals();
   });
 
+  it('a tiered index’s prefilter ranking shows at once, marked refining, and the exact one replaces it; a stale partial never lands', async () => {
+    const m = await readyManager();
+    const first = m.submit({ text: 'old' });
+    const second = m.submit({ text: 'new' });
+    const [older, newer] = pending.slice(-2);
+    older!.partial!({ ...response('stale'), refining: true });
+    expect(m.results).toEqual([]);
+    newer!.partial!({ ...response('pre'), refining: true });
+    expect(m.results.map((r) => r.model.id)).toEqual(['pre']);
+    expect(m.refining).toBe(true);
+    expect(m.scores).toBeNull();
+    newer!.resolve(response('exact'));
+    await Promise.allSettled([first, second]);
+    expect(m.refining).toBe(false);
+    expect(m.results.map((r) => r.model.id)).toEqual(['exact']);
+    expect(m.scores).not.toBeNull();
+    // A partial that arrives after the answer (another message port) changes nothing.
+    newer!.partial!({ ...response('late'), refining: true });
+    expect(m.results.map((r) => r.model.id)).toEqual(['exact']);
+    expect(m.refining).toBe(false);
+  });
+
   it('shows only the newest query even when an older answer arrives later', async () => {
     const m = await readyManager();
     const a = m.submit({ text: 'first' });

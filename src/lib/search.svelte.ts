@@ -6,7 +6,7 @@ import { toErrorInfo } from '../core/io/errors.ts';
 import type { MatchVerdict } from '../core/scoring/matchQuality.ts';
 import { autoMethod, type Method, type QueryKind } from '../core/scoring/methods.ts';
 import { formatQuery, hasFilters, parseQuery, type FacetCounts, type FieldFilters } from '../core/scoring/queryFilters.ts';
-import type { LoadProgress, QueryPart, RankedModel, ReadyInfo, SearchRequest, SearchResponse, WorkerConfig } from '../shared/protocol.ts';
+import type { LoadProgress, QueryPart, RankedModel, ReadyInfo, SearchRequest, SearchResponse, TieredStats, WorkerConfig } from '../shared/protocol.ts';
 import { memoryAddressBar, type AddressBar, type HistoryMode } from './addressBar.ts';
 import { prepareImage } from './imageInput.ts';
 import { describeMatch } from './matchNotice.ts';
@@ -43,6 +43,8 @@ export interface SearchSummary {
   seq: number;
   /** Field filters alone: the models they match, by name, not a ranking (no scores). */
   listing: boolean;
+  /** A tiered index's two stages (candidates, what was fetched). */
+  tiered?: TieredStats;
 }
 
 export const TOP_K = SEARCH_DEFAULTS.topK;
@@ -87,6 +89,8 @@ export class SearchManager {
   facets = $state.raw<FacetCounts>({});
   summary = $state<SearchSummary | null>(null);
   searching = $state(false);
+  /** A tiered index's prefilter ranking is shown while the exact one is computed. */
+  refining = $state(false);
   error = $state<ErrorInfo | null>(null);
   /** The latest offline-storage notice (quota full, storage disabled, damaged copy, offline start). */
   storageNotice = $state('');
@@ -107,6 +111,8 @@ export class SearchManager {
   k = $state(DEFAULT_K);
   imageWeight = $state(DEFAULT_IMAGE_WEIGHT);
   hybridWeight = $state(SEARCH_DEFAULTS.hybridWeight);
+  /** A tiered index: candidates K kept by the prefilter (?candidates=); null = the index's default. */
+  candidates = $state<number | null>(null);
   /** How many results the current query asks for: TOP_K, and TOP_K more per "Show more". */
   limit = $state(TOP_K);
 
@@ -218,7 +224,7 @@ export class SearchManager {
 
   /** What belongs in the address bar. */
   get urlState(): SearchUrlState {
-    return { q: this.text, method: this.requestedMethod, k: this.k, imageWeight: this.imageWeight, hybridWeight: this.hybridWeight, like: this.likeId };
+    return { q: this.text, method: this.requestedMethod, k: this.k, imageWeight: this.imageWeight, hybridWeight: this.hybridWeight, like: this.likeId, candidates: this.candidates };
   }
 
   private config: WorkerConfig | null = null;
@@ -409,6 +415,7 @@ export class SearchManager {
     this.k = s.k;
     this.imageWeight = s.imageWeight;
     this.hybridWeight = s.hybridWeight;
+    this.candidates = s.candidates;
     if (s.like !== this.likeId) this.likeName = '';
     this.likeId = s.like;
   }
@@ -454,6 +461,7 @@ export class SearchManager {
       topK: this.limit,
       filters,
       hybridWeight: text && !this.likeId ? this.hybridWeight : 0,
+      ...(this.info?.tiered && this.candidates !== null ? { candidates: this.candidates } : {}),
     };
   }
 
@@ -492,9 +500,21 @@ export class SearchManager {
     this.error = null;
     const label = this.describe();
     try {
-      const res = await searchClient.search(request, controller.signal);
+      // A tiered index answers twice: the prefilter's ranking at once (cards without scores), then
+      // the exact one; cards are keyed by model, so the ones already shown stay where they are.
+      let answered = false;
+      const onPartial = (partial: SearchResponse) => {
+        // A partial ranking never replaces the answer (or a newer query's anything).
+        if (answered || controller.signal.aborted || this.searchController !== controller) return;
+        this.results = partial.results;
+        this.scores = null;
+        this.refining = true;
+      };
+      const res = await searchClient.search(request, controller.signal, onPartial);
+      answered = true;
       // A superseded (aborted) query's result never lands, even one that was already on its way.
       if (controller.signal.aborted) return;
+      this.refining = false;
       this.results = res.results;
       // The score plot shows the other models: the query model of "more like this" would sit alone at 1.
       const own = res.queryModel?.index ?? -1;
@@ -511,6 +531,7 @@ export class SearchManager {
         hybrid: res.hybrid,
         match: res.match,
         seq: (this.summary?.seq ?? 0) + 1,
+        tiered: res.tiered,
         listing: request.parts.length === 0,
       };
       if (this.info && res.backend !== this.info.backend) {
@@ -521,7 +542,10 @@ export class SearchManager {
       if (isAbort(err) || controller.signal.aborted) return;
       this.error = toErrorInfo(err);
     } finally {
-      if (this.searchController === controller) this.searching = false;
+      if (this.searchController === controller) {
+        this.searching = false;
+        this.refining = false;
+      }
     }
   }
 

@@ -190,7 +190,7 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
    * aborts. Settles when the worker has answered or failed (an aborted caller was told at once; see
    * `search`).
    */
-  async function searchInWorker(request: SearchRequest, signal: AbortSignal | undefined): Promise<SearchResponse> {
+  async function searchInWorker(request: SearchRequest, signal: AbortSignal | undefined, onPartial?: (r: SearchResponse) => void): Promise<SearchResponse> {
     const l = await loaded();
     // Aborted while the worker was (re)loading: never sent, never encoded.
     if (signal?.aborted) throw abortError(signal);
@@ -201,7 +201,11 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
     signal?.addEventListener('abort', cancel, { once: true });
     sent++;
     try {
-      const outcome = await guarded<SearchOutcome>(l, l.remote.search(request, id), deadlines.callMs, 'a search');
+      // A tiered index's prefilter ranking arrives before the answer; a cancelled call's never lands.
+      const partial = onPartial && proxy((r: SearchResponse) => {
+        if (!signal?.aborted) onPartial(r);
+      });
+      const outcome = await guarded<SearchOutcome>(l, l.remote.search(request, id, partial), deadlines.callMs, 'a search');
       if (outcome.status === 'aborted') throw abortError(signal);
       return outcome.response;
     } finally {
@@ -236,8 +240,12 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
      * Ranks the models for `request` in the worker. Aborting `signal` rejects at once with an
      * AbortError and cancels the work in the worker (see createSearchClient).
      */
-    search(request: SearchRequest, signal?: AbortSignal): Promise<SearchResponse> {
-      return abortable(searchInWorker(request, signal), signal);
+    search(request: SearchRequest, signal?: AbortSignal, onPartial?: (r: SearchResponse) => void): Promise<SearchResponse> {
+      return abortable(searchInWorker(request, signal, onPartial), signal);
+    },
+    /** Diagnostics: a tiered index's scoring on the GPU even on a software adapter ('force'), or that device destroyed ('lose'). */
+    gpuScoring(action: 'force' | 'lose'): Promise<{ engine: string; reason?: string; lost?: boolean }> {
+      return call((r) => r.gpuScoring(action), 'a diagnostics request');
     },
     loseDevice(): Promise<boolean> {
       return call((r) => r.loseDevice(), 'a device reset');

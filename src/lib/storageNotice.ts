@@ -13,5 +13,7 @@ export function describeStorageNotice(n: StorageNotice): string {
       return `Saving ${n.label} for offline use failed; everything still loads from the network.`;
     case 'offline-index':
       return `Offline: using the index saved on ${new Date(n.savedAt).toLocaleString()}.`;
+    case 'range-fallback':
+      return `The index host does not answer partial (Range) requests correctly, so records are loaded one block file at a time (slower). The host should allow Range requests and expose Content-Range (see the hosting guide). ${n.detail}`;
   }
 }

@@ -29,6 +29,19 @@ describe('readUrlState', () => {
     expect(readUrlState('?w=NaN').imageWeight).toBe(DEFAULT_IMAGE_WEIGHT);
   });
 
+  it('reads the candidates K of a tiered index (whole numbers 1–2000), says why it ignores others, and writes it back', () => {
+    expect(readUrlState('?candidates=200')).toMatchObject({ candidates: 200, problems: [] });
+    expect(readUrlState('').candidates).toBeNull();
+    for (const bad of ['0', '2001', '2.5', 'many', '-3']) {
+      const s = readUrlState(`?candidates=${bad}`);
+      expect(s.candidates).toBeNull();
+      expect(s.problems[0]).toMatch(/candidates/);
+    }
+    const base: SearchUrlState = { q: 'x', method: null, k: DEFAULT_K, imageWeight: DEFAULT_IMAGE_WEIGHT, hybridWeight: 0, like: '', candidates: null };
+    expect(searchParamsFor(base).candidates).toBe('');
+    expect(searchParamsFor({ ...base, candidates: 80 }).candidates).toBe('80');
+  });
+
   it('has no problems for a good address, auto, empty values and tracking parameters', () => {
     expect(readUrlState('?q=sea&method=gd&k=5&w=0.3&hw=1&like=a&index=x/&backend=wasm&modelHost=https://h.example/&how=1&debug&sw=0&embed=1&box=1&parentOrigin=https://host.example').problems).toEqual([]);
     expect(readUrlState('?method=auto&k=&w=&how=0&utm_source=mail&fbclid=1').problems).toEqual([]);
@@ -81,6 +94,7 @@ describe('searchParamsFor', () => {
       imageWeight: fc.double({ min: 0, max: 1, noNaN: true }),
       hybridWeight: fc.double({ min: 0, max: 1, noNaN: true }),
       like: fc.string({ maxLength: 50 }),
+      candidates: fc.option(fc.integer({ min: 1, max: 2000 }), { nil: null }),
     });
     fc.assert(
       fc.property(state, (s) => {
@@ -91,13 +105,14 @@ describe('searchParamsFor', () => {
         expect(back.imageWeight).toBe(s.imageWeight);
         expect(back.hybridWeight).toBe(s.hybridWeight);
         expect(back.like).toBe(s.like);
+        expect(back.candidates).toBe(s.candidates);
         expect(back.index).toBe('index/colours/');
       }),
     );
   });
 
   it('leaves defaults out of the link', () => {
-    expect(withParams('', searchParamsFor({ q: 'sea', method: null, k: DEFAULT_K, imageWeight: DEFAULT_IMAGE_WEIGHT, hybridWeight: 0, like: '' }))).toBe('?q=sea');
+    expect(withParams('', searchParamsFor({ q: 'sea', method: null, k: DEFAULT_K, imageWeight: DEFAULT_IMAGE_WEIGHT, hybridWeight: 0, like: '', candidates: null }))).toBe('?q=sea');
   });
 });
 

@@ -25,6 +25,8 @@ export interface UrlState {
   imageWeight: number;
   hybridWeight: number;
   like: string;
+  /** A tiered index: candidates K of the two-stage query (`candidates=`); null = the default. */
+  candidates: number | null;
   /** "How this ranking works" is open (`how=1`). */
   how: boolean;
   /** One sentence per parameter whose value was not used as given (shown as a notice). */
@@ -32,12 +34,15 @@ export interface UrlState {
 }
 
 /** The part of UrlState one search is made of (what history entries differ by). */
-export type SearchUrlState = Pick<UrlState, 'q' | 'method' | 'k' | 'imageWeight' | 'hybridWeight' | 'like'>;
+export type SearchUrlState = Pick<UrlState, 'q' | 'method' | 'k' | 'imageWeight' | 'hybridWeight' | 'like' | 'candidates'>;
 
 /** Short names accepted in URLs, e.g. ?method=gd. */
 const METHOD_ALIASES: Record<string, Method> = { gd: 'gaussian', mc: 'monte-carlo', '1m': 'first-moment', ft: 'fine-tuned', '12m': 'first-second-moment', sd: 'style' };
 
 export const DEFAULT_INDEX = 'index/demo/';
+/** Most candidates a two-stage (tiered) query may rerank (src/core/index/tieredRank.ts). */
+export { MAX_CANDIDATES } from '../core/index/tieredRank.ts';
+import { MAX_CANDIDATES } from '../core/index/tieredRank.ts';
 // The search defaults live in core (one place for the app, the embed, the CLI and the eval).
 export const DEFAULT_K = SEARCH_DEFAULTS.k;
 export const DEFAULT_IMAGE_WEIGHT = SEARCH_DEFAULTS.imageWeight;
@@ -47,7 +52,7 @@ export const MAX_QUERY_TEXT = 2000;
 const BACKENDS = ['auto', 'wasm', 'webgpu'] as const;
 
 /** Every parameter the app reads; others are named in a notice (a typo would otherwise change nothing, silently). */
-const KNOWN_PARAMS = new Set(['q', 'method', 'k', 'w', 'hw', 'like', 'index', 'backend', 'modelHost', 'debug', 'sw', 'how', 'embed', 'box', 'parentOrigin']);
+const KNOWN_PARAMS = new Set(['q', 'method', 'k', 'w', 'hw', 'like', 'candidates', 'index', 'backend', 'modelHost', 'debug', 'sw', 'how', 'embed', 'box', 'parentOrigin']);
 /** Added by link trackers and sites, not by people: not worth a notice. */
 const TRACKING_PARAM = /^(utm_.*|fbclid|gclid|msclkid|mc_cid|mc_eid|ref)$/;
 
@@ -131,6 +136,14 @@ export function readUrlState(search: string): UrlState {
     else problems.push(ignored('k', describeRange('an integer', { min: 1, max: MAX_K }), kRaw, `k = ${DEFAULT_K}`));
   }
 
+  const candidatesRaw = get('candidates');
+  let candidates: number | null = null;
+  if (candidatesRaw !== null && candidatesRaw.trim() !== '') {
+    const n = Number(candidatesRaw);
+    if (/^\s*\d+\s*$/.test(candidatesRaw) && Number.isInteger(n) && n >= 1 && n <= MAX_CANDIDATES) candidates = n;
+    else problems.push(ignored('candidates', describeRange('an integer', { min: 1, max: MAX_CANDIDATES }), candidatesRaw, 'the index’s default number of candidates'));
+  }
+
   const fraction = (param: string, fallback: number, label: string): number => {
     const raw = get(param);
     if (raw === null || raw.trim() === '') return fallback;
@@ -183,7 +196,7 @@ export function readUrlState(search: string): UrlState {
     problems.push(`${mustBe('?parentOrigin=', 'the host page’s origin, such as https://example.org', origin)}: the embed stays off.`);
   }
 
-  return { q, backend, index, modelHost, method, k, imageWeight, hybridWeight, like, how: howRaw === '1', problems };
+  return { q, backend, index, modelHost, method, k, imageWeight, hybridWeight, like, candidates, how: howRaw === '1', problems };
 }
 
 /** Query parameters for a search state; defaults are left out so links stay short. */
@@ -195,6 +208,7 @@ export function searchParamsFor(s: SearchUrlState): Record<string, string> {
     w: s.imageWeight !== DEFAULT_IMAGE_WEIGHT ? String(s.imageWeight) : '',
     hw: s.hybridWeight > 0 ? String(s.hybridWeight) : '',
     like: s.like,
+    candidates: s.candidates != null ? String(s.candidates) : '',
   };
 }
 

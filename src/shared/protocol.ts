@@ -69,7 +69,9 @@ export type StorageNotice =
   /** Saving failed for another reason. */
   | { kind: 'save-failed'; label: string }
   /** The network is unreachable: the index saved at `savedAt` is used. */
-  | { kind: 'offline-index'; savedAt: number };
+  | { kind: 'offline-index'; savedAt: number }
+  /** The index host answers Range requests wrongly: a tiered index's blocks now come from per-block files. */
+  | { kind: 'range-fallback'; detail: string };
 
 /** One file in offline storage (workers/storage/fileStore.ts keeps them). */
 export interface StoredFileMeta {
@@ -119,6 +121,10 @@ export interface ReadyInfo {
   /** Threads of the WASM backend (1 unless the page is cross-origin isolated). */
   wasmThreads: number;
   loadMs: number;
+  /** A tiered (version 2) index: ranked in two stages, records fetched per query. */
+  tiered?: { candidates: number; blocks: number; headBytes: number };
+  /** Folder (relative to the index) that thumbnail paths resolve against, when not the index's own (manifest.thumbnailBase). */
+  thumbnailBase?: string;
 }
 
 /** One part of a query: text, an image file (or a sketch), or an existing model of the index. */
@@ -157,6 +163,28 @@ export interface SearchResponse {
   hybrid: boolean;
   /** Whether anything matches well (see src/core/scoring/matchQuality.ts): the UI says so when not. */
   match: MatchVerdict;
+  /** The prefilter's ranking of a tiered index, sent before the exact one (no scores yet): the UI shows it and waits. */
+  refining?: boolean;
+  /** A tiered index's two stages: what the exact ranking cost. */
+  tiered?: TieredStats;
+}
+
+export interface TieredStats {
+  /** Candidates reranked exactly (K). */
+  candidates: number;
+  /** Blocks fetched for this query, requests made and bytes received (0 when every block was cached). */
+  blocksFetched: number;
+  requests: number;
+  bytesFetched: number;
+  /** Blocks read from offline storage instead. */
+  blocksFromStorage: number;
+  /** How blocks arrive: Range reads, or per-block files (a host without working Range). */
+  source: 'ranges' | 'block-files';
+  /** Who computed the scores: a real GPU (WGSL), the WASM SIMD kernels, or JS. */
+  engine: 'webgpu' | 'wasm' | 'js';
+  /** Time to the prefilter ranking (after encoding), then to the exact ranking. */
+  prefilterMs: number;
+  exactMs: number;
 }
 
 

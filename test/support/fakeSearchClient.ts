@@ -2,7 +2,7 @@ import type { Method } from '../../src/core/scoring/methods.ts';
 import type { LoadProgress, ReadyInfo, SearchRequest, SearchResponse } from '../../src/shared/protocol.ts';
 
 /** Searches the fake worker bridge has been asked for; each resolves when the test says so, in any order. */
-export const pending: { request: SearchRequest; resolve: (r: SearchResponse) => void; signal?: AbortSignal }[] = [];
+export const pending: { request: SearchRequest; resolve: (r: SearchResponse) => void; signal?: AbortSignal; partial?: (r: SearchResponse) => void }[] = [];
 
 /** How the fake worker starts: the progress events it sends, and a promise it waits for before it is ready. */
 export const startup: { events: LoadProgress[]; hold?: Promise<void> } = { events: [] };
@@ -17,10 +17,10 @@ export function fakeSearchClientModule(methods: Method[]) {
         await startup.hold;
         return READY(methods);
       },
-      search: (request: SearchRequest, signal?: AbortSignal) =>
+      search: (request: SearchRequest, signal?: AbortSignal, partial?: (r: SearchResponse) => void) =>
         new Promise<SearchResponse>((resolve, reject) => {
           signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
-          pending.push({ request, resolve, signal });
+          pending.push({ request, resolve, signal, partial });
         }),
     },
   };
