@@ -9,6 +9,7 @@ import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
+import { blockOrder } from '../../src/core/index/blockOrder.ts';
 import { lowRankLogDensity } from '../../src/core/index/lowRankGaussian.ts';
 import { parseModelMetaList, parseTieredManifest, type TieredManifest } from '../../src/core/index/manifest.ts';
 import { readTieredHead, type TieredHead } from '../../src/core/index/tieredHead.ts';
@@ -21,6 +22,7 @@ import { runCli } from '../../tools/lib/indexBuilder/cli.ts';
 import { InputError } from '../../tools/lib/indexBuilder/errors.ts';
 import { mergeShards } from '../../tools/lib/indexBuilder/mergeShards.ts';
 import { mergeTieredShards } from '../../tools/lib/indexBuilder/tieredMerge.ts';
+import { tieredCalibrationMethod } from '../../tools/lib/indexBuilder/tieredCalibrate.ts';
 import { NodeEncoder } from '../../tools/lib/nodeEncoder.ts';
 import { readIndexDir, tempDir, writeModels, type ModelSpec } from '../support/build/fixtures.ts';
 
@@ -131,16 +133,23 @@ describe('tiered build', () => {
       examples: ['red'],
     });
     expect(Object.keys(t.manifest)).toEqual(['format', 'formatVersion', 'name', 'createdWith', 'encoder', 'count', 'licence', 'files', 'tiered', 'params', 'examples', 'calibration']);
-    // Calibrated with the exact Gaussian density over all records, for every kind.
-    expect(t.manifest.calibration!.kinds.text!.method).toBe('gaussian');
+    // Calibrated over all records, each kind with the method Auto picks for it on a tiered index.
+    expect(t.manifest.calibration!.kinds.text!.method).toBe(tieredCalibrationMethod('text')); // Auto's choice on a tiered index: the 1st moment
+    expect(tieredCalibrationMethod('text')).toBe('first-moment');
     expect(t.manifest.calibration!.kinds.image!.method).toBe('gaussian');
     expect(Number.isFinite(t.manifest.calibration!.kinds.image!.threshold)).toBe(true);
-    // Sorted id order; metadata as version 1 writes it; thumbnails under thumbs/.
-    expect(t.meta.map((m) => m.id)).toEqual(['blue', 'green', 'many', 'red', 'yellow']);
-    expect(t.meta[3]).toMatchObject({ name: 'Red model', creator: 'tests', links: [{ label: 'home', url: 'https://example.com/red' }], thumbnails: ['thumbs/red/0.webp', 'thumbs/red/1.webp'] });
+    // The clustered storage order (blockOrder of the models sorted by id, from the stored means); metadata as version 1 writes it; thumbnails under thumbs/.
+    const sortedIds = ['blue', 'green', 'many', 'red', 'yellow'];
+    const ids = t.meta.map((m) => m.id);
+    expect([...ids].sort()).toEqual(sortedIds);
+    const idMeans = new Float32Array(5 * DIM);
+    sortedIds.forEach((id, i) => idMeans.set(t.records.get(ids.indexOf(id))!.mean, i * DIM));
+    expect(ids).toEqual(Array.from(blockOrder(idMeans, DIM, { modelsPerBlock: 2 }).order, (i) => sortedIds[i]));
+    expect(t.meta[ids.indexOf('red')]).toMatchObject({ name: 'Red model', creator: 'tests', links: [{ label: 'home', url: 'https://example.com/red' }], thumbnails: ['thumbs/red/0.webp', 'thumbs/red/1.webp'] });
     for (const m of t.meta) for (const th of m.thumbnails) expect(t.files.has(th)).toBe(true);
     // The record kind the builder chose: exact low-rank (rank n − 1) for n ≤ d, PPCA at --ppca-rank for n > d.
-    const images = [4, 5, 40, 6, 3];
+    const imagesOf: Record<string, number> = { blue: 4, green: 5, many: 40, red: 6, yellow: 3 };
+    const images = ids.map((id) => imagesOf[id]!);
     for (const [m, r] of t.records) {
       if (images[m]! <= DIM) {
         expect(r.kind, t.meta[m]!.id).toBe(RecordKind.ExactLowRank);
@@ -150,7 +159,7 @@ describe('tiered build', () => {
         expect(r.rank).toBe(4);
       }
     }
-    expect(report.models.map((m) => [m.id, m.record, m.rank])).toEqual(t.meta.map((m, i) => [m.id, t.records.get(i)!.kind === 1 ? 'exact' : 'ppca', t.records.get(i)!.rank]));
+    expect(report.models.map((m) => [m.id, m.record, m.rank])).toEqual(sortedIds.map((id) => [id, t.records.get(ids.indexOf(id))!.kind === 1 ? 'exact' : 'ppca', t.records.get(ids.indexOf(id))!.rank]));
     // The head's prefilter terms are the records'.
     for (const [m, r] of t.records) expect(t.head.proxy.logDet[m]).toBe(r.logDet);
   });

@@ -1,12 +1,14 @@
 /**
  * Stage 4 of a tiered (version 2) build, assemble — and the output of a tiered merge: the models'
- * records, in index order → records.bin in blocks of `modelsPerBlock` (each with its SHA-256),
+ * records, in the clustered storage order (src/core/index/blockOrder.ts: models near each other
+ * share blocks, so one query's candidates sit in few blocks) → records.bin in blocks of `modelsPerBlock` (each with its SHA-256),
  * head.bin (int8 means, the Gaussian prefilter's terms, the record directory, the block table and
  * the metadata table), meta/<block>.json, optionally blocks/<n>.bin, the thumbnails, and
  * manifest.json (docs/index-format.md, "Version 2"). A build and the merge of its shards go through
  * this one function, so shard-then-merge reproduces a single build byte for byte.
  */
 import { indexTemperatureFor } from '../../../src/core/encode/encoders.ts';
+import { blockOrder } from '../../../src/core/index/blockOrder.ts';
 import { lowRankMeanPrecision } from '../../../src/core/index/lowRankGaussian.ts';
 import { MANIFEST_FORMAT, type BuildParams, type MatchCalibration, type ModelMeta, type TieredManifest } from '../../../src/core/index/manifest.ts';
 import { writeTieredHead } from '../../../src/core/index/tieredHead.ts';
@@ -17,6 +19,7 @@ import { quantiseMeansInt8 } from '../../../src/core/scoring/prefilter.ts';
 import type { NodeEncoder } from '../nodeEncoder.ts';
 import type { WriteStep } from '../writeIndexDir.ts';
 import { writeDirAtomically } from './atomicDir.ts';
+import { byCodePoint } from './scan.ts';
 import { calibrateTiered } from './tieredCalibrate.ts';
 import type { TieredModel } from './tieredFinalise.ts';
 
@@ -47,20 +50,34 @@ export interface AssembledTiered {
   files: Map<string, Uint8Array>;
   /** The manifest without its calibration (measured from `records` by writeTieredIndex). */
   manifest: TieredManifest;
-  /** The records as the reader decodes them (from the stored bytes). */
+  /** The models in storage order (the order of the head, records.bin and the meta shards). */
+  models: TieredModel[];
+  /** The records as the reader decodes them (from the stored bytes), in storage order. */
   records: TieredRecord[];
 }
 
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 1) + '\n');
 
-/** The index folder's contents for `models` (in index order). Pure apart from hashing: writeTieredIndex does the writing. */
-export async function assembleTiered(models: readonly TieredModel[], s: TieredSettings): Promise<AssembledTiered> {
+/**
+ * The index folder's contents for `models` (in any order). The storage order is blockOrder's
+ * clustered order of the models sorted by id, computed from the records' stored float32 means: a
+ * function of the models alone, so a merge of shards, which only has the stored bytes, writes the
+ * same order (and bytes) as a single build. Pure apart from hashing: writeTieredIndex does the writing.
+ */
+export async function assembleTiered(input: readonly TieredModel[], s: TieredSettings): Promise<AssembledTiered> {
   const { dim } = s.encoder;
-  const count = models.length;
+  const count = input.length;
   if (count === 0) throw new Error('a tiered index needs at least one model');
   // Everything the head says about a model comes from its record as stored (rounded basis included),
   // so a merge, which only has the stored bytes, computes the same head.
-  const records = models.map((m) => decodeRecord(m.record, dim, `model "${m.meta.id}"'s record`));
+  const byId = [...input].sort((a, b) => byCodePoint(a.meta.id, b.meta.id));
+  const decoded = byId.map((m) => decodeRecord(m.record, dim, `model "${m.meta.id}"'s record`));
+  const idMeans = new Float32Array(count * dim);
+  decoded.forEach((r, i) => idMeans.set(r.mean, i * dim));
+  // (An invalid block size is left to packBlocks, which names it.)
+  const { order } = Number.isInteger(s.modelsPerBlock) && s.modelsPerBlock >= 1 ? blockOrder(idMeans, dim, { modelsPerBlock: s.modelsPerBlock }) : { order: Int32Array.from({ length: count }, (_, i) => i) };
+  const models = Array.from(order, (i) => byId[i]!);
+  const records = Array.from(order, (i) => decoded[i]!);
   const means = new Float32Array(count * dim);
   records.forEach((r, i) => means.set(r.mean, i * dim));
   const proxy = { precision: Float32Array.from(records, lowRankMeanPrecision), logDet: Float32Array.from(records, (r) => r.logDet) };
@@ -104,7 +121,7 @@ export async function assembleTiered(models: readonly TieredModel[], s: TieredSe
     params,
     ...(s.examples?.length ? { examples: s.examples } : {}),
   };
-  return { files, manifest, records };
+  return { files, manifest, models, records };
 }
 
 /**
@@ -117,9 +134,9 @@ export async function writeTieredIndex(
   s: TieredSettings,
   opts: { force?: boolean; encoder?: NodeEncoder; onStep?: (step: WriteStep) => void | Promise<void> } = {},
 ): Promise<TieredManifest> {
-  const { files, manifest, records } = await assembleTiered(models, s);
+  const { files, manifest, models: stored, records } = await assembleTiered(models, s);
   let calibration: MatchCalibration | undefined;
-  if (opts.encoder) calibration = await calibrateTiered(records, opts.encoder, models.map((m) => m.meta.name));
+  if (opts.encoder) calibration = await calibrateTiered(records, opts.encoder, stored.map((m) => m.meta.name));
   const full: TieredManifest = { ...manifest, ...(calibration ? { calibration } : {}) };
   await writeDirAtomically(outDir, files, JSON.stringify(full, null, 2) + '\n', { force: opts.force, onStep: opts.onStep });
   return full;

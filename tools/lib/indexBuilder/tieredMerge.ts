@@ -5,8 +5,9 @@
  * record decoded, every metadata shard against the head's MetaTable), the settings must agree
  * (encoder and dimension, ε, basis precision, PPCA rank, temperature, where the thumbnails live),
  * ids must be unique, and the models are concatenated in sorted id order — the order a single
- * build uses — then re-blocked, re-hashed and recalibrated by the same writeTieredIndex as a build:
- * shard-then-merge reproduces a single build byte for byte.
+ * build starts from — then put in the clustered storage order (blockOrder, from the stored means),
+ * re-blocked, re-hashed and recalibrated by the same writeTieredIndex as a build: shard-then-merge
+ * reproduces a single build byte for byte.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
