@@ -1,6 +1,6 @@
 import { AppError } from '../src/core/io/errors.ts';
 import type { HostRangeError } from '../src/core/io/fetchBytes.ts';
-import { parseModels, type ModelMeta, type TieredManifest } from '../src/core/index/manifest.ts';
+import { parseModelMetaList, type ModelMeta, type TieredManifest } from '../src/core/index/manifest.ts';
 import { readTieredHead, type TieredHead } from '../src/core/index/tieredHead.ts';
 import { blockFetcher, type BlockSource } from '../src/core/index/blockFetcher.ts';
 import type { BlockCache } from '../src/core/index/tieredQuery.ts';
@@ -162,7 +162,7 @@ export async function openTiered(indexUrl: string, manifest: TieredManifest, man
           } catch {
             throw new AppError('index-format', `meta/${b}.json is not valid JSON.`, `meta/${b}.json`);
           }
-          const list = parseModels(json, head.blocks[b]!.models);
+          const list = parseModelMetaList(json, head.blocks[b]!.models, `meta/${b}.json`);
           list.forEach((m, i) => ids.set(m.id, head.blocks[b]!.firstModel + i));
           return list;
         });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AppError } from '../../src/core/io/errors.ts';
 import { MAX_UNDECLARED_BYTES } from '../../src/core/io/fetchBytes.ts';
 import { openIndex, type OpenedIndex } from '../../src/core/index/openIndex.ts';
-import { manifestVersion, parseModels, parseTieredManifest, type MatchCalibration, type ModelMeta, type TieredManifest } from '../../src/core/index/manifest.ts';
+import { manifestVersion, parseModelMetaList, parseTieredManifest, type MatchCalibration, type ModelMeta, type TieredManifest } from '../../src/core/index/manifest.ts';
 import { readTieredHead, type TieredHead } from '../../src/core/index/tieredHead.ts';
 import type { BlockCache } from '../../src/core/index/tieredQuery.ts';
 import { indexTemperatureFor } from '../../src/core/encode/encoders.ts';
@@ -84,8 +84,22 @@ export async function openLocalTiered(dir: string): Promise<LocalTieredIndex> {
   if (headBytes.byteLength !== entry.bytes || (await sha256Hex(headBytes)) !== entry.sha256) {
     throw new AppError('integrity', 'head.bin does not match the size and SHA-256 its manifest records: the file is a different version.', join(dir, 'head.bin'));
   }
-  const head = readTieredHead(headBytes);
-  const records = await open(join(dir, 'records.bin'), 'r');
+  let head: TieredHead;
+  try {
+    head = readTieredHead(headBytes);
+  } catch (err) {
+    throw new AppError('index-format', err instanceof Error ? err.message : String(err), join(dir, 'head.bin'));
+  }
+  if (head.dim !== manifest.encoder.dim || head.count !== manifest.count) {
+    throw new AppError('index-format', `head.bin holds ${head.count} models of dimension ${head.dim}; the manifest says ${manifest.count} of ${manifest.encoder.dim}.`, join(dir, 'head.bin'));
+  }
+  const recordsPath = join(dir, 'records.bin');
+  const recordsSize = await stat(recordsPath).then((s) => s.size, () => -1);
+  if (recordsSize < 0) throw new AppError('http', `records.bin was not found at ${recordsPath}.`, recordsPath);
+  if (recordsSize !== head.recordsBytes || recordsSize !== manifest.files['records.bin'].bytes) {
+    throw new AppError('integrity', `records.bin has ${recordsSize} bytes; head.bin's blocks end at byte ${head.recordsBytes} and the manifest says ${manifest.files['records.bin'].bytes}: the files are of different versions.`, recordsPath);
+  }
+  const records = await open(recordsPath, 'r');
   const fetchBlocks = async (blocks: number[]) => {
     const out = new Map<number, Uint8Array>();
     for (const b of blocks) {
@@ -103,7 +117,13 @@ export async function openLocalTiered(dir: string): Promise<LocalTieredIndex> {
       const e = head.meta?.[b];
       const bytes = new Uint8Array(await readFile(join(dir, 'meta', `${b}.json`)));
       if (!e || bytes.byteLength !== e.bytes || (await sha256Hex(bytes)) !== e.sha256) throw new AppError('integrity', `meta/${b}.json does not match the size and SHA-256 the head records.`, join(dir, 'meta', `${b}.json`));
-      list = parseModels(JSON.parse(new TextDecoder().decode(bytes)), head.blocks[b]!.models);
+      let json: unknown;
+      try {
+        json = JSON.parse(new TextDecoder().decode(bytes));
+      } catch {
+        throw new AppError('index-format', `meta/${b}.json is not valid JSON.`, join(dir, 'meta', `${b}.json`));
+      }
+      list = parseModelMetaList(json, head.blocks[b]!.models, `meta/${b}.json`);
       shards.set(b, list);
     }
     return list;

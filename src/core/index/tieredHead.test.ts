@@ -80,9 +80,9 @@ describe('tiered index head', () => {
     const norms = sectionOffset(head, TieredSection.Norms);
     const precision = sectionOffset(head, TieredSection.ProxyPrecision);
     const logDet = sectionOffset(head, TieredSection.ProxyLogDet);
-    expect(() => readTieredHead(edit((v) => v.setFloat32(precision, 0, true)))).toThrow(/prefilter precision of 0/);
-    expect(() => readTieredHead(edit((v) => v.setFloat32(precision + 4, NaN, true)))).toThrow(/prefilter precision of NaN/);
-    expect(() => readTieredHead(edit((v) => v.setFloat32(logDet, Infinity, true)))).toThrow(/non-finite prefilter log-determinant/);
+    expect(() => readTieredHead(edit((v) => v.setFloat32(precision, 0, true)))).toThrow(/model 0's mean precision \(ProxyPrecision\) is not a finite positive number/);
+    expect(() => readTieredHead(edit((v) => v.setFloat32(precision + 4, NaN, true)))).toThrow(/model 1's mean precision \(ProxyPrecision\) is not a finite positive number/);
+    expect(() => readTieredHead(edit((v) => v.setFloat32(logDet, Infinity, true)))).toThrow(/log-determinant \(ProxyLogDet\) is not a finite number/);
     expect(() => readTieredHead(head.subarray(0, 40))).toThrow(/only 40 bytes/);
     expect(() => readTieredHead(edit((v) => v.setUint32(4, 1, true)))).toThrow(/not a tiered head/);
     expect(() => readTieredHead(edit((v) => v.setUint32(table + 64, 5, true)))).toThrow(/block 1 starts at byte 5/); // second block's offset
@@ -91,7 +91,7 @@ describe('tiered index head', () => {
     expect(() => readTieredHead(edit((v) => v.setUint32(dir + 4, 8, true)))).toThrow(/does not start its block|runs past/);
     expect(() => readTieredHead(edit((v) => v.setUint32(dir + 12 + 4, 4, true)))).toThrow(/does not follow/);
     expect(() => readTieredHead(edit((v) => v.setFloat32(norms, 1e-9, true)))).toThrow(/does not match its prefilter codes/);
-    expect(() => readTieredHead(edit((v) => v.setFloat32(norms, 7, true)))).toThrow(/mean norm of 7/);
+    expect(() => readTieredHead(edit((v) => v.setFloat32(norms, 7, true)))).toThrow(/mean norm is 7/);
     expect(() => readTieredHead(edit((v) => v.setFloat32(norms, NaN, true)))).toThrow(/mean norm/);
   });
 

@@ -149,8 +149,8 @@ export function readTieredHead(bytes: Uint8Array): TieredHead {
   const codes = new Int8Array(get(TieredSection.PrefilterCodes, DTYPE.I8, count * dim, 1, 'PrefilterCodes'));
   const scale = new Float32Array(get(TieredSection.PrefilterScale, DTYPE.F32, count, 4, 'PrefilterScale'));
   for (let m = 0; m < count; m++) {
-    if (!(Number.isFinite(norms[m]!) && norms[m]! >= 0 && norms[m]! <= 1.001)) fail(`model ${m} has a mean norm of ${norms[m]} (embeddings are unit vectors)`);
-    if (!(Number.isFinite(scale[m]!) && scale[m]! > 0)) fail(`model ${m} has a prefilter scale of ${scale[m]}`);
+    if (!(Number.isFinite(norms[m]!) && norms[m]! >= 0 && norms[m]! <= 1.001)) fail(`model ${m}'s mean norm is ${Number.isFinite(norms[m]!) ? norms[m] : 'not a finite number'} (embeddings are unit vectors: it must lie in [0, 1])`);
+    if (!(Number.isFinite(scale[m]!) && scale[m]! > 0)) fail(`model ${m}'s quantisation scale is not a finite positive number`);
   }
   // A norm and its codes must agree (within int8 rounding), or a tiny norm would make one model's cosine huge.
   for (let m = 0; m < count; m++) {
@@ -162,8 +162,8 @@ export function readTieredHead(bytes: Uint8Array): TieredHead {
   const precision = new Float32Array(get(TieredSection.ProxyPrecision, DTYPE.F32, count, 4, 'ProxyPrecision'));
   const logDet = new Float32Array(get(TieredSection.ProxyLogDet, DTYPE.F32, count, 4, 'ProxyLogDet'));
   for (let m = 0; m < count; m++) {
-    if (!(Number.isFinite(precision[m]!) && precision[m]! > 0)) fail(`model ${m} has a prefilter precision of ${precision[m]}`);
-    if (!Number.isFinite(logDet[m]!)) fail(`model ${m} has a non-finite prefilter log-determinant`);
+    if (!(Number.isFinite(precision[m]!) && precision[m]! > 0)) fail(`model ${m}'s mean precision (ProxyPrecision) is not a finite positive number`);
+    if (!Number.isFinite(logDet[m]!)) fail(`model ${m}'s log-determinant (ProxyLogDet) is not a finite number`);
   }
   const dir = new Uint32Array(get(TieredSection.RecordDirectory, DTYPE.U32, count * 3, 4, 'RecordDirectory'));
   const tableSection = found.get(TieredSection.BlockTable);
