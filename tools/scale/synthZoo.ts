@@ -15,7 +15,10 @@
  *   builder computes), which is also the reference density.
  * - Many-sample models (10 %, "n > d"): the reference is the population Gaussian itself (rank 128
  *   + isotropic, exact); the index holds its PPCA to `ppcaRank` — the approximation whose ranking
- *   agreement the benchmark measures.
+ *   agreement the benchmark measures — with the dropped eigenvalues replaced by one isotropic
+ *   variance (`residual`: their arithmetic mean as in ML PPCA, or the geometric or harmonic mean).
+ *   PPCA-128 is exact here (the spectrum ends at 128 directions); `structureRank` lengthens the
+ *   spectrum (tools/scale/ppcaSweep.ts uses 256) to test a rank against a spectrum that goes on.
  * Samples are Gaussian (not re-normalised to unit length), so the exact density is known in closed form.
  */
 import { Matrix, QrDecomposition } from 'ml-matrix';
@@ -23,7 +26,7 @@ import { lowRankGaussian, structuredGaussian, type LowRankGaussian, type LowRank
 import { mulberry32 } from '../../src/core/math/prng.ts';
 
 export const SCALE_DIM = 512;
-const STRUCTURE_RANK = 128;
+const DEFAULT_STRUCTURE_RANK = 128;
 const CONCEPT_DIRECTIONS = 32;
 const MODELS_PER_CONCEPT = 40;
 
@@ -35,8 +38,22 @@ export interface ScaleZooOptions {
   /** Fraction of models with n > d (stored as PPCA). */
   manySampleFraction?: number;
   ppcaRank?: number;
+  /**
+   * Directions with their own variance (λ_i ∝ 1/i) in every model's covariance, the rest isotropic
+   * (default 128). A PPCA record of rank ≥ this is exact; the sweep raises it to see PPCA-r
+   * against a spectrum that goes on past r, as a real CLIP spectrum does.
+   */
+  structureRank?: number;
+  /**
+   * The isotropic variance that stands for the dropped eigenvalues e_i (+ ε) of a PPCA record:
+   * 'mean' (Tipping & Bishop's maximum likelihood, the default), 'geometric' (keeps log|Σ|
+   * exact) or 'harmonic' (keeps tr(Σ⁻¹) exact: the Mahalanobis term of a query far in the dropped directions).
+   */
+  residual?: PpcaResidual;
   epsilon?: number;
 }
+
+export type PpcaResidual = 'mean' | 'geometric' | 'harmonic';
 
 /** A stored record at float32, as a range-loaded index would hold it. */
 export interface StoredRecord extends LowRankRecord {
@@ -70,6 +87,17 @@ export interface ScaleZoo {
    * from image embeddings of what they describe (there the covariances decide more of the ranking).
    */
   conceptQuery: (c: number, rand: () => number, spread?: number) => Float32Array;
+  /** Model m's PPCA record at another rank or residual (many-sample models only; for the rank/residual sweep). */
+  ppcaOf: (m: number, rank: number, residual?: PpcaResidual) => StoredRecord;
+}
+
+/**
+ * Queries for the scale benchmark, a third each: a fresh draw from one model ("an image it could
+ * make"), a query near a concept (cosine ≈ 0.8) and one far from it (≈ 0.4, like a CLIP text query).
+ */
+export function scaleQueries(zoo: ScaleZoo, n: number, seed: number): Float32Array[] {
+  const r = mulberry32(seed);
+  return Array.from({ length: n }, (_, i) => (i % 3 === 0 ? zoo.sampleOf(Math.floor(r() * zoo.count), r) : zoo.conceptQuery(Math.floor(r() * zoo.concepts.length), r, i % 3 === 1 ? 0.8 : 2.5)));
 }
 
 function gauss(r: () => number): number {
@@ -100,14 +128,19 @@ function toStored(g: LowRankGaussian): StoredRecord {
 }
 
 /** Truncates a structured Gaussian's record to its top `rank` directions, PPCA-style (dropped variance → isotropic). */
-function ppcaOf(mean: Float64Array, dirs: Float64Array, lambdas: number[], sigma2: number, epsilon: number, rank: number, dim: number): StoredRecord {
-  // Eigenvalues of the full covariance: λ_i + σ² in the 128 directions, σ² in the other d − 128.
+function ppcaOf(mean: Float64Array, dirs: Float64Array, lambdas: number[], sigma2: number, epsilon: number, rank: number, dim: number, residual: PpcaResidual = 'mean'): StoredRecord {
+  // Eigenvalues of the full covariance (+ ε): λ_i + σ² + ε in the 128 directions, σ² + ε in the other d − 128.
   const kept = lambdas.slice(0, rank);
-  const dropped = lambdas.slice(rank);
-  const restMean = (dropped.reduce((s, l) => s + l + sigma2, 0) + (dim - lambdas.length) * sigma2) / (dim - rank);
-  const top = kept.map((l) => l + sigma2 - restMean);
-  const g = structuredGaussian(mean, dirs.subarray(0, rank * dim), top, restMean, epsilon);
-  return { ...toStored(g), exact: false };
+  const dropped = [...lambdas.slice(rank).map((l) => l + sigma2 + epsilon), ...Array<number>(dim - lambdas.length).fill(sigma2 + epsilon)];
+  const n = dropped.length;
+  const s =
+    n === 0 ? sigma2 + epsilon
+    : residual === 'mean' ? dropped.reduce((a, e) => a + e, 0) / n
+    : residual === 'geometric' ? Math.exp(dropped.reduce((a, e) => a + Math.log(e), 0) / n)
+    : n / dropped.reduce((a, e) => a + 1 / e, 0);
+  const top = kept.map((l) => l + sigma2 + epsilon - s);
+  const g = structuredGaussian(mean, dirs.subarray(0, rank * dim), top, s - epsilon, epsilon);
+  return { ...toStored(g), exact: rank >= lambdas.length };
 }
 
 export function makeScaleZoo(opts: ScaleZooOptions): ScaleZoo {
@@ -117,6 +150,8 @@ export function makeScaleZoo(opts: ScaleZooOptions): ScaleZoo {
   const [nMin, nMax] = opts.samples ?? [4, 64];
   const many = opts.manySampleFraction ?? 0.1;
   const ppcaRank = opts.ppcaRank ?? 64;
+  const residual = opts.residual ?? 'mean';
+  const STRUCTURE_RANK = opts.structureRank ?? DEFAULT_STRUCTURE_RANK;
   const epsilon = opts.epsilon ?? 1e-3;
   const G = orthonormalBasis(dim, seed);
   const r = mulberry32(seed + 1);
@@ -158,7 +193,8 @@ export function makeScaleZoo(opts: ScaleZooOptions): ScaleZoo {
       const dirs = new Float64Array(STRUCTURE_RANK * dim);
       picked.forEach((d, k) => dirs.set(G.subarray(d * dim, (d + 1) * dim), k * dim));
       const reference = toStored(structuredGaussian(mean, dirs, lambdas, sigma2, epsilon));
-      models.push({ concept, samples: 0, stored: ppcaOf(mean, dirs, lambdas, sigma2, epsilon, ppcaRank, dim), reference });
+      const stored = ppcaRank >= STRUCTURE_RANK ? { ...reference, exact: true } : ppcaOf(mean, dirs, lambdas, sigma2, epsilon, ppcaRank, dim, residual);
+      models.push({ concept, samples: 0, stored, reference });
     } else {
       const n = Math.min(dim, Math.round(Math.exp(Math.log(nMin) + r() * (Math.log(nMax) - Math.log(nMin)))));
       const x = new Float64Array(n * dim);
@@ -174,7 +210,15 @@ export function makeScaleZoo(opts: ScaleZooOptions): ScaleZoo {
     const n = Math.hypot(...v);
     return Float32Array.from(v, (x) => x / n);
   };
-  return { dim, count, epsilon, means, concepts, models, sampleOf, conceptQuery };
+  const ppcaAt = (m: number, rank: number, res: PpcaResidual = residual) => {
+    const s = structures[m]!;
+    if (zooModels[m]!.samples !== 0) throw new Error(`Model ${m} is not a many-sample model.`);
+    const dirs = new Float64Array(STRUCTURE_RANK * dim);
+    s.picked.forEach((d, k) => dirs.set(G.subarray(d * dim, (d + 1) * dim), k * dim));
+    return ppcaOf(s.mean, dirs, Array.from(s.sqrtL, (x) => x * x), s.sigma * s.sigma, epsilon, rank, dim, res);
+  };
+  const zooModels = models;
+  return { dim, count, epsilon, means, concepts, models, sampleOf, conceptQuery, ppcaOf: ppcaAt };
 }
 
 interface Structure {
