@@ -230,7 +230,7 @@ describe('tiered build', () => {
     expect(err.message).toBe('the shards were built with different settings');
     expect(err.details).toEqual([
       expect.stringMatching(/^epsilon: .*r0 has 0\.001, .*r1 has 0\.01$/),
-      expect.stringMatching(/^ppcaRank: .*r0 has 64, .*r1 has 8$/),
+      expect.stringMatching(/^ppcaRank: .*r0 has 128, .*r1 has 8$/),
       expect.stringMatching(/^modelsPerBlock: .*r0 has 16 \(or pass --models-per-block\), .*r1 has 4 \(or pass --models-per-block\)$/),
     ]);
     // Another encoder/dimension is named the same way (a shard's manifest edited and re-hashed is still a shard).

@@ -5,6 +5,7 @@ import { mulberry32 } from '../math/prng.ts';
 import { lowRankGaussian, lowRankLogDensity, lowRankMeanPrecision, lowRankRecordBytes, ppcaGaussian, structuredGaussian } from './lowRankGaussian.ts';
 import { gaussianFactors, MomentAccumulator } from './modelStats.ts';
 import { packedRowOffset } from '../math/linalg.ts';
+import { inverse, Matrix } from 'ml-matrix';
 
 interface Case {
   n: number;
@@ -82,6 +83,25 @@ describe('low-rank Gaussian (Woodbury + determinant lemma)', () => {
     const all = ppcaGaussian(mean, cov, DIM, c.epsilon);
     expect(all.exact).toBe(true);
     queriesOf(c).forEach((q, i) => expect(rel(lowRankLogDensity(all, q), c.exact[i]!)).toBeLessThan(1e-9));
+  });
+
+  it('PPCA with the harmonic residual keeps tr((Σ + εI)⁻¹) exact (the far-query term); the ML residual overstates the dropped variance', () => {
+    const c = fixture.cases.find((x) => x.ppca)!;
+    const acc = new MomentAccumulator(DIM);
+    for (let s = 0; s < c.n; s++) acc.add(c.samples.slice(s * DIM, (s + 1) * DIM));
+    const cov = acc.covariance();
+    const full = new Matrix(DIM, DIM);
+    for (let i = 0; i < DIM; i++) for (let j = 0; j < DIM; j++) full.set(i, j, cov[i * DIM + j]! + (i === j ? c.epsilon : 0));
+    const inv = inverse(full);
+    let trace = 0;
+    for (let i = 0; i < DIM; i++) trace += inv.get(i, i);
+    for (const r of [1, 3, Math.floor(DIM / 2)]) {
+      const harmonic = ppcaGaussian(acc.mean(), cov, r, c.epsilon, 'harmonic');
+      const ml = ppcaGaussian(acc.mean(), cov, r, c.epsilon);
+      expect(rel(lowRankMeanPrecision(harmonic) * DIM, trace), `r=${r}`).toBeLessThan(1e-9);
+      expect(lowRankMeanPrecision(ml) * DIM).toBeLessThan(trace);
+      expect(harmonic.isotropic).toBeLessThanOrEqual(ml.isotropic);
+    }
   });
 
   it('property: for random samples (2 ≤ n ≤ d) and queries, low-rank = full triangle', () => {

@@ -64,7 +64,7 @@ export interface BuildOptions {
   modelsPerBlock?: number;
   /** Tiered: also write blocks/<n>.bin, one file per block. */
   blockFiles?: boolean;
-  /** Tiered: rank of the PPCA record of a model with more valid images than dimensions (default 64). */
+  /** Tiered: rank of the PPCA record of a model with more valid images than dimensions (default 128, harmonic residual). */
   ppcaRank?: number;
   /** Tiered: the thumbnails are hosted under this folder (relative to the index), not written into the index. */
   thumbnailBase?: string;

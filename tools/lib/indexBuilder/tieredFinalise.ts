@@ -64,7 +64,8 @@ export function tieredGaussian(embeddings: readonly ArrayLike<number>[], s: Pick
   }
   const acc = new MomentAccumulator(dim);
   for (const e of embeddings) acc.add(e);
-  return ppcaGaussian(acc.mean(), acc.covariance(), Math.min(s.ppcaRank, dim), s.epsilon);
+  // The harmonic residual keeps the far-query (text) term exact: see PpcaResidual.
+  return ppcaGaussian(acc.mean(), acc.covariance(), Math.min(s.ppcaRank, dim), s.epsilon, 'harmonic');
 }
 
 /**
