@@ -96,6 +96,37 @@ function quantile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
+/** One query's best score over the index and its cosine to the empty text's embedding (0 for images). */
+export interface MeasuredQuery {
+  best: number;
+  nullCos: number;
+}
+
+/**
+ * The threshold and nullWeight of one kind from its measured queries: `free` the content-free
+ * queries, `own` the index's names (empty below CALIBRATION.minNames), `words` their shared words
+ * (applied from CALIBRATION.minNameWords up). Text tries every weight in NULL_WEIGHTS and keeps the
+ * smallest that flags within NULL_WEIGHT_SLACK of the most content-free text any weight flags;
+ * images use weight 0. `flagged` is the share of `free` at or under the threshold. Shared by the
+ * version-1 and tiered calibrations.
+ */
+export function pickThreshold(
+  measured: { free: readonly MeasuredQuery[]; own: readonly MeasuredQuery[]; words: readonly MeasuredQuery[] },
+  kind: CalibratedKind,
+): { threshold: number; nullWeight: number; flagged: number } {
+  const { free, own, words } = measured;
+  const thresholdFor = (nullWeight: number) => {
+    const stat = (m: MeasuredQuery) => matchStatistic(m.best, nullWeight, m.nullCos);
+    let threshold = quantile(free.map(stat), CALIBRATION.quantile);
+    if (own.length) threshold = Math.min(threshold, quantile(own.map(stat), CALIBRATION.nameQuantile));
+    if (words.length >= CALIBRATION.minNameWords) threshold = Math.min(threshold, quantile(words.map(stat), CALIBRATION.nameQuantile));
+    return { nullWeight, threshold, flagged: free.filter((m) => stat(m) <= threshold).length / free.length };
+  };
+  const grid = (kind === 'text' ? NULL_WEIGHTS : [0]).map(thresholdFor);
+  const most = Math.max(...grid.map((g) => g.flagged));
+  return grid.find((g) => g.flagged >= most - NULL_WEIGHT_SLACK)!;
+}
+
 /** The calibration of `index`, built with `encoder` (both towers loaded) at the index's temperature. */
 export async function calibrateIndex(index: SearchIndex, encoder: NodeEncoder, temperature: number, names: readonly string[] = []): Promise<MatchCalibration> {
   const { desc } = encoder;
@@ -115,16 +146,7 @@ export async function calibrateIndex(index: SearchIndex, encoder: NodeEncoder, t
     // With fewer names a 2nd percentile is one outlier name's score, not a distribution.
     const own = kind === 'text' && names.length >= CALIBRATION.minNames ? measure(await encoder.encodeTexts([...names])) : [];
     const words = own.length ? measure((await encoder.encodeTexts(sharedNameWords(names))).filter((w) => cosine(w, empty) < NULL_EMBEDDING_COSINE)) : [];
-    const thresholdFor = (nullWeight: number) => {
-      const stat = (m: { best: number; nullCos: number }) => matchStatistic(m.best, nullWeight, m.nullCos);
-      let threshold = quantile(free.map(stat), CALIBRATION.quantile);
-      if (own.length) threshold = Math.min(threshold, quantile(own.map(stat), CALIBRATION.nameQuantile));
-      if (words.length >= CALIBRATION.minNameWords) threshold = Math.min(threshold, quantile(words.map(stat), CALIBRATION.nameQuantile));
-      return { nullWeight, threshold, flagged: free.filter((m) => stat(m) <= threshold).length / free.length };
-    };
-    const grid = (kind === 'text' ? NULL_WEIGHTS : [0]).map(thresholdFor);
-    const most = Math.max(...grid.map((g) => g.flagged));
-    const pick = grid.find((g) => g.flagged >= most - NULL_WEIGHT_SLACK)!;
+    const pick = pickThreshold({ free, own, words }, kind);
     const k: KindCalibration = { method, threshold: pick.threshold, quantile: CALIBRATION.quantile, nullQueries: queries.length };
     if (pick.nullWeight) k.nullWeight = pick.nullWeight;
     kinds[kind] = k;

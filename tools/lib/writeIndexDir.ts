@@ -81,54 +81,52 @@ function withTemperature(encoderId: string, params: BuildParams = {}): BuildPara
   return { ...params, temperature };
 }
 
+/** How a folder is replaced: `force` allows replacing an existing one; `onStep` hears each step (tests stop the process there). */
+export interface WriteDirOptions {
+  force?: boolean;
+  onStep?: (step: WriteStep) => void | Promise<void>;
+}
+
 /**
- * Writes manifest.json + index.bin + models.json (+ extra files) into `outDir` atomically:
- * everything goes into a temp folder beside it, which is renamed into place only when complete,
- * so a crash never leaves a half-written index. Replacing an existing folder (only with `force`)
- * moves it aside to asideDir(outDir) first and removes it last; a build stopped between those
- * renames is finished or undone by recoverIndexDir, which every write runs first, so `outDir` is
- * always the previous complete index or the new one. `onStep` hears each step (tests stop the
- * process there).
+ * The first half of an atomic write: finishes or undoes a replacement a killed build left half done
+ * (recoverIndexDir), then refuses an existing `outDir` without `force`. Returns whether `outDir`
+ * exists (and so is to be replaced). Separate from replaceDir so a writer refuses before it does
+ * any expensive work.
  */
-export async function writeIndexDir(outDir: string, input: IndexDirInput, opts: { force?: boolean; onStep?: (step: WriteStep) => void | Promise<void> } = {}): Promise<IndexManifest> {
+async function claimDir(outDir: string, force = false): Promise<boolean> {
   for (const line of await recoverIndexDir(outDir)) console.warn(`[build] ${line}`);
-  const step = async (s: WriteStep) => opts.onStep?.(s);
   const present = await exists(outDir);
-  if (present && !opts.force) throw new OutputExistsError(`${outDir} already exists (use --force to replace it).`);
-  if (input.models.length * input.encoder.dim !== input.index.means.length) {
-    throw new Error('models and means disagree on the model count');
-  }
-  const bin = writeIndex(input.index);
-  const params = withTemperature(input.encoder.id, input.params);
-  const calibration = input.calibrate ? await input.calibrate(readIndex(bin), params.temperature!) : undefined;
-  const modelsJson = new TextEncoder().encode(JSON.stringify(input.models, null, 1) + '\n');
-  const manifest: IndexManifest = {
-    format: MANIFEST_FORMAT,
-    formatVersion: 1,
-    name: input.name,
-    createdWith: input.createdWith,
-    encoder: input.encoder,
-    count: input.models.length,
-    licence: input.licence,
-    files: {
-      'index.bin': { bytes: bin.byteLength, sha256: await sha256Hex(bin) },
-      'models.json': { bytes: modelsJson.byteLength, sha256: await sha256Hex(modelsJson) },
-    },
-    params,
-    ...(input.examples?.length ? { examples: input.examples } : {}),
-    ...(calibration ? { calibration } : {}),
-  };
-  const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}-${Date.now()}`);
+  if (present && !force) throw new OutputExistsError(`${outDir} already exists (use --force to replace it).`);
+  return present;
+}
+
+/**
+ * The second half: writes `files` (by path relative to the folder) and then `manifestJson` as
+ * manifest.json into a temp folder beside `outDir`, which is renamed into place only when complete;
+ * a `present` folder is moved aside to asideDir(outDir) first and removed last.
+ */
+async function replaceDir(
+  outDir: string,
+  present: boolean,
+  files: Iterable<readonly [string, Uint8Array]>,
+  manifestJson: string,
+  onStep?: WriteDirOptions['onStep'],
+): Promise<void> {
+  const step = async (s: WriteStep) => onStep?.(s);
+  const tmp = join(dirname(outDir), `${TMP_PREFIX(outDir)}${process.pid}-${Date.now()}`);
   await mkdir(tmp, { recursive: true });
   try {
-    await writeFile(join(tmp, 'index.bin'), bin);
-    await writeFile(join(tmp, 'models.json'), modelsJson);
-    for (const [path, bytes] of input.extraFiles ?? []) {
-      await mkdir(dirname(join(tmp, path)), { recursive: true });
+    const made = new Set<string>([tmp]);
+    for (const [path, bytes] of files) {
+      const dir = dirname(join(tmp, path));
+      if (!made.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        made.add(dir);
+      }
       await writeFile(join(tmp, path), bytes);
     }
     // The manifest goes last: a folder without one is never mistaken for an index.
-    await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    await writeFile(join(tmp, 'manifest.json'), manifestJson);
     await step('written');
     if (present) {
       const old = asideDir(outDir);
@@ -152,5 +150,58 @@ export async function writeIndexDir(outDir: string, input: IndexDirInput, opts: 
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Writes a folder of files atomically: `files` and then `manifestJson` as manifest.json go into a
+ * temp folder beside `outDir`, which is renamed into place only when complete, so a crash never
+ * leaves a half-written index. Replacing an existing folder (only with `force`) moves it aside to
+ * asideDir(outDir) first and removes it last; a build stopped between those renames is finished or
+ * undone by recoverIndexDir, which every write runs first, so `outDir` is always the previous
+ * complete folder or the new one. writeIndexDir (version 1) and the tiered builder
+ * (tools/lib/indexBuilder/tieredAssemble.ts) both write through this protocol.
+ */
+export async function writeDirAtomically(
+  outDir: string,
+  files: Iterable<readonly [string, Uint8Array]>,
+  manifestJson: string,
+  opts: WriteDirOptions = {},
+): Promise<void> {
+  const present = await claimDir(outDir, opts.force);
+  await replaceDir(outDir, present, files, manifestJson, opts.onStep);
+}
+
+/**
+ * Writes manifest.json + index.bin + models.json (+ extra files) into `outDir` atomically, as
+ * writeDirAtomically does; an existing folder without `force` is refused before the index is
+ * serialised or calibrated.
+ */
+export async function writeIndexDir(outDir: string, input: IndexDirInput, opts: WriteDirOptions = {}): Promise<IndexManifest> {
+  const present = await claimDir(outDir, opts.force);
+  if (input.models.length * input.encoder.dim !== input.index.means.length) {
+    throw new Error('models and means disagree on the model count');
+  }
+  const bin = writeIndex(input.index);
+  const params = withTemperature(input.encoder.id, input.params);
+  const calibration = input.calibrate ? await input.calibrate(readIndex(bin), params.temperature!) : undefined;
+  const modelsJson = new TextEncoder().encode(JSON.stringify(input.models, null, 1) + '\n');
+  const manifest: IndexManifest = {
+    format: MANIFEST_FORMAT,
+    formatVersion: 1,
+    name: input.name,
+    createdWith: input.createdWith,
+    encoder: input.encoder,
+    count: input.models.length,
+    licence: input.licence,
+    files: {
+      'index.bin': { bytes: bin.byteLength, sha256: await sha256Hex(bin) },
+      'models.json': { bytes: modelsJson.byteLength, sha256: await sha256Hex(modelsJson) },
+    },
+    params,
+    ...(input.examples?.length ? { examples: input.examples } : {}),
+    ...(calibration ? { calibration } : {}),
+  };
+  const files: [string, Uint8Array][] = [['index.bin', bin], ['models.json', modelsJson], ...(input.extraFiles ?? [])];
+  await replaceDir(outDir, present, files, JSON.stringify(manifest, null, 2) + '\n', opts.onStep);
   return manifest;
 }

@@ -58,8 +58,8 @@ function sameArray(a: Float32Array, b: Float32Array): boolean {
   return true;
 }
 
-/** The thumbnails of a shard's model, read from the shard folder (paths may not leave it). */
-async function readThumbnails(shard: Shard, meta: ModelMeta): Promise<Uint8Array[]> {
+/** The thumbnails of a shard's model, read from the shard folder (paths may not leave it). Shared with tieredMerge.ts. */
+export async function readThumbnails(shard: { dir: string }, meta: ModelMeta): Promise<Uint8Array[]> {
   const thumbs: Uint8Array[] = [];
   for (const thumb of meta.thumbnails) {
     const src = resolve(shard.dir, thumb);
@@ -74,15 +74,68 @@ async function readThumbnails(shard: Shard, meta: ModelMeta): Promise<Uint8Array
 }
 
 /**
- * Valid images per model over all shards: min and max of theirs, and the mean from the totals,
- * recovered exactly (each shard's mean is a whole total over its model count). Undefined when a
- * shard does not record its own.
+ * Valid images per model over all shards (each shard's params and model count): min and max of
+ * theirs, and the mean from the totals, recovered exactly (each shard's mean is a whole total over
+ * its model count). Undefined when a shard does not record its own. Shared with tieredMerge.ts.
  */
-function mergedSamplesPerModel(shards: Shard[], count: number): BuildParams['samplesPerModel'] {
-  const spms = shards.map((s) => s.manifest.params?.samplesPerModel);
+export function mergedSamplesPerModel(shards: readonly { params?: BuildParams; count: number }[], count: number): BuildParams['samplesPerModel'] {
+  const spms = shards.map((s) => s.params?.samplesPerModel);
   if (!spms.every((x) => x !== undefined)) return undefined;
-  const total = shards.reduce((a, s, i) => a + Math.round(spms[i]!.mean * s.index.count), 0);
+  const total = shards.reduce((a, s, i) => a + Math.round(spms[i]!.mean * s.count), 0);
   return { min: Math.min(...spms.map((x) => x!.min)), mean: total / count, max: Math.max(...spms.map((x) => x!.max)) };
+}
+
+/** Refuses an empty list of shard folders and a folder given twice. Shared with tieredMerge.ts. */
+export function checkShardDirs(shardDirs: readonly string[]): void {
+  if (shardDirs.length === 0) throw new InputError('merge needs at least one shard folder');
+  const dupDirs = shardDirs.filter((d, i) => shardDirs.findIndex((e) => resolve(e) === resolve(d)) !== i);
+  if (dupDirs.length) throw new InputError(`shard folder(s) given twice: ${dupDirs.join(', ')}`);
+}
+
+/**
+ * Throws when the shards' settings disagree: `describe` gives each shard's settings as strings,
+ * compared with the first shard's; `extra` may add one more mismatch per later shard (after its
+ * settings'). Shared with tieredMerge.ts.
+ */
+export function checkSameSettings<S extends { dir: string }>(
+  shards: readonly S[],
+  describe: (s: S) => Record<string, string>,
+  extra?: (first: S, s: S) => string | undefined,
+): void {
+  const first = shards[0]!;
+  const ref = describe(first);
+  const mismatches: string[] = [];
+  for (const s of shards.slice(1)) {
+    const d = describe(s);
+    for (const key of Object.keys(ref)) {
+      if (d[key] !== ref[key]) mismatches.push(`${key}: ${first.dir} has ${ref[key]}, ${s.dir} has ${d[key]}`);
+    }
+    const more = extra?.(first, s);
+    if (more !== undefined) mismatches.push(more);
+  }
+  if (mismatches.length) throw new InputError('the shards were built with different settings', mismatches);
+}
+
+/** The merged index's data licence: `given`, else the shards' one (they must agree). Shared with tieredMerge.ts. */
+export function mergedLicence(shards: readonly { manifest: { licence: string } }[], given: string | undefined): string {
+  if (given !== undefined) return given;
+  const licences = [...new Set(shards.map((s) => s.manifest.licence))];
+  if (licences.length > 1) throw new InputError(`the shards have different data licences (${licences.map((l) => JSON.stringify(l)).join(', ')}); pass --licence`);
+  return licences[0]!;
+}
+
+/**
+ * Every shard's models (`metas(s)`) as { shard index, model index, meta } in the merged order (by
+ * id, code point); an id in two shards is refused. Shared with tieredMerge.ts.
+ */
+export function mergedOrder<S extends { dir: string }>(shards: readonly S[], metas: (s: S) => readonly ModelMeta[]): { si: number; m: number; meta: ModelMeta }[] {
+  const entries = shards.flatMap((s, si) => metas(s).map((meta, m) => ({ si, m, meta })));
+  const owners = new Map<string, string[]>();
+  for (const e of entries) owners.set(e.meta.id, [...(owners.get(e.meta.id) ?? []), shards[e.si]!.dir]);
+  const dups = [...owners].filter(([, dirs]) => dirs.length > 1).map(([id, dirs]) => `"${id}" in ${dirs.join(', ')}`);
+  if (dups.length) throw new InputError('duplicate model ids across the shards', dups);
+  entries.sort((a, b) => byCodePoint(a.meta.id, b.meta.id));
+  return entries;
 }
 
 export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
@@ -90,9 +143,7 @@ export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
   const report = emptyReport('merge', opts.outDir, name, { id: '', dim: 0 });
   report.shards = opts.shardDirs;
   return completeReport(report, async () => {
-    if (opts.shardDirs.length === 0) throw new InputError('merge needs at least one shard folder');
-    const dupDirs = opts.shardDirs.filter((d, i) => opts.shardDirs.findIndex((e) => resolve(e) === resolve(d)) !== i);
-    if (dupDirs.length) throw new InputError(`shard folder(s) given twice: ${dupDirs.join(', ')}`);
+    checkShardDirs(opts.shardDirs);
     await checkOutputDir(opts.outDir, !!opts.force, opts.shardDirs);
     const shards: Shard[] = [];
     for (const dir of opts.shardDirs) shards.push(await readShard(dir));
@@ -110,35 +161,18 @@ export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
         projection: s.index.projection ? (p.projection ?? 'unknown') : 'none',
       };
     };
-    const ref = describe(first);
-    const mismatches: string[] = [];
-    for (const s of shards.slice(1)) {
-      const d = describe(s);
-      for (const key of Object.keys(ref) as (keyof typeof ref)[]) {
-        if (d[key] !== ref[key]) mismatches.push(`${key}: ${first.dir} has ${ref[key]}, ${s.dir} has ${d[key]}`);
-      }
-      if (first.index.projection && s.index.projection && !sameArray(first.index.projection.matrix, s.index.projection.matrix)) {
-        mismatches.push(`projection: ${first.dir} and ${s.dir} ship different matrices`);
-      }
-    }
-    if (mismatches.length) throw new InputError('the shards were built with different settings', mismatches);
+    checkSameSettings(shards, describe, (a, s) =>
+      a.index.projection && s.index.projection && !sameArray(a.index.projection.matrix, s.index.projection.matrix)
+        ? `projection: ${a.dir} and ${s.dir} ship different matrices`
+        : undefined,
+    );
     const { id: encoderId, dim } = first.manifest.encoder;
     report.encoder = { id: encoderId, dim };
 
-    let licence = opts.licence;
-    if (licence === undefined) {
-      const licences = [...new Set(shards.map((s) => s.manifest.licence))];
-      if (licences.length > 1) throw new InputError(`the shards have different data licences (${licences.map((l) => JSON.stringify(l)).join(', ')}); pass --licence`);
-      licence = licences[0];
-    }
+    const licence = mergedLicence(shards, opts.licence);
 
     // --- unique ids, sorted order ---
-    const entries = shards.flatMap((s, si) => s.models.map((meta, m) => ({ si, m, meta })));
-    const owners = new Map<string, string[]>();
-    for (const e of entries) owners.set(e.meta.id, [...(owners.get(e.meta.id) ?? []), shards[e.si].dir]);
-    const dups = [...owners].filter(([, dirs]) => dirs.length > 1).map(([id, dirs]) => `"${id}" in ${dirs.join(', ')}`);
-    if (dups.length) throw new InputError('duplicate model ids across the shards', dups);
-    entries.sort((a, b) => byCodePoint(a.meta.id, b.meta.id));
+    const entries = mergedOrder(shards, (s) => s.models);
 
     // --- the shards' models, as finalised models in the merged order ---
     const precision = first.index.gaussian?.precision.dtype;
@@ -186,7 +220,7 @@ export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
         precision,
         samplesKept: p0.samplesKept,
         samplesPrecision,
-        samplesPerModel: mergedSamplesPerModel(shards, models.length),
+        samplesPerModel: mergedSamplesPerModel(shards.map((s) => ({ params: s.manifest.params, count: s.index.count })), models.length),
         projection: first.index.projection ? { structure: p0.projection, matrix: first.index.projection.matrix } : undefined,
         temperature: p0.temperature,
       },
@@ -196,7 +230,8 @@ export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
   });
 }
 
-async function loadMergeEncoder(id: string): Promise<NodeEncoder> {
+/** The shards' encoder, loaded to calibrate the merged index. Shared with tieredMerge.ts. */
+export async function loadMergeEncoder(id: string): Promise<NodeEncoder> {
   const desc = ENCODERS[id];
   if (!desc) throw new InputError(`the shards were built with an unknown encoder "${id}"`);
   try {

@@ -15,19 +15,13 @@ import type { CalibratedKind, KindCalibration, MatchCalibration } from '../../..
 import { lowRankLogDensity, type LowRankRecord } from '../../../src/core/index/lowRankGaussian.ts';
 import { recordCosine, TIERED_METHODS } from '../../../src/core/index/tieredRank.ts';
 import { autoMethod, type Method } from '../../../src/core/scoring/methods.ts';
-import { bestScore, cosine, encodeVector, matchStatistic, NULL_EMBEDDING_COSINE } from '../../../src/core/scoring/matchQuality.ts';
-import { CALIBRATION, letterStrings, noiseImages, NULL_WEIGHT_SLACK, NULL_WEIGHTS, randomPhrases, sharedNameWords } from '../calibrate.ts';
+import { bestScore, cosine, encodeVector, NULL_EMBEDDING_COSINE } from '../../../src/core/scoring/matchQuality.ts';
+import { CALIBRATION, letterStrings, noiseImages, pickThreshold, randomPhrases, sharedNameWords } from '../calibrate.ts';
 import { PUBLIC_DIR, type NodeEncoder } from '../nodeEncoder.ts';
 
 /** The method a kind is calibrated with: Auto's choice for it on a tiered index. */
 export function tieredCalibrationMethod(kind: CalibratedKind): Method {
   return autoMethod(TIERED_METHODS, [kind]);
-}
-
-function quantile(values: number[], q: number): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (!sorted.length) return -Infinity;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 /** The best score of `query` over all records under `method` (Gaussian log-density, or the 1st-moment cosine). */
@@ -52,16 +46,7 @@ export async function calibrateTiered(records: readonly LowRankRecord[], encoder
     const free = measure(queries);
     const own = kind === 'text' && names.length >= CALIBRATION.minNames ? measure(await encoder.encodeTexts([...names])) : [];
     const words = own.length ? measure((await encoder.encodeTexts(sharedNameWords(names))).filter((w) => cosine(w, empty!) < NULL_EMBEDDING_COSINE)) : [];
-    const thresholdFor = (nullWeight: number) => {
-      const stat = (m: { best: number; nullCos: number }) => matchStatistic(m.best, nullWeight, m.nullCos);
-      let threshold = quantile(free.map(stat), CALIBRATION.quantile);
-      if (own.length) threshold = Math.min(threshold, quantile(own.map(stat), CALIBRATION.nameQuantile));
-      if (words.length >= CALIBRATION.minNameWords) threshold = Math.min(threshold, quantile(words.map(stat), CALIBRATION.nameQuantile));
-      return { nullWeight, threshold, flagged: free.filter((m) => stat(m) <= threshold).length / free.length };
-    };
-    const grid = (kind === 'text' ? NULL_WEIGHTS : [0]).map(thresholdFor);
-    const most = Math.max(...grid.map((g) => g.flagged));
-    const pick = grid.find((g) => g.flagged >= most - NULL_WEIGHT_SLACK)!;
+    const pick = pickThreshold({ free, own, words }, kind);
     const k: KindCalibration = { method, threshold: pick.threshold, quantile: CALIBRATION.quantile, nullQueries: queries.length };
     if (pick.nullWeight) k.nullWeight = pick.nullWeight;
     kinds[kind] = k;

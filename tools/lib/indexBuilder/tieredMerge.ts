@@ -10,18 +10,17 @@
  * reproduces a single build byte for byte.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
-import { ENCODERS } from '../../../src/core/encode/encoders.ts';
+import { join } from 'node:path';
 import { manifestVersion, parseModelMetaList, parseTieredManifest, type BuildParams, type ModelMeta, type TieredManifest } from '../../../src/core/index/manifest.ts';
 import { readTieredHead, type TieredHead } from '../../../src/core/index/tieredHead.ts';
 import { openBlock } from '../../../src/core/index/tieredRecords.ts';
 import { sha256Hex } from '../../../src/core/io/sha256.ts';
 import { MAX_UNDECLARED_BYTES } from '../../../src/core/io/fetchBytes.ts';
-import { NodeEncoder } from '../nodeEncoder.ts';
+import type { NodeEncoder } from '../nodeEncoder.ts';
 import { InputError } from './errors.ts';
 import { checkOutputDir, defaultIndexName } from './output.ts';
+import { checkSameSettings, checkShardDirs, loadMergeEncoder, mergedLicence, mergedOrder, mergedSamplesPerModel, readThumbnails } from './mergeShards.ts';
 import { completeReport, emptyReport, type BuildReport } from './report.ts';
-import { byCodePoint } from './scan.ts';
 import { writeTieredIndex } from './tieredAssemble.ts';
 import type { TieredModel } from './tieredFinalise.ts';
 
@@ -98,37 +97,12 @@ export async function readTieredShard(dir: string): Promise<TieredShard> {
   }
 }
 
-/** The thumbnails of a shard's model, read from the shard folder (paths may not leave it). */
-async function readThumbnails(shard: TieredShard, meta: ModelMeta): Promise<Uint8Array[]> {
-  const thumbs: Uint8Array[] = [];
-  for (const thumb of meta.thumbnails) {
-    const src = resolve(shard.dir, thumb);
-    if (!src.startsWith(resolve(shard.dir) + sep)) throw new InputError(`shard ${shard.dir}: thumbnail path ${thumb} leaves the folder`);
-    try {
-      thumbs.push(new Uint8Array(await readFile(src)));
-    } catch (err) {
-      throw new InputError(`shard ${shard.dir}: thumbnail ${thumb} of "${meta.id}" is missing (${(err as Error).message})`);
-    }
-  }
-  return thumbs;
-}
-
-/** min and max of the shards', the mean from their totals (each shard's mean × its count is a whole number). */
-function mergedSamplesPerModel(shards: TieredShard[], count: number): BuildParams['samplesPerModel'] {
-  const spms = shards.map((s) => s.manifest.params?.samplesPerModel);
-  if (!spms.every((x) => x !== undefined)) return undefined;
-  const total = shards.reduce((a, s, i) => a + Math.round(spms[i]!.mean * s.manifest.count), 0);
-  return { min: Math.min(...spms.map((x) => x!.min)), mean: total / count, max: Math.max(...spms.map((x) => x!.max)) };
-}
-
 export async function mergeTieredShards(opts: TieredMergeOptions): Promise<BuildReport> {
   const name = opts.name ?? defaultIndexName(opts.outDir);
   const report = emptyReport('merge', opts.outDir, name, { id: '', dim: 0 });
   report.shards = opts.shardDirs;
   return completeReport(report, async () => {
-    if (opts.shardDirs.length === 0) throw new InputError('merge needs at least one shard folder');
-    const dupDirs = opts.shardDirs.filter((d, i) => opts.shardDirs.findIndex((e) => resolve(e) === resolve(d)) !== i);
-    if (dupDirs.length) throw new InputError(`shard folder(s) given twice: ${dupDirs.join(', ')}`);
+    checkShardDirs(opts.shardDirs);
     await checkOutputDir(opts.outDir, !!opts.force, opts.shardDirs);
     const shards: TieredShard[] = [];
     for (const dir of opts.shardDirs) shards.push(await readTieredShard(dir));
@@ -147,15 +121,7 @@ export async function mergeTieredShards(opts: TieredMergeOptions): Promise<Build
         ...(opts.modelsPerBlock === undefined ? { modelsPerBlock: `${s.manifest.tiered.modelsPerBlock} (or pass --models-per-block)` } : {}),
       };
     };
-    const ref = describe(first);
-    const mismatches: string[] = [];
-    for (const s of shards.slice(1)) {
-      const d = describe(s);
-      for (const key of Object.keys(ref) as (keyof typeof ref)[]) {
-        if (d[key] !== ref[key]) mismatches.push(`${key}: ${first.dir} has ${ref[key]}, ${s.dir} has ${d[key]}`);
-      }
-    }
-    if (mismatches.length) throw new InputError('the shards were built with different settings', mismatches);
+    checkSameSettings(shards, describe);
     const { id: encoderId, dim } = first.manifest.encoder;
     report.encoder = { id: encoderId, dim };
     const p0: BuildParams = first.manifest.params ?? {};
@@ -163,20 +129,10 @@ export async function mergeTieredShards(opts: TieredMergeOptions): Promise<Build
       throw new InputError(`shard ${first.dir}: its manifest does not record params.epsilon, params.precision and params.ppcaRank`);
     }
 
-    let licence = opts.licence;
-    if (licence === undefined) {
-      const licences = [...new Set(shards.map((s) => s.manifest.licence))];
-      if (licences.length > 1) throw new InputError(`the shards have different data licences (${licences.map((l) => JSON.stringify(l)).join(', ')}); pass --licence`);
-      licence = licences[0]!;
-    }
+    const licence = mergedLicence(shards, opts.licence);
 
     // --- unique ids, sorted order ---
-    const entries = shards.flatMap((s, si) => s.meta.map((meta, m) => ({ si, m, meta })));
-    const owners = new Map<string, string[]>();
-    for (const e of entries) owners.set(e.meta.id, [...(owners.get(e.meta.id) ?? []), shards[e.si]!.dir]);
-    const dups = [...owners].filter(([, dirs]) => dirs.length > 1).map(([id, dirs]) => `"${id}" in ${dirs.join(', ')}`);
-    if (dups.length) throw new InputError('duplicate model ids across the shards', dups);
-    entries.sort((a, b) => byCodePoint(a.meta.id, b.meta.id));
+    const entries = mergedOrder(shards, (s) => s.meta);
 
     // --- the records as stored (bytes copied: a record holds no offsets), in the merged order ---
     const thumbnailBase = opts.thumbnailBase ?? first.manifest.thumbnailBase;
@@ -204,7 +160,7 @@ export async function mergeTieredShards(opts: TieredMergeOptions): Promise<Build
         modelsPerBlock: opts.modelsPerBlock ?? first.manifest.tiered.modelsPerBlock,
         blockFiles: opts.blockFiles ?? shards.every((s) => s.manifest.tiered.blockFiles),
         thumbnailBase,
-        samplesPerModel: mergedSamplesPerModel(shards, models.length),
+        samplesPerModel: mergedSamplesPerModel(shards.map((s) => ({ params: s.manifest.params, count: s.manifest.count })), models.length),
         // Example queries travel when every shard has the same ones (a build's, given to each shard).
         examples: shards.every((x) => JSON.stringify(x.manifest.examples) === JSON.stringify(first.manifest.examples)) ? first.manifest.examples : undefined,
         temperature: p0.temperature,
@@ -212,14 +168,4 @@ export async function mergeTieredShards(opts: TieredMergeOptions): Promise<Build
       { force: opts.force, encoder: opts.encoder ?? (await loadMergeEncoder(encoderId)) },
     );
   });
-}
-
-async function loadMergeEncoder(id: string): Promise<NodeEncoder> {
-  const desc = ENCODERS[id];
-  if (!desc) throw new InputError(`the shards were built with an unknown encoder "${id}"`);
-  try {
-    return await NodeEncoder.load(desc);
-  } catch (err) {
-    throw new InputError(`cannot load the encoder ${id} to calibrate the merged index: ${(err as Error).message}`);
-  }
 }
