@@ -1,10 +1,11 @@
 import { AppError } from '../src/core/io/errors.ts';
 import type { HostRangeError } from '../src/core/io/fetchBytes.ts';
-import { parseModelMetaList, type ModelMeta, type TieredManifest } from '../src/core/index/manifest.ts';
-import { readTieredHead, type TieredHead } from '../src/core/index/tieredHead.ts';
+import type { ModelMeta, TieredManifest } from '../src/core/index/manifest.ts';
+import { metaOfModels, openTieredHead, parseMetaShard } from '../src/core/index/openTiered.ts';
+import type { TieredHead } from '../src/core/index/tieredHead.ts';
+import { indexTemperature } from '../src/core/index/openIndex.ts';
 import { blockFetcher, type BlockSource } from '../src/core/index/blockFetcher.ts';
 import type { BlockCache } from '../src/core/index/tieredQuery.ts';
-import { indexTemperatureFor } from '../src/core/encode/encoders.ts';
 import { decodeVectors } from '../src/core/scoring/matchQuality.ts';
 import type { MatchCalibration } from '../src/core/index/manifest.ts';
 import { sha256Hex } from '../src/core/io/sha256.ts';
@@ -69,20 +70,11 @@ export async function openTiered(indexUrl: string, manifest: TieredManifest, man
   const { store, group, onCacheEvent } = opts;
   const entry = manifest.files['head.bin'];
   const headBytes = await downloadFile({ url: new URL('head.bin', indexUrl).href, file: 'head.bin', label: 'Index head.bin', kind: 'index', bytes: entry.bytes, sha256: entry.sha256, group }, opts, onProgress);
-  let head: TieredHead;
-  try {
-    head = readTieredHead(headBytes);
-  } catch (err) {
-    throw new AppError('index-format', err instanceof Error ? err.message : String(err), 'head.bin');
-  }
-  if (head.dim !== manifest.encoder.dim || head.count !== manifest.count) {
-    throw new AppError('index-format', `head.bin holds ${head.count} models of dimension ${head.dim}; the manifest says ${manifest.count} of ${manifest.encoder.dim}.`, 'head.bin');
-  }
+  const head = openTieredHead(headBytes, manifest);
   if (head.recordsBytes !== manifest.files['records.bin'].bytes) {
     throw new AppError('index-format', `head.bin's blocks end at byte ${head.recordsBytes}; the manifest says records.bin has ${manifest.files['records.bin'].bytes}.`, 'head.bin');
   }
-  const temperature = indexTemperatureFor(manifest.encoder.id, manifest.params?.temperature);
-  if (temperature === undefined) throw new AppError('encoder-unknown', `The index was built with an unknown encoder "${manifest.encoder.id}" and records no temperature.`);
+  const temperature = indexTemperature(manifest);
   const version = await sha256Hex(manifestBytes);
   // The head is verified and usable: this version replaces the saved one (blocks of an older version go with it).
   await store?.commitGroup(group, version, [entry.sha256], manifestBytes);
@@ -156,13 +148,7 @@ export async function openTiered(indexUrl: string, manifest: TieredManifest, man
         .then(async (bytes) => {
           stats.metaShards++;
           await store?.commitGroup(group, version, [e.sha256]);
-          let json: unknown;
-          try {
-            json = JSON.parse(new TextDecoder().decode(bytes));
-          } catch {
-            throw new AppError('index-format', `meta/${b}.json is not valid JSON.`, `meta/${b}.json`);
-          }
-          const list = parseModelMetaList(json, head.blocks[b]!.models, `meta/${b}.json`);
+          const list = parseMetaShard(bytes, head, b);
           list.forEach((m, i) => ids.set(m.id, head.blocks[b]!.firstModel + i));
           return list;
         });
@@ -171,14 +157,7 @@ export async function openTiered(indexUrl: string, manifest: TieredManifest, man
     }
     return p;
   };
-  const meta = async (models: readonly number[]): Promise<ModelMeta[]> => {
-    const blocks = [...new Set(models.map((m) => head.directory[m]!.block))];
-    const lists = new Map(await Promise.all(blocks.map(async (b) => [b, await shard(b)] as const)));
-    return models.map((m) => {
-      const b = head.directory[m]!.block;
-      return lists.get(b)![m - head.blocks[b]!.firstModel]!;
-    });
-  };
+  const meta = (models: readonly number[]) => metaOfModels(head, models, shard);
 
   // The head's arrays are copied into the WASM kernels' memory once, here, not on the first query.
   const kernel = prefilterKernel(head);

@@ -2,11 +2,11 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../src/core/io/errors.ts';
 import { MAX_UNDECLARED_BYTES } from '../../src/core/io/fetchBytes.ts';
-import { openIndex, type OpenedIndex } from '../../src/core/index/openIndex.ts';
-import { manifestVersion, parseModelMetaList, parseTieredManifest, type MatchCalibration, type ModelMeta, type TieredManifest } from '../../src/core/index/manifest.ts';
-import { readTieredHead, type TieredHead } from '../../src/core/index/tieredHead.ts';
+import { indexTemperature, openIndex, type OpenedIndex } from '../../src/core/index/openIndex.ts';
+import { metaOfModels, openTieredHead, parseMetaShard } from '../../src/core/index/openTiered.ts';
+import { manifestVersion, parseTieredManifest, type MatchCalibration, type ModelMeta, type TieredManifest } from '../../src/core/index/manifest.ts';
+import type { TieredHead } from '../../src/core/index/tieredHead.ts';
 import type { BlockCache } from '../../src/core/index/tieredQuery.ts';
-import { indexTemperatureFor } from '../../src/core/encode/encoders.ts';
 import { decodeVectors } from '../../src/core/scoring/matchQuality.ts';
 import { sha256Hex } from '../../src/core/io/sha256.ts';
 
@@ -84,15 +84,7 @@ export async function openLocalTiered(dir: string): Promise<LocalTieredIndex> {
   if (headBytes.byteLength !== entry.bytes || (await sha256Hex(headBytes)) !== entry.sha256) {
     throw new AppError('integrity', 'head.bin does not match the size and SHA-256 its manifest records: the file is a different version.', join(dir, 'head.bin'));
   }
-  let head: TieredHead;
-  try {
-    head = readTieredHead(headBytes);
-  } catch (err) {
-    throw new AppError('index-format', err instanceof Error ? err.message : String(err), join(dir, 'head.bin'));
-  }
-  if (head.dim !== manifest.encoder.dim || head.count !== manifest.count) {
-    throw new AppError('index-format', `head.bin holds ${head.count} models of dimension ${head.dim}; the manifest says ${manifest.count} of ${manifest.encoder.dim}.`, join(dir, 'head.bin'));
-  }
+  const head = openTieredHead(headBytes, manifest, join(dir, 'head.bin'));
   const recordsPath = join(dir, 'records.bin');
   const recordsSize = await stat(recordsPath).then((s) => s.size, () => -1);
   if (recordsSize < 0) throw new AppError('http', `records.bin was not found at ${recordsPath}.`, recordsPath);
@@ -117,25 +109,12 @@ export async function openLocalTiered(dir: string): Promise<LocalTieredIndex> {
       const e = head.meta?.[b];
       const bytes = new Uint8Array(await readFile(join(dir, 'meta', `${b}.json`)));
       if (!e || bytes.byteLength !== e.bytes || (await sha256Hex(bytes)) !== e.sha256) throw new AppError('integrity', `meta/${b}.json does not match the size and SHA-256 the head records.`, join(dir, 'meta', `${b}.json`));
-      let json: unknown;
-      try {
-        json = JSON.parse(new TextDecoder().decode(bytes));
-      } catch {
-        throw new AppError('index-format', `meta/${b}.json is not valid JSON.`, join(dir, 'meta', `${b}.json`));
-      }
-      list = parseModelMetaList(json, head.blocks[b]!.models, `meta/${b}.json`);
+      list = parseMetaShard(bytes, head, b, join(dir, 'meta', `${b}.json`));
       shards.set(b, list);
     }
     return list;
   };
-  const meta = async (models: readonly number[]) => {
-    const out: ModelMeta[] = [];
-    for (const m of models) {
-      const b = head.directory[m]!.block;
-      out.push((await shard(b))[m - head.blocks[b]!.firstModel]!);
-    }
-    return out;
-  };
+  const meta = (models: readonly number[]) => metaOfModels(head, models, shard);
   const findId = async (id: string) => {
     for (let b = 0; b < head.blocks.length; b++) {
       const i = (await shard(b)).findIndex((m) => m.id === id);
@@ -143,8 +122,7 @@ export async function openLocalTiered(dir: string): Promise<LocalTieredIndex> {
     }
     return undefined;
   };
-  const temperature = indexTemperatureFor(manifest.encoder.id, manifest.params?.temperature);
-  if (temperature === undefined) throw new AppError('encoder-unknown', `The index was built with an unknown encoder "${manifest.encoder.id}" and records no temperature.`);
+  const temperature = indexTemperature(manifest);
   const calibration = manifest.calibration;
   return { dir, manifest, head, temperature, calibration, nullText: decodeVectors(calibration?.nullText ?? []), fetchBlocks, cache: new Map(), meta, findId };
 }

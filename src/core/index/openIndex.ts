@@ -49,7 +49,7 @@ function parseJson(bytes: Uint8Array, what: string, subject: string): unknown {
 }
 
 /** The temperature an index's scores use (see BuildParams.temperature and EncoderDescriptor.logitScale). */
-function indexTemperature(manifest: IndexManifest): number {
+export function indexTemperature(manifest: Pick<IndexManifest, 'encoder' | 'params'>): number {
   const t = indexTemperatureFor(manifest.encoder.id, manifest.params?.temperature);
   if (t === undefined) {
     throw new AppError('encoder-unknown', `The index was built with an unknown encoder "${manifest.encoder.id}" and records no temperature.`);
