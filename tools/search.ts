@@ -22,7 +22,7 @@ import { rank, type RankQuery } from '../src/core/scoring/rank.ts';
 import { choice, custom, flag, fraction, integer, number, parseCommandLine, processIo, required, runCommand, text, UsageError } from './lib/args.ts';
 import { CMYK_REASON, decodeImage } from './lib/indexBuilder/imageDecode.ts';
 import { isTieredFolder, openLocalIndex, openLocalTiered } from './lib/localIndex.ts';
-import { DEFAULT_CANDIDATES, MAX_CANDIDATES, rankTiered } from '../src/core/index/tieredRank.ts';
+import { DEFAULT_CANDIDATES, DEFAULT_SHORTLIST, MAX_CANDIDATES, MAX_SHORTLIST, rankTiered } from '../src/core/index/tieredRank.ts';
 import type { QueryPart } from '../src/core/scoring/rank.ts';
 import { NodeEncoder } from './lib/nodeEncoder.ts';
 
@@ -44,6 +44,9 @@ const USAGE = `usage: npm run search -- --index <dir> (--text "…" | --image <f
   --top <n>              how many results (default ${SEARCH_DEFAULTS.topK})
   --candidates <K>       a tiered (version 2) index: candidates the prefilter keeps for the exact rerank,
                          1–${MAX_CANDIDATES} (default ${DEFAULT_CANDIDATES}); field filters and --hybrid need a version 1 index
+  --shortlist <n>        a tiered index with a sign-coded head (codes.bin): models the sign codes keep whose
+                         int8 means are read, 1–${MAX_SHORTLIST} (default ${DEFAULT_SHORTLIST}, never fewer than --candidates);
+                         an int8 head scores every model with its int8 means and ignores it
   --model-host <url>     host for hub-hosted encoder files (default https://huggingface.co)
   --json                 print JSON instead of a table
   -h, --help             this text`;
@@ -67,6 +70,7 @@ const OPTIONS = {
   hybrid: fraction({ default: SEARCH_DEFAULTS.hybridWeight }),
   top: integer({ min: 1, default: SEARCH_DEFAULTS.topK }),
   candidates: integer({ min: 1, max: MAX_CANDIDATES }),
+  shortlist: integer({ min: 1, max: MAX_SHORTLIST }),
   'model-host': text(),
   json: flag(),
 };
@@ -147,14 +151,15 @@ process.exitCode = await runCommand(USAGE, async () => {
       { head: tiered.head, calibration: tiered.calibration, nullText: tiered.nullText, idOf: (id) => (id === like ? likeIndex : undefined) },
       { parts, method, topK: top, filters, hybridWeight: text ? hybridWeight : 0 },
       embedWith(tiered.manifest.encoder.id),
-      { candidates: args.candidates, fetchBlocks: tiered.fetchBlocks, cache: tiered.cache },
+      { candidates: args.candidates, fetchBlocks: tiered.fetchBlocks, cache: tiered.cache, shortlist: args.shortlist, fetchCodeBlocks: tiered.fetchCodeBlocks, codeCache: tiered.codeCache },
     );
     const metas = await tiered.meta(ranking.results.map((r) => r.index));
     const results = ranking.results.map((r, i) => ({ rank: i + 1, id: metas[i]!.id, name: metas[i]!.name, score: r.score, contentScore: r.score }));
     if (args.json) {
-      console.log(JSON.stringify({ index: tiered.manifest.name, method: ranking.method, kinds: ranking.kinds, tiered: { candidates: ranking.candidates.length, blocksRead: ranking.fetched.length }, noMatch: ranking.match.kind !== 'ok', match: ranking.match, results }, null, 2));
+      console.log(JSON.stringify({ index: tiered.manifest.name, method: ranking.method, kinds: ranking.kinds, tiered: { candidates: ranking.candidates.length, blocksRead: ranking.fetched.length, ...(ranking.signStage ? { shortlist: ranking.signStage.shortlist, codeBlocksRead: ranking.signStage.codeBlocksFetched.length } : {}) }, noMatch: ranking.match.kind !== 'ok', match: ranking.match, results }, null, 2));
     } else {
-      console.log(`${tiered.manifest.name}: ${tiered.head.count} models (tiered) · method ${METHOD_INFO[ranking.method].label} · top ${ranking.candidates.length} prefilter candidates reranked exactly`);
+      const signs = ranking.signStage ? ` · sign-code shortlist of ${ranking.signStage.shortlist}` : '';
+      console.log(`${tiered.manifest.name}: ${tiered.head.count} models (tiered) · method ${METHOD_INFO[ranking.method].label}${signs} · top ${ranking.candidates.length} prefilter candidates reranked exactly`);
       const w = Math.max(4, ...results.map((r) => r.name.length));
       console.log(`${'rank'.padStart(4)}  ${'name'.padEnd(w)}  ${'score'.padStart(12)}  id`);
       for (const r of results) console.log(`${String(r.rank).padStart(4)}  ${r.name.padEnd(w)}  ${r.score.toFixed(6).padStart(12)}  ${r.id}`);
@@ -164,6 +169,7 @@ process.exitCode = await runCommand(USAGE, async () => {
     return;
   }
   if (args.candidates !== undefined) throw new UsageError('--candidates applies to a tiered (version 2) index only');
+  if (args.shortlist !== undefined) throw new UsageError('--shortlist applies to a tiered (version 2) index only');
 
   const local = await openLocalIndex(index);
   const { models, manifest } = local;

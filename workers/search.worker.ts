@@ -26,7 +26,7 @@ import { decodeImage } from './decodeImage.ts';
 import { EncoderRuntime } from './encoderRuntime.ts';
 import { isTiered, startIndexLoad, type IndexLoad, type LoadedIndex } from './indexLoader.ts';
 import type { TieredLoaded } from './tieredIndex.ts';
-import { DEFAULT_CANDIDATES, rankTiered, TIERED_METHODS } from '../src/core/index/tieredRank.ts';
+import { DEFAULT_CANDIDATES, DEFAULT_SHORTLIST, rankTiered, TIERED_METHODS } from '../src/core/index/tieredRank.ts';
 import type { RankQuery } from '../src/core/scoring/rank.ts';
 import { startOrtRuntime, WASM_THREADS, type Ort } from './ortRuntime.ts';
 import { probeWebGpu } from './webgpu.ts';
@@ -213,7 +213,7 @@ async function runTieredSearch(loaded: TieredLoaded, runtime: EncoderRuntime, re
   let encodeMs = 0;
   let prefilterMs = 0;
   const embed = embedPart(runtime, call);
-  const before = { ...loaded.stats };
+  const before = { records: { ...loaded.stats.records }, codes: { ...loaded.stats.codes } };
   let partialSent: Promise<void> = Promise.resolve();
   const ranking = await rankTiered(
     { head: loaded.head, calibration: loaded.calibration, nullText: loaded.nullText, idOf: loaded.idOf },
@@ -227,8 +227,11 @@ async function runTieredSearch(loaded: TieredLoaded, runtime: EncoderRuntime, re
     },
     {
       candidates: req.candidates,
+      shortlist: req.shortlist,
       fetchBlocks: loaded.fetchBlocks,
       cache: loaded.cache,
+      fetchCodeBlocks: loaded.fetchCodeBlocks,
+      codeCache: loaded.codeCache,
       scorer: loaded.scorer(),
       // The prefilter's cards need their metadata shards: fetched alongside the records, not before them.
       onPrefilter: (prefilter) => {
@@ -263,7 +266,8 @@ async function runTieredSearch(loaded: TieredLoaded, runtime: EncoderRuntime, re
   await checkpoint(call, 'before-return');
   const metas = await loaded.meta([...ranking.results.map((r) => r.index), ...(ranking.queryModel >= 0 ? [ranking.queryModel] : [])]);
   // Every model's score for the plot and the strength words: the exact score of each candidate, the
-  // prefilter's estimate (same units for Gaussian density and the cosine) for the rest.
+  // prefilter's estimate (same units for Gaussian density and the cosine) for the rest; on a
+  // sign-coded head NaN for the models outside the sign shortlist (never scored).
   const scores = ranking.prefilterScores;
   for (const c of ranking.candidates) scores[c.index] = c.score;
   const totalMs = performance.now() - t0;
@@ -282,14 +286,25 @@ async function runTieredSearch(loaded: TieredLoaded, runtime: EncoderRuntime, re
     queryModel: own ? { id: own.id, name: own.name, index: ranking.queryModel } : undefined,
     tiered: {
       candidates: ranking.candidates.length,
-      blocksFetched: loaded.stats.blocksFetched - before.blocksFetched,
-      requests: loaded.stats.blockRequests - before.blockRequests,
-      bytesFetched: loaded.stats.bytesFetched - before.bytesFetched,
-      blocksFromStorage: loaded.stats.blocksFromStorage - before.blocksFromStorage,
+      blocksFetched: loaded.stats.records.fetched - before.records.fetched,
+      requests: loaded.stats.records.requests - before.records.requests,
+      bytesFetched: loaded.stats.records.bytes - before.records.bytes,
+      blocksFromStorage: loaded.stats.records.fromStorage - before.records.fromStorage,
       source: loaded.source(),
       engine: loaded.engine().engine,
       prefilterMs,
       exactMs: totalMs - encodeMs - prefilterMs,
+      ...(ranking.signStage
+        ? {
+            signStage: {
+              shortlist: ranking.signStage.shortlist,
+              codeBlocksFetched: loaded.stats.codes.fetched - before.codes.fetched,
+              codeRequests: loaded.stats.codes.requests - before.codes.requests,
+              codeBytesFetched: loaded.stats.codes.bytes - before.codes.bytes,
+              codeBlocksFromStorage: loaded.stats.codes.fromStorage - before.codes.fromStorage,
+            },
+          }
+        : {}),
     },
   };
 }
@@ -371,7 +386,12 @@ const api = {
         temperature: index.temperature,
         wasmThreads: WASM_THREADS,
         loadMs: performance.now() - t0,
-        tiered: { candidates: DEFAULT_CANDIDATES, blocks: index.head.blocks.length, headBytes: index.manifest.files['head.bin'].bytes },
+        tiered: {
+          candidates: DEFAULT_CANDIDATES,
+          blocks: index.head.blocks.length,
+          headBytes: index.manifest.files['head.bin'].bytes,
+          ...(index.head.codeBlocks ? { shortlist: Math.min(DEFAULT_SHORTLIST, index.head.count) } : {}),
+        },
         thumbnailBase: index.manifest.thumbnailBase,
       };
     }

@@ -4,8 +4,8 @@ import type { ModelMeta, TieredManifest } from '../src/core/index/manifest.ts';
 import { metaOfModels, openTieredHead, parseMetaShard } from '../src/core/index/openTiered.ts';
 import type { TieredHead } from '../src/core/index/tieredHead.ts';
 import { indexTemperature } from '../src/core/index/openIndex.ts';
-import { blockFetcher, type BlockSource } from '../src/core/index/blockFetcher.ts';
-import type { BlockCache } from '../src/core/index/tieredQuery.ts';
+import { blockFetcher, codesLayout, recordsLayout, type BlockLayout, type BlockSource } from '../src/core/index/blockFetcher.ts';
+import type { BlockCache, CodeCache } from '../src/core/index/tieredQuery.ts';
 import { decodeVectors } from '../src/core/scoring/matchQuality.ts';
 import type { MatchCalibration } from '../src/core/index/manifest.ts';
 import { sha256Hex } from '../src/core/io/sha256.ts';
@@ -18,6 +18,8 @@ export type ScoringEngine = 'webgpu' | 'wasm' | 'js';
 import type { LoadProgress } from '../src/shared/protocol.ts';
 import { cachedFetchBytes } from './storage/cachedFetch.ts';
 import { downloadFile, withinPolicy, type FileStorage } from './download.ts';
+import type { VerifiedFileStore } from './storage/fileStore.ts';
+import type { CacheEvent } from './storage/cachedFetch.ts';
 
 /**
  * A tiered (version 2) index as the worker keeps it: the head (loaded before the first query), and
@@ -38,6 +40,13 @@ export interface TieredLoaded {
   fetchBlocks(blocks: number[]): Promise<Map<number, Uint8Array>>;
   /** Decoded blocks of this session. */
   cache: BlockCache;
+  /**
+   * A sign-coded head (its int8 means in codes.bin): raw code blocks by number, as `fetchBlocks`
+   * (verified saved copies first, then Range reads of codes.bin or per-block files in codes/).
+   */
+  fetchCodeBlocks?: (blocks: number[]) => Promise<Map<number, Uint8Array>>;
+  /** A sign-coded head: decoded code blocks of this session. */
+  codeCache?: CodeCache;
   /** The scorer queries use now (see `engine`). */
   scorer(): TieredScorer;
   /** Who scores now, and why not the GPU when it is not. */
@@ -56,8 +65,19 @@ export interface TieredLoaded {
   idOf(modelId: string): number | undefined;
   /** How blocks arrive now: 'ranges', or 'block-files' after the host's Range answers failed. */
   source(): BlockSource;
-  /** What this session fetched (diagnostics and the tests' byte counts). */
-  stats: { blockRequests: number; blocksFetched: number; blocksFromStorage: number; bytesFetched: number; metaShards: number };
+  /** What this session fetched (diagnostics and the tests' byte counts): records.bin's blocks, codes.bin's (sign-coded heads), metadata shards. */
+  stats: { records: BlockCounts; codes: BlockCounts; metaShards: number };
+}
+
+/** What one blocked file (records.bin or codes.bin) cost this session. */
+export interface BlockCounts {
+  /** HTTP requests made for its blocks (coalesced Range reads, or per-block files). */
+  requests: number;
+  /** Blocks received over the network, and their bytes. */
+  fetched: number;
+  bytes: number;
+  /** Blocks read from offline storage (verified) instead. */
+  fromStorage: number;
 }
 
 export interface TieredLoadOptions extends FileStorage {
@@ -79,62 +99,18 @@ export async function openTiered(indexUrl: string, manifest: TieredManifest, man
   // The head is verified and usable: this version replaces the saved one (blocks of an older version go with it).
   await store?.commitGroup(group, version, [entry.sha256], manifestBytes);
 
-  const stats = { blockRequests: 0, blocksFetched: 0, blocksFromStorage: 0, bytesFetched: 0, metaShards: 0 };
-  let network: ReturnType<typeof blockFetcher> | undefined;
-  // Every block request is checked against the worker's policy (redirects included), as every other download.
-  const fromNetwork = (blocks: number[]) =>
-    withinPolicy(new URL('records.bin', indexUrl).href, { file: 'records.bin' }, (fetchImpl) => {
-      network ??= blockFetcher(indexUrl, head, {
-        fetchImpl: (u, init) => {
-          stats.blockRequests++;
-          return fetchImpl(u, init);
-        },
-        onFallback: opts.onFallback,
-      });
-      return network.fetchBlocks(blocks);
-    });
-
-  /** Saves verified blocks to offline storage and adds them to this version; storage trouble never fails a query. */
-  const save = async (blocks: Map<number, Uint8Array>) => {
-    if (!store) return;
-    const saved: string[] = [];
-    for (const [b, bytes] of blocks) {
-      const e = head.blocks[b]!;
-      const result = await store.put({ sha256: e.sha256, bytes: e.bytes, url: new URL(`records.bin#block=${b}`, indexUrl).href, label: `Index block ${b}`, group }, bytes);
-      if (result === 'stored') saved.push(e.sha256);
-      else if (result === 'quota') onCacheEvent?.({ kind: 'quota', url: indexUrl, label: `Index block ${b}` });
-      else if (result === 'unavailable') onCacheEvent?.({ kind: 'unavailable', url: indexUrl, label: `Index block ${b}` });
-      // 'mismatch': a block that fails its hash is not kept; openBlock refuses it with the reason.
-    }
-    if (saved.length) await store.commitGroup(group, version, saved);
+  const stats = { records: blockCounts(), codes: blockCounts(), metaShards: 0 };
+  // Told once for the index: when one file's Range reads fail, the other's usually fail too.
+  let fellBack = false;
+  const onFallback = (reason: HostRangeError) => {
+    if (!fellBack) opts.onFallback?.(reason);
+    fellBack = true;
   };
-
-  const fetchBlocks = async (blocks: number[]): Promise<Map<number, Uint8Array>> => {
-    const out = new Map<number, Uint8Array>();
-    const missing: number[] = [];
-    for (const b of blocks) {
-      const e = head.blocks[b];
-      if (!e) throw new AppError('index-format', `The index has no block ${b}.`, indexUrl);
-      const got = store ? await store.get(e.sha256, e.bytes) : { status: 'miss' as const };
-      if (got.status === 'hit') {
-        out.set(b, got.data);
-        stats.blocksFromStorage++;
-      } else {
-        if (got.status === 'corrupt') onCacheEvent?.({ kind: 'corrupt', url: indexUrl, label: `Index block ${b}` });
-        missing.push(b);
-      }
-    }
-    if (missing.length) {
-      const fetched = await fromNetwork(missing);
-      for (const [b, bytes] of fetched) {
-        out.set(b, bytes);
-        stats.blocksFetched++;
-        stats.bytesFetched += bytes.byteLength;
-      }
-      await save(fetched);
-    }
-    return out;
-  };
+  const blocksOf = (layout: BlockLayout, label: string, counts: BlockCounts) =>
+    storedBlocks(layout, label, counts, { indexUrl, group, version, store, onCacheEvent, onFallback });
+  const records = blocksOf(recordsLayout(head), 'Index block', stats.records);
+  // A sign-coded head: the int8 means and proxy terms of the sign shortlist's blocks, from codes.bin.
+  const codes = head.codeBlocks ? blocksOf(codesLayout(head), 'Index code block', stats.codes) : undefined;
 
   const shards = new Map<number, Promise<ModelMeta[]>>();
   const ids = new Map<string, number>();
@@ -163,11 +139,17 @@ export async function openTiered(indexUrl: string, manifest: TieredManifest, man
   const kernel = prefilterKernel(head);
   // kernelScorer runs prefilter.ts's JS itself for any part the kernels cannot take (kernel.fallbacks says why).
   const cpu = kernelScorer(kernel);
-  const cpuEngine: ScoringEngine = kernel.engines.int8 === 'wasm' ? 'wasm' : 'js';
+  // The stage that scores every model: the int8 prefilter, or a sign-coded head's sign agreement.
+  const cpuEngine: ScoringEngine = (head.prefilter ? kernel.engines.int8 : kernel.engines.signs) === 'wasm' ? 'wasm' : 'js';
   let current: { engine: ScoringEngine; reason?: string } = { engine: cpuEngine, reason: kernel.fallbacks[0] };
   let scorer = cpu;
   let gpu: GpuTieredScorer | undefined;
   const useGpu = async (o: { force?: boolean } = {}) => {
+    // The WGSL prefilter scores every model's int8 mean, which a sign-coded head does not hold.
+    if (!head.prefilter || !head.proxy) {
+      current = { engine: cpuEngine, reason: `GPU scoring unavailable: sign-coded head: its int8 means are fetched per query from codes.bin, and the GPU kernels score int8 means held in the head; the ${cpuEngine === 'wasm' ? 'WASM' : 'JS'} kernels score` };
+      return current;
+    }
     const probe = await probeGpuTieredScorer({ force: o.force });
     if ('reason' in probe) {
       current = { engine: cpuEngine, reason: `GPU scoring unavailable: ${probe.reason.detail}` };
@@ -195,8 +177,9 @@ export async function openTiered(indexUrl: string, manifest: TieredManifest, man
     temperature,
     calibration,
     nullText: decodeVectors(calibration?.nullText ?? []),
-    fetchBlocks,
+    fetchBlocks: records.fetchBlocks,
     cache: new Map(),
+    ...(codes ? { fetchCodeBlocks: codes.fetchBlocks, codeCache: new Map() } : {}),
     scorer: () => scorer,
     engine: () => current,
     useGpu,
@@ -207,9 +190,90 @@ export async function openTiered(indexUrl: string, manifest: TieredManifest, man
     },
     meta,
     idOf: (id) => ids.get(id),
-    source: () => network?.source() ?? 'ranges',
+    // Per-block files as soon as either file's Range reads failed.
+    source: () => (records.source() === 'block-files' || codes?.source() === 'block-files' ? 'block-files' : 'ranges'),
     stats,
   };
+}
+
+const blockCounts = (): BlockCounts => ({ requests: 0, fetched: 0, bytes: 0, fromStorage: 0 });
+
+interface StoredBlocksContext {
+  indexUrl: string;
+  group: string;
+  /** The index version (the manifest's SHA-256) saved blocks are committed to. */
+  version: string;
+  store: VerifiedFileStore | null;
+  onCacheEvent?: (e: CacheEvent) => void;
+  onFallback: (reason: HostRangeError) => void;
+}
+
+/**
+ * Raw blocks of one blocked file of a tiered index (records.bin, or a sign-coded head's codes.bin)
+ * by number: verified saved copies first (IndexedDB, by SHA-256), then the network (coalesced Range
+ * reads, or the per-block files once the host's Range answers failed), every request checked
+ * against the worker's policy. Downloaded blocks are saved and committed to the index's version;
+ * storage trouble never fails a query. `label` names a block in storage notices ("Index block 3").
+ * The caller verifies what it gets (ensureBlocks, ensureCodeBlocks).
+ */
+function storedBlocks(layout: BlockLayout, label: string, counts: BlockCounts, ctx: StoredBlocksContext) {
+  const { indexUrl, group, version, store, onCacheEvent } = ctx;
+  let network: ReturnType<typeof blockFetcher> | undefined;
+  // Every block request is checked against the worker's policy (redirects included), as every other download.
+  const fromNetwork = (blocks: number[]) =>
+    withinPolicy(new URL(layout.file, indexUrl).href, { file: layout.file }, (fetchImpl) => {
+      network ??= blockFetcher(indexUrl, layout, {
+        fetchImpl: (u, init) => {
+          counts.requests++;
+          return fetchImpl(u, init);
+        },
+        onFallback: ctx.onFallback,
+      });
+      return network.fetchBlocks(blocks);
+    });
+
+  /** Saves verified blocks to offline storage and adds them to this version. */
+  const save = async (blocks: Map<number, Uint8Array>) => {
+    if (!store) return;
+    const saved: string[] = [];
+    for (const [b, bytes] of blocks) {
+      const e = layout.entries[b]!;
+      const result = await store.put({ sha256: e.sha256, bytes: e.bytes, url: new URL(`${layout.file}#block=${b}`, indexUrl).href, label: `${label} ${b}`, group }, bytes);
+      if (result === 'stored') saved.push(e.sha256);
+      else if (result === 'quota') onCacheEvent?.({ kind: 'quota', url: indexUrl, label: `${label} ${b}` });
+      else if (result === 'unavailable') onCacheEvent?.({ kind: 'unavailable', url: indexUrl, label: `${label} ${b}` });
+      // 'mismatch': a block that fails its hash is not kept; openBlock / openCodeBlock refuse it with the reason.
+    }
+    if (saved.length) await store.commitGroup(group, version, saved);
+  };
+
+  const fetchBlocks = async (blocks: number[]): Promise<Map<number, Uint8Array>> => {
+    const out = new Map<number, Uint8Array>();
+    const missing: number[] = [];
+    for (const b of blocks) {
+      const e = layout.entries[b];
+      if (!e) throw new AppError('index-format', `The index has no block ${b} in ${layout.file}.`, indexUrl);
+      const got = store ? await store.get(e.sha256, e.bytes) : { status: 'miss' as const };
+      if (got.status === 'hit') {
+        out.set(b, got.data);
+        counts.fromStorage++;
+      } else {
+        if (got.status === 'corrupt') onCacheEvent?.({ kind: 'corrupt', url: indexUrl, label: `${label} ${b}` });
+        missing.push(b);
+      }
+    }
+    if (missing.length) {
+      const fetched = await fromNetwork(missing);
+      for (const [b, bytes] of fetched) {
+        out.set(b, bytes);
+        counts.fetched++;
+        counts.bytes += bytes.byteLength;
+      }
+      await save(fetched);
+    }
+    return out;
+  };
+  return { fetchBlocks, source: (): BlockSource => network?.source() ?? 'ranges' };
 }
 
 /**

@@ -64,6 +64,8 @@ describe('describeRanking', () => {
     expect(describeRanking({ ...base, z: 1.2, gap: 0 })).toMatch(/^No model stands out.*tied with the runner-up\.\)$/);
     expect(describeRanking({ ...base, z: 6, nothingMatches: true })).toMatch(/^Nothing matches well: the top hit, “Gilded Cat”/);
     expect(describeRanking({ ...base, z: 3, n: 1 })).toBe('Only one model has a 1st moment score for this query.');
+    // A sign-coded index scores only its shortlist: the sentence says so, not "the other 59 models".
+    expect(describeRanking({ ...base, z: 5.04, scored: 'shortlisted' })).toMatch(/far above the other \d+ shortlisted models\..*score of \d+ shortlisted models/);
   });
 });
 

@@ -95,18 +95,24 @@ export function strengthReason(strength: Strength, n: number, nothingMatches = f
 const fmt = new Intl.NumberFormat('en', { maximumSignificantDigits: 3 });
 
 /** The plot caption: what the top hit's standing means, in words, then the numbers behind it. */
-export function describeRanking(o: { topName: string; z: number; n: number; gap: number; nothingMatches: boolean; methodLabel: string }): string {
-  const { topName, z, n, gap, nothingMatches, methodLabel } = o;
+/**
+ * `scored`: which models the field is — 'all' of the index, or a sign-coded index's 'shortlisted'
+ * models (the others were only sign-screened), which the sentence must then say.
+ */
+export function describeRanking(o: { topName: string; z: number; n: number; gap: number; nothingMatches: boolean; methodLabel: string; scored?: 'all' | 'shortlisted' }): string {
+  const { topName, z, gap, nothingMatches, methodLabel } = o;
+  const n = o.n;
+  const models = o.scored === 'shortlisted' ? 'shortlisted models' : 'models';
   if (n < 2) return `Only one model has a ${methodLabel} score for this query.`;
   const strength = strengthOf(z, n, nothingMatches);
   const words = nothingMatches
     ? `Nothing matches well: the top hit, “${topName}”, scores within what unrelated queries reach on this index.`
     : strength === 'strong'
-      ? `The top hit, “${topName}”, is a strong match: it scores far above the other ${n - 1} models.`
+      ? `The top hit, “${topName}”, is a strong match: it scores far above the other ${n - 1} ${models}.`
       : strength === 'good'
-        ? `The top hit, “${topName}”, is a good match: it scores well above most of the other ${n - 1} models.`
-        : `No model stands out: the top hit, “${topName}”, scores about as well as many of the other ${n - 1}.`;
+        ? `The top hit, “${topName}”, is a good match: it scores well above most of the other ${n - 1} ${models}.`
+        : `No model stands out: the top hit, “${topName}”, scores about as well as many of the other ${n - 1}${o.scored === 'shortlisted' ? ' shortlisted models' : ''}.`;
   const lead = Number.isFinite(gap) && gap > 0 ? `, ${fmt.format(gap)} ahead of the runner-up` : gap === 0 ? ', tied with the runner-up' : '';
-  const numbers = Number.isFinite(z) ? ` (${z.toFixed(1)} robust standard deviations above the median ${methodLabel} score of ${n} models${lead}.)` : '';
+  const numbers = Number.isFinite(z) ? ` (${z.toFixed(1)} robust standard deviations above the median ${methodLabel} score of ${n} ${models}${lead}.)` : '';
   return words + numbers;
 }

@@ -113,6 +113,8 @@ export class SearchManager {
   hybridWeight = $state(SEARCH_DEFAULTS.hybridWeight);
   /** A tiered index: candidates K kept by the prefilter (?candidates=); null = the index's default. */
   candidates = $state<number | null>(null);
+  /** A sign-coded tiered index: models its sign codes keep (?shortlist=); null = the index's default. */
+  shortlist = $state<number | null>(null);
   /** How many results the current query asks for: TOP_K, and TOP_K more per "Show more". */
   limit = $state(TOP_K);
 
@@ -224,7 +226,7 @@ export class SearchManager {
 
   /** What belongs in the address bar. */
   get urlState(): SearchUrlState {
-    return { q: this.text, method: this.requestedMethod, k: this.k, imageWeight: this.imageWeight, hybridWeight: this.hybridWeight, like: this.likeId, candidates: this.candidates };
+    return { q: this.text, method: this.requestedMethod, k: this.k, imageWeight: this.imageWeight, hybridWeight: this.hybridWeight, like: this.likeId, candidates: this.candidates, shortlist: this.shortlist };
   }
 
   private config: WorkerConfig | null = null;
@@ -416,6 +418,7 @@ export class SearchManager {
     this.imageWeight = s.imageWeight;
     this.hybridWeight = s.hybridWeight;
     this.candidates = s.candidates;
+    this.shortlist = s.shortlist;
     if (s.like !== this.likeId) this.likeName = '';
     this.likeId = s.like;
   }
@@ -462,6 +465,8 @@ export class SearchManager {
       filters,
       hybridWeight: text && !this.likeId ? this.hybridWeight : 0,
       ...(this.info?.tiered && this.candidates !== null ? { candidates: this.candidates } : {}),
+      // Only a sign-coded head has a sign shortlist (the worker would ignore it on any other).
+      ...(this.info?.tiered?.shortlist !== undefined && this.shortlist !== null ? { shortlist: this.shortlist } : {}),
     };
   }
 

@@ -14,6 +14,6 @@ export function describeStorageNotice(n: StorageNotice): string {
     case 'offline-index':
       return `Offline: using the index saved on ${new Date(n.savedAt).toLocaleString()}.`;
     case 'range-fallback':
-      return `The index host does not answer partial (Range) requests correctly, so records are loaded one block file at a time (slower). The host should allow Range requests and expose Content-Range (see the hosting guide). ${n.detail}`;
+      return `The index host does not answer partial (Range) requests correctly, so the index's blocks are loaded one file at a time (slower). The host should allow Range requests and expose Content-Range (see the hosting guide). ${n.detail}`;
   }
 }

@@ -37,13 +37,26 @@ describe('readUrlState', () => {
       expect(s.candidates).toBeNull();
       expect(s.problems[0]).toMatch(/candidates/);
     }
-    const base: SearchUrlState = { q: 'x', method: null, k: DEFAULT_K, imageWeight: DEFAULT_IMAGE_WEIGHT, hybridWeight: 0, like: '', candidates: null };
+    const base: SearchUrlState = { q: 'x', method: null, k: DEFAULT_K, imageWeight: DEFAULT_IMAGE_WEIGHT, hybridWeight: 0, like: '', candidates: null, shortlist: null };
     expect(searchParamsFor(base).candidates).toBe('');
     expect(searchParamsFor({ ...base, candidates: 80 }).candidates).toBe('80');
   });
 
+  it('reads the sign shortlist of a sign-coded tiered index (whole numbers 1–20000), says why it ignores others, and writes it back', () => {
+    expect(readUrlState('?shortlist=300')).toMatchObject({ shortlist: 300, problems: [] });
+    expect(readUrlState('').shortlist).toBeNull();
+    for (const bad of ['0', '20001', '2.5', 'all', '-3']) {
+      const s = readUrlState(`?shortlist=${bad}`);
+      expect(s.shortlist).toBeNull();
+      expect(s.problems).toEqual([expect.stringMatching(/\?shortlist=.*ignored \(the index’s default shortlist\)/)]);
+    }
+    const base: SearchUrlState = { q: 'x', method: null, k: DEFAULT_K, imageWeight: DEFAULT_IMAGE_WEIGHT, hybridWeight: 0, like: '', candidates: null, shortlist: null };
+    expect(searchParamsFor(base).shortlist).toBe('');
+    expect(searchParamsFor({ ...base, shortlist: 500 }).shortlist).toBe('500');
+  });
+
   it('has no problems for a good address, auto, empty values and tracking parameters', () => {
-    expect(readUrlState('?q=sea&method=gd&k=5&w=0.3&hw=1&like=a&index=x/&backend=wasm&modelHost=https://h.example/&how=1&debug&sw=0&embed=1&box=1&parentOrigin=https://host.example').problems).toEqual([]);
+    expect(readUrlState('?q=sea&method=gd&k=5&w=0.3&hw=1&like=a&candidates=9&shortlist=90&index=x/&backend=wasm&modelHost=https://h.example/&how=1&debug&sw=0&embed=1&box=1&parentOrigin=https://host.example').problems).toEqual([]);
     expect(readUrlState('?method=auto&k=&w=&how=0&utm_source=mail&fbclid=1').problems).toEqual([]);
   });
 
@@ -95,6 +108,7 @@ describe('searchParamsFor', () => {
       hybridWeight: fc.double({ min: 0, max: 1, noNaN: true }),
       like: fc.string({ maxLength: 50 }),
       candidates: fc.option(fc.integer({ min: 1, max: 2000 }), { nil: null }),
+      shortlist: fc.option(fc.integer({ min: 1, max: 20_000 }), { nil: null }),
     });
     fc.assert(
       fc.property(state, (s) => {
@@ -106,13 +120,14 @@ describe('searchParamsFor', () => {
         expect(back.hybridWeight).toBe(s.hybridWeight);
         expect(back.like).toBe(s.like);
         expect(back.candidates).toBe(s.candidates);
+        expect(back.shortlist).toBe(s.shortlist);
         expect(back.index).toBe('index/colours/');
       }),
     );
   });
 
   it('leaves defaults out of the link', () => {
-    expect(withParams('', searchParamsFor({ q: 'sea', method: null, k: DEFAULT_K, imageWeight: DEFAULT_IMAGE_WEIGHT, hybridWeight: 0, like: '', candidates: null }))).toBe('?q=sea');
+    expect(withParams('', searchParamsFor({ q: 'sea', method: null, k: DEFAULT_K, imageWeight: DEFAULT_IMAGE_WEIGHT, hybridWeight: 0, like: '', candidates: null, shortlist: null }))).toBe('?q=sea');
   });
 });
 

@@ -12,7 +12,7 @@ import type { BackendPreference } from '../shared/protocol.ts';
  *
  * Search parameters: q (text, with field filters such as `family:"…"`), method (absent = auto),
  * k (best-k), w (image weight in a text+image query, 0–1), hw (hybrid metadata weight, 0–1),
- * like (id of the model used as query). Setup: index, backend, modelHost, debug, sw. Page: how
+ * like (id of the model used as query), candidates and shortlist (a tiered index's two-stage query). Setup: index, backend, modelHost, debug, sw. Page: how
  * ("1": the "How this ranking works" panel is open). Embedding: embed, box, parentOrigin.
  */
 export interface UrlState {
@@ -27,6 +27,8 @@ export interface UrlState {
   like: string;
   /** A tiered index: candidates K of the two-stage query (`candidates=`); null = the default. */
   candidates: number | null;
+  /** A sign-coded tiered index: models its sign codes keep for the int8 stage (`shortlist=`); null = the default. */
+  shortlist: number | null;
   /** "How this ranking works" is open (`how=1`). */
   how: boolean;
   /** One sentence per parameter whose value was not used as given (shown as a notice). */
@@ -34,15 +36,15 @@ export interface UrlState {
 }
 
 /** The part of UrlState one search is made of (what history entries differ by). */
-export type SearchUrlState = Pick<UrlState, 'q' | 'method' | 'k' | 'imageWeight' | 'hybridWeight' | 'like' | 'candidates'>;
+export type SearchUrlState = Pick<UrlState, 'q' | 'method' | 'k' | 'imageWeight' | 'hybridWeight' | 'like' | 'candidates' | 'shortlist'>;
 
 /** Short names accepted in URLs, e.g. ?method=gd. */
 const METHOD_ALIASES: Record<string, Method> = { gd: 'gaussian', mc: 'monte-carlo', '1m': 'first-moment', ft: 'fine-tuned', '12m': 'first-second-moment', sd: 'style' };
 
 export const DEFAULT_INDEX = 'index/demo/';
 /** Most candidates a two-stage (tiered) query may rerank (src/core/index/tieredRank.ts). */
-export { MAX_CANDIDATES } from '../core/index/tieredRank.ts';
-import { MAX_CANDIDATES } from '../core/index/tieredRank.ts';
+export { MAX_CANDIDATES, MAX_SHORTLIST } from '../core/index/tieredRank.ts';
+import { MAX_CANDIDATES, MAX_SHORTLIST } from '../core/index/tieredRank.ts';
 // The search defaults live in core (one place for the app, the embed, the CLI and the eval).
 export const DEFAULT_K = SEARCH_DEFAULTS.k;
 export const DEFAULT_IMAGE_WEIGHT = SEARCH_DEFAULTS.imageWeight;
@@ -52,7 +54,7 @@ export const MAX_QUERY_TEXT = 2000;
 const BACKENDS = ['auto', 'wasm', 'webgpu'] as const;
 
 /** Every parameter the app reads; others are named in a notice (a typo would otherwise change nothing, silently). */
-const KNOWN_PARAMS = new Set(['q', 'method', 'k', 'w', 'hw', 'like', 'candidates', 'index', 'backend', 'modelHost', 'debug', 'sw', 'how', 'embed', 'box', 'parentOrigin']);
+const KNOWN_PARAMS = new Set(['q', 'method', 'k', 'w', 'hw', 'like', 'candidates', 'shortlist', 'index', 'backend', 'modelHost', 'debug', 'sw', 'how', 'embed', 'box', 'parentOrigin']);
 /** Added by link trackers and sites, not by people: not worth a notice. */
 const TRACKING_PARAM = /^(utm_.*|fbclid|gclid|msclkid|mc_cid|mc_eid|ref)$/;
 
@@ -136,13 +138,17 @@ export function readUrlState(search: string): UrlState {
     else problems.push(ignored('k', describeRange('an integer', { min: 1, max: MAX_K }), kRaw, `k = ${DEFAULT_K}`));
   }
 
-  const candidatesRaw = get('candidates');
-  let candidates: number | null = null;
-  if (candidatesRaw !== null && candidatesRaw.trim() !== '') {
-    const n = Number(candidatesRaw);
-    if (/^\s*\d+\s*$/.test(candidatesRaw) && Number.isInteger(n) && n >= 1 && n <= MAX_CANDIDATES) candidates = n;
-    else problems.push(ignored('candidates', describeRange('an integer', { min: 1, max: MAX_CANDIDATES }), candidatesRaw, 'the index’s default number of candidates'));
-  }
+  /** A whole number in [1, max] (a tiered index's candidates or shortlist), or null = the index's default. */
+  const count = (param: string, max: number, fallback: string): number | null => {
+    const raw = get(param);
+    if (raw === null || raw.trim() === '') return null;
+    const n = Number(raw);
+    if (/^\s*\d+\s*$/.test(raw) && Number.isInteger(n) && n >= 1 && n <= max) return n;
+    problems.push(ignored(param, describeRange('an integer', { min: 1, max }), raw, fallback));
+    return null;
+  };
+  const candidates = count('candidates', MAX_CANDIDATES, 'the index’s default number of candidates');
+  const shortlist = count('shortlist', MAX_SHORTLIST, 'the index’s default shortlist');
 
   const fraction = (param: string, fallback: number, label: string): number => {
     const raw = get(param);
@@ -196,7 +202,7 @@ export function readUrlState(search: string): UrlState {
     problems.push(`${mustBe('?parentOrigin=', 'the host page’s origin, such as https://example.org', origin)}: the embed stays off.`);
   }
 
-  return { q, backend, index, modelHost, method, k, imageWeight, hybridWeight, like, candidates, how: howRaw === '1', problems };
+  return { q, backend, index, modelHost, method, k, imageWeight, hybridWeight, like, candidates, shortlist, how: howRaw === '1', problems };
 }
 
 /** Query parameters for a search state; defaults are left out so links stay short. */
@@ -209,6 +215,7 @@ export function searchParamsFor(s: SearchUrlState): Record<string, string> {
     hw: s.hybridWeight > 0 ? String(s.hybridWeight) : '',
     like: s.like,
     candidates: s.candidates != null ? String(s.candidates) : '',
+    shortlist: s.shortlist != null ? String(s.shortlist) : '',
   };
 }
 

@@ -121,8 +121,11 @@ export interface ReadyInfo {
   /** Threads of the WASM backend (1 unless the page is cross-origin isolated). */
   wasmThreads: number;
   loadMs: number;
-  /** A tiered (version 2) index: ranked in two stages, records fetched per query. */
-  tiered?: { candidates: number; blocks: number; headBytes: number };
+  /**
+   * A tiered (version 2) index: ranked in two stages, records fetched per query. `shortlist`: a
+   * sign-coded head (its int8 means in codes.bin), the default number of models its sign codes keep.
+   */
+  tiered?: { candidates: number; blocks: number; headBytes: number; shortlist?: number };
   /** Folder (relative to the index) that thumbnail paths resolve against, when not the index's own (manifest.thumbnailBase). */
   thumbnailBase?: string;
 }
@@ -130,8 +133,11 @@ export interface ReadyInfo {
 /** One part of a query: text, an image file (or a sketch), or an existing model of the index. */
 export type QueryPart = RankQueryPart<Blob>;
 
-/** A query as the UI sends it: src/core/scoring/rank.ts defines and checks every field. */
-export type SearchRequest = RankQuery<Blob>;
+/**
+ * A query as the UI sends it: src/core/scoring/rank.ts defines and checks every field; `shortlist`
+ * is a sign-coded tiered index's sign shortlist (src/core/index/tieredRank.ts checks it).
+ */
+export type SearchRequest = RankQuery<Blob> & { shortlist?: number };
 
 export interface RankedModel {
   rank: number;
@@ -185,6 +191,12 @@ export interface TieredStats {
   /** Time to the prefilter ranking (after encoding), then to the exact ranking. */
   prefilterMs: number;
   exactMs: number;
+  /**
+   * A sign-coded head: sign codes screened every model and kept `shortlist`, whose int8 means came
+   * from codes.bin (code blocks fetched, requests, bytes; or read from offline storage) to pick the K
+   * candidates. The other models have no score (NaN in `scores`).
+   */
+  signStage?: { shortlist: number; codeBlocksFetched: number; codeRequests: number; codeBytesFetched: number; codeBlocksFromStorage: number };
 }
 
 

@@ -1,5 +1,6 @@
 import { lowRankGaussian, lowRankMeanPrecision, type LowRankGaussian } from '../../src/core/index/lowRankGaussian.ts';
 import { writeTieredHead } from '../../src/core/index/tieredHead.ts';
+import { encodeCodeBlocks } from '../../src/core/index/codeBlocks.ts';
 import { encodeRecord, packBlocks, type BasisDtype, type RecordBlocks } from '../../src/core/index/tieredRecords.ts';
 import { mulberry32 } from '../../src/core/math/prng.ts';
 import { quantiseMeansInt8, signCodes } from '../../src/core/scoring/prefilter.ts';
@@ -15,6 +16,15 @@ export interface SmallTieredOptions {
   perBlock: number;
   dtype: BasisDtype;
   signs?: boolean;
+}
+
+/** The same index as smallTieredIndex, with a sign-coded head: its int8 means and proxy terms in codes.bin. */
+export async function smallSignCodedIndex(o: Omit<SmallTieredOptions, 'signs'>): Promise<Awaited<ReturnType<typeof smallTieredIndex>> & { signHead: Uint8Array; codes: Uint8Array }> {
+  const base = await smallTieredIndex(o);
+  const { packed, means, proxy } = base;
+  const { data, hashes } = await encodeCodeBlocks(quantiseMeansInt8(means, o.dim), proxy, packed.blocks);
+  const signHead = writeTieredHead({ dim: o.dim, count: o.count, signs: signCodes(means, o.dim), codeHashes: hashes, blocks: packed.blocks, directory: packed.directory });
+  return { ...base, signHead, codes: data };
 }
 
 /** A small tiered index in memory: exact low-rank models of random samples, their records in blocks, and the head. */

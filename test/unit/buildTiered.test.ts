@@ -161,7 +161,7 @@ describe('tiered build', () => {
     }
     expect(report.models.map((m) => [m.id, m.record, m.rank])).toEqual(sortedIds.map((id) => [id, t.records.get(ids.indexOf(id))!.kind === 1 ? 'exact' : 'ppca', t.records.get(ids.indexOf(id))!.rank]));
     // The head's prefilter terms are the records'.
-    for (const [m, r] of t.records) expect(t.head.proxy.logDet[m]).toBe(r.logDet);
+    for (const [m, r] of t.records) expect(t.head.proxy!.logDet[m]).toBe(r.logDet);
   });
 
   it('its exact records give version 1\'s full-triangle Gaussian density to ≤ 1e-4 relative (f32; f16 measured)', async () => {
@@ -214,6 +214,31 @@ describe('tiered build', () => {
     expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
     for (const [path, bytes] of a) expect(Buffer.compare(b.get(path)!, bytes), path).toBe(0);
     expect(report.models.map((m) => m.id)).toEqual(['blue', 'green', 'many', 'red', 'yellow']);
+  });
+
+  it('sign-coded: shards merged (sign-coded, or one int8 and one sign-coded with --prefilter sign) equal a single sign-coded build, every file byte for byte', async () => {
+    const opts = { modelsDir: models, format: 'tiered' as const, modelsPerBlock: 2, blockFiles: true, ppcaRank: 4, thumbnails: 1, name: 'zoo', examples: ['red', 'blue'], prefilter: 'sign' as const };
+    const single = join(dir, 'sign-single');
+    await build({ ...opts, outDir: single });
+    await build({ ...opts, modelsPerBlock: 1, outDir: join(dir, 'sign-s0'), shard: { index: 0, count: 2 } });
+    await build({ ...opts, modelsPerBlock: 1, outDir: join(dir, 'sign-s1'), shard: { index: 1, count: 2 } });
+    await build({ ...opts, modelsPerBlock: 1, prefilter: 'int8', outDir: join(dir, 'int8-s1'), shard: { index: 1, count: 2 } });
+    const a = await allFiles(single);
+    expect(a.has('codes.bin') && a.has(join('codes', '0.bin'))).toBe(true);
+    expect(readTieredHead(new Uint8Array(a.get('head.bin')!)).prefilter).toBeUndefined();
+    const cases = [
+      { out: 'sign-merged', shards: ['sign-s1', 'sign-s0'], prefilter: 'sign' as const },
+      { out: 'sign-merged-default', shards: ['sign-s0', 'sign-s1'], prefilter: undefined }, // every shard sign-coded: stays so
+      { out: 'mixed-merged', shards: ['int8-s1', 'sign-s0'], prefilter: 'sign' as const },
+    ];
+    for (const c of cases) {
+      const merged = join(dir, c.out);
+      const report = await merge({ outDir: merged, shardDirs: c.shards.map((s) => join(dir, s)), name: 'zoo', modelsPerBlock: 2, prefilter: c.prefilter });
+      expect(report.ok).toBe(true);
+      const b = await allFiles(merged);
+      expect([...b.keys()].sort(), c.out).toEqual([...a.keys()].sort());
+      for (const [path, bytes] of a) expect(Buffer.compare(b.get(path)!, bytes), `${c.out}: ${path}`).toBe(0);
+    }
   });
 
   it('refuses shards with different settings, overlapping ids, the other format, or tampered blocks and meta shards', async () => {

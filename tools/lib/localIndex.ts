@@ -6,7 +6,9 @@ import { indexTemperature, openIndex, type OpenedIndex } from '../../src/core/in
 import { metaOfModels, openTieredHead, parseMetaShard } from '../../src/core/index/openTiered.ts';
 import { manifestVersion, parseTieredManifest, type MatchCalibration, type ModelMeta, type TieredManifest } from '../../src/core/index/manifest.ts';
 import type { TieredHead } from '../../src/core/index/tieredHead.ts';
-import type { BlockCache } from '../../src/core/index/tieredQuery.ts';
+import type { BlockCache, CodeCache } from '../../src/core/index/tieredQuery.ts';
+import { codeBytesPerModel } from '../../src/core/index/codeBlocks.ts';
+import type { BlockEntry } from '../../src/core/index/tieredRecords.ts';
 import { decodeVectors } from '../../src/core/scoring/matchQuality.ts';
 import { sha256Hex } from '../../src/core/io/sha256.ts';
 
@@ -53,7 +55,8 @@ export async function openLocalIndex(dir: string): Promise<LocalIndex> {
 /**
  * A tiered (version 2) index folder on disk, opened as the worker opens one over HTTP
  * (workers/tieredIndex.ts): the head verified against the manifest, blocks read by their offsets in
- * records.bin (verified per block by rankTiered), metadata shards verified against the head's table.
+ * records.bin (and, for a sign-coded head, codes.bin; verified per block by rankTiered), metadata
+ * shards verified against the head's table.
  */
 export interface LocalTieredIndex {
   dir: string;
@@ -64,6 +67,9 @@ export interface LocalTieredIndex {
   nullText: Float32Array[];
   fetchBlocks(blocks: number[]): Promise<Map<number, Uint8Array>>;
   cache: BlockCache;
+  /** A sign-coded head: blocks of codes.bin by number, and the verified, decoded ones (absent for an int8 head). */
+  fetchCodeBlocks?: (blocks: number[]) => Promise<Map<number, Uint8Array>>;
+  codeCache?: CodeCache;
   meta(models: readonly number[]): Promise<ModelMeta[]>;
   /** Position of a model by id (reads every metadata shard once: a CLI can afford it). */
   findId(id: string): Promise<number | undefined>;
@@ -85,23 +91,10 @@ export async function openLocalTiered(dir: string): Promise<LocalTieredIndex> {
     throw new AppError('integrity', 'head.bin does not match the size and SHA-256 its manifest records: the file is a different version.', join(dir, 'head.bin'));
   }
   const head = openTieredHead(headBytes, manifest, join(dir, 'head.bin'));
-  const recordsPath = join(dir, 'records.bin');
-  const recordsSize = await stat(recordsPath).then((s) => s.size, () => -1);
-  if (recordsSize < 0) throw new AppError('http', `records.bin was not found at ${recordsPath}.`, recordsPath);
-  if (recordsSize !== head.recordsBytes || recordsSize !== manifest.files['records.bin'].bytes) {
-    throw new AppError('integrity', `records.bin has ${recordsSize} bytes; head.bin's blocks end at byte ${head.recordsBytes} and the manifest says ${manifest.files['records.bin'].bytes}: the files are of different versions.`, recordsPath);
-  }
-  const records = await open(recordsPath, 'r');
-  const fetchBlocks = async (blocks: number[]) => {
-    const out = new Map<number, Uint8Array>();
-    for (const b of blocks) {
-      const e = head.blocks[b]!;
-      const buf = new Uint8Array(e.bytes);
-      const { bytesRead } = await records.read(buf, 0, e.bytes, e.offset);
-      out.set(b, buf.subarray(0, bytesRead));
-    }
-    return out;
-  };
+  const fetchBlocks = await blockReader(dir, 'records.bin', head.blocks, head.recordsBytes, "head.bin's blocks end at byte", manifest.files['records.bin'].bytes);
+  // A sign-coded head: its int8 means and proxy terms are read from codes.bin, block by block (verified by ensureCodeBlocks).
+  const codes = manifest.files['codes.bin'];
+  const fetchCodeBlocks = head.codeBlocks && codes ? await blockReader(dir, 'codes.bin', head.codeBlocks, head.count * codeBytesPerModel(head.dim), `${head.count} models of dimension ${head.dim} take`, codes.bytes) : undefined;
   const shards = new Map<number, ModelMeta[]>();
   const shard = async (b: number) => {
     let list = shards.get(b);
@@ -124,5 +117,46 @@ export async function openLocalTiered(dir: string): Promise<LocalTieredIndex> {
   };
   const temperature = indexTemperature(manifest);
   const calibration = manifest.calibration;
-  return { dir, manifest, head, temperature, calibration, nullText: decodeVectors(calibration?.nullText ?? []), fetchBlocks, cache: new Map(), meta, findId };
+  return {
+    dir,
+    manifest,
+    head,
+    temperature,
+    calibration,
+    nullText: decodeVectors(calibration?.nullText ?? []),
+    fetchBlocks,
+    cache: new Map(),
+    ...(fetchCodeBlocks ? { fetchCodeBlocks, codeCache: new Map() } : {}),
+    meta,
+    findId,
+  };
+}
+
+/**
+ * Block reads of a blocked file of the index (records.bin, codes.bin) by offset, once its size is
+ * checked against what the head implies (`expected`, said as `why`) and what the manifest says.
+ * The blocks' bytes are verified by whoever decodes them (rankTiered: openBlock, openCodeBlock).
+ */
+async function blockReader(dir: string, file: string, entries: readonly BlockEntry[], expected: number, why: string, declared: number): Promise<(blocks: number[]) => Promise<Map<number, Uint8Array>>> {
+  const path = join(dir, file);
+  const size = await stat(path).then(
+    (s) => (s.isFile() ? s.size : -2),
+    () => -1,
+  );
+  if (size === -1) throw new AppError('http', `${file} was not found at ${path}.`, path);
+  if (size === -2) throw new AppError('http', `${file} at ${path} is not a file.`, path);
+  if (size !== expected || size !== declared) {
+    throw new AppError('integrity', `${file} has ${size} bytes; ${why} ${expected} and the manifest says ${declared}: the files are of different versions.`, path);
+  }
+  const handle = await open(path, 'r');
+  return async (blocks: number[]) => {
+    const out = new Map<number, Uint8Array>();
+    for (const b of blocks) {
+      const e = entries[b]!;
+      const buf = new Uint8Array(e.bytes);
+      const { bytesRead } = await handle.read(buf, 0, e.bytes, e.offset);
+      out.set(b, buf.subarray(0, bytesRead));
+    }
+    return out;
+  };
 }

@@ -327,7 +327,10 @@ export async function checkTiered(o: TieredCheckOptions): Promise<CheckReport> {
   const scorer = await createGpuTieredScorer({ force: o.force, onUnavailable: (w) => (reason = w) });
   if (!scorer) return { available: false, reason, results, timings, notes, ok: false };
   try {
-    const head = readTieredHead(new Uint8Array(await (await fetch(o.headUrl)).arrayBuffer()));
+    const read = readTieredHead(new Uint8Array(await (await fetch(o.headUrl)).arrayBuffer()));
+    const { prefilter, proxy } = read;
+    if (!prefilter || !proxy) throw new Error('The GPU harness compares the int8 prefilter: give it a head with int8 means, not a sign-coded one.');
+    const head = { ...read, prefilter, proxy };
     const recordsFile = new Uint8Array(await (await fetch(o.recordsUrl)).arrayBuffer());
     await scorer.setPrefilter(head.prefilter, head.proxy);
     const k = Math.min(o.k ?? 50, head.count);

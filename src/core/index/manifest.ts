@@ -122,7 +122,8 @@ function isFileEntry(v: unknown): v is FileEntry {
  */
 export interface TieredManifest extends Omit<IndexManifest, 'files' | 'formatVersion'> {
   formatVersion: 2;
-  files: { 'head.bin': FileEntry; 'records.bin': FileEntry };
+  /** codes.bin: only with a sign-coded head (its int8 means and proxy terms, fetched for the sign shortlist). */
+  files: { 'head.bin': FileEntry; 'records.bin': FileEntry; 'codes.bin'?: FileEntry };
   tiered: {
     /** Models per block (the last block may hold fewer). */
     modelsPerBlock: number;
@@ -190,6 +191,7 @@ export function parseTieredManifest(json: unknown): TieredManifest {
   if (m.formatVersion !== 2) bad(`format version ${String(m.formatVersion)} is not a tiered index (expected 2)`);
   checkCommon(m);
   if (!isFileEntry(m.files?.['head.bin']) || !isFileEntry(m.files?.['records.bin'])) bad('file sizes/checksums of head.bin and records.bin missing');
+  if (m.files['codes.bin'] !== undefined && !isFileEntry(m.files['codes.bin'])) bad('the size/checksum of codes.bin is malformed');
   const t = m.tiered;
   if (typeof t !== 'object' || t === null) bad('the tiered section is missing');
   if (!Number.isInteger(t.modelsPerBlock) || t.modelsPerBlock < 1 || t.modelsPerBlock > 1_000_000) bad(`tiered.modelsPerBlock must be a positive integer, not ${String(t.modelsPerBlock)}`);

@@ -1,6 +1,7 @@
 import { AppError } from '../io/errors.ts';
 import { parseModelMetaList, type ModelMeta, type TieredManifest } from './manifest.ts';
 import { readTieredHead, type TieredHead } from './tieredHead.ts';
+import { codeBytesPerModel } from './codeBlocks.ts';
 
 /**
  * What opening a tiered (version 2) index has in common wherever its files come from (the worker
@@ -19,6 +20,13 @@ export function openTieredHead(bytes: Uint8Array, manifest: TieredManifest, subj
   }
   if (head.dim !== manifest.encoder.dim || head.count !== manifest.count) {
     throw new AppError('index-format', `head.bin holds ${head.count} models of dimension ${head.dim}; the manifest says ${manifest.count} of ${manifest.encoder.dim}.`, subject);
+  }
+  // A sign-coded head and codes.bin come together, and codes.bin is exactly its blocks.
+  const codes = manifest.files['codes.bin'];
+  if (head.codeBlocks && !codes) throw new AppError('index-format', 'head.bin is sign-coded (its int8 means are in codes.bin), but the manifest lists no codes.bin.', subject);
+  if (!head.codeBlocks && codes) throw new AppError('index-format', 'The manifest lists codes.bin, but head.bin holds its int8 means itself (not a sign-coded head).', subject);
+  if (codes && codes.bytes !== head.count * codeBytesPerModel(head.dim)) {
+    throw new AppError('index-format', `The manifest says codes.bin has ${codes.bytes} bytes; ${head.count} models of dimension ${head.dim} take ${head.count * codeBytesPerModel(head.dim)}.`, subject);
   }
   return head;
 }

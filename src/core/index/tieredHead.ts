@@ -1,6 +1,7 @@
 import { HEADER_BYTES, INDEX_MAGIC, layoutIndex, SECTION_ALIGN, SECTION_ENTRY_BYTES } from './indexFormat.ts';
 import type { Int8Means, SignCodes } from '../scoring/prefilter.ts';
 import type { BlockEntry, RecordBlocks } from './tieredRecords.ts';
+import { codeBlockEntries } from './codeBlocks.ts';
 
 /**
  * The head of a tiered (version 2) index: what a first visit loads before the first query —
@@ -28,10 +29,17 @@ export const TieredSection = {
   ProxyLogDet: 38,
   /** u32 [blocks, 10] (optional): bytes of meta/<n>.json, 1 reserved word, its SHA-256 (32 bytes). */
   MetaTable: 39,
+  /**
+   * u32 [blocks, 8]: the SHA-256 of each block's part of codes.bin (codeBlocks.ts). Present only in a
+   * sign-coded head, which then holds SignCodes and none of Norms, PrefilterCodes, PrefilterScale,
+   * ProxyPrecision, ProxyLogDet: those live in codes.bin, fetched for the sign shortlist.
+   */
+  CodesTable: 40,
 } as const;
 const DTYPE = { F32: 1, U32: 3, I8: 4 } as const;
 const BLOCK_WORDS = 16;
 const META_WORDS = 10;
+const CODE_WORDS = 8;
 /** Largest metadata shard a head may declare (a block's ModelMeta list; limits in manifest.ts keep real ones far below). */
 export const MAX_META_SHARD_BYTES = 256 * 1024 * 1024;
 
@@ -44,10 +52,14 @@ export interface MetaShardEntry {
 export interface TieredHead {
   dim: number;
   count: number;
-  prefilter: Int8Means;
-  /** The Gaussian-shaped prefilter's per-model terms (gaussianProxyScores). */
-  proxy: { precision: Float32Array; logDet: Float32Array };
+  /** Every model's int8 mean (an int8 head); absent in a sign-coded head, whose int8 means are in codes.bin. */
+  prefilter?: Int8Means;
+  /** The Gaussian-shaped prefilter's per-model terms (gaussianProxyScores); absent with `prefilter`. */
+  proxy?: { precision: Float32Array; logDet: Float32Array };
+  /** One sign bit per dimension: an optional extra in an int8 head, the only prefilter of a sign-coded head. */
   signs?: SignCodes;
+  /** A sign-coded head: each block's part of codes.bin (same models as `blocks`), with its SHA-256. */
+  codeBlocks?: BlockEntry[];
   blocks: BlockEntry[];
   directory: RecordBlocks['directory'];
   /** Bytes of the records file (the end of the last block). */
@@ -67,10 +79,21 @@ function putHash(words: Uint32Array, at: number, sha256: string, what: string): 
 
 const hexOf = (words: Uint32Array, at: number) => Array.from(new Uint8Array(words.buffer, words.byteOffset + at * 4, 32), (b) => b.toString(16).padStart(2, '0')).join('');
 
-export function writeTieredHead(head: Omit<TieredHead, 'recordsBytes'>): Uint8Array {
-  const { dim, count, prefilter, proxy, signs, blocks, directory, meta } = head;
-  if (prefilter.count !== count || prefilter.dim !== dim) throw new Error('The prefilter does not match the index size.');
-  if (proxy.precision.length !== count || proxy.logDet.length !== count) throw new Error(`The Gaussian prefilter needs ${count} precisions and log-determinants.`);
+/** A head to write: an int8 head (`prefilter` and `proxy`), or a sign-coded one (`signs` and `codeHashes`, codes.bin's block hashes). */
+export type TieredHeadInput = Omit<TieredHead, 'recordsBytes' | 'codeBlocks'> & { codeHashes?: readonly string[] };
+
+export function writeTieredHead(head: TieredHeadInput): Uint8Array {
+  const { dim, count, prefilter, proxy, signs, blocks, directory, meta, codeHashes } = head;
+  if (codeHashes) {
+    if (!signs) throw new Error('A sign-coded head needs sign codes.');
+    if (prefilter || proxy) throw new Error('A sign-coded head keeps its int8 means in codes.bin, not in the head.');
+    if (codeHashes.length !== blocks.length) throw new Error(`The codes table has ${codeHashes.length} entries for ${blocks.length} blocks.`);
+  } else {
+    if (!prefilter || !proxy) throw new Error('A head needs int8 means and proxy terms, or sign codes with a codes table.');
+    if (prefilter.count !== count || prefilter.dim !== dim) throw new Error('The prefilter does not match the index size.');
+    if (proxy.precision.length !== count || proxy.logDet.length !== count) throw new Error(`The Gaussian prefilter needs ${count} precisions and log-determinants.`);
+  }
+  if (signs && (signs.count !== count || signs.dim !== dim || signs.bits.length !== count * Math.ceil(dim / 32))) throw new Error('The sign codes do not match the index size.');
   if (directory.length !== count) throw new Error(`The directory has ${directory.length} entries for ${count} models.`);
   const dir = new Uint32Array(count * 3);
   directory.forEach((d, m) => dir.set([d.block, d.offset, d.bytes], m * 3));
@@ -85,14 +108,23 @@ export function writeTieredHead(head: Omit<TieredHead, 'recordsBytes'>): Uint8Ar
     putHash(table, w + 8, b.sha256, `Block ${i}`);
   });
   const sections: { kind: number; dtype: number; data: Uint8Array }[] = [
-    { kind: TieredSection.Norms, dtype: DTYPE.F32, data: u8(prefilter.norms) },
-    { kind: TieredSection.PrefilterCodes, dtype: DTYPE.I8, data: u8(prefilter.codes) },
-    { kind: TieredSection.PrefilterScale, dtype: DTYPE.F32, data: u8(prefilter.scale) },
     { kind: TieredSection.RecordDirectory, dtype: DTYPE.U32, data: u8(dir) },
     { kind: TieredSection.BlockTable, dtype: DTYPE.U32, data: u8(table) },
-    { kind: TieredSection.ProxyPrecision, dtype: DTYPE.F32, data: u8(proxy.precision) },
-    { kind: TieredSection.ProxyLogDet, dtype: DTYPE.F32, data: u8(proxy.logDet) },
   ];
+  if (prefilter && proxy) {
+    // (The int8 head's section order before sign-coded heads existed: its bytes stay the same.)
+    sections.unshift(
+      { kind: TieredSection.Norms, dtype: DTYPE.F32, data: u8(prefilter.norms) },
+      { kind: TieredSection.PrefilterCodes, dtype: DTYPE.I8, data: u8(prefilter.codes) },
+      { kind: TieredSection.PrefilterScale, dtype: DTYPE.F32, data: u8(prefilter.scale) },
+    );
+    sections.push({ kind: TieredSection.ProxyPrecision, dtype: DTYPE.F32, data: u8(proxy.precision) }, { kind: TieredSection.ProxyLogDet, dtype: DTYPE.F32, data: u8(proxy.logDet) });
+  }
+  if (codeHashes) {
+    const words = new Uint32Array(codeHashes.length * CODE_WORDS);
+    codeHashes.forEach((h, i) => putHash(words, i * CODE_WORDS, h, `Code block ${i}`));
+    sections.push({ kind: TieredSection.CodesTable, dtype: DTYPE.U32, data: u8(words) });
+  }
   if (signs) sections.push({ kind: TieredSection.SignCodes, dtype: DTYPE.U32, data: u8(signs.bits) });
   if (meta) {
     if (meta.length !== blocks.length) throw new Error(`The metadata table has ${meta.length} entries for ${blocks.length} blocks.`);
@@ -145,25 +177,38 @@ export function readTieredHead(bytes: Uint8Array): TieredHead {
     if (s.length !== elements * width) fail(`the ${label} section has ${s.length} bytes, expected ${elements * width}`);
     return bytes.slice(s.offset, s.offset + s.length).buffer;
   };
-  const norms = new Float32Array(get(TieredSection.Norms, DTYPE.F32, count, 4, 'Norms'));
-  const codes = new Int8Array(get(TieredSection.PrefilterCodes, DTYPE.I8, count * dim, 1, 'PrefilterCodes'));
-  const scale = new Float32Array(get(TieredSection.PrefilterScale, DTYPE.F32, count, 4, 'PrefilterScale'));
-  for (let m = 0; m < count; m++) {
-    if (!(Number.isFinite(norms[m]!) && norms[m]! >= 0 && norms[m]! <= 1.001)) fail(`model ${m}'s mean norm is ${Number.isFinite(norms[m]!) ? norms[m] : 'not a finite number'} (embeddings are unit vectors: it must lie in [0, 1])`);
-    if (!(Number.isFinite(scale[m]!) && scale[m]! > 0)) fail(`model ${m}'s quantisation scale is not a finite positive number`);
-  }
-  // A norm and its codes must agree (within int8 rounding), or a tiny norm would make one model's cosine huge.
-  for (let m = 0; m < count; m++) {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += codes[m * dim + j]! ** 2;
-    const coded = Math.sqrt(s) * scale[m]!;
-    if (Math.abs(coded - norms[m]!) > 0.5 * scale[m]! * Math.sqrt(dim) + 1e-6) fail(`model ${m}'s norm ${norms[m]} does not match its prefilter codes (${coded.toFixed(4)})`);
-  }
-  const precision = new Float32Array(get(TieredSection.ProxyPrecision, DTYPE.F32, count, 4, 'ProxyPrecision'));
-  const logDet = new Float32Array(get(TieredSection.ProxyLogDet, DTYPE.F32, count, 4, 'ProxyLogDet'));
-  for (let m = 0; m < count; m++) {
-    if (!(Number.isFinite(precision[m]!) && precision[m]! > 0)) fail(`model ${m}'s mean precision (ProxyPrecision) is not a finite positive number`);
-    if (!Number.isFinite(logDet[m]!)) fail(`model ${m}'s log-determinant (ProxyLogDet) is not a finite number`);
+  // A sign-coded head (CodesTable) keeps every per-model prefilter float and the int8 means in codes.bin.
+  const signCoded = found.has(TieredSection.CodesTable);
+  let prefilter: TieredHead['prefilter'];
+  let proxy: TieredHead['proxy'];
+  if (signCoded) {
+    if (!found.has(TieredSection.SignCodes)) fail('it has a CodesTable but no SignCodes section (a sign-coded head ranks by its sign codes)');
+    for (const [kind, label] of [[TieredSection.Norms, 'Norms'], [TieredSection.PrefilterCodes, 'PrefilterCodes'], [TieredSection.PrefilterScale, 'PrefilterScale'], [TieredSection.ProxyPrecision, 'ProxyPrecision'], [TieredSection.ProxyLogDet, 'ProxyLogDet']] as const) {
+      if (found.has(kind)) fail(`a sign-coded head (with a CodesTable) must not also have a ${label} section`);
+    }
+  } else {
+    const norms = new Float32Array(get(TieredSection.Norms, DTYPE.F32, count, 4, 'Norms'));
+    const codes = new Int8Array(get(TieredSection.PrefilterCodes, DTYPE.I8, count * dim, 1, 'PrefilterCodes'));
+    const scale = new Float32Array(get(TieredSection.PrefilterScale, DTYPE.F32, count, 4, 'PrefilterScale'));
+    for (let m = 0; m < count; m++) {
+      if (!(Number.isFinite(norms[m]!) && norms[m]! >= 0 && norms[m]! <= 1.001)) fail(`model ${m}'s mean norm is ${Number.isFinite(norms[m]!) ? norms[m] : 'not a finite number'} (embeddings are unit vectors: it must lie in [0, 1])`);
+      if (!(Number.isFinite(scale[m]!) && scale[m]! > 0)) fail(`model ${m}'s quantisation scale is not a finite positive number`);
+    }
+    // A norm and its codes must agree (within int8 rounding), or a tiny norm would make one model's cosine huge.
+    for (let m = 0; m < count; m++) {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += codes[m * dim + j]! ** 2;
+      const coded = Math.sqrt(s) * scale[m]!;
+      if (Math.abs(coded - norms[m]!) > 0.5 * scale[m]! * Math.sqrt(dim) + 1e-6) fail(`model ${m}'s norm ${norms[m]} does not match its prefilter codes (${coded.toFixed(4)})`);
+    }
+    const precision = new Float32Array(get(TieredSection.ProxyPrecision, DTYPE.F32, count, 4, 'ProxyPrecision'));
+    const logDet = new Float32Array(get(TieredSection.ProxyLogDet, DTYPE.F32, count, 4, 'ProxyLogDet'));
+    for (let m = 0; m < count; m++) {
+      if (!(Number.isFinite(precision[m]!) && precision[m]! > 0)) fail(`model ${m}'s mean precision (ProxyPrecision) is not a finite positive number`);
+      if (!Number.isFinite(logDet[m]!)) fail(`model ${m}'s log-determinant (ProxyLogDet) is not a finite number`);
+    }
+    prefilter = { dim, count, codes, scale, norms };
+    proxy = { precision, logDet };
   }
   const dir = new Uint32Array(get(TieredSection.RecordDirectory, DTYPE.U32, count * 3, 4, 'RecordDirectory'));
   const tableSection = found.get(TieredSection.BlockTable);
@@ -208,6 +253,12 @@ export function readTieredHead(bytes: Uint8Array): TieredHead {
     const words = Math.ceil(dim / 32);
     signs = { dim, count, words, bits: new Uint32Array(get(TieredSection.SignCodes, DTYPE.U32, count * words, 4, 'SignCodes')) };
   }
+  let codeBlocks: BlockEntry[] | undefined;
+  if (signCoded) {
+    if (found.get(TieredSection.CodesTable)!.length !== blockCount * CODE_WORDS * 4) fail(`the CodesTable section has ${found.get(TieredSection.CodesTable)!.length} bytes, expected ${blockCount * CODE_WORDS * 4} (one entry per block)`);
+    const words = new Uint32Array(get(TieredSection.CodesTable, DTYPE.U32, blockCount * CODE_WORDS, 4, 'CodesTable'));
+    codeBlocks = codeBlockEntries(blocks, dim, Array.from({ length: blockCount }, (_, i) => hexOf(words, i * CODE_WORDS)));
+  }
   let meta: MetaShardEntry[] | undefined;
   const metaSection = found.get(TieredSection.MetaTable);
   if (metaSection) {
@@ -221,5 +272,5 @@ export function readTieredHead(bytes: Uint8Array): TieredHead {
       meta.push({ bytes, sha256: hexOf(words, i * META_WORDS + 2) });
     }
   }
-  return { dim, count, prefilter: { dim, count, codes, scale, norms }, proxy: { precision, logDet }, signs, blocks, directory, recordsBytes: expectOffset, ...(meta ? { meta } : {}) };
+  return { dim, count, ...(prefilter ? { prefilter, proxy } : {}), signs, ...(codeBlocks ? { codeBlocks } : {}), blocks, directory, recordsBytes: expectOffset, ...(meta ? { meta } : {}) };
 }

@@ -2,6 +2,7 @@ import { AppError } from '../io/errors.ts';
 import { lowRankLogDensity } from './lowRankGaussian.ts';
 import type { TieredHead } from './tieredHead.ts';
 import { openBlock, type TieredRecord } from './tieredRecords.ts';
+import { openCodeBlock, type CodeBlock } from './codeBlocks.ts';
 import { gaussianProxyScores, int8CosineScores } from '../scoring/prefilter.ts';
 import { topK, type Ranked } from '../scoring/topK.ts';
 
@@ -50,6 +51,31 @@ export async function ensureBlocks(head: TieredHead, blocks: readonly number[], 
   return missing;
 }
 
+/** Verified, decoded code blocks of a sign-coded head (codes.bin) by number, kept across queries. */
+export type CodeCache = Map<number, CodeBlock>;
+
+/**
+ * Makes sure the code blocks `blocks` of a sign-coded head are in `cache`: the missing ones fetched
+ * in one call, checked against the CodesTable's SHA-256 and decoded (openCodeBlock). Returns those fetched.
+ */
+export async function ensureCodeBlocks(head: TieredHead, blocks: readonly number[], cache: CodeCache, fetchCodeBlocks: TwoStageOptions['fetchBlocks']): Promise<number[]> {
+  const entries = head.codeBlocks;
+  if (!entries) throw new Error('This head keeps its int8 means itself: it has no code blocks.');
+  const missing = [...new Set(blocks)].filter((b) => !cache.has(b)).sort((a, b) => a - b);
+  if (!missing.length) return missing;
+  const raw = await fetchCodeBlocks(missing);
+  for (const b of missing) {
+    const bytes = raw.get(b);
+    if (!bytes) throw new AppError('http', `Code block ${b} was not delivered.`, 'codes.bin');
+    try {
+      cache.set(b, await openCodeBlock(bytes, entries[b]!, head.dim, b));
+    } catch (err) {
+      throw new AppError('integrity', err instanceof Error ? err.message : String(err), 'codes.bin');
+    }
+  }
+  return missing;
+}
+
 export interface TwoStageResult {
   prefilter: Ranked[];
   exact: Ranked[];
@@ -60,7 +86,9 @@ export interface TwoStageResult {
 export async function twoStageQuery(head: TieredHead, query: Float32Array, opts: TwoStageOptions): Promise<TwoStageResult> {
   if (!(Number.isInteger(opts.k) && opts.k >= 1)) throw new Error(`K must be a positive integer, got ${opts.k}.`);
   const cache: BlockCache = opts.cache ?? new Map();
-  const pre = opts.prefilter === 'cosine' ? int8CosineScores(head.prefilter, query) : gaussianProxyScores(head.prefilter, head.proxy.precision, head.proxy.logDet, query);
+  const { prefilter: means, proxy } = head;
+  if (!means || !proxy) throw new Error('twoStageQuery needs a head with int8 means; rank a sign-coded head with rankTiered.');
+  const pre = opts.prefilter === 'cosine' ? int8CosineScores(means, query) : gaussianProxyScores(means, proxy.precision, proxy.logDet, query);
   const candidates = topK(pre, Math.min(opts.k, head.count));
   opts.onPrefilter?.(candidates.slice(0, opts.top));
   const missing = await ensureBlocks(head, candidates.map((c) => head.directory[c.index]!.block), cache, opts.fetchBlocks);

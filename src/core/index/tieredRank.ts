@@ -3,8 +3,9 @@ import type { MatchCalibration } from './manifest.ts';
 import type { TieredHead } from './tieredHead.ts';
 import type { TieredRecord } from './tieredRecords.ts';
 import { lowRankLogDensity } from './lowRankGaussian.ts';
-import { ensureBlocks, type BlockCache } from './tieredQuery.ts';
-import { gaussianProxyScores, int8CosineScores } from '../scoring/prefilter.ts';
+import { ensureBlocks, ensureCodeBlocks, type BlockCache, type CodeCache } from './tieredQuery.ts';
+import { gatherCodes } from './codeBlocks.ts';
+import { gaussianProxyScores, int8CosineScores, signAgreementScores, type Int8Means } from '../scoring/prefilter.ts';
 import { lowRankScoresKernel, type PrefilterKernel } from '../scoring/tieredKernels.ts';
 import { judgeMatch, type MatchVerdict } from '../scoring/matchQuality.ts';
 import { checkedEmbedding, partKind, type QueryPart, type RankQuery } from '../scoring/rank.ts';
@@ -32,6 +33,13 @@ export const TIERED_METHODS: readonly Method[] = ['gaussian', 'first-moment'];
  */
 export const DEFAULT_CANDIDATES = 50;
 export const MAX_CANDIDATES = 2000;
+/**
+ * Sign-coded heads (1M models): models kept from the sign-code stage, whose int8 means are then
+ * fetched from codes.bin to pick the K candidates. bench:scale measures recall@10 against exhaustive
+ * 1st moment at 1M for several shortlists (docs/benchmarks.md, "Scale").
+ */
+export const DEFAULT_SHORTLIST = 1000;
+export const MAX_SHORTLIST = 20_000;
 
 export interface TieredRankable {
   head: TieredHead;
@@ -54,12 +62,20 @@ export interface TieredRankOptions {
   scorer?: TieredScorer;
   /** The prefilter's ranking (top `topK`), before any record is fetched. */
   onPrefilter?: (prefilter: Ranked[]) => void | Promise<void>;
+  /** Sign-coded heads: models kept from the sign stage (default DEFAULT_SHORTLIST; never fewer than K). */
+  shortlist?: number;
+  /** Sign-coded heads: raw blocks of codes.bin by number (each exactly its entry's bytes). */
+  fetchCodeBlocks?: (blocks: number[]) => Promise<Map<number, Uint8Array>>;
+  /** Sign-coded heads: verified, decoded code blocks kept across queries. */
+  codeCache?: CodeCache;
 }
 
 /** The two stages' arithmetic, by an engine that can do it faster than the JS reference functions (same results). */
 export interface TieredScorer {
   /** Stage 1 for one query vector: the Gaussian proxy (gaussianProxyScores) or the int8 cosine (int8CosineScores) of every model, into `out`. */
   prefilter(method: Method, query: Float32Array, out: Float32Array): Promise<void> | void;
+  /** Stage 1 of a sign-coded head: signAgreementScores of every model, into `out` (absent: prefilter.ts's JS). */
+  signs?(query: Float32Array, out: Float32Array): Promise<void> | void;
   /** Stage 2: lowRankLogDensity of each record. */
   logDensities(records: readonly TieredRecord[], query: Float32Array): Promise<ArrayLike<number>> | ArrayLike<number>;
 }
@@ -68,6 +84,7 @@ export interface TieredScorer {
 export function kernelScorer(kernel: PrefilterKernel): TieredScorer {
   return {
     prefilter: (method, q, out) => void (method === 'gaussian' ? kernel.proxyScores(q, out) : kernel.cosineScores(q, out)),
+    ...(kernel.engines.signs ? { signs: (q: Float32Array, out: Float32Array) => void kernel.signScores(q, out) } : {}),
     logDensities: (records, q) => lowRankScoresKernel(records, q),
   };
 }
@@ -81,10 +98,15 @@ export interface TieredRanking {
   results: Ranked[];
   /** Every candidate with its exact score, prefilter order. */
   candidates: Ranked[];
-  /** The prefilter's score of every model, index order (−∞ for the query model). */
+  /**
+   * The prefilter's score of every model, index order (−∞ for the query model). A sign-coded head
+   * scores only its shortlist this way (int8 means from codes.bin): NaN for the other models.
+   */
   prefilterScores: Float32Array;
   /** Blocks fetched for this query (not cached before). */
   fetched: number[];
+  /** Sign-coded heads: the shortlist's size, and the code blocks fetched for it (not cached before). */
+  signStage?: { shortlist: number; codeBlocksFetched: number[] };
   queryModel: number;
   match: MatchVerdict;
 }
@@ -163,16 +185,10 @@ export async function rankTiered<I>(
   }
 
   // Stage 1: every model, from the head. A text + image query sums the parts' weighted scores (product of experts).
-  const pre = new Float32Array(head.count);
-  const part = new Float32Array(head.count);
-  for (const { q, weight } of vectors) {
-    if (opts.scorer) await opts.scorer.prefilter(method, q, part);
-    else if (method === 'gaussian') gaussianProxyScores(head.prefilter, head.proxy.precision, head.proxy.logDet, q, part);
-    else int8CosineScores(head.prefilter, q, part);
-    for (let m = 0; m < head.count; m++) pre[m] += weight * part[m]!;
-  }
+  const stage = head.prefilter ? await int8Stage(head, vectors, method, opts.scorer) : await signStage(head, vectors, method, Math.max(k, shortlistCount(opts.shortlist)), queryModel, opts);
+  const pre = stage.scores;
   if (queryModel >= 0) pre[queryModel] = -Infinity;
-  const candidates = topK(pre, k).filter((c) => c.score > -Infinity);
+  const candidates = (stage.shortlist ? topK(stage.shortlist.scores, k).map((c) => ({ index: stage.shortlist!.models[c.index]!, score: c.score })) : topK(pre, k)).filter((c) => c.score > -Infinity);
   const prefilter = candidates.slice(0, count);
   await opts.onPrefilter?.(prefilter);
 
@@ -198,7 +214,72 @@ export async function rankTiered<I>(
     candidates: candidates.map((c, i) => ({ index: c.index, score: exact[i]! })),
     prefilterScores: pre,
     fetched,
+    ...(stage.shortlist ? { signStage: { shortlist: stage.shortlist.models.length, codeBlocksFetched: stage.shortlist.fetched } } : {}),
     queryModel,
     match: judgeMatch(target.calibration, target.nullText ?? [], judged, method, exact),
   };
+}
+
+/** The shortlist size a query may ask for: a whole number in [1, MAX_SHORTLIST]. */
+export function shortlistCount(n: number | undefined): number {
+  const s = n ?? DEFAULT_SHORTLIST;
+  if (!(Number.isInteger(s) && s >= 1 && s <= MAX_SHORTLIST)) throw new AppError('bad-query', `The shortlist must be a whole number from 1 to ${MAX_SHORTLIST}.`);
+  return s;
+}
+
+type QueryVectors = readonly { q: Float32Array; weight: number }[];
+interface Stage1 {
+  /** Every model's prefilter score (index order; NaN where a sign-coded head did not score it). */
+  scores: Float32Array;
+  /** A sign-coded head: the shortlisted models, their int8 scores (same order), the code blocks fetched. */
+  shortlist?: { models: number[]; scores: Float32Array; fetched: number[] };
+}
+
+/** An int8 head: the Gaussian proxy or the int8 cosine of every model. */
+async function int8Stage(head: TieredHead, vectors: QueryVectors, method: Method, scorer: TieredScorer | undefined): Promise<Stage1> {
+  const pre = new Float32Array(head.count);
+  const part = new Float32Array(head.count);
+  for (const { q, weight } of vectors) {
+    if (scorer) await scorer.prefilter(method, q, part);
+    else scoreInt8(head.prefilter!, head.proxy!, method, q, part);
+    for (let m = 0; m < head.count; m++) pre[m] += weight * part[m]!;
+  }
+  return { scores: pre };
+}
+
+function scoreInt8(means: Int8Means, proxy: { precision: Float32Array; logDet: Float32Array }, method: Method, q: Float32Array, out: Float32Array<ArrayBuffer>): void {
+  if (method === 'gaussian') gaussianProxyScores(means, proxy.precision, proxy.logDet, q, out);
+  else int8CosineScores(means, q, out);
+}
+
+/**
+ * A sign-coded head: sign agreement over every model keeps a shortlist; the shortlist's code blocks
+ * (int8 means and proxy terms, codes.bin) are fetched and verified, and the shortlist is scored as
+ * an int8 head scores every model. Models outside the shortlist are not scored (NaN).
+ */
+async function signStage(head: TieredHead, vectors: QueryVectors, method: Method, size: number, queryModel: number, opts: TieredRankOptions): Promise<Stage1> {
+  const { fetchCodeBlocks, codeCache } = opts;
+  if (!head.signs || !head.codeBlocks) throw new Error('A head without int8 means needs sign codes and code blocks.');
+  if (!fetchCodeBlocks || !codeCache) throw new Error('Ranking a sign-coded head needs fetchCodeBlocks and a codeCache.');
+  const signs = new Float32Array(head.count);
+  const part = new Float32Array(head.count);
+  for (const { q, weight } of vectors) {
+    if (opts.scorer?.signs) await opts.scorer.signs(q, part);
+    else signAgreementScores(head.signs, q, part);
+    for (let m = 0; m < head.count; m++) signs[m] += weight * part[m]!;
+  }
+  if (queryModel >= 0) signs[queryModel] = -Infinity;
+  const models = topK(signs, Math.min(size, head.count)).filter((c) => c.score > -Infinity).map((c) => c.index);
+  const blockOf = (m: number) => head.directory[m]!.block;
+  const fetched = await ensureCodeBlocks(head, models.map(blockOf), codeCache, fetchCodeBlocks);
+  const { means, precision, logDet } = gatherCodes(models, (m) => codeCache.get(blockOf(m))!, head.dim);
+  const scores = new Float32Array(models.length);
+  const sub = new Float32Array(models.length);
+  for (const { q, weight } of vectors) {
+    scoreInt8(means, { precision, logDet }, method, q, sub);
+    for (let i = 0; i < models.length; i++) scores[i] += weight * sub[i]!;
+  }
+  const all = new Float32Array(head.count).fill(NaN);
+  models.forEach((m, i) => (all[m] = scores[i]!));
+  return { scores: all, shortlist: { models, scores, fetched } };
 }

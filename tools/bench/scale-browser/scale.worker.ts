@@ -89,7 +89,10 @@ async function gdPart(c: ScaleBrowserConfig['gd'][number]): Promise<ScaleBrowser
   const base = c.base.endsWith('/') ? c.base : `${c.base}/`;
   const manifest = (await (await fetch(`${base}manifest.json`)).json()) as { files: Record<string, { bytes: number; sha256?: string }> };
   const t0 = performance.now();
-  const head = readTieredHead(await fetchBytes(`${base}head.bin`, { ...manifest.files['head.bin'], fetchImpl: counting }));
+  const read = readTieredHead(await fetchBytes(`${base}head.bin`, { ...manifest.files['head.bin'], fetchImpl: counting }));
+  const { prefilter, proxy } = read;
+  if (!prefilter || !proxy) throw new Error('The Gaussian-density part needs a head with int8 means, not a sign-coded one.');
+  const head = { ...read, prefilter, proxy };
   const headMs = performance.now() - t0;
   const headFetchedBytes = bytes;
   progress(`${c.label}: head ${(headFetchedBytes / 1e6).toFixed(1)} MB in ${headMs.toFixed(0)} ms`);

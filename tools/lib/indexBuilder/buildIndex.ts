@@ -28,7 +28,7 @@ import { silentProgress, type Progress } from './progress.ts';
 import type { Projection } from './projection.ts';
 import { completeReport, emptyReport, type BuildReport } from './report.ts';
 import { scanModelFolders, selectShard, type Shard } from './scan.ts';
-import { writeTieredIndex } from './tieredAssemble.ts';
+import { writeTieredIndex, type TieredPrefilter } from './tieredAssemble.ts';
 import { finaliseTieredModel, type TieredModel } from './tieredFinalise.ts';
 
 /** The index format a build writes: version 1 (one index.bin, the default) or the tiered version 2. */
@@ -68,6 +68,8 @@ export interface BuildOptions {
   ppcaRank?: number;
   /** Tiered: the thumbnails are hosted under this folder (relative to the index), not written into the index. */
   thumbnailBase?: string;
+  /** Tiered: int8 means in the head (default), or a sign-coded head with the int8 means in codes.bin. */
+  prefilter?: TieredPrefilter;
 }
 
 export interface BuildDeps {
@@ -158,6 +160,7 @@ export async function buildIndex(options: BuildOptions, deps: BuildDeps = {}): P
           modelsPerBlock: o.modelsPerBlock ?? TIERED_DEFAULTS.modelsPerBlock,
           blockFiles: !!o.blockFiles,
           thumbnailBase: o.thumbnailBase,
+          prefilter: o.prefilter,
           samplesPerModel: samplesSummary(report.models.map((m) => m.images)),
         },
         { force: o.force, encoder },

@@ -16,7 +16,7 @@ import { formatReport, type BuildReport } from './report.ts';
 
 const USAGE = `usage:
   npm run build-index -- --models <dir> --encoder <id> --out <dir> [options]
-  npm run build-index -- merge --out <dir> [--format tiered] [--force] [--name <s>] [--licence <s>] <shard-dir>...
+  npm run build-index -- merge --out <dir> [--format tiered [--prefilter int8|sign]] [--force] [--name <s>] [--licence <s>] <shard-dir>...
 
 build options:
   --encoder <id>            ${Object.keys(ENCODERS).join(' | ')}  (required)
@@ -33,7 +33,9 @@ build options:
   --shard <i>/<n>           build only the models at sorted positions ≡ i (mod n)
 tiered only (also for merge, except --ppca-rank):
   --models-per-block <n>    models per block of records.bin (default ${TIERED_DEFAULTS.modelsPerBlock})
-  --block-files             also write blocks/<n>.bin, one file per block (hosts without Range)
+  --block-files             also write blocks/<n>.bin (and codes/<n>.bin), one file per block (hosts without Range)
+  --prefilter int8|sign     the head's prefilter: int8 means (default; merge: sign if every shard is sign-coded),
+                            or sign codes with the int8 means in codes.bin (~1M models: a smaller head)
   --ppca-rank <r>           rank of the PPCA record of a model with more images than dimensions (default ${TIERED_DEFAULTS.ppcaRank})
   --thumbnail-base <dir/>   thumbnails are hosted there (relative to the index, e.g. ../demo/): none written
   --max-megapixels <x>      skip images larger than this (default ${BUILD_DEFAULTS.maxPixels / 1e6})
@@ -63,8 +65,9 @@ const TIERED_FLAGS = {
   'models-per-block': integer({ min: 1, max: 1_000_000 }),
   'block-files': flag(),
   'thumbnail-base': custom(thumbnailBase),
+  prefilter: choice(['int8', 'sign'] as const),
 };
-const TIERED_ONLY = ['models-per-block', 'block-files', 'ppca-rank', 'thumbnail-base'] as const;
+const TIERED_ONLY = ['models-per-block', 'block-files', 'ppca-rank', 'thumbnail-base', 'prefilter'] as const;
 
 const BUILD_FLAGS = {
   models: text(),
@@ -181,6 +184,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         modelsPerBlock: values['models-per-block'],
         blockFiles: values['block-files'] || undefined,
         thumbnailBase: values['thumbnail-base'],
+        prefilter: values.prefilter,
       });
     }
     const { mergeShards } = await import('./mergeShards.ts'); // sharp/onnxruntime load only when needed
@@ -227,6 +231,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       blockFiles: values['block-files'],
       ppcaRank: values['ppca-rank'],
       thumbnailBase: values['thumbnail-base'],
+      prefilter: values.prefilter,
     };
     if (values.projection !== undefined) opts.projection = await loadProjection(values.projection, ENCODERS[encoderId].dim);
     const progress = createProgress({ quiet: values.quiet, stream: io.stderr });

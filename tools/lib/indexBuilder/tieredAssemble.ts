@@ -4,23 +4,30 @@
  * share blocks, so one query's candidates sit in few blocks) → records.bin in blocks of `modelsPerBlock` (each with its SHA-256),
  * head.bin (int8 means, the Gaussian prefilter's terms, the record directory, the block table and
  * the metadata table), meta/<block>.json, optionally blocks/<n>.bin, the thumbnails, and
- * manifest.json (docs/index-format.md, "Version 2"). A build and the merge of its shards go through
- * this one function, so shard-then-merge reproduces a single build byte for byte.
+ * manifest.json (docs/index-format.md, "Version 2"). With `prefilter: 'sign'` the head holds sign
+ * codes instead of int8 means, and the int8 means and proxy terms go to codes.bin (and codes/<n>.bin
+ * with block files), in the same blocks (docs/index-format.md, "Sign-coded heads"). A build and the
+ * merge of its shards go through this one function, so shard-then-merge reproduces a single build
+ * byte for byte.
  */
 import { indexTemperatureFor } from '../../../src/core/encode/encoders.ts';
 import { blockOrder } from '../../../src/core/index/blockOrder.ts';
 import { lowRankMeanPrecision } from '../../../src/core/index/lowRankGaussian.ts';
 import { MANIFEST_FORMAT, type BuildParams, type MatchCalibration, type ModelMeta, type TieredManifest } from '../../../src/core/index/manifest.ts';
+import { codeBlockEntries, encodeCodeBlocks } from '../../../src/core/index/codeBlocks.ts';
 import { writeTieredHead } from '../../../src/core/index/tieredHead.ts';
 import { decodeRecord, packBlocks, type BasisDtype, type TieredRecord } from '../../../src/core/index/tieredRecords.ts';
 import { sha256Hex } from '../../../src/core/io/sha256.ts';
 import { definedOnly } from '../../../src/core/scoring/defaults.ts';
-import { quantiseMeansInt8 } from '../../../src/core/scoring/prefilter.ts';
+import { quantiseMeansInt8, signCodes } from '../../../src/core/scoring/prefilter.ts';
 import type { NodeEncoder } from '../nodeEncoder.ts';
 import { writeDirAtomically, type WriteStep } from '../writeIndexDir.ts';
 import { byCodePoint } from './scan.ts';
 import { calibrateTiered } from './tieredCalibrate.ts';
 import type { TieredModel } from './tieredFinalise.ts';
+
+/** The head's prefilter (--prefilter): int8 means in the head, or sign codes with the int8 means in codes.bin. */
+export type TieredPrefilter = 'int8' | 'sign';
 
 /** What a tiered index is built with: the same for a build and for the merge of its shards. */
 export interface TieredSettings {
@@ -35,8 +42,13 @@ export interface TieredSettings {
   /** Rank of PPCA records (recorded). */
   ppcaRank: number;
   modelsPerBlock: number;
-  /** Also write blocks/<n>.bin, one file per block. */
+  /** Also write blocks/<n>.bin (and codes/<n>.bin with a sign-coded head), one file per block. */
   blockFiles: boolean;
+  /**
+   * The head's prefilter: int8 means in the head (default), or sign codes in the head and the int8
+   * means in codes.bin (a sign-coded head, for indexes too large for int8 means in the head: ~1M models).
+   */
+  prefilter?: TieredPrefilter;
   /** Thumbnails live under this folder (relative to the index folder), not in the index: none are written. */
   thumbnailBase?: string;
   samplesPerModel?: { min: number; mean: number; max: number };
@@ -90,10 +102,18 @@ export async function assembleTiered(input: readonly TieredModel[], s: TieredSet
     metaEntries.push({ bytes: shard.byteLength, sha256: '' });
   });
   for (let i = 0; i < metaEntries.length; i++) metaEntries[i]!.sha256 = await sha256Hex(files.get(`meta/${i}.json`)!);
-  const head = writeTieredHead({ dim, count, prefilter: quantiseMeansInt8(means, dim), proxy, blocks: packed.blocks, directory: packed.directory, meta: metaEntries });
+  const int8 = quantiseMeansInt8(means, dim);
+  const layout = { blocks: packed.blocks, directory: packed.directory, meta: metaEntries };
+  // A sign-coded head: the same int8 means and proxy terms, moved to codes.bin in the records' blocks.
+  const codes = s.prefilter === 'sign' ? await encodeCodeBlocks(int8, proxy, packed.blocks) : undefined;
+  const head = codes ? writeTieredHead({ dim, count, signs: signCodes(means, dim), codeHashes: codes.hashes, ...layout }) : writeTieredHead({ dim, count, prefilter: int8, proxy, ...layout });
   files.set('head.bin', head);
   files.set('records.bin', packed.data);
-  if (s.blockFiles) packed.blocks.forEach((b, i) => files.set(`blocks/${i}.bin`, packed.data.subarray(b.offset, b.offset + b.bytes)));
+  if (codes) files.set('codes.bin', codes.data);
+  if (s.blockFiles) {
+    packed.blocks.forEach((b, i) => files.set(`blocks/${i}.bin`, packed.data.subarray(b.offset, b.offset + b.bytes)));
+    if (codes) codeBlockEntries(packed.blocks, dim, codes.hashes).forEach((e, i) => files.set(`codes/${i}.bin`, codes.data.subarray(e.offset, e.offset + e.bytes)));
+  }
   if (!s.thumbnailBase) {
     for (const m of models) {
       if (m.thumbs.length !== m.meta.thumbnails.length) throw new Error(`model "${m.meta.id}": thumbnails and their paths disagree`);
@@ -114,6 +134,7 @@ export async function assembleTiered(input: readonly TieredModel[], s: TieredSet
     files: {
       'head.bin': { bytes: head.byteLength, sha256: await sha256Hex(head) },
       'records.bin': { bytes: packed.data.byteLength, sha256: await sha256Hex(packed.data) },
+      ...(codes ? { 'codes.bin': { bytes: codes.data.byteLength, sha256: await sha256Hex(codes.data) } } : {}),
     },
     tiered: { modelsPerBlock: s.modelsPerBlock, blocks: packed.blocks.length, blockFiles: s.blockFiles },
     ...(s.thumbnailBase ? { thumbnailBase: s.thumbnailBase } : {}),

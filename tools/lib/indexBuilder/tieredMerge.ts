@@ -2,17 +2,20 @@
  * `build-index merge --format tiered --out <dir> <shard>...`: joins tiered (version 2) shard
  * indexes into one. Each shard is verified like a reader verifies it (manifest, head.bin and
  * records.bin sizes and SHA-256, the head's own checks, every block against its SHA-256 and every
- * record decoded, every metadata shard against the head's MetaTable), the settings must agree
- * (encoder and dimension, ε, basis precision, PPCA rank, temperature, where the thumbnails live),
- * ids must be unique, and the models are concatenated in sorted id order — the order a single
+ * record decoded, a sign-coded shard's codes.bin block by block, every metadata shard against the
+ * head's MetaTable), the settings must agree (encoder and dimension, ε, basis precision, PPCA rank,
+ * temperature, where the thumbnails live), ids must be unique, and the models are concatenated in sorted id order — the order a single
  * build starts from — then put in the clustered storage order (blockOrder, from the stored means),
  * re-blocked, re-hashed and recalibrated by the same writeTieredIndex as a build: shard-then-merge
- * reproduces a single build byte for byte.
+ * reproduces a single build byte for byte. The merged head is int8 or sign-coded (`prefilter`)
+ * whatever the shards' heads are: it is recomputed from the records.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { manifestVersion, parseModelMetaList, parseTieredManifest, type BuildParams, type ModelMeta, type TieredManifest } from '../../../src/core/index/manifest.ts';
-import { readTieredHead, type TieredHead } from '../../../src/core/index/tieredHead.ts';
+import { openCodeBlock } from '../../../src/core/index/codeBlocks.ts';
+import { openTieredHead } from '../../../src/core/index/openTiered.ts';
+import type { TieredHead } from '../../../src/core/index/tieredHead.ts';
 import { openBlock } from '../../../src/core/index/tieredRecords.ts';
 import { sha256Hex } from '../../../src/core/io/sha256.ts';
 import { MAX_UNDECLARED_BYTES } from '../../../src/core/io/fetchBytes.ts';
@@ -21,7 +24,7 @@ import { InputError } from './errors.ts';
 import { checkOutputDir, defaultIndexName } from './output.ts';
 import { checkSameSettings, checkShardDirs, loadMergeEncoder, mergedLicence, mergedOrder, mergedSamplesPerModel, readThumbnails } from './mergeShards.ts';
 import { completeReport, emptyReport, type BuildReport } from './report.ts';
-import { writeTieredIndex } from './tieredAssemble.ts';
+import { writeTieredIndex, type TieredPrefilter } from './tieredAssemble.ts';
 import type { TieredModel } from './tieredFinalise.ts';
 
 export interface TieredMergeOptions {
@@ -34,6 +37,8 @@ export interface TieredMergeOptions {
   modelsPerBlock?: number;
   /** Write blocks/<n>.bin (default: when every shard has them). */
   blockFiles?: boolean;
+  /** The merged index's head: int8 or sign-coded (default: sign-coded when every shard is, else int8). */
+  prefilter?: TieredPrefilter;
   /** The merged index's thumbnails are hosted there (none copied); default: the shards' (which must agree). */
   thumbnailBase?: string;
   /** The shards' encoder, loaded (tests); otherwise loaded from its descriptor to calibrate the merged index. */
@@ -76,13 +81,18 @@ export async function readTieredShard(dir: string): Promise<TieredShard> {
   if (manifestVersion(json) === 1) throw new InputError(`shard ${dir} is a version 1 index (index.bin + models.json); merge version 1 shards without --format tiered`);
   try {
     const manifest = parseTieredManifest(json);
-    const head = readTieredHead(await readChecked(dir, 'head.bin', manifest.files['head.bin']));
-    if (head.dim !== manifest.encoder.dim || head.count !== manifest.count) throw new Error(`head.bin holds ${head.count} models of dimension ${head.dim}, the manifest says ${manifest.count} of ${manifest.encoder.dim}`);
+    // The reader's checks: dimension and count, and a sign-coded head comes with its codes.bin.
+    const head = openTieredHead(await readChecked(dir, 'head.bin', manifest.files['head.bin']), manifest);
     const records = await readChecked(dir, 'records.bin', manifest.files['records.bin']);
     if (head.recordsBytes !== records.byteLength) throw new Error(`head.bin's blocks end at byte ${head.recordsBytes}, records.bin has ${records.byteLength}`);
     for (let b = 0; b < head.blocks.length; b++) {
       const e = head.blocks[b]!;
       await openBlock(records.subarray(e.offset, e.offset + e.bytes), e, head.directory, head.dim, b);
+    }
+    if (head.codeBlocks) {
+      // Not needed for the merge (the head is recomputed from the records), but a reader would refuse a bad one.
+      const codes = await readChecked(dir, 'codes.bin', manifest.files['codes.bin']);
+      for (const [b, e] of head.codeBlocks.entries()) await openCodeBlock(codes.subarray(e.offset, e.offset + e.bytes), e, head.dim, b);
     }
     if (!head.meta) throw new Error('head.bin lists no metadata shards (MetaTable)');
     const meta: ModelMeta[] = [];
@@ -160,6 +170,8 @@ export async function mergeTieredShards(opts: TieredMergeOptions): Promise<Build
         modelsPerBlock: opts.modelsPerBlock ?? first.manifest.tiered.modelsPerBlock,
         blockFiles: opts.blockFiles ?? shards.every((s) => s.manifest.tiered.blockFiles),
         thumbnailBase,
+        // (The head is recomputed from the stored records: any shard head makes either kind.)
+        prefilter: opts.prefilter ?? (shards.every((x) => x.head.codeBlocks) ? 'sign' : 'int8'),
         samplesPerModel: mergedSamplesPerModel(shards.map((s) => ({ params: s.manifest.params, count: s.manifest.count })), models.length),
         // Example queries travel when every shard has the same ones (a build's, given to each shard).
         examples: shards.every((x) => JSON.stringify(x.manifest.examples) === JSON.stringify(first.manifest.examples)) ? first.manifest.examples : undefined,
