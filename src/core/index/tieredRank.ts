@@ -235,16 +235,28 @@ interface Stage1 {
   shortlist?: { models: number[]; scores: Float32Array; fetched: number[] };
 }
 
+/**
+ * Σ weight · score(q) over the query's parts, for every model. One part of weight 1 (most queries)
+ * is scored straight into the result: at 1M models the sum and a second array cost as much as the
+ * WASM sign kernel itself.
+ */
+async function weightedSum(count: number, vectors: QueryVectors, score: (q: Float32Array, out: Float32Array<ArrayBuffer>) => Promise<void> | void): Promise<Float32Array> {
+  const total = new Float32Array(count);
+  if (vectors.length === 1 && vectors[0]!.weight === 1) {
+    await score(vectors[0]!.q, total);
+    return total;
+  }
+  const part = new Float32Array(count);
+  for (const { q, weight } of vectors) {
+    await score(q, part);
+    for (let m = 0; m < count; m++) total[m] += weight * part[m]!;
+  }
+  return total;
+}
+
 /** An int8 head: the Gaussian proxy or the int8 cosine of every model. */
 async function int8Stage(head: TieredHead, vectors: QueryVectors, method: Method, scorer: TieredScorer | undefined): Promise<Stage1> {
-  const pre = new Float32Array(head.count);
-  const part = new Float32Array(head.count);
-  for (const { q, weight } of vectors) {
-    if (scorer) await scorer.prefilter(method, q, part);
-    else scoreInt8(head.prefilter!, head.proxy!, method, q, part);
-    for (let m = 0; m < head.count; m++) pre[m] += weight * part[m]!;
-  }
-  return { scores: pre };
+  return { scores: await weightedSum(head.count, vectors, async (q, out) => (scorer ? scorer.prefilter(method, q, out) : scoreInt8(head.prefilter!, head.proxy!, method, q, out))) };
 }
 
 function scoreInt8(means: Int8Means, proxy: { precision: Float32Array; logDet: Float32Array }, method: Method, q: Float32Array, out: Float32Array<ArrayBuffer>): void {
@@ -261,13 +273,8 @@ async function signStage(head: TieredHead, vectors: QueryVectors, method: Method
   const { fetchCodeBlocks, codeCache } = opts;
   if (!head.signs || !head.codeBlocks) throw new Error('A head without int8 means needs sign codes and code blocks.');
   if (!fetchCodeBlocks || !codeCache) throw new Error('Ranking a sign-coded head needs fetchCodeBlocks and a codeCache.');
-  const signs = new Float32Array(head.count);
-  const part = new Float32Array(head.count);
-  for (const { q, weight } of vectors) {
-    if (opts.scorer?.signs) await opts.scorer.signs(q, part);
-    else signAgreementScores(head.signs, q, part);
-    for (let m = 0; m < head.count; m++) signs[m] += weight * part[m]!;
-  }
+  const codes = head.signs;
+  const signs = await weightedSum(head.count, vectors, async (q, out) => (opts.scorer?.signs ? opts.scorer.signs(q, out) : void signAgreementScores(codes, q, out)));
   if (queryModel >= 0) signs[queryModel] = -Infinity;
   const models = topK(signs, Math.min(size, head.count)).filter((c) => c.score > -Infinity).map((c) => c.index);
   const blockOf = (m: number) => head.directory[m]!.block;

@@ -87,7 +87,40 @@ describe('HTTP Range reads', () => {
     ];
     const got = await fetchRanges(`${base}/records.bin`, ranges, { maxGap: 16, fileBytes: FILE.length });
     got.forEach((bytes, i) => expect(bytes).toEqual(FILE.subarray(ranges[i]!.start, ranges[i]!.end)));
-    expect(requests.slice(before)).toEqual(['/records.bin bytes=10-89', '/records.bin bytes=3000-3000', '/records.bin bytes=4000-4099']);
+    // Requests go out together (RANGE_CONCURRENCY at once): their arrival order is the network's.
+    expect(requests.slice(before).sort()).toEqual(['/records.bin bytes=10-89', '/records.bin bytes=3000-3000', '/records.bin bytes=4000-4099']);
+  });
+
+  it('keeps at most `concurrency` requests in flight, and one failure cancels the rest and fails the read', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const aborted: number[] = [];
+    const ranges = Array.from({ length: 20 }, (_, i) => ({ start: i * 200, end: i * 200 + 100 }));
+    const slow = (fail?: number): typeof fetch => async (input, init) => {
+      const start = Number(/bytes=(\d+)-/.exec(String(new Headers(init?.headers).get('range')))![1]);
+      inFlight++;
+      most = Math.max(most, inFlight);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const t = setTimeout(resolve, start === fail ? 5 : 30);
+          init?.signal?.addEventListener('abort', () => (clearTimeout(t), aborted.push(start), reject(init.signal!.reason)), { once: true });
+        });
+      } finally {
+        inFlight--;
+      }
+      if (start === fail) return new Response(FILE.subarray(0, 10), { status: 200 });
+      return fetch(input, init);
+    };
+    const got = await fetchRanges(`${base}/records.bin`, ranges, { fileBytes: FILE.length, concurrency: 4, fetchImpl: slow() });
+    got.forEach((bytes, i) => expect(bytes).toEqual(FILE.subarray(ranges[i]!.start, ranges[i]!.end)));
+    expect(most).toBe(4);
+    // The 6th request's host ignores Range: the read fails with that error, and the requests in flight are cancelled.
+    most = 0;
+    const err = await fetchRanges(`${base}/records.bin`, ranges, { fileBytes: FILE.length, concurrency: 4, fetchImpl: slow(1000) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HostRangeError);
+    expect((err as HostRangeError).reason).toBe('ignored');
+    expect(aborted.length).toBeGreaterThan(0);
+    expect(inFlight).toBe(0);
   });
 
   it('a host that ignores Range is told apart (HostRangeError "ignored"), without reading the whole file', async () => {
