@@ -3,7 +3,8 @@
  * dedicated Web Worker — the code the app's worker runs (tieredHead, blockFetcher, tieredQuery from
  * src/core) — against the local Range server on another origin (CORS), cold (empty block cache per
  * query) and warm (the blocks the cold pass fetched, as IndexedDB would hold them); and for the
- * million-model part the sign-code prefilter over every model. Timings are the worker's
+ * million-model part a written sign-coded index: its head fetched and read, the sign-code prefilter
+ * over every model (JS and WASM), and rankTiered cold and warm (millionRank.ts). Timings are the worker's
  * performance.now(); bytes are the Content-Length of every response the reader received.
  */
 import { readTieredHead } from '../../../src/core/index/tieredHead.ts';
@@ -13,12 +14,22 @@ import type { TieredRecord } from '../../../src/core/index/tieredRecords.ts';
 import { fetchBytes } from '../../../src/core/io/fetchBytes.ts';
 import { gaussianProxyScores, signAgreementScores, type SignCodes } from '../../../src/core/scoring/prefilter.ts';
 import { topK } from '../../../src/core/scoring/topK.ts';
+import { parseTieredManifest } from '../../../src/core/index/manifest.ts';
+import { openTieredHead } from '../../../src/core/index/openTiered.ts';
+import { kernelScorer } from '../../../src/core/index/tieredRank.ts';
+import { prefilterKernel } from '../../../src/core/scoring/tieredKernels.ts';
+import { millionPasses, type MillionPass } from './millionRank.ts';
 
 export interface ScaleBrowserConfig {
   /** Tiered indexes: folder URL (manifest.json, head.bin, records.bin) and a queries file (float32 [q, dim]). */
   gd: { label: string; base: string; queries: string; ks: number[]; top: number }[];
-  /** Sign codes of every model (u32 [count, dim/32]) and queries, for the million-model prefilter. */
-  million?: { url: string; count: number; dim: number; queries: string; k: number; reps: number };
+  /**
+   * The million-model part: a sign-coded tiered index (folder URL with manifest.json, head.bin,
+   * codes.bin, records.bin, meta/) and queries. The sign prefilter alone (JS and the WASM kernel, top
+   * `shortlist`) over `reps` queries, then rankTiered cold and warm over `rankReps` of them
+   * (millionRank.ts: the app's two-stage query; none with rankReps 0).
+   */
+  million?: { base: string; queries: string; shortlist: number; candidates: number; reps: number; rankReps: number };
 }
 
 export interface PassTimes {
@@ -46,7 +57,21 @@ export interface ScaleBrowserGd {
 
 export interface ScaleBrowserResult {
   gd: ScaleBrowserGd[];
-  million?: { signMs: number[]; kernelMs?: number[]; kernel?: string; firstTop: number[]; codesBytes: number };
+  million?: {
+    /** head.bin fetched and checked against the manifest's SHA-256; then read (readTieredHead, held to the manifest). */
+    headFetchMs: number;
+    headReadMs: number;
+    headBytes: number;
+    /** Sign codes copied into the WASM kernel's memory (once per head). */
+    kernelSetupMs?: number;
+    signMs: number[];
+    kernelMs?: number[];
+    kernel?: string;
+    firstTop: number[];
+    codesBytes: number;
+    /** rankTiered at the default shortlist and K, cold then warm (millionRank.ts). */
+    passes: MillionPass[];
+  };
 }
 
 interface KernelModule {
@@ -158,46 +183,49 @@ async function gdPart(c: ScaleBrowserConfig['gd'][number]): Promise<ScaleBrowser
 }
 
 async function millionPart(c: NonNullable<ScaleBrowserConfig['million']>): Promise<NonNullable<ScaleBrowserResult['million']>> {
-  const r = await fetch(c.url);
-  if (!r.ok) throw new Error(`${c.url}: HTTP ${r.status}`);
-  const bits = new Uint32Array(await r.arrayBuffer());
-  const words = Math.ceil(c.dim / 32);
-  if (bits.length !== c.count * words) throw new Error(`sign codes: ${bits.length} words for ${c.count} models`);
-  const codes: SignCodes = { dim: c.dim, count: c.count, words, bits };
+  const base = c.base.endsWith('/') ? c.base : `${c.base}/`;
+  const manifest = parseTieredManifest(await (await fetch(`${base}manifest.json`)).json());
+  // The first visit's download: head.bin, checked against the manifest's size and SHA-256, then read.
+  const t0 = performance.now();
+  const bytes = await fetchBytes(`${base}head.bin`, manifest.files['head.bin']);
+  const t1 = performance.now();
+  const head = openTieredHead(bytes, manifest);
+  const headReadMs = performance.now() - t1;
+  const codes = head.signs;
+  if (!codes) throw new Error('The million-model part needs a sign-coded head.');
+  progress(`1M head: ${(bytes.byteLength / 1e6).toFixed(1)} MB fetched and checked in ${(t1 - t0).toFixed(0)} ms, read in ${headReadMs.toFixed(0)} ms`);
   const qd = await floats(c.queries);
-  const queries = Array.from({ length: qd.length / c.dim }, (_, i) => qd.subarray(i * c.dim, (i + 1) * c.dim));
-  const scratch = new Float32Array(c.count);
+  const queries = Array.from({ length: qd.length / head.dim }, (_, i) => qd.subarray(i * head.dim, (i + 1) * head.dim));
+  const scratch = new Float32Array(head.count);
   const signMs: number[] = [];
   let firstTop: number[] = [];
   // Two warm-up queries (JIT), then the timed ones.
   for (let i = -2; i < Math.min(c.reps, queries.length); i++) {
     const q = queries[Math.max(0, i)]!;
     const t = performance.now();
-    const top = topK(signAgreementScores(codes, q, scratch), c.k);
+    const top = topK(signAgreementScores(codes, q, scratch), c.shortlist);
     const ms = performance.now() - t;
     if (i >= 0) signMs.push(ms);
     if (i === 0) firstTop = top.slice(0, 10).map((x) => x.index);
   }
   progress(`1M sign prefilter (JS): median ${[...signMs].sort((a, b) => a - b)[signMs.length >> 1]!.toFixed(1)} ms`);
-  const out: NonNullable<ScaleBrowserResult['million']> = { signMs, firstTop, codesBytes: bits.byteLength };
-  // The WASM kernel, where another part of the project has built it (src/core/scoring/tieredKernels.ts).
-  const kernels = await loadKernels();
-  if (kernels) {
-    try {
-      const kernel = kernels.prefilterKernel({ signs: codes });
-      const kernelMs: number[] = [];
-      for (let i = -2; i < Math.min(c.reps, queries.length); i++) {
-        const q = queries[Math.max(0, i)]!;
-        const t = performance.now();
-        topK(kernel.signScores(q, scratch), c.k);
-        if (i >= 0) kernelMs.push(performance.now() - t);
-      }
-      out.kernelMs = kernelMs;
-      out.kernel = `tieredKernels.prefilterKernel (signs: ${kernel.engines.signs}${kernel.fallbacks.length ? `; ${kernel.fallbacks.join(' ')}` : ''})`;
-      progress(`1M sign prefilter (${out.kernel}): median ${[...kernelMs].sort((a, b) => a - b)[kernelMs.length >> 1]!.toFixed(1)} ms`);
-    } catch (err) {
-      progress(`WASM prefilter kernel failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
+  const out: NonNullable<ScaleBrowserResult['million']> = { headFetchMs: t1 - t0, headReadMs, headBytes: bytes.byteLength, signMs, firstTop, codesBytes: codes.bits.byteLength, passes: [] };
+  // The WASM kernel (src/core/scoring/tieredKernels.ts), as the app's worker builds it for the head.
+  const tk = performance.now();
+  const kernel = prefilterKernel(head);
+  out.kernelSetupMs = performance.now() - tk;
+  const kernelMs: number[] = [];
+  for (let i = -2; i < Math.min(c.reps, queries.length); i++) {
+    const q = queries[Math.max(0, i)]!;
+    const t = performance.now();
+    topK(kernel.signScores(q, scratch), c.shortlist);
+    if (i >= 0) kernelMs.push(performance.now() - t);
+  }
+  out.kernelMs = kernelMs;
+  out.kernel = `tieredKernels.prefilterKernel (signs: ${kernel.engines.signs}${kernel.fallbacks.length ? `; ${kernel.fallbacks.join(' ')}` : ''})`;
+  progress(`1M sign prefilter (${out.kernel}): median ${[...kernelMs].sort((a, b) => a - b)[kernelMs.length >> 1]!.toFixed(1)} ms`);
+  if (c.rankReps > 0) {
+    out.passes = await millionPasses(head, queries.slice(0, c.rankReps), { base, shortlists: [c.shortlist], candidates: c.candidates, scorer: kernelScorer(kernel), progress });
   }
   return out;
 }
