@@ -39,6 +39,7 @@ import { CLIP_VIT_B32 } from '../../src/core/encode/encoders.ts';
 import { preprocessRgba } from '../../src/core/encode/preprocess.ts';
 import { createClipTokenizer } from '../../src/core/encode/tokenizer.ts';
 import { integer, parseCommandLine, runCommand, text } from '../lib/args.ts';
+import { referenceImage } from './referenceImage.ts';
 
 const USAGE = 'usage: npm run clip-twin:check -- [--dir .cache/clip-twin] [--threads N] [--json <file>]';
 const OPTIONS = { dir: text({ default: '.cache/clip-twin' }), threads: integer({ min: 1, default: 1 }), json: text() };
@@ -61,20 +62,6 @@ interface Reference {
   image_embeds: number[][];
 }
 
-/** twin.py's PIXEL_FORMULA as 8-bit RGBA (opaque), one image per `b`. */
-export function referenceImage(b: number, size = 224): Uint8Array {
-  const data = new Uint8Array(size * size * 4);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      for (let c = 0; c < 3; c++) {
-        const v = Math.floor(127.5 + 127 * Math.sin(0.045 * x * (1 + b) + 0.021 * y * (1 + c) + 0.9 * c + 1.7 * b) * Math.cos(0.013 * (x - y) + 0.4 * b));
-        data[(y * size + x) * 4 + c] = v;
-      }
-      data[(y * size + x) * 4 + 3] = 255;
-    }
-  }
-  return data;
-}
 
 /** Row-wise comparison of two [rows, dim] outputs. */
 export function compare(a: Float32Array, b: Float32Array, dim: number): { maxAbsDiff: number; minCosine: number } {

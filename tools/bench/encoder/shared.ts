@@ -3,6 +3,7 @@
  * (app.worker.ts, transformers.worker.ts) share: the messages, the fixed inputs and the statistics.
  * No Node or DOM imports.
  */
+import { referenceImage } from '../../clip-twin/referenceImage.ts';
 
 /** The sentence every text row encodes (tokenised by the app's tokenizer into [1, 77] int64). */
 export const BENCH_SENTENCE = 'a watercolor painting of a red fox sitting in a snowy forest at dusk, soft light';
@@ -84,23 +85,8 @@ export interface UaMemory {
 
 export type PageResult = WorkerResult & { uaMemory?: UaMemory; uaMemoryError?: string };
 
-/**
- * A deterministic opaque RGBA image: tools/clip-twin/twin.py's PIXEL_FORMULA (the same as
- * tools/clip-twin/check.ts `referenceImage`, which cannot be imported here: that module runs its CLI).
- */
-export function benchImage(b = 0, size = 224): Uint8Array {
-  const data = new Uint8Array(size * size * 4);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      for (let c = 0; c < 3; c++) {
-        const v = Math.floor(127.5 + 127 * Math.sin(0.045 * x * (1 + b) + 0.021 * y * (1 + c) + 0.9 * c + 1.7 * b) * Math.cos(0.013 * (x - y) + 0.4 * b));
-        data[(y * size + x) * 4 + c] = v;
-      }
-      data[(y * size + x) * 4 + 3] = 255;
-    }
-  }
-  return data;
-}
+/** A deterministic opaque RGBA image: the twin's reference image (tools/clip-twin/referenceImage.ts). */
+export const benchImage = (b = 0, size = 224): Uint8Array => referenceImage(b, size);
 
 export interface Stats {
   n: number;
