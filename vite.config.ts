@@ -5,6 +5,7 @@ import { VitePWA } from 'vite-plugin-pwa';
 import { cspPlugin } from './tools/vite/csp.ts';
 import { ortWasmPlugin } from './tools/vite/ortWasm.ts';
 import { allowedHosts } from './src/shared/policy.ts';
+import { readSiteDefaults } from './src/shared/siteDefaults.ts';
 
 // Matches --bg in src/app.css (light); index.html carries the light/dark theme-color pair.
 const BACKGROUND = '#f7f7f5';
@@ -20,6 +21,9 @@ const EMBED_FILE = 'embed/model-search.js';
  * worker, which refuses any other host itself (a meta tag's policy does not reach workers).
  */
 const CONNECT_HOSTS = allowedHosts(process.env.MODEL_SEARCH_CONNECT_SRC);
+
+/** The site's default index and model host (MODEL_SEARCH_DEFAULT_INDEX, MODEL_SEARCH_MODEL_HOST); a bad value fails the build. */
+const SITE_DEFAULTS = readSiteDefaults(process.env, CONNECT_HOSTS);
 
 /**
  * Builds the embed script as its own bundle after the app is written (and before the service worker
@@ -120,8 +124,9 @@ export default defineConfig({
       devOptions: { enabled: false },
     }),
   ],
-  // Read by workers/download.ts (the worker's own policy check); also defined for the app and the tests.
-  define: { __MODEL_SEARCH_CONNECT_HOSTS__: JSON.stringify(CONNECT_HOSTS) },
+  // Read by workers/download.ts (the worker's own policy check) and src/lib/urlState.ts (the site's
+  // defaults); also defined for the app and the tests.
+  define: { __MODEL_SEARCH_CONNECT_HOSTS__: JSON.stringify(CONNECT_HOSTS), __MODEL_SEARCH_SITE_DEFAULTS__: JSON.stringify(SITE_DEFAULTS) },
   // onnxruntime-web ships its own wasm loader; pre-bundling breaks its asset URLs.
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   // The worker bundle gets its own plugins: it imports virtual:ort-wasm.

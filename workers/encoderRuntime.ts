@@ -27,8 +27,8 @@ const TOWER_LABEL: Record<Tower, string> = { text: 'text encoder', vision: 'imag
 /**
  * Owns one encoder: downloaded bytes, tokenizer and one ORT session per tower for the active
  * backend. Every resource is a promise singleton so concurrent callers share one load; text queries
- * need only the text tower, and the vision tower is fetched after it (in the background when it can
- * be saved, else when the first image query arrives). A WebGPU failure (including a lost device)
+ * need only the text tower, and the vision tower is fetched in the background once the text tower
+ * runs (so the first text result never waits for it, and an image query usually finds it on hand). A WebGPU failure (including a lost device)
  * flips one flag to WASM and the same code path runs again. Sessions are created with the
  * onnxruntime-web that `runtime` gives, loaded and started (workers/ortRuntime.ts).
  */
@@ -58,10 +58,11 @@ export class EncoderRuntime {
   /** Loads tokenizer + text session and runs one warm-up query (compiles GPU shaders once). */
   async ready(): Promise<void> {
     await Promise.all([this.getTokenizer(), this.getSession('text')]);
-    // Fetch (and save for offline use) the image tower in the background, so image and sketch
-    // queries work offline after one visit. Only when it can be saved, and only a pinned tower: an
-    // unpinned one (CLIP's, 89 MB from the model host) waits for the first image query.
-    if (this.storage?.store && this.desc.vision.sha256) void this.getBytes('vision').catch(() => {});
+    // Only now, so the text tower never shares the network with it: fetch the image tower in the
+    // background (saved for offline use, pinned or trusted on first use), so that an image or
+    // sketch query finds it on hand and works offline after one visit. A failure here is reported
+    // by the first image query, which fetches again.
+    void this.getBytes('vision').catch(() => {});
   }
 
   async encodeText(text: string): Promise<Float32Array> {
@@ -205,6 +206,10 @@ export class EncoderRuntime {
       this.fallBackToWasm({ kind: 'session-failed', detail: why });
       return this.getSession(tower);
     }
+    // A WASM session has copied the model into its own heap and is never re-created (nothing falls
+    // back from WASM), so the file's bytes (89 MB for CLIP's image tower) are let go. A WebGPU
+    // session keeps them for the fallback; a later read comes from offline storage, verified.
+    if (backend === 'wasm' && this.bytes[tower]) delete this.bytes[tower];
     if (backend === 'webgpu') this.watchDevice(ort);
     // One warm-up run compiles the GPU shaders before the first real query.
     this.progress({ status: 'warmup', backend });

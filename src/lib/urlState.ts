@@ -3,6 +3,7 @@ import { describeRange, escapeControls, listWords, mustBe, quote } from '../core
 import { SEARCH_DEFAULTS } from '../core/scoring/defaults.ts';
 import { METHOD_INFO, type Method } from '../core/scoring/methods.ts';
 import type { BackendPreference } from '../shared/protocol.ts';
+import { DEMO_INDEX, type SiteDefaults } from '../shared/siteDefaults.ts';
 
 /**
  * What the address bar says about this search. Links are typed, pasted and edited by people, so a
@@ -41,7 +42,12 @@ export type SearchUrlState = Pick<UrlState, 'q' | 'method' | 'k' | 'imageWeight'
 /** Short names accepted in URLs, e.g. ?method=gd. */
 const METHOD_ALIASES: Record<string, Method> = { gd: 'gaussian', mc: 'monte-carlo', '1m': 'first-moment', ft: 'fine-tuned', '12m': 'first-second-moment', sd: 'style' };
 
-export const DEFAULT_INDEX = 'index/demo/';
+/** The build's defaults (vite.config.ts, from MODEL_SEARCH_DEFAULT_INDEX / MODEL_SEARCH_MODEL_HOST). */
+declare const __MODEL_SEARCH_SITE_DEFAULTS__: SiteDefaults | undefined;
+const SITE_DEFAULTS: SiteDefaults = typeof __MODEL_SEARCH_SITE_DEFAULTS__ === 'undefined' ? { index: DEMO_INDEX } : __MODEL_SEARCH_SITE_DEFAULTS__;
+
+/** The index opened without ?index=: the demo, or the one the site was built with. */
+export const DEFAULT_INDEX = SITE_DEFAULTS.index;
 /** Most candidates a two-stage (tiered) query may rerank (src/core/index/tieredRank.ts). */
 export { MAX_CANDIDATES, MAX_SHORTLIST } from '../core/index/tieredRank.ts';
 import { MAX_CANDIDATES, MAX_SHORTLIST } from '../core/index/tieredRank.ts';
@@ -202,6 +208,8 @@ export function readUrlState(search: string): UrlState {
     problems.push(`${mustBe('?parentOrigin=', 'the host page’s origin, such as https://example.org', origin)}: the embed stays off.`);
   }
 
+  // Without ?modelHost=, the site's own (undefined: the worker's default, huggingface.co).
+  modelHost ??= SITE_DEFAULTS.modelHost;
   return { q, backend, index, modelHost, method, k, imageWeight, hybridWeight, like, candidates, shortlist, how: howRaw === '1', problems };
 }
 

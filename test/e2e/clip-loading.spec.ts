@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { expect, test } from '@playwright/test';
 import { CLIP_VIT_B32 } from '../../src/core/encode/encoders.ts';
 import { fixtureModels, makeFixtureIndex } from '../support/fixtureIndex.ts';
-import { padOnnx } from '../support/onnx.ts';
+import { padOnnx } from '../../tools/lib/padOnnx.ts';
 
 /**
  * The real CLIP ViT-B/32 weights cannot be downloaded here, so this drives the production loading

@@ -14,7 +14,7 @@ import { fixtureModels, makeFixtureIndex } from '../support/fixtureIndex.ts';
 import { ranking } from '../support/page.ts';
 import { clearError, crash, handled, judgeError, oneLine, silentWrong, type HostileCase, type HostileContext, type Verdict } from './harness.ts';
 import { defineHostileCases } from './runner.ts';
-import { padOnnx } from '../support/onnx.ts';
+import { padOnnx } from '../../tools/lib/padOnnx.ts';
 
 /*
  * The policy applies everywhere (issue 14, point 5). The app's Content-Security-Policy is a meta

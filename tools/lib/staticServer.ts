@@ -1,4 +1,5 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 
@@ -17,6 +18,11 @@ export interface StaticServerOptions {
    * for the files a test watches download. Read per request, so a test can change it between visits.
    */
   throttle?: (path: string) => number | undefined;
+  /**
+   * Waited on before a file's bytes are sent (path relative to root): a test holds one file back
+   * (the headers are not sent either) until it has checked what the page does without it.
+   */
+  gate?: (path: string) => Promise<void> | undefined;
 }
 
 const THROTTLE_CHUNK = 64 * 1024;
@@ -52,8 +58,8 @@ export interface StaticServer {
   close: () => Promise<void>;
   /** Every request's path, in order. */
   requests: string[];
-  /** Every file served: its path and the bytes sent. */
-  served: { path: string; bytes: number }[];
+  /** Every file served: its path, the bytes sent and when its last byte was written (Date.now()). */
+  served: { path: string; bytes: number; finishedAt: number }[];
 }
 
 export async function startStaticServer(opts: StaticServerOptions): Promise<StaticServer> {
@@ -84,11 +90,12 @@ export async function startStaticServer(opts: StaticServerOptions): Promise<Stat
       if (!(await stat(file)).isFile()) throw new Error('not a file');
       let body: Buffer = await readFile(file);
       if (opts.transform) body = opts.transform(rel, body);
+      await opts.gate?.(rel);
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.byteLength, ...headers });
       const rate = opts.throttle?.(rel);
       if (rate) await writeSlowly(res, body, rate);
       else res.end(body);
-      served.push({ path, bytes: body.byteLength });
+      served.push({ path, bytes: body.byteLength, finishedAt: Date.now() });
     } catch {
       res.writeHead(404, headers).end('not found');
     }
@@ -97,8 +104,10 @@ export async function startStaticServer(opts: StaticServerOptions): Promise<Stat
     server.once('error', fail);
     server.listen(opts.port, '127.0.0.1', ok);
   });
+  // Port 0 asks the system for a free port: the URL names the one it gave.
+  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${opts.port}${prefix}`,
+    url: `http://127.0.0.1:${port}${prefix}`,
     requests,
     served,
     close: () => new Promise<void>((ok) => server.close(() => ok())),
