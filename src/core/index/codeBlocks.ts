@@ -1,6 +1,9 @@
 import { sha256Hex } from '../io/sha256.ts';
 import type { Int8Means } from '../scoring/prefilter.ts';
 import type { BlockEntry } from './tieredRecords.ts';
+import { int8TermsProblem } from './int8Terms.ts';
+
+const BLOCK_TERMS = { codes: 'codes', precision: 'mean precision', logDet: 'log-determinant' };
 
 /**
  * codes.bin, the middle tier of a sign-coded tiered index (docs/index-format.md, "Sign-coded
@@ -87,22 +90,17 @@ export async function openCodeBlock(bytes: Uint8Array, entry: BlockEntry, dim: n
   const precision = new Float32Array(models);
   const logDet = new Float32Array(models);
   for (let i = 0; i < models; i++) {
-    const m = entry.firstModel + i;
     scale[i] = view.getFloat32(i * 16, true);
     norms[i] = view.getFloat32(i * 16 + 4, true);
     precision[i] = view.getFloat32(i * 16 + 8, true);
     logDet[i] = view.getFloat32(i * 16 + 12, true);
-    if (!(Number.isFinite(scale[i]!) && scale[i]! > 0)) throw new Error(`Code block ${index}: model ${m}'s quantisation scale is not a finite positive number.`);
-    if (!(Number.isFinite(norms[i]!) && norms[i]! >= 0 && norms[i]! <= 1.001)) throw new Error(`Code block ${index}: model ${m}'s mean norm is not in [0, 1].`);
-    if (!(Number.isFinite(precision[i]!) && precision[i]! > 0)) throw new Error(`Code block ${index}: model ${m}'s mean precision is not a finite positive number.`);
-    if (!Number.isFinite(logDet[i]!)) throw new Error(`Code block ${index}: model ${m}'s log-determinant is not a finite number.`);
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += codes[i * dim + j]! ** 2;
-    const coded = Math.sqrt(s) * scale[i]!;
-    // As in the int8 head: a norm that disagrees with its codes would make one model's cosine huge.
-    if (Math.abs(coded - norms[i]!) > 0.5 * scale[i]! * Math.sqrt(dim) + 1e-6) throw new Error(`Code block ${index}: model ${m}'s norm ${norms[i]} does not match its codes (${coded.toFixed(4)}).`);
   }
-  return { firstModel: entry.firstModel, models, means: { dim, count: models, codes, scale, norms }, precision, logDet };
+  const means = { dim, count: models, codes, scale, norms };
+  for (let i = 0; i < models; i++) {
+    const problem = int8TermsProblem(means, precision, logDet, i, BLOCK_TERMS);
+    if (problem) throw new Error(`Code block ${index}: model ${entry.firstModel + i}'s ${problem}.`);
+  }
+  return { firstModel: entry.firstModel, models, means, precision, logDet };
 }
 
 /** The int8 means and proxy terms of `models` (any order), gathered from their decoded code blocks, as one Int8Means. */

@@ -2,6 +2,10 @@ import { HEADER_BYTES, INDEX_MAGIC, layoutIndex, SECTION_ALIGN, SECTION_ENTRY_BY
 import type { Int8Means, SignCodes } from '../scoring/prefilter.ts';
 import type { BlockEntry, RecordBlocks } from './tieredRecords.ts';
 import { codeBlockEntries } from './codeBlocks.ts';
+import { int8TermsProblem } from './int8Terms.ts';
+
+/** How the int8 head's sections are named in its errors. */
+const HEAD_TERMS = { codes: 'prefilter codes', precision: 'mean precision (ProxyPrecision)', logDet: 'log-determinant (ProxyLogDet)' };
 
 /**
  * The head of a tiered (version 2) index: what a first visit loads before the first query —
@@ -190,24 +194,14 @@ export function readTieredHead(bytes: Uint8Array): TieredHead {
     const norms = new Float32Array(get(TieredSection.Norms, DTYPE.F32, count, 4, 'Norms'));
     const codes = new Int8Array(get(TieredSection.PrefilterCodes, DTYPE.I8, count * dim, 1, 'PrefilterCodes'));
     const scale = new Float32Array(get(TieredSection.PrefilterScale, DTYPE.F32, count, 4, 'PrefilterScale'));
-    for (let m = 0; m < count; m++) {
-      if (!(Number.isFinite(norms[m]!) && norms[m]! >= 0 && norms[m]! <= 1.001)) fail(`model ${m}'s mean norm is ${Number.isFinite(norms[m]!) ? norms[m] : 'not a finite number'} (embeddings are unit vectors: it must lie in [0, 1])`);
-      if (!(Number.isFinite(scale[m]!) && scale[m]! > 0)) fail(`model ${m}'s quantisation scale is not a finite positive number`);
-    }
-    // A norm and its codes must agree (within int8 rounding), or a tiny norm would make one model's cosine huge.
-    for (let m = 0; m < count; m++) {
-      let s = 0;
-      for (let j = 0; j < dim; j++) s += codes[m * dim + j]! ** 2;
-      const coded = Math.sqrt(s) * scale[m]!;
-      if (Math.abs(coded - norms[m]!) > 0.5 * scale[m]! * Math.sqrt(dim) + 1e-6) fail(`model ${m}'s norm ${norms[m]} does not match its prefilter codes (${coded.toFixed(4)})`);
-    }
     const precision = new Float32Array(get(TieredSection.ProxyPrecision, DTYPE.F32, count, 4, 'ProxyPrecision'));
     const logDet = new Float32Array(get(TieredSection.ProxyLogDet, DTYPE.F32, count, 4, 'ProxyLogDet'));
+    const means = { dim, count, codes, scale, norms };
     for (let m = 0; m < count; m++) {
-      if (!(Number.isFinite(precision[m]!) && precision[m]! > 0)) fail(`model ${m}'s mean precision (ProxyPrecision) is not a finite positive number`);
-      if (!Number.isFinite(logDet[m]!)) fail(`model ${m}'s log-determinant (ProxyLogDet) is not a finite number`);
+      const problem = int8TermsProblem(means, precision, logDet, m, HEAD_TERMS);
+      if (problem) fail(`model ${m}'s ${problem}`);
     }
-    prefilter = { dim, count, codes, scale, norms };
+    prefilter = means;
     proxy = { precision, logDet };
   }
   const dir = new Uint32Array(get(TieredSection.RecordDirectory, DTYPE.U32, count * 3, 4, 'RecordDirectory'));
