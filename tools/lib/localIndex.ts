@@ -148,14 +148,20 @@ async function blockReader(dir: string, file: string, entries: readonly BlockEnt
   if (size !== expected || size !== declared) {
     throw new AppError('integrity', `${file} has ${size} bytes; ${why} ${expected} and the manifest says ${declared}: the files are of different versions.`, path);
   }
-  const handle = await open(path, 'r');
+  // Opened per read and closed after it: a query reads a handful of blocks, and nothing is left
+  // for the garbage collector to close (the index object has no close()).
   return async (blocks: number[]) => {
     const out = new Map<number, Uint8Array>();
-    for (const b of blocks) {
-      const e = entries[b]!;
-      const buf = new Uint8Array(e.bytes);
-      const { bytesRead } = await handle.read(buf, 0, e.bytes, e.offset);
-      out.set(b, buf.subarray(0, bytesRead));
+    const handle = await open(path, 'r');
+    try {
+      for (const b of blocks) {
+        const e = entries[b]!;
+        const buf = new Uint8Array(e.bytes);
+        const { bytesRead } = await handle.read(buf, 0, e.bytes, e.offset);
+        out.set(b, buf.subarray(0, bytesRead));
+      }
+    } finally {
+      await handle.close();
     }
     return out;
   };
