@@ -25,7 +25,7 @@ import { installErrorTransfer } from '../src/shared/comlinkErrors.ts';
 import { decodeImage } from './decodeImage.ts';
 import { EncoderRuntime } from './encoderRuntime.ts';
 import { isTiered, startIndexLoad, type IndexLoad, type LoadedIndex } from './indexLoader.ts';
-import type { TieredLoaded } from './tieredIndex.ts';
+import { countsSince, type TieredLoaded } from './tieredIndex.ts';
 import { DEFAULT_CANDIDATES, DEFAULT_SHORTLIST, rankTiered, TIERED_METHODS } from '../src/core/index/tieredRank.ts';
 import type { RankQuery } from '../src/core/scoring/rank.ts';
 import { startOrtRuntime, WASM_THREADS, type Ort } from './ortRuntime.ts';
@@ -265,6 +265,8 @@ async function runTieredSearch(loaded: TieredLoaded, runtime: EncoderRuntime, re
   counts.scorings++;
   await checkpoint(call, 'before-return');
   const metas = await loaded.meta([...ranking.results.map((r) => r.index), ...(ranking.queryModel >= 0 ? [ranking.queryModel] : [])]);
+  const records = countsSince(before.records, loaded.stats.records);
+  const codes = countsSince(before.codes, loaded.stats.codes);
   // Every model's score for the plot and the strength words: the exact score of each candidate, the
   // prefilter's estimate (same units for Gaussian density and the cosine) for the rest; on a
   // sign-coded head NaN for the models outside the sign shortlist (never scored).
@@ -286,10 +288,10 @@ async function runTieredSearch(loaded: TieredLoaded, runtime: EncoderRuntime, re
     queryModel: own ? { id: own.id, name: own.name, index: ranking.queryModel } : undefined,
     tiered: {
       candidates: ranking.candidates.length,
-      blocksFetched: loaded.stats.records.fetched - before.records.fetched,
-      requests: loaded.stats.records.requests - before.records.requests,
-      bytesFetched: loaded.stats.records.bytes - before.records.bytes,
-      blocksFromStorage: loaded.stats.records.fromStorage - before.records.fromStorage,
+      blocksFetched: records.fetched,
+      requests: records.requests,
+      bytesFetched: records.bytes,
+      blocksFromStorage: records.fromStorage,
       source: loaded.source(),
       engine: loaded.engine().engine,
       prefilterMs,
@@ -298,10 +300,10 @@ async function runTieredSearch(loaded: TieredLoaded, runtime: EncoderRuntime, re
         ? {
             signStage: {
               shortlist: ranking.signStage.shortlist,
-              codeBlocksFetched: loaded.stats.codes.fetched - before.codes.fetched,
-              codeRequests: loaded.stats.codes.requests - before.codes.requests,
-              codeBytesFetched: loaded.stats.codes.bytes - before.codes.bytes,
-              codeBlocksFromStorage: loaded.stats.codes.fromStorage - before.codes.fromStorage,
+              codeBlocksFetched: codes.fetched,
+              codeRequests: codes.requests,
+              codeBytesFetched: codes.bytes,
+              codeBlocksFromStorage: codes.fromStorage,
             },
           }
         : {}),

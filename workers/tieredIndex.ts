@@ -80,6 +80,11 @@ export interface BlockCounts {
   fromStorage: number;
 }
 
+/** What a file's blocks cost between two readings of its counts (one search's share). */
+export function countsSince(before: BlockCounts, now: BlockCounts): BlockCounts {
+  return { requests: now.requests - before.requests, fetched: now.fetched - before.fetched, bytes: now.bytes - before.bytes, fromStorage: now.fromStorage - before.fromStorage };
+}
+
 export interface TieredLoadOptions extends FileStorage {
   group: string;
   /** Told once when the host's Range answers fail and blocks come from per-block files. */
