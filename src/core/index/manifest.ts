@@ -205,10 +205,15 @@ export function parseTieredManifest(json: unknown): TieredManifest {
   return { ...m, examples: m.examples ? exampleQueries(m.examples) : undefined };
 }
 
-/** The URL of a thumbnail path of ModelMeta: against the index folder, or the manifest's thumbnailBase there. */
-export function thumbnailUrl(indexUrl: string, path: string, thumbnailBase?: string): string {
+/** The folder thumbnail paths of ModelMeta resolve against: the index folder, or the manifest's thumbnailBase there. */
+export function thumbnailFolderUrl(indexUrl: string, thumbnailBase?: string): string {
   const base = new URL(indexUrl.endsWith('/') ? indexUrl : `${indexUrl}/`).href;
-  return new URL(path, thumbnailBase ? new URL(thumbnailBase, base).href : base).href;
+  return thumbnailBase ? new URL(thumbnailBase, base).href : base;
+}
+
+/** The URL of a thumbnail path of ModelMeta (see thumbnailFolderUrl). */
+export function thumbnailUrl(indexUrl: string, path: string, thumbnailBase?: string): string {
+  return new URL(path, thumbnailFolderUrl(indexUrl, thumbnailBase)).href;
 }
 
 function checkCalibration(c: MatchCalibration, dim: number): void {
