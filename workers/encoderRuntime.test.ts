@@ -106,16 +106,25 @@ describe('EncoderRuntime with CLIP (unpinned towers from the model host)', () =>
     expect(log.filter((l) => l.startsWith('session'))).toEqual(['session text', 'session vision']);
   });
 
-  it('fetches the image tower in the background without offline storage too, once, for the first image query', async () => {
-    const runtime = make(null);
-    await runtime.ready();
-    await until(() => log.includes('fetch vision_model_quantized.onnx'));
-    await runtime.encodeImage({ width: 2, height: 2, data: new Uint8ClampedArray(16).fill(255) });
-    expect(log.filter((l) => l === 'fetch vision_model_quantized.onnx')).toHaveLength(1);
+  it('without offline storage, or with the text tower turned away by the quota, the image tower waits for the first image query', async () => {
+    class FullStore extends VerifiedFileStore {
+      override async put(): Promise<'quota'> {
+        return 'quota';
+      }
+    }
+    for (const store of [null, new FullStore(createStore(`encoder-runtime-${++n}`, 'files'))]) {
+      log = [];
+      const runtime = make(store);
+      await runtime.ready();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(log.filter((l) => l.endsWith('.onnx'))).toEqual(['fetch text_model_quantized.onnx']);
+      await runtime.encodeImage({ width: 2, height: 2, data: new Uint8ClampedArray(16).fill(255) });
+      expect(log.filter((l) => l.endsWith('.onnx'))).toEqual(['fetch text_model_quantized.onnx', 'fetch vision_model_quantized.onnx']);
+    }
   });
 
   it("lets go of a tower's file bytes once its WASM session holds the model", async () => {
-    const runtime = make(null);
+    const runtime = make(new VerifiedFileStore(createStore(`encoder-runtime-${++n}`, 'files')));
     await runtime.ready();
     expect(heldBytes(runtime).text).toBeUndefined();
     await until(() => heldBytes(runtime).vision !== undefined);

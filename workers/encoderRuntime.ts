@@ -28,7 +28,8 @@ const TOWER_LABEL: Record<Tower, string> = { text: 'text encoder', vision: 'imag
  * Owns one encoder: downloaded bytes, tokenizer and one ORT session per tower for the active
  * backend. Every resource is a promise singleton so concurrent callers share one load; text queries
  * need only the text tower, and the vision tower is fetched in the background once the text tower
- * runs (so the first text result never waits for it, and an image query usually finds it on hand). A WebGPU failure (including a lost device)
+ * runs, where it can be saved (so the first text result never waits for it, and an image query
+ * usually finds it on hand); elsewhere when the first image query arrives. A WebGPU failure (including a lost device)
  * flips one flag to WASM and the same code path runs again. Sessions are created with the
  * onnxruntime-web that `runtime` gives, loaded and started (workers/ortRuntime.ts).
  */
@@ -39,6 +40,9 @@ export class EncoderRuntime {
   private readonly bytes: Partial<Record<Tower, Promise<Uint8Array>>> = {};
   private readonly sessions: Partial<Record<Tower, { backend: Backend; session: Promise<InferenceSession> }>> = {};
   private tokenizer?: Promise<ClipTokenizer>;
+  private readonly storage: EncoderStorage;
+  /** Offline storage turned a file of this encoder away (quota, or a failed write). */
+  private cannotSave = false;
 
   constructor(
     desc: EncoderDescriptor,
@@ -47,10 +51,17 @@ export class EncoderRuntime {
     private readonly appBase: string,
     private readonly modelHost: string | undefined,
     private readonly progress: Progress,
-    private readonly storage: EncoderStorage,
+    storage: EncoderStorage,
     private readonly runtime: () => Promise<Ort>,
   ) {
     this.desc = desc;
+    this.storage = {
+      store: storage.store,
+      onCacheEvent: (e) => {
+        if (e.kind === 'quota' || e.kind === 'unavailable') this.cannotSave = true;
+        storage.onCacheEvent?.(e);
+      },
+    };
     this.backend = backend;
     this.backendReason = backendReason;
   }
@@ -59,10 +70,12 @@ export class EncoderRuntime {
   async ready(): Promise<void> {
     await Promise.all([this.getTokenizer(), this.getSession('text')]);
     // Only now, so the text tower never shares the network with it: fetch the image tower in the
-    // background (saved for offline use, pinned or trusted on first use), so that an image or
-    // sketch query finds it on hand and works offline after one visit. A failure here is reported
-    // by the first image query, which fetches again.
-    void this.getBytes('vision').catch(() => {});
+    // background and save it for offline use (pinned or trusted on first use), so that an image or
+    // sketch query finds it on hand and works offline after one visit. Only where it can be saved:
+    // without storage (private mode) or with the text tower turned away by the quota, it would be
+    // downloaded on every visit whether or not an image query comes; then the first image query
+    // fetches it. A failure here is reported by the first image query, which fetches again.
+    if (this.storage.store && !this.cannotSave) void this.getBytes('vision').catch(() => {});
   }
 
   async encodeText(text: string): Promise<Float32Array> {

@@ -47,6 +47,10 @@ let storePromise: Promise<VerifiedFileStore | null> | undefined;
 let storageNotice: StorageNotice | undefined;
 
 function storageNote(notice: StorageNotice): void {
+  // Quota refusals add up (a later one must not hide that an earlier file is not saved either).
+  if (notice.kind === 'quota' && storageNotice?.kind === 'quota') {
+    notice = { kind: 'quota', labels: [...new Set([...storageNotice.labels, ...notice.labels])] };
+  }
   storageNotice = notice;
   progress({ status: 'storage', notice });
 }
@@ -63,7 +67,7 @@ function getStore(): Promise<VerifiedFileStore | null> {
 /** Turns storage trouble into a notice; the load itself goes on from the network. */
 function onCacheEvent(e: CacheEvent): void {
   if (e.kind === 'corrupt') storageNote({ kind: 'corrupt', label: e.label });
-  else if (e.kind === 'quota') storageNote({ kind: 'quota', label: e.label });
+  else if (e.kind === 'quota') storageNote({ kind: 'quota', labels: [e.label] });
   else if (e.kind === 'unavailable') storageNote({ kind: 'save-failed', label: e.label });
 }
 

@@ -64,8 +64,8 @@ export type StorageNotice =
   | { kind: 'unavailable' }
   /** A saved copy failed its checksum and is downloaded again. */
   | { kind: 'corrupt'; label: string }
-  /** Not enough quota to save the file; it is downloaded again next time. */
-  | { kind: 'quota'; label: string }
+  /** Not enough quota to save these files (every one this session, in order); they are downloaded again next time. */
+  | { kind: 'quota'; labels: string[] }
   /** Saving failed for another reason. */
   | { kind: 'save-failed'; label: string }
   /** The network is unreachable: the index saved at `savedAt` is used. */
