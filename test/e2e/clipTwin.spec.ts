@@ -13,7 +13,7 @@ import type { TwinIndex } from '../../tools/clip-twin/index.ts';
 import { padOnnx } from '../../tools/lib/padOnnx.ts';
 import type { StaticServer } from '../../tools/lib/staticServer.ts';
 import { ensureClipTwin } from '../support/clipTwin.ts';
-import { readResults, searchBox, searchSeq, shot, waitReady, watchPageErrors, type ShownResult } from '../support/page.ts';
+import { readResults, savedGroups, searchBox, searchSeq, shot, waitReady, watchPageErrors, type ShownResult } from '../support/page.ts';
 
 /**
  * Issue 16: the real CLIP ViT-B/32 path at real size. The product's own `clip-vit-b32` descriptor
@@ -155,31 +155,6 @@ async function savedFiles(p: Page): Promise<string[]> {
   );
 }
 
-/** The offline-storage group records (workers/storage/fileStore.ts): group name → its files. */
-function savedGroups(p: Page): Promise<Record<string, number>> {
-  return p.evaluate(
-    () =>
-      new Promise<Record<string, number>>((resolve, reject) => {
-        const open = indexedDB.open('model-search-files');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          const out: Record<string, number> = {};
-          if (!db.objectStoreNames.contains('files')) return resolve(out);
-          const cursor = db.transaction('files').objectStore('files').openCursor();
-          cursor.onsuccess = () => {
-            const c = cursor.result;
-            if (!c) {
-              db.close();
-              return resolve(out);
-            }
-            if (String(c.key).startsWith('group:')) out[String(c.key).slice('group:'.length)] = (c.value as { files: string[] }).files.length;
-            c.continue();
-          };
-        };
-      }),
-  );
-}
 
 function note(info: TestInfo, type: string, description: string) {
   info.annotations.push({ type, description });

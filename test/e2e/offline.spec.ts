@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import sharp from 'sharp';
 import { PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
-import { COLOURS, afterSearch, readResults, typeQuery, waitReady, watchPageErrors } from '../support/page.ts';
+import { COLOURS, afterSearch, readResults, savedGroups, typeQuery, waitReady, watchPageErrors } from '../support/page.ts';
 import { startStaticServer, type StaticServer } from '../../tools/lib/staticServer.ts';
 
 // The service worker is what these tests are about (other specs block it).
@@ -18,32 +18,6 @@ const OWN_PORT = 4178;
 
 const manifest = async () => JSON.parse(await readFile(join(PUBLIC_DIR, 'index/colours/manifest.json'), 'utf8'));
 
-/** Group records the worker commits once every file of a version is saved (see workers/storage/fileStore.ts). */
-function savedGroups(page: Page): Promise<Record<string, number>> {
-  return page.evaluate(
-    () =>
-      new Promise<Record<string, number>>((resolve, reject) => {
-        const open = indexedDB.open('model-search-files');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          const out: Record<string, number> = {};
-          if (!db.objectStoreNames.contains('files')) return resolve(out);
-          const store = db.transaction('files').objectStore('files');
-          const cursor = store.openCursor();
-          cursor.onsuccess = () => {
-            const c = cursor.result;
-            if (!c) {
-              db.close();
-              return resolve(out);
-            }
-            if (String(c.key).startsWith('group:')) out[String(c.key)] = (c.value as { files: string[] }).files.length;
-            c.continue();
-          };
-        };
-      }),
-  );
-}
 
 /**
  * One online visit: the app shell is precached; the index, onnxruntime-web's binary, the tokenizer
@@ -62,7 +36,7 @@ async function visitOnline(page: Page, appUrl: string) {
         .map(([k, n]) => `${k.replace(/index:.*/, 'index')}=${n}`)
         .sort();
     })
-    .toEqual(['group:encoder:test-encoder=2', 'group:index=2', 'group:runtime:onnxruntime-web-wasm=1', 'group:tokenizer:tokenizers/clip-vit-b32/tokenizer.json=2']);
+    .toEqual(['encoder:test-encoder=2', 'index=2', 'runtime:onnxruntime-web-wasm=1', 'tokenizer:tokenizers/clip-vit-b32/tokenizer.json=2']);
 }
 
 /** How often the server sent each large file (the precache and the search worker both count). */

@@ -113,3 +113,29 @@ export function expectMatchesReference(shown: ShownResult[], ids: string[], scor
     expect(Math.abs(r.score - ref)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(ref)));
   }
 }
+
+/** The offline-storage group records the worker commits once every file of a version is saved (workers/storage/fileStore.ts): group name → how many files. */
+export function savedGroups(p: Page): Promise<Record<string, number>> {
+  return p.evaluate(
+    () =>
+      new Promise<Record<string, number>>((resolve, reject) => {
+        const open = indexedDB.open('model-search-files');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const out: Record<string, number> = {};
+          if (!db.objectStoreNames.contains('files')) return resolve(out);
+          const cursor = db.transaction('files').objectStore('files').openCursor();
+          cursor.onsuccess = () => {
+            const c = cursor.result;
+            if (!c) {
+              db.close();
+              return resolve(out);
+            }
+            if (String(c.key).startsWith('group:')) out[String(c.key).slice('group:'.length)] = (c.value as { files: string[] }).files.length;
+            c.continue();
+          };
+        };
+      }),
+  );
+}

@@ -56,15 +56,15 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page, type Request } from '@playwright/test';
-import { createServer, type Plugin, type ViteDevServer } from 'vite';
+import type { Plugin } from 'vite';
 import { CLIP_VIT_B32 } from '../../src/core/encode/encoders.ts';
 import { flag, integer, number, parseCommandLine, runCommand, text } from '../lib/args.ts';
 import { padOnnx } from '../lib/padOnnx.ts';
 import { startStaticServer, type StaticServer } from '../lib/staticServer.ts';
-import { ortWasmPlugin } from '../vite/ortWasm.ts';
 import { HUB_PREFIX, modelHostOf, PINNED_TOWERS, startTwinHub, TWIN_DIR, twinBuilt } from '../clip-twin/hub.ts';
 import { ensureTwinIndex } from '../clip-twin/index.ts';
-import { CHROMIUM_ARGS, freePort } from './browser.ts';
+import { CHROMIUM_ARGS, freePort, settle } from './browser.ts';
+import { startEncoderPageServer } from './encoder/server.ts';
 import { stats, type BrowserConfig, type PageResult } from './encoder/shared.ts';
 
 const USAGE =
@@ -205,20 +205,6 @@ async function storedTowers(page: Page): Promise<number> {
   });
 }
 
-/** Waits until `count` has not changed for `quietMs` while `busy` was false throughout. */
-async function settle(count: () => number, quietMs: number, busy: () => boolean = () => false, maxMs = LONG): Promise<void> {
-  const t0 = Date.now();
-  let last = count();
-  let since = Date.now();
-  while (Date.now() - t0 < maxMs) {
-    await new Promise((r) => setTimeout(r, 200));
-    const now = count();
-    if (now !== last || busy()) {
-      last = now;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) return;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Bytes
@@ -319,21 +305,6 @@ function referencePlugin(files: Record<string, Buffer>): Plugin {
   };
 }
 
-async function startReferenceServer(files: Record<string, Buffer>): Promise<{ server: ViteDevServer; origin: string }> {
-  const port = await freePort();
-  const server = await createServer({
-    root: ROOT,
-    configFile: false,
-    logLevel: 'warn',
-    clearScreen: false,
-    plugins: [ortWasmPlugin(), referencePlugin(files)],
-    worker: { format: 'es', plugins: () => [ortWasmPlugin(), referencePlugin(files)] },
-    optimizeDeps: { noDiscovery: true, include: [], exclude: ['onnxruntime-web', '@huggingface/transformers'], entries: [] },
-    server: { host: '127.0.0.1', port, strictPort: true, hmr: false, watch: null, headers: ISOLATION_HEADERS },
-  });
-  await server.listen();
-  return { server, origin: `http://127.0.0.1:${port}` };
-}
 
 /** One tower in one reference round. */
 interface ReferenceTower {
@@ -802,7 +773,7 @@ process.exitCode = await runCommand(USAGE, async () => {
   });
   const app = await startStaticServer({ root: BUILD_DIR, port: await freePort(), headers: o.isolated ? ISOLATION_HEADERS : undefined });
   const servers: Servers = { app, hub, hubStarts, setRate: (r) => (rate = r) };
-  const ref = await startReferenceServer(padded);
+  const ref = await startEncoderPageServer(referencePlugin(padded), { inWorker: true });
   const profiles: string[] = [];
   const newProfile = async () => {
     const p = await mkdtemp(path.join(tmpdir(), 'clip-visit-'));

@@ -40,11 +40,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from '@playwright/test';
 import * as ortNode from 'onnxruntime-node';
-import { createServer, type Plugin, type ViteDevServer } from 'vite';
+import type { Plugin } from 'vite';
 import { CLIP_VIT_B32 } from '../../src/core/encode/encoders.ts';
 import { flag, integer, list, parseCommandLine, runCommand, text } from '../lib/args.ts';
-import { ortWasmPlugin } from '../vite/ortWasm.ts';
 import { CHROMIUM_ARGS, freePort } from './browser.ts';
+import { startEncoderPageServer } from './encoder/server.ts';
 import { FILE_OF, nodeNative, TOWERS, type NodeTower, type NodeWasmArgs, type NodeWasmResult } from './encoder/nodeRuns.ts';
 import { BENCH_SENTENCE, cosine, median, stats, type BrowserConfig, type ModelSet, type PageResult, type Stats, type Tower, type TwinFile } from './encoder/shared.ts';
 
@@ -104,30 +104,6 @@ function twinFiles(dir: string): Plugin {
   };
 }
 
-async function startServer(dir: string): Promise<{ server: ViteDevServer; origin: string }> {
-  const port = await freePort();
-  const server = await createServer({
-    root: ROOT,
-    configFile: false,
-    logLevel: 'warn',
-    clearScreen: false,
-    // virtual:ort-wasm, as the app's build provides it to the worker (vite.config.ts).
-    plugins: [ortWasmPlugin(), twinFiles(dir)],
-    worker: { format: 'es', plugins: () => [ortWasmPlugin()] },
-    // Only the bench's modules; onnxruntime-web ships its own wasm loader (vite.config.ts).
-    optimizeDeps: { noDiscovery: true, include: [], exclude: ['onnxruntime-web', '@huggingface/transformers'], entries: [] },
-    server: {
-      host: '127.0.0.1',
-      port,
-      strictPort: true,
-      hmr: false,
-      watch: null,
-      headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
-    },
-  });
-  await server.listen();
-  return { server, origin: `http://127.0.0.1:${port}` };
-}
 
 interface ProcessMemory {
   pid: number;
@@ -256,7 +232,7 @@ process.exitCode = await runCommand(USAGE, async () => {
   // 2–4. The browser rows.
   const browserRuns: BrowserRun[] = [];
   let webgpu: BrowserRun | { error: string } | undefined;
-  const { server, origin } = await startServer(dir);
+  const { server, origin } = await startEncoderPageServer(twinFiles(dir));
   try {
     // Rounds: every browser configuration once per round, in the same order; a row pools its rounds' runs
     // (this 2-core VM drifts between slower and faster spells that last seconds).

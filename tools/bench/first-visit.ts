@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
 import { flag, integer, parseCommandLine, runCommand, text } from '../lib/args.ts';
 import { startStaticServer } from '../lib/staticServer.ts';
-import { CHROMIUM_ARGS, freePort } from './browser.ts';
+import { CHROMIUM_ARGS, freePort, settle } from './browser.ts';
 
 const USAGE = `usage: npm run bench:first-visit -- [--no-build] [--query <text>] [--reloads N] [--webgpu] [--json <file>]`;
 const OPTIONS = { 'no-build': flag(), query: text(), reloads: integer({ min: 1, default: 3 }), webgpu: flag(), json: text() };
@@ -38,20 +38,6 @@ export function category(path: string): string {
   return 'other';
 }
 
-/** Waits until the server has sent nothing new for `quietMs` (the service worker's precache included). */
-async function settle(count: () => number, quietMs = 3000, maxMs = 300_000): Promise<void> {
-  const t0 = Date.now();
-  let last = count();
-  let since = Date.now();
-  while (Date.now() - t0 < maxMs) {
-    await new Promise((r) => setTimeout(r, 250));
-    const now = count();
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) return;
-  }
-}
 
 async function firstCard(page: Page): Promise<void> {
   await page.locator('[data-testid="results"] li').first().waitFor({ state: 'visible', timeout: 300_000 });

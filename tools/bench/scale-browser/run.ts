@@ -5,29 +5,12 @@
  * (another origin: tools/lib/rangeServer.ts with `cors`).
  */
 import { chromium } from '@playwright/test';
-import { createServer } from 'vite';
-import { CHROMIUM_ARGS, freePort } from '../browser.ts';
+import { CHROMIUM_ARGS, startBenchServer } from '../browser.ts';
 import type { ScaleBrowserConfig, ScaleBrowserResult } from './scale.worker.ts';
 
 export async function runScaleBrowser(config: ScaleBrowserConfig, timeoutMs = 1_200_000): Promise<ScaleBrowserResult & { userAgent: string; crossOriginIsolated: boolean; hardwareConcurrency: number }> {
-  const port = await freePort();
-  const server = await createServer({
-    root: process.cwd(),
-    configFile: false,
-    logLevel: 'warn',
-    clearScreen: false,
-    // Only the bench's modules; ml-matrix (lowRankGaussian.ts) ships CommonJS and must be pre-bundled.
-    optimizeDeps: { noDiscovery: true, include: ['ml-matrix'], entries: [] },
-    server: {
-      host: '127.0.0.1',
-      port,
-      strictPort: true,
-      hmr: false,
-      watch: null,
-      headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
-    },
-  });
-  await server.listen();
+  // ml-matrix (lowRankGaussian.ts) ships CommonJS and must be pre-bundled.
+  const { server, origin } = await startBenchServer({ root: process.cwd(), deps: ['ml-matrix'] });
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
@@ -35,7 +18,7 @@ export async function runScaleBrowser(config: ScaleBrowserConfig, timeoutMs = 1_
       if (m.text().startsWith('[scale]')) process.stderr.write(`  [browser] ${m.text().slice(8)}\n`);
     });
     page.on('pageerror', (e) => process.stderr.write(`  [browser] page error: ${e.message}\n`));
-    await page.goto(`http://127.0.0.1:${port}/tools/bench/scale-browser/scale.html`);
+    await page.goto(`${origin}/tools/bench/scale-browser/scale.html`);
     await page.waitForFunction(() => (window as unknown as { __scaleReady?: boolean }).__scaleReady === true, null, { timeout: 60_000 });
     page.setDefaultTimeout(timeoutMs);
     const r = (await page.evaluate((c) => (window as unknown as { __scaleRun: (c: unknown) => Promise<unknown> }).__scaleRun(c), config)) as ScaleBrowserResult & {
