@@ -4,7 +4,7 @@
  * mirror). Read from the build's environment by vite.config.ts, checked here, compiled into the app;
  * the URL parameters still win. README, "Switching from the demo to real CLIP".
  */
-import { hostSourceMatches } from './policy.ts';
+import { refusal } from './policy.ts';
 
 export const DEFAULT_INDEX_VARIABLE = 'MODEL_SEARCH_DEFAULT_INDEX';
 export const MODEL_HOST_VARIABLE = 'MODEL_SEARCH_MODEL_HOST';
@@ -31,7 +31,7 @@ export function readSiteDefaults(env: Record<string, string | undefined>, allowe
   if (rawIndex) {
     if (/^[a-z][a-z0-9+.-]*:/i.test(rawIndex)) {
       const url = parseHttp(rawIndex, DEFAULT_INDEX_VARIABLE);
-      if (!allowedHosts.some((h) => hostSourceMatches(h, url.origin))) {
+      if (refusal(url.href, { hosts: allowedHosts }) === 'host') {
         throw new Error(`${DEFAULT_INDEX_VARIABLE}=${rawIndex}: its host ${url.origin} is not in MODEL_SEARCH_CONNECT_SRC, so the app could not read it; add it there too.`);
       }
     } else if (rawIndex.startsWith('/') || rawIndex.split('/').includes('..')) {
@@ -43,7 +43,7 @@ export function readSiteDefaults(env: Record<string, string | undefined>, allowe
   let modelHost: string | undefined;
   if (rawHost) {
     const url = parseHttp(rawHost, MODEL_HOST_VARIABLE);
-    if (!allowedHosts.some((h) => hostSourceMatches(h, url.origin))) {
+    if (refusal(url.href, { hosts: allowedHosts }) === 'host') {
       throw new Error(`${MODEL_HOST_VARIABLE}=${rawHost}: its host ${url.origin} is not in MODEL_SEARCH_CONNECT_SRC (or the default model hosts), so the worker would refuse it; add it there too.`);
     }
     modelHost = url.href.replace(/\/+$/, '');
@@ -58,8 +58,8 @@ function parseHttp(value: string, variable: string): URL {
   } catch {
     throw new Error(`${variable}=${value} is not an address.`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${variable}=${value} is not an http(s) address.`);
-  // An http(s) URL's href starts with its origin and a '/' unless user info sits between them.
-  if (!url.href.startsWith(`${url.origin}/`) || /[?#]/.test(url.href)) throw new Error(`${variable}=${value}: give it without a user name, password, “?” or “#”.`);
+  const why = refusal(url.href, { hosts: [] });
+  if (why === 'not-http') throw new Error(`${variable}=${value} is not an http(s) address.`);
+  if (why === 'credentials' || /[?#]/.test(url.href)) throw new Error(`${variable}=${value}: give it without a user name, password, “?” or “#”.`);
   return url;
 }

@@ -12,7 +12,7 @@
  * outputs are the twin's, the byte count is CLIP's. Nothing in the product is told about the twin.
  *
  * Port 4176 is the extra host the test build admits (playwright.config.ts); a dev server admits it
- * with MODEL_SEARCH_CONNECT_SRC=http://127.0.0.1:4176 (README, "Switching to real CLIP").
+ * with MODEL_SEARCH_CONNECT_SRC=http://127.0.0.1:4176 (README, "Switching from the demo to real CLIP").
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
