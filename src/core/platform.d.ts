@@ -82,6 +82,15 @@ declare var TextDecoder: {
   new (label?: string): TextDecoder;
 };
 
+// Text encoding (index/indexFolder.ts: models.json and manifest.json bytes; io/tar.ts: paths)
+interface TextEncoder {
+  encode(input?: string): Uint8Array<ArrayBuffer>;
+}
+declare var TextEncoder: {
+  prototype: TextEncoder;
+  new (): TextEncoder;
+};
+
 // Blob, as a type only (shared/protocol.ts: an image query part the UI sends to the worker)
 interface Blob {
   readonly size: number;

@@ -1,14 +1,15 @@
 /**
  * tools/build-index.ts as a child process (what `npm run build-index -- …` runs): exit codes,
- * messages, the report, --json-report, the default cache location, shard + merge.
+ * messages, the report, --json-report, the default cache location, shard + merge (of folders and .tar shards).
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ENCODER } from '../../src/core/encode/encoders.ts';
+import { writeTar, type TarFile } from '../../src/core/io/tar.ts';
 import { CMYK_REASON } from '../../tools/lib/indexBuilder/imageDecode.ts';
 import { readIndexDir, tempDir, writeModels, type ModelSpec } from '../support/build/fixtures.ts';
 
@@ -39,6 +40,24 @@ beforeAll(async () => {
 afterAll(async () => {
   await tmp?.cleanup();
 });
+
+/** Every file under `dir`, by path relative to it. */
+async function folderFiles(dir: string): Promise<TarFile[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  return Promise.all(files.map(async (f) => ({ path: f.slice(dir.length + 1).split('\\').join('/'), bytes: new Uint8Array(await readFile(f)) })));
+}
+
+/** `tar` with its first entry renamed to `name` (the header checksum fixed). */
+function renamedFirstEntry(tar: Uint8Array, name: string): Uint8Array {
+  const out = tar.slice();
+  out.fill(0, 0, 100);
+  out.set(new TextEncoder().encode(name), 0);
+  out.fill(0x20, 148, 156);
+  const sum = out.subarray(0, 512).reduce((a, b) => a + b, 0);
+  out.set(new TextEncoder().encode(sum.toString(8).padStart(6, '0') + '\0 '), 148);
+  return out;
+}
 
 const A: ModelSpec = { folder: 'alpha', colour: [200, 40, 40], images: 3, seed: 11, modelJson: { name: 'Alpha', creator: 'cli test' } };
 const B: ModelSpec = { folder: 'beta', colour: [40, 200, 40], images: 3, seed: 12, formats: ['png', 'jpeg', 'webp'] };
@@ -141,4 +160,52 @@ describe('build-index CLI', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain(`alpha/cmyk.jpg: ${CMYK_REASON}`);
   });
+
+  it('merge takes .tar shards: the same bytes as the folders; bad archives are refused naming them, leaving nothing behind', async () => {
+    const cwd = join(tmp.path, 'tar');
+    const base = ['--encoder', TEST_ENCODER.id, '--quiet', '--licence', 'CC0-1.0'];
+    await writeModels(join(cwd, 'models'), [A, B, C]);
+    const shards = await Promise.all(['0/2', '1/2'].map((s, i) => cli(cwd, ['--models', 'models', '--out', `shard${i}`, ...base, '--shard', s])));
+    expect(shards.map((r) => r.code), shards.map((r) => r.stderr).join('')).toEqual([0, 0]);
+    const shard1 = await folderFiles(join(cwd, 'shard1'));
+    await writeFile(join(cwd, 'shard1.tar'), writeTar(shard1));
+    // GNU tar of the folder itself: entries under "shard1/", with directory entries
+    execFileSync('tar', ['-cf', 'shard1-gnu.tar', 'shard1'], { cwd });
+
+    const byFolders = await cli(cwd, ['merge', '--out', 'merged', '--name', 'm', 'shard0', 'shard1']);
+    expect(byFolders.code, byFolders.stderr).toBe(0);
+    const expected = await folderFiles(join(cwd, 'merged'));
+    expect(expected.map((f) => f.path)).toContain('thumbs/alpha/0.webp');
+    for (const archive of ['shard1.tar', 'shard1-gnu.tar']) {
+      const out = `merged-${archive}`;
+      const byTar = await cli(cwd, ['merge', '--out', out, '--name', 'm', 'shard0', archive]);
+      expect(byTar.code, byTar.stderr).toBe(0);
+      expect(byTar.stdout).toMatch(/merged 2 shard\(s\) into 3 model\(s\)/);
+      const got = await folderFiles(join(cwd, out));
+      expect(got.map((f) => f.path).sort()).toEqual(expected.map((f) => f.path).sort());
+      for (const f of expected) expect(got.find((g) => g.path === f.path)!.bytes, f.path).toEqual(f.bytes);
+    }
+
+    // refusals: exit 1, a message naming the archive, no output and no temporary folder left
+    const damaged = shard1.map((f) => (f.path === 'index.bin' ? { ...f, bytes: f.bytes.map((b, i) => (i === 100 ? b ^ 1 : b)) } : f));
+    const bad: [string, Uint8Array, RegExp][] = [
+      ['escape.tar', renamedFirstEntry(writeTar(shard1), '../manifest.json'), /^error: shard archive escape\.tar: tar entry "\.\.\/manifest\.json": the path contains "\.\."/],
+      ['noindex.tar', writeTar([{ path: 'readme.txt', bytes: new Uint8Array(1) }]), /shard archive noindex\.tar: the archive has no manifest\.json/],
+      ['truncated.tar', writeTar(shard1).subarray(0, 5000), /shard archive truncated\.tar: .*truncated/],
+      ['damaged.tar', writeTar(damaged), /^error: shard damaged\.tar: .*index\.bin/],
+    ];
+    await Promise.all(bad.map(([name, bytes]) => writeFile(join(cwd, name), bytes)));
+    const runs = await Promise.all(bad.map(([name]) => cli(cwd, ['merge', '--out', `refused-${name}`, 'shard0', name])));
+    for (const [i, [name, , message]] of bad.entries()) {
+      expect(runs[i].code, name).toBe(1);
+      expect(runs[i].stderr, name).toMatch(message);
+      expect(runs[i].stderr, name).not.toMatch(/\.tmp-/);
+      await expect(access(join(cwd, `refused-${name}`)), name).rejects.toThrow();
+    }
+    expect((await readdir(cwd)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    // an --out whose parent did not exist: the folders made for the temporary one go too
+    const deep = await cli(cwd, ['merge', '--out', join('new-parent', 'sub', 'refused'), 'shard0', 'noindex.tar']);
+    expect(deep.code).toBe(1);
+    await expect(access(join(cwd, 'new-parent'))).rejects.toThrow();
+  }, 240_000);
 });

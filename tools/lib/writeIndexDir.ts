@@ -1,27 +1,9 @@
 import { access, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { readIndex, writeIndex, type IndexInput, type SearchIndex } from '../../src/core/index/indexFormat.ts';
-import { MANIFEST_FORMAT, type BuildParams, type IndexManifest, type MatchCalibration, type ModelMeta } from '../../src/core/index/manifest.ts';
-import { indexTemperatureFor } from '../../src/core/encode/encoders.ts';
-import { sha256Hex } from '../../src/core/io/sha256.ts';
+import type { IndexManifest } from '../../src/core/index/manifest.ts';
+import { serialiseIndexFolder, type IndexDirInput } from '../../src/core/index/indexFolder.ts';
 
-export interface IndexDirInput {
-  name: string;
-  createdWith: string;
-  encoder: { id: string; dim: number };
-  licence: string;
-  models: ModelMeta[];
-  index: IndexInput;
-  params?: BuildParams;
-  examples?: string[];
-  /** Extra files (e.g. thumbnails), by path relative to the index folder. */
-  extraFiles?: Map<string, Uint8Array>;
-  /**
-   * Measures the index's "nothing matches" calibration from the written bytes (tools/lib/calibrate.ts
-   * with the index's encoder); without it the manifest has no calibration.
-   */
-  calibrate?: (index: SearchIndex, temperature: number) => Promise<MatchCalibration>;
-}
+export type { IndexDirInput } from '../../src/core/index/indexFolder.ts';
 
 class OutputExistsError extends Error {}
 
@@ -72,13 +54,6 @@ export async function recoverIndexDir(outDir: string): Promise<string[]> {
     done.push(`removed the unfinished ${join(parent, name)}`);
   }
   return done;
-}
-
-/** Every index records the temperature (its encoder's logit scale) its Monte-Carlo and 1st+2nd-moment scores use. */
-function withTemperature(encoderId: string, params: BuildParams = {}): BuildParams {
-  const temperature = indexTemperatureFor(encoderId, params.temperature);
-  if (temperature === undefined) throw new Error(`Unknown encoder "${encoderId}": give params.temperature for its logit scale.`);
-  return { ...params, temperature };
 }
 
 /** How a folder is replaced: `force` allows replacing an existing one; `onStep` hears each step (tests stop the process there). */
@@ -178,30 +153,7 @@ export async function writeDirAtomically(
  */
 export async function writeIndexDir(outDir: string, input: IndexDirInput, opts: WriteDirOptions = {}): Promise<IndexManifest> {
   const present = await claimDir(outDir, opts.force);
-  if (input.models.length * input.encoder.dim !== input.index.means.length) {
-    throw new Error('models and means disagree on the model count');
-  }
-  const bin = writeIndex(input.index);
-  const params = withTemperature(input.encoder.id, input.params);
-  const calibration = input.calibrate ? await input.calibrate(readIndex(bin), params.temperature!) : undefined;
-  const modelsJson = new TextEncoder().encode(JSON.stringify(input.models, null, 1) + '\n');
-  const manifest: IndexManifest = {
-    format: MANIFEST_FORMAT,
-    formatVersion: 1,
-    name: input.name,
-    createdWith: input.createdWith,
-    encoder: input.encoder,
-    count: input.models.length,
-    licence: input.licence,
-    files: {
-      'index.bin': { bytes: bin.byteLength, sha256: await sha256Hex(bin) },
-      'models.json': { bytes: modelsJson.byteLength, sha256: await sha256Hex(modelsJson) },
-    },
-    params,
-    ...(input.examples?.length ? { examples: input.examples } : {}),
-    ...(calibration ? { calibration } : {}),
-  };
-  const files: [string, Uint8Array][] = [['index.bin', bin], ['models.json', modelsJson], ...(input.extraFiles ?? [])];
-  await replaceDir(outDir, present, files, JSON.stringify(manifest, null, 2) + '\n', opts.onStep);
+  const { files, manifest, manifestJson } = await serialiseIndexFolder(input);
+  await replaceDir(outDir, present, files, manifestJson, opts.onStep);
   return manifest;
 }

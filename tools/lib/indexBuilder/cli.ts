@@ -16,7 +16,7 @@ import { formatReport, type BuildReport } from './report.ts';
 
 const USAGE = `usage:
   npm run build-index -- --models <dir> --encoder <id> --out <dir> [options]
-  npm run build-index -- merge --out <dir> [--format tiered [--prefilter int8|sign]] [--force] [--name <s>] [--licence <s>] <shard-dir>...
+  npm run build-index -- merge --out <dir> [--format tiered [--prefilter int8|sign]] [--force] [--name <s>] [--licence <s>] <shard-dir|shard.tar>...
 
 build options:
   --encoder <id>            ${Object.keys(ENCODERS).join(' | ')}  (required)
@@ -174,6 +174,10 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     if (positionals.length === 0) throw new UsageError('merge needs at least one shard folder');
     checkFormatFlags(values);
     if (values.format === 'tiered') {
+      const { isShardArchive } = await import('./shardArchive.ts');
+      for (const p of positionals) {
+        if (await isShardArchive(p)) throw new InputError(`${p}: a tiered merge takes shard folders, not .tar archives (extract it first)`);
+      }
       const { mergeTieredShards } = await import('./tieredMerge.ts');
       return mergeTieredShards({
         outDir: required(values.out, 'out'),

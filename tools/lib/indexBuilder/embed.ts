@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { isCmykJpeg, readImageHeader } from '../../../src/core/encode/imageHeader.ts';
 import { preprocessRgba } from '../../../src/core/encode/preprocess.ts';
+import { embeddingProblem, mostCommonSize, sizeLabel } from '../../../src/core/index/modelEntry.ts';
 import type { NodeEncoder } from '../nodeEncoder.ts';
 import { EmbedCache } from './embedCache.ts';
 import type { ModelEmbeddings } from './finalise.ts';
@@ -64,18 +65,6 @@ interface ModelState {
   scanned: boolean;
 }
 
-/** Accepted image embeddings must be unit vectors; anything else means a broken encoder. */
-function embeddingProblem(e: Float32Array, dim: number): string | undefined {
-  if (e.length !== dim) return `the encoder returned ${e.length} dimensions, expected ${dim}`;
-  let s = 0;
-  for (let i = 0; i < dim; i++) {
-    if (!Number.isFinite(e[i])) return 'the encoder produced a non-finite embedding';
-    s += e[i] * e[i];
-  }
-  if (Math.abs(s - 1) > 1e-3) return 'the encoder produced a zero embedding';
-  return undefined;
-}
-
 /** Runs `fn` over `items` with up to `concurrency` in flight, yielding results in input order. */
 async function* orderedMap<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): AsyncGenerator<R> {
   type Settled = { ok: true; value: R } | { ok: false; error: unknown };
@@ -89,13 +78,6 @@ async function* orderedMap<T, R>(items: T[], concurrency: number, fn: (item: T) 
     if (!r.ok) throw r.error;
     yield r.value;
   }
-}
-
-function mostCommonSize(sizes: Map<string, number>): string | undefined {
-  let best: string | undefined;
-  let n = 0;
-  for (const [size, c] of sizes) if (c > n) [best, n] = [size, c];
-  return best;
 }
 
 /** Embeds every image of `models` (in order) with `encoder`; yields each model, in order, once complete. */
@@ -192,7 +174,7 @@ export async function* embedModels(models: ModelFolder[], encoder: NodeEncoder, 
         report.skipped.push({ file: `${st.folder.folder}/${file}`, reason: r.reason });
         progress.tick();
       } else {
-        const size = `${r.width}×${r.height}`;
+        const size = sizeLabel(r.width, r.height);
         st.sizes.set(size, (st.sizes.get(size) ?? 0) + 1);
         const validSoFar = st.counts.fromCache + st.counts.embedded + st.pending;
         // Thumbnail i shows kept sample i (the app shows the one nearest the query), so the list

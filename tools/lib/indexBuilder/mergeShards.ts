@@ -1,6 +1,6 @@
 /**
  * `build-index merge --out <dir> <shard>...`: joins shard indexes (built with --shard i/n, or any
- * indexes built with the same settings) into one. Each shard is verified like the browser
+ * indexes built with the same settings; folders, or .tar archives of them: shardArchive.ts) into one. Each shard is verified like the browser
  * verifies an index (sizes, SHA-256, readIndex validation), the settings must agree, ids must be
  * unique, and the models are concatenated in sorted id order — the order a single build uses —
  * so shard-then-merge reproduces a single build's index.bin and models.json.
@@ -19,6 +19,7 @@ import type { FinalisedModel } from './finalise.ts';
 import { checkOutputDir, defaultIndexName } from './output.ts';
 import { completeReport, emptyReport, type BuildReport } from './report.ts';
 import { byCodePoint } from './scan.ts';
+import { withShardFolders } from './shardArchive.ts';
 
 export interface MergeOptions {
   outDir: string;
@@ -145,89 +146,107 @@ export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
   return completeReport(report, async () => {
     checkShardDirs(opts.shardDirs);
     await checkOutputDir(opts.outDir, !!opts.force, opts.shardDirs);
-    const shards: Shard[] = [];
-    for (const dir of opts.shardDirs) shards.push(await readShard(dir));
-
-    // --- the settings must agree ---
-    const first = shards[0];
-    const describe = (s: Shard) => {
-      const p: BuildParams = s.manifest.params ?? {};
-      return {
-        encoder: `${s.manifest.encoder.id} (${s.manifest.encoder.dim}-d)`,
-        precision: s.index.gaussian ? s.index.gaussian.precision.dtype : 'none',
-        epsilon: String(p.epsilon ?? 'unknown'),
-        temperature: String(p.temperature ?? 'unknown'),
-        samples: s.index.samples ? `${s.index.samples.data.dtype}, ${p.samplesKept ?? '?'} kept` : 'none',
-        projection: s.index.projection ? (p.projection ?? 'unknown') : 'none',
-      };
-    };
-    checkSameSettings(shards, describe, (a, s) =>
-      a.index.projection && s.index.projection && !sameArray(a.index.projection.matrix, s.index.projection.matrix)
-        ? `projection: ${a.dir} and ${s.dir} ship different matrices`
-        : undefined,
-    );
-    const { id: encoderId, dim } = first.manifest.encoder;
-    report.encoder = { id: encoderId, dim };
-
-    const licence = mergedLicence(shards, opts.licence);
-
-    // --- unique ids, sorted order ---
-    const entries = mergedOrder(shards, (s) => s.models);
-
-    // --- the shards' models, as finalised models in the merged order ---
-    const precision = first.index.gaussian?.precision.dtype;
-    const samplesPrecision = first.index.samples?.data.dtype;
-    const packed = packedSize(dim);
-    const decoded = shards.map((s) => ({
-      precision: s.index.gaussian ? toF32(s.index.gaussian.precision) : undefined,
-      samples: s.index.samples ? toF32(s.index.samples.data) : undefined,
-    }));
-    const models: FinalisedModel[] = [];
-    for (const { si, m, meta } of entries) {
-      const s = shards[si].index;
-      const { gaussian, samples } = s;
-      const model: FinalisedModel = {
-        meta,
-        mean: s.means.subarray(m * dim, (m + 1) * dim),
-        ...(gaussian ? { gaussian: { precision: decoded[si].precision!.subarray(m * packed, (m + 1) * packed), epsilon: gaussian.epsilon[m] } } : {}),
-        ...(samples ? { samples: decoded[si].samples!.subarray(samples.offsets[m] * dim, samples.offsets[m + 1] * dim) } : {}),
-        thumbs: await readThumbnails(shards[si], meta),
-      };
-      models.push(model);
-      report.models.push({
-        id: meta.id,
-        images: 0,
-        embedded: 0,
-        fromCache: 0,
-        skipped: 0,
-        epsilon: model.gaussian?.epsilon ?? 0,
-        jitterSteps: 0,
-        samplesKept: model.samples ? model.samples.length / dim : 0,
-        thumbnails: meta.thumbnails.length,
-      });
-    }
-
-    // The settings are the shards' (checked equal above); the images per model are recovered.
-    const p0: BuildParams = first.manifest.params ?? {};
-    await writeAssembledIndex(
-      opts.outDir,
-      models,
-      {
-        name,
-        licence,
-        encoder: { id: encoderId, dim },
-        epsilon: p0.epsilon,
-        precision,
-        samplesKept: p0.samplesKept,
-        samplesPrecision,
-        samplesPerModel: mergedSamplesPerModel(shards.map((s) => ({ params: s.manifest.params, count: s.index.count })), models.length),
-        projection: first.index.projection ? { structure: p0.projection, matrix: first.index.projection.matrix } : undefined,
-        temperature: p0.temperature,
-      },
-      // The merged index has other models than any shard: its calibration is measured again.
-      { force: opts.force, encoder: opts.encoder ?? (await loadMergeEncoder(encoderId)) },
-    );
+    // A .tar shard is extracted beside the output for the merge (shardArchive.ts).
+    await withShardFolders(opts.outDir, opts.shardDirs, (sources) => mergeFolders(sources.map((s) => s.dir), name, opts, report));
   });
+}
+
+/** The merge proper, from shard folders. */
+async function mergeFolders(shardDirs: string[], name: string, opts: MergeOptions, report: BuildReport): Promise<void> {
+  const shards: Shard[] = [];
+  for (const dir of shardDirs) shards.push(await readShard(dir));
+
+  // --- the settings must agree ---
+  const first = shards[0];
+  const describe = (s: Shard) => {
+    const p: BuildParams = s.manifest.params ?? {};
+    return {
+      encoder: `${s.manifest.encoder.id} (${s.manifest.encoder.dim}-d)`,
+      precision: s.index.gaussian ? s.index.gaussian.precision.dtype : 'none',
+      epsilon: String(p.epsilon ?? 'unknown'),
+      temperature: String(p.temperature ?? 'unknown'),
+      samples: s.index.samples ? `${s.index.samples.data.dtype}, ${p.samplesKept ?? '?'} kept` : 'none',
+      projection: s.index.projection ? (p.projection ?? 'unknown') : 'none',
+    };
+  };
+  checkSameSettings(shards, describe, (a, s) =>
+    a.index.projection && s.index.projection && !sameArray(a.index.projection.matrix, s.index.projection.matrix)
+      ? `projection: ${a.dir} and ${s.dir} ship different matrices`
+      : undefined,
+  );
+  const { id: encoderId, dim } = first.manifest.encoder;
+  report.encoder = { id: encoderId, dim };
+
+  const licence = mergedLicence(shards, opts.licence);
+
+  // --- unique ids, sorted order ---
+  const entries = mergedOrder(shards, (s) => s.models);
+
+  // --- the shards' models, as finalised models in the merged order ---
+  const precision = first.index.gaussian?.precision.dtype;
+  const samplesPrecision = first.index.samples?.data.dtype;
+  const perShard = await Promise.all(shards.map((s) => shardModels(s)));
+  const models: FinalisedModel[] = [];
+  for (const { si, m, meta } of entries) {
+    const model = perShard[si][m];
+    models.push(model);
+    report.models.push({
+      id: meta.id,
+      images: 0,
+      embedded: 0,
+      fromCache: 0,
+      skipped: 0,
+      epsilon: model.gaussian?.epsilon ?? 0,
+      jitterSteps: 0,
+      samplesKept: model.samples ? model.samples.length / dim : 0,
+      thumbnails: meta.thumbnails.length,
+    });
+  }
+
+  // The settings are the shards' (checked equal above); the images per model are recovered.
+  const p0: BuildParams = first.manifest.params ?? {};
+  await writeAssembledIndex(
+    opts.outDir,
+    models,
+    {
+      name,
+      licence,
+      encoder: { id: encoderId, dim },
+      epsilon: p0.epsilon,
+      precision,
+      samplesKept: p0.samplesKept,
+      samplesPrecision,
+      samplesPerModel: mergedSamplesPerModel(shards.map((s) => ({ params: s.manifest.params, count: s.index.count })), models.length),
+      projection: first.index.projection ? { structure: p0.projection, matrix: first.index.projection.matrix } : undefined,
+      temperature: p0.temperature,
+    },
+    // The merged index has other models than any shard: its calibration is measured again.
+    { force: opts.force, encoder: opts.encoder ?? (await loadMergeEncoder(encoderId)) },
+  );
+}
+
+/**
+ * An opened index folder's models as finalised models, in its order (sections decoded to f32,
+ * thumbnails read from the folder): what merge assembles again. Also how a test drops a model
+ * from an index (test/support/heldOutIndex.ts).
+ */
+export async function shardModels(shard: { dir: string; index: SearchIndex; models: ModelMeta[] }): Promise<FinalisedModel[]> {
+  const { index: s, models: metas } = shard;
+  const { dim, gaussian, samples } = s;
+  const packed = packedSize(dim);
+  const precision = gaussian ? toF32(gaussian.precision) : undefined;
+  const sampleData = samples ? toF32(samples.data) : undefined;
+  const models: FinalisedModel[] = [];
+  for (const [m, meta] of metas.entries()) {
+    models.push({
+      meta,
+      mean: s.means.subarray(m * dim, (m + 1) * dim),
+      ...(gaussian ? { gaussian: { precision: precision!.subarray(m * packed, (m + 1) * packed), epsilon: gaussian.epsilon[m] } } : {}),
+      ...(samples ? { samples: sampleData!.subarray(samples.offsets[m] * dim, samples.offsets[m + 1] * dim) } : {}),
+      thumbs: await readThumbnails(shard, meta),
+    });
+  }
+  return models;
 }
 
 /** The shards' encoder, loaded to calibrate the merged index. Shared with tieredMerge.ts. */

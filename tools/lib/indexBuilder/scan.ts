@@ -8,37 +8,28 @@
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { metadataOverLimit, safeLinks, type ModelLink } from '../../../src/core/index/manifest.ts';
+import { metadataOverLimit, safeLinks } from '../../../src/core/index/manifest.ts';
+import {
+  byCodePoint,
+  IGNORED_EXTENSIONS,
+  invalidIdReason,
+  listSome,
+  metadataDefaults,
+  missingMetadataFields,
+  type EntryMeta,
+  type MetadataField,
+} from '../../../src/core/index/modelEntry.ts';
 import { InputError, readJsonFile } from './errors.ts';
 
-/** File extensions that are obviously not images; such files are ignored without a word. */
-const IGNORED_EXTENSIONS = new Set([
-  '.json', '.txt', '.md', '.markdown', '.yaml', '.yml', '.toml', '.csv', '.tsv', '.html', '.htm', '.log', '.pdf',
-]);
+export { byCodePoint, invalidIdReason, listSome, METADATA_FIELDS } from '../../../src/core/index/modelEntry.ts';
 
-/** Model ids become paths (`thumbs/<id>/…`) and URL parameters: keep them to a safe alphabet. */
-const MODEL_ID_PATTERN = /^[A-Za-z0-9._-]+$/;
-const MAX_MODEL_ID_LENGTH = 128;
 /**
  * A model.json larger than this is refused unread (a 2 GB file would exhaust memory); below it,
  * METADATA_LIMITS names the field that is too long, which says more.
  */
 const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
 
-/** The metadata fields of model.json, and their defaults. `resolution` defaults to the images' most common size. */
-export const METADATA_FIELDS = ['name', 'description', 'family', 'creator', 'licence', 'resolution', 'links'] as const;
-type MetadataField = (typeof METADATA_FIELDS)[number];
-
-interface ModelFolderMeta {
-  name: string;
-  description: string;
-  family: string;
-  creator: string;
-  licence: string;
-  /** undefined: derive from the images. */
-  resolution?: string;
-  links: ModelLink[];
-}
+type ModelFolderMeta = EntryMeta;
 
 export interface ModelFolder {
   id: string;
@@ -62,19 +53,6 @@ export interface Shard {
   index: number;
   count: number;
 }
-
-/** Why an id is not acceptable, or undefined when it is. */
-export function invalidIdReason(id: string): string | undefined {
-  if (id.length === 0) return 'it is empty';
-  if (id.length > MAX_MODEL_ID_LENGTH) return `it is longer than ${MAX_MODEL_ID_LENGTH} characters`;
-  if (id.includes('/') || id.includes('\\')) return 'it contains a path separator';
-  if (id === '.' || id.includes('..')) return 'it contains ".."';
-  if (!MODEL_ID_PATTERN.test(id)) return 'only the characters A-Z a-z 0-9 . _ - are allowed';
-  return undefined;
-}
-
-/** Plain code-point order: the same on every machine and locale. */
-export const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Lists the model folders of `modelsDir` (hidden entries skipped), reads each model.json and
@@ -150,22 +128,14 @@ export async function scanModelFolders(modelsDir: string): Promise<ScanResult> {
       continue;
     }
     const meta = parsed?.meta ?? {};
-    const missingFields = METADATA_FIELDS.filter((f) => meta[f] === undefined);
+    const missingFields = missingMetadataFields(meta);
     models.push({
       id,
       folder,
       dir,
       missingFields,
       files,
-      meta: {
-        name: meta.name ?? id,
-        description: meta.description ?? '',
-        family: meta.family ?? '',
-        creator: meta.creator ?? 'unknown',
-        licence: meta.licence ?? 'unspecified',
-        resolution: meta.resolution,
-        links: meta.links ?? [],
-      },
+      meta: metadataDefaults(meta, id),
     });
   }
 
@@ -245,10 +215,4 @@ function parseModelJson(
   const unknown = Object.keys(r).filter((k) => !(STRING_FIELDS as readonly string[]).includes(k) && k !== 'links');
   if (unknown.length) warnings.push(`${where}: ignored unknown field(s) ${unknown.map((k) => `"${k}"`).join(', ')}`);
   return ok ? { id, meta } : undefined;
-}
-
-/** "a, b, c and 7 more" */
-export function listSome(items: string[], max = 8): string {
-  const head = items.slice(0, max).join(', ');
-  return items.length > max ? `${head} and ${items.length - max} more` : head;
 }
