@@ -7,8 +7,19 @@ import { gaussianKernelFor } from '../src/core/scoring/simdKernels.ts';
 import { supportedMethods } from '../src/core/scoring/methods.ts';
 import { rank } from '../src/core/scoring/rank.ts';
 import { preprocessRgba } from '../src/core/encode/preprocess.ts';
+import { withLocalModels, type WithLocal } from '../src/core/index/appendModels.ts';
+import { metadataOverLimit } from '../src/core/index/manifest.ts';
+import type { OpenedIndex } from '../src/core/index/openIndex.ts';
 import type {
   AbortStage,
+  AddModelHoldStage,
+  AddModelInput,
+  AddModelOutcome,
+  AddModelProgress,
+  ExportedFile,
+  LocalModelEdit,
+  LocalModelSource,
+  LocalModelSummary,
   Backend,
   BackendReason,
   LoadProgress,
@@ -23,11 +34,14 @@ import type {
 } from '../src/shared/protocol.ts';
 import { installErrorTransfer } from '../src/shared/comlinkErrors.ts';
 import { decodeImage } from './decodeImage.ts';
+import { addModel, deriveLocal, exportFile, summary, unusableReason, type DerivedLocal } from './localModels.ts';
+import { openLocalModelStore, type LoadResult, type LocalEntry, type LocalModelStore } from './storage/localModelStore.ts';
+import { makeThumbnail } from './thumbnail.ts';
 import { EncoderRuntime } from './encoderRuntime.ts';
 import { isTiered, startIndexLoad, type IndexLoad, type LoadedIndex } from './indexLoader.ts';
 import { countsSince, type TieredLoaded } from './tieredIndex.ts';
 import { DEFAULT_CANDIDATES, DEFAULT_SHORTLIST, rankTiered, TIERED_METHODS } from '../src/core/index/tieredRank.ts';
-import type { RankQuery } from '../src/core/scoring/rank.ts';
+import type { EmbedPart, RankQuery } from '../src/core/scoring/rank.ts';
 import { startOrtRuntime, WASM_THREADS, type Ort } from './ortRuntime.ts';
 import { probeWebGpu } from './webgpu.ts';
 
@@ -78,6 +92,7 @@ async function storageInfo(): Promise<StorageInfo> {
   const estimate = await Promise.resolve()
     .then(() => navigator.storage?.estimate?.())
     .catch(() => undefined);
+  const local = localEnabled() ? await localSummaries(settledIndex, false).catch(() => undefined) : undefined;
   return {
     available: store !== null,
     files,
@@ -85,6 +100,7 @@ async function storageInfo(): Promise<StorageInfo> {
     usage: estimate?.usage,
     quota: estimate?.quota,
     notice: store ? storageNotice : STORAGE_UNAVAILABLE,
+    ...(local ? { localModels: local.models, ...(local.damaged.length ? { localDamaged: local.damaged } : {}) } : {}),
   };
 }
 
@@ -102,9 +118,14 @@ function getIndexLoad(): IndexLoad {
   const started = getStore().then((store) => startIndexLoad(cfg.indexUrl, onProgress, { store, onCacheEvent, onRangeFallback }));
   const load: IndexLoad = { manifest: started.then((l) => l.manifest), index: started.then((l) => l.index) };
   load.manifest.catch(() => {});
-  load.index.catch(() => {
-    if (indexLoad === load) indexLoad = undefined;
-  });
+  load.index.then(
+    (loaded) => {
+      if (indexLoad === load) settledIndex = loaded;
+    },
+    () => {
+      if (indexLoad === load) indexLoad = undefined;
+    },
+  );
   indexLoad = load;
   return load;
 }
@@ -113,12 +134,161 @@ function getIndex(): Promise<LoadedIndex> {
   return getIndexLoad().index;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The visitor's own models (workers/localModels.ts, docs/local-models.md)
+
+/** The index as loaded, once it is (the storage panel lists local models without waiting for it). */
+let settledIndex: LoadedIndex | undefined;
+const LOCAL_CHANNEL = 'model-search-local';
+const TIERED_NOT_RANKED = 'Your models are not ranked with a tiered (version 2) index yet: open a version 1 index to search with them.';
+let localStorePromise: Promise<LocalModelStore> | undefined;
+let localRecords: Promise<LoadResult> | undefined;
+let localChannel: BroadcastChannel | undefined;
+/** Diagnostics: adds wait at this stage until `holdAdd(null)`. */
+let addHold: { stage: AddModelHoldStage; released: Promise<void>; release: () => void } | undefined;
+
+/** Local models join searches unless the page said not to (embeds). */
+function localEnabled(): boolean {
+  return config?.localModels !== false;
+}
+
+function getLocalStore(): Promise<LocalModelStore> {
+  localStorePromise ??= openLocalModelStore();
+  return localStorePromise;
+}
+
+/** The stored models, read (and validated) once per change; none where local models are off. */
+function getLocalRecords(): Promise<LoadResult> {
+  if (!localEnabled()) return Promise.resolve({ entries: [], damaged: [], derived: new Map() });
+  if (!localChannel && typeof BroadcastChannel !== 'undefined') {
+    localChannel = new BroadcastChannel(LOCAL_CHANNEL);
+    // Another tab added, renamed or removed one: read the list again before the next search.
+    localChannel.onmessage = () => localChanged(false);
+  }
+  if (!localRecords) {
+    const reading: Promise<LoadResult> = getLocalStore()
+      .then((store) => store.list())
+      .then((r) => {
+        if (r.damaged.length) console.warn(`${r.damaged.length} of your saved models are damaged and were left out:`, r.damaged);
+        return r;
+      })
+      .catch((err: unknown) => {
+        // Storage failing must not stop searches: none of your models this time, read again next time.
+        if (localRecords === reading) localRecords = undefined;
+        return { entries: [], damaged: [{ key: '*', reason: `your models could not be read (${(err as Error)?.message ?? String(err)})` }], derived: new Map() };
+      });
+    localRecords = reading;
+  }
+  return localRecords;
+}
+
+/** The local set changed (here, or in another tab when `!broadcast`). */
+function localChanged(broadcast: boolean): void {
+  localRecords = undefined;
+  if (broadcast) localChannel?.postMessage({ type: 'changed' });
+}
+
+/** Derived once per (loaded index, stored set): the mini-index the exported shard would hold. */
+const derivedLocal = new WeakMap<OpenedIndex, { records: LoadResult; derived: Promise<DerivedLocal> }>();
+
+async function localFor(loaded: OpenedIndex): Promise<{ records: LoadResult; derived: DerivedLocal }> {
+  const records = await getLocalRecords();
+  let hit = derivedLocal.get(loaded);
+  if (!hit || hit.records !== records) {
+    const derived = deriveLocal(records.entries, loaded, records.derived).then(
+      (d) => {
+        // Kept for the next visit (a cache: a failure to keep it costs only time).
+        if (d.fresh.size) void getLocalStore().then((store) => Promise.all([...d.fresh].map(([id, r]) => store.putDerived(id, r))));
+        return d;
+      },
+      (err: unknown): DerivedLocal => {
+        // One failure must not stop the index's own searches: every local model is left out, with why.
+        const why = `Your models could not be prepared for this index: ${(err as Error)?.message ?? String(err)}`;
+        return { unusable: new Map(records.entries.map((r) => [r.entry.id, why])), fresh: new Map() };
+      },
+    );
+    hit = { records, derived };
+    derivedLocal.set(loaded, hit);
+  }
+  return { records, derived: await hit.derived };
+}
+
+/** The loaded v1 index with the usable local models appended (memoised per change). */
+async function rankableFor(loaded: OpenedIndex): Promise<WithLocal> {
+  if (!localEnabled()) return withLocalModels(loaded, undefined);
+  const { derived } = await localFor(loaded);
+  try {
+    return withLocalModels(loaded, derived.set);
+  } catch (err) {
+    console.warn('Your models were left out of this search:', err);
+    return withLocalModels(loaded, undefined);
+  }
+}
+
+/** Every stored model with whether (and why not) it is ranked with `loaded`; thumbnails when asked. */
+async function localSummaries(loaded: LoadedIndex | undefined, thumbnails: boolean): Promise<{ models: LocalModelSummary[]; damaged: LoadResult['damaged'] }> {
+  const [records, store] = await Promise.all([getLocalRecords(), getLocalStore()]);
+  let state: (r: LocalEntry) => { unusable?: string; shadowed: boolean };
+  if (!loaded) {
+    state = () => ({ unusable: 'The index is not loaded yet.', shadowed: false });
+  } else if (isTiered(loaded)) {
+    state = (r) => ({ unusable: unusableReason(r, loaded) ?? TIERED_NOT_RANKED, shadowed: loaded.idOf(r.entry.id) !== undefined });
+  } else {
+    const { derived } = await localFor(loaded);
+    state = (r) => ({ unusable: derived.unusable.get(r.entry.id), shadowed: loaded.ids.has(r.entry.id) });
+  }
+  const models = records.entries.map((r) => {
+    const s = summary(r, { ...state(r), sessionOnly: store.sessionOnly });
+    return thumbnails ? s : { ...s, thumbnails: [] };
+  });
+  return { models, damaged: records.damaged };
+}
+
+/**
+ * "More like this" from one of your models that this index does not rank (another encoder, a tiered
+ * index): says why, instead of "not in this index".
+ */
+async function checkLocalModelQuery(loaded: LoadedIndex, req: SearchRequest): Promise<void> {
+  if (!localEnabled() || !Array.isArray(req?.parts)) return;
+  for (const p of req.parts) {
+    const part = p?.part;
+    if (part?.kind !== 'model' || typeof part.modelId !== 'string') continue;
+    const inIndex = isTiered(loaded) ? loaded.idOf(part.modelId) !== undefined : loaded.ids.has(part.modelId);
+    if (inIndex) continue;
+    const record = (await getLocalRecords()).entries.find((r) => r.entry.id === part.modelId);
+    if (!record) continue;
+    const why = isTiered(loaded) ? (unusableReason(record, loaded) ?? TIERED_NOT_RANKED) : (await localFor(loaded)).derived.unusable.get(part.modelId);
+    if (why) throw new AppError('bad-query', why);
+  }
+}
+
+/** A stored model by id, or a clear refusal. */
+async function localRecord(id: string): Promise<LocalEntry> {
+  const found = (await getLocalRecords()).entries.find((r) => r.entry.id === id);
+  if (!found) throw new AppError('bad-query', `There is no model “${String(id).slice(0, 140)}” among your models.`);
+  return found;
+}
+
+function transferSummaries<T extends LocalModelSummary | LocalModelSummary[]>(value: T): T {
+  const list: LocalModelSummary[] = Array.isArray(value) ? value : [value as LocalModelSummary];
+  return transfer(value, list.flatMap((m) => m.thumbnails.map((t) => t.bytes)));
+}
+
+/** Adds in progress also hear the encoder's download progress (the page keeps a long add alive on it). */
+const addListeners = new Set<Progress>();
+
+/** The encoder's and onnxruntime-web's load progress: to the page, and to every add in progress. */
+function encoderProgress(p: LoadProgress): void {
+  progress(p);
+  for (const listen of addListeners) listen(p);
+}
+
 /**
  * onnxruntime-web for the chosen backend, given its binary (through offline storage; a row of the
  * download list) and started; sessions are created with it.
  */
 function getOrtRuntime(): Promise<Ort> {
-  return Promise.all([getBackend(), getStore()]).then(([{ backend }, store]) => startOrtRuntime(backend, { store, onCacheEvent }, (p) => progress(p)));
+  return Promise.all([getBackend(), getStore()]).then(([{ backend }, store]) => startOrtRuntime(backend, { store, onCacheEvent }, encoderProgress));
 }
 
 /** WebGPU where it works, else WASM (and why), probed once: it picks onnxruntime-web's bundle too. */
@@ -150,7 +320,7 @@ function getRuntime(): Promise<EncoderRuntime> {
       throw new AppError('encoder-mismatch', `Encoder ${desc.id} gives ${desc.dim}-d embeddings but the index has ${encoder.dim}-d.`);
     }
     const [{ backend, reason }, store] = await Promise.all([getBackend(), getStore()]);
-    return new EncoderRuntime(desc, backend, reason, cfg.appBase, cfg.modelHost, (p) => progress(p), { store, onCacheEvent }, getOrtRuntime);
+    return new EncoderRuntime(desc, backend, reason, cfg.appBase, cfg.modelHost, encoderProgress, { store, onCacheEvent }, getOrtRuntime);
   })();
   runtimePromise.catch(() => (runtimePromise = undefined));
   return runtimePromise;
@@ -197,7 +367,7 @@ function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
 
 /** Embeds a text or image part with the index's encoder, one encode at a time; a cancelled call is never encoded. */
 function embedPart(runtime: EncoderRuntime, call: { cancelled: boolean }) {
-  return async (part: Exclude<SearchRequest['parts'][number]['part'], { kind: 'model' }>): Promise<Float32Array> => {
+  return async (part: EmbedPart<Blob>): Promise<Float32Array> => {
     const input = part.kind === 'text' ? part.text : await decodeImage(part.image);
     return oneAtATime(() => {
       if (call.cancelled) throw new Cancelled('before-encode');
@@ -319,13 +489,15 @@ async function runTieredSearch(loaded: TieredLoaded, runtime: EncoderRuntime, re
 async function runSearch(req: SearchRequest, call: { cancelled: boolean }, onPartial?: (r: SearchResponse) => void | Promise<void>): Promise<SearchResponse> {
   const [loaded, runtime] = await Promise.all([getIndex(), getRuntime()]);
   await checkpoint(call, 'before-encode');
+  await checkLocalModelQuery(loaded, req);
   if (isTiered(loaded)) return runTieredSearch(loaded, runtime, req, call, onPartial);
   const t0 = performance.now();
   let encodeMs = 0;
   // Time spent yielding at the checkpoint between encoding and scoring: neither encoding nor scoring.
   let yieldMs = 0;
   const embed = embedPart(runtime, call);
-  const ranking = await rank(loaded, req, async (part) => {
+  const target = await rankableFor(loaded);
+  const ranking = await rank(target, req, async (part) => {
     const e0 = performance.now();
     // Cancelled while waiting for its turn (or a later part of a cancelled text + image query): never encoded.
     const embedding = await embed(part);
@@ -338,13 +510,14 @@ async function runSearch(req: SearchRequest, call: { cancelled: boolean }, onPar
   counts.scorings++;
   const scoreMs = performance.now() - t0 - encodeMs - yieldMs;
   await checkpoint(call, 'before-return');
-  const { models } = loaded;
+  const { models, baseCount } = target;
   return {
     backend: runtime.backend,
     method: ranking.method,
     encodeMs,
     scoreMs,
-    results: ranking.results.map((r) => ({ ...r, model: models[r.index] })),
+    results: ranking.results.map((r) => ({ ...r, model: models[r.index], ...(r.index >= baseCount ? { local: true } : {}) })),
+    modelCount: target.index.count,
     scores: ranking.scores,
     matched: ranking.matched,
     facets: ranking.facets,
@@ -359,8 +532,10 @@ const api = {
   configure(next: WorkerConfig, onProgress?: Progress): void {
     if (JSON.stringify(next) !== JSON.stringify(config)) {
       indexLoad = undefined;
+      settledIndex = undefined;
       runtimePromise = undefined;
       backendPromise = undefined;
+      localRecords = undefined;
     }
     config = next;
     if (onProgress) progress = onProgress;
@@ -372,6 +547,8 @@ const api = {
    */
   async ready(): Promise<ReadyInfo> {
     const t0 = performance.now();
+    // Your models' storage opens alongside the index (its probe can wait seconds where IndexedDB hangs).
+    void getLocalRecords();
     const warmRuntime = getRuntime().then(async (runtime) => {
       await runtime.ready();
       return runtime;
@@ -399,19 +576,23 @@ const api = {
           ...(index.head.codeBlocks ? { shortlist: Math.min(DEFAULT_SHORTLIST, index.head.count) } : {}),
         },
         thumbnailBase: index.manifest.thumbnailBase,
+        localModels: 0,
       };
     }
+    // Your models join before the first search (a ?like=<your model> link needs them).
+    const target = await rankableFor(index);
     // Copy the Gaussian factors into the WASM kernel now, not on the first query.
-    const g = index.index.gaussian;
-    if (g) gaussianKernelFor(g, index.index.dim, index.index.count);
+    const g = target.index.gaussian;
+    if (g) gaussianKernelFor(g, target.index.dim, target.index.count);
     return {
       backend: runtime.backend,
       backendReason: runtime.backendReason,
       encoderId: runtime.desc.id,
       encoderLabel: runtime.desc.label,
       indexName: index.manifest.name,
-      modelCount: index.index.count,
-      methods: supportedMethods(index.index),
+      modelCount: target.index.count,
+      localModels: target.index.count - target.baseCount,
+      methods: supportedMethods(target.index),
       params: index.manifest.params,
       examples: index.manifest.examples ?? [],
       temperature: index.temperature,
@@ -480,6 +661,116 @@ const api = {
     const runtime = await getRuntime();
     const pixels = preprocessRgba(await decodeImage(image), runtime.desc.image);
     return transfer(pixels, [pixels.buffer]);
+  },
+
+  /**
+   * Adds one of the visitor's own models from image files: embeds them (one per turn, so searches
+   * interleave), computes the index's statistics and keeps the entry in IndexedDB in one transaction.
+   * Cancel with `cancel(callId)`: nothing is saved.
+   */
+  async addLocalModel(input: AddModelInput, callId?: number, onProgress?: (p: AddModelProgress) => void): Promise<AddModelOutcome> {
+    if (!localEnabled()) throw new AppError('bad-query', 'Your own models are off here.');
+    const call = { cancelled: false };
+    if (callId !== undefined) calls.set(callId, call);
+    // A progress event is never awaited (the page's proxy may be gone): adding goes on.
+    const send = (p: AddModelProgress) => void Promise.resolve(onProgress?.(p)).catch(() => {});
+    const forward: Progress = (p) => send({ stage: 'load', progress: p });
+    addListeners.add(forward);
+    try {
+      const [loaded, runtime, store, records] = await Promise.all([getIndex(), getRuntime(), getLocalStore(), getLocalRecords()]);
+      const result = await addModel(input, {
+        encoder: { id: runtime.desc.id, dim: runtime.desc.dim },
+        decode: decodeImage,
+        embed: (image) =>
+          oneAtATime(() => {
+            if (call.cancelled) throw new Cancelled('before-encode');
+            counts.encodes++;
+            return runtime.encodeImage(image);
+          }),
+        thumbnail: makeThumbnail,
+        indexHas: (id) => (isTiered(loaded) ? loaded.idOf(id) !== undefined : loaded.ids.has(id)),
+        existing: records.entries.map((r) => r.entry),
+        save: (record) => store.save(record),
+        cancelled: () => call.cancelled,
+        onProgress: send,
+        hold: (stage) => (addHold?.stage === stage ? addHold.released : Promise.resolve()),
+      });
+      if (result.status === 'aborted') return result;
+      if (result.status === 'refused') return result;
+      localChanged(true);
+      const { models } = await localSummaries(loaded, true);
+      const model = models.find((m) => m.id === result.record.entry.id)!;
+      return transfer({ status: 'saved', model, skipped: result.skipped }, model.thumbnails.map((t) => t.bytes));
+    } catch (err) {
+      if (err instanceof Cancelled) return { status: 'aborted' };
+      throw err;
+    } finally {
+      addListeners.delete(forward);
+      if (callId !== undefined) calls.delete(callId);
+    }
+  },
+
+  /** The visitor's own models, with thumbnails (transferred), and whether each is ranked with the loaded index. */
+  async listLocalModels(): Promise<LocalModelSummary[]> {
+    if (!localEnabled()) return [];
+    const loaded = await getIndex().catch(() => undefined);
+    return transferSummaries((await localSummaries(loaded, true)).models);
+  },
+
+  /** Renames or re-describes one of your models; returns it as it is now. */
+  async updateLocalModel(id: string, edit: LocalModelEdit): Promise<LocalModelSummary> {
+    if (!localEnabled()) throw new AppError('bad-query', 'Your own models are off here.');
+    const clean: LocalModelEdit = {};
+    for (const k of ['name', 'description', 'licence'] as const) {
+      const v = edit?.[k];
+      if (v === undefined) continue;
+      if (typeof v !== 'string') throw new AppError('bad-query', `The ${k} must be text.`);
+      clean[k] = k === 'description' ? v.trim() : v.trim() || undefined;
+    }
+    const over = metadataOverLimit(clean);
+    if (over) throw new AppError('bad-query', `The ${over.replace(/ of /, ' is ')}: shorten it.`);
+    await localRecord(id);
+    const store = await getLocalStore();
+    const updated = await store.update(id, Object.fromEntries(Object.entries(clean).filter(([, v]) => v !== undefined)));
+    if (!updated) throw new AppError('bad-query', `There is no model “${String(id).slice(0, 140)}” among your models.`);
+    localChanged(true);
+    const loaded = await getIndex().catch(() => undefined);
+    const model = (await localSummaries(loaded, true)).models.find((m) => m.id === id)!;
+    return transferSummaries(model);
+  },
+
+  /** Removes one of your models (from every tab's searches). */
+  async removeLocalModel(id: string): Promise<void> {
+    if (!localEnabled()) throw new AppError('bad-query', 'Your own models are off here.');
+    await localRecord(id);
+    await (await getLocalStore()).remove(id);
+    localChanged(true);
+  },
+
+  /** Your models `ids` as an index shard (.tar that `npm run build-index -- merge` accepts) or JSON. */
+  async exportLocalModels(ids: string[], as: 'shard' | 'json'): Promise<ExportedFile> {
+    if (!Array.isArray(ids) || !ids.length) throw new AppError('bad-query', 'Choose at least one of your models to export.');
+    const records = await Promise.all(ids.map((id) => localRecord(id)));
+    const loaded = as === 'shard' ? await getIndex() : undefined;
+    const file = await exportFile(records, as, loaded && !isTiered(loaded) ? loaded : undefined);
+    return transfer({ fileName: file.fileName, mime: file.mime, bytes: file.bytes.buffer }, [file.bytes.buffer]);
+  },
+
+  /** Diagnostics: what one of your models was made from (images in order, their unit embeddings). */
+  async localModelSource(id: string): Promise<LocalModelSource> {
+    const r = await localRecord(id);
+    const embeddings = new Float32Array(r.data.embeddings.slice(0));
+    return transfer({ images: r.entry.images.map((i) => ({ ...i })), embeddings, dim: r.entry.encoder.dim, encoder: { ...r.entry.encoder } }, [embeddings.buffer]);
+  },
+
+  /** Diagnostics: adds wait at `stage` until `holdAdd(null)` (tests close the tab or cancel there). */
+  holdAdd(stage: AddModelHoldStage | null): void {
+    addHold?.release();
+    addHold = undefined;
+    if (!stage) return;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    addHold = { stage, released, release };
   },
 
   /** What offline storage holds, with the browser's usage estimate when it gives one. */

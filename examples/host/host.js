@@ -93,3 +93,26 @@ $('search-form').addEventListener('submit', (e) => {
     search.setAttribute('query', text);
   }
 });
+
+// "Upload your model": the picked files go to the embed as they are (likeImages reads and checks them).
+const uploadStatus = $('upload-status');
+$('upload-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const files = [...$('upload-files').files];
+  if (!files.length) return;
+  const name = $('upload-name').value.trim();
+  if (typeof search.likeImages !== 'function') {
+    uploadStatus.textContent = 'The search has not loaded yet: try again in a moment.';
+    return;
+  }
+  uploadStatus.textContent = `Searching with ${files.length} image${files.length === 1 ? '' : 's'}…`;
+  search.likeImages(files, name ? { name } : {}).then(
+    () => {
+      uploadStatus.textContent = `Sent ${files.length} image${files.length === 1 ? '' : 's'} to the search.`;
+      search.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    },
+    (err) => {
+      uploadStatus.textContent = `Not searched: ${err instanceof Error ? err.message : String(err)}`;
+    },
+  );
+});

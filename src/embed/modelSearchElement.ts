@@ -1,4 +1,19 @@
-import { EMBED_PROTOCOL, EMBED_VERSION, MAX_LIKE, MAX_TEXT, parseAppMessage, type AppMessage, type HostQuery } from './protocol.ts';
+import {
+  EMBED_PROTOCOL,
+  EMBED_VERSION,
+  MAX_EMBED_IMAGE_BYTES,
+  MAX_EMBED_IMAGES,
+  MAX_EMBED_TOTAL_BYTES,
+  MAX_LIKE,
+  MAX_METHOD,
+  MAX_NAME,
+  MAX_TEXT,
+  parseAppMessage,
+  type AppMessage,
+  type HostLikeImages,
+  type HostMessage,
+  type HostQuery,
+} from './protocol.ts';
 
 /**
  * `<model-search>`: a framework-free custom element that embeds the search app in an iframe and
@@ -13,7 +28,9 @@ import { EMBED_PROTOCOL, EMBED_VERSION, MAX_LIKE, MAX_TEXT, parseAppMessage, typ
  * pixels; without it the frame follows the height the app reports, from 640px until it does).
  * Events (detail = the validated message): `model-search:ready`, `model-search:results`,
  * `model-search:select`, `model-search:error`. They bubble and cross shadow boundaries.
- * Methods: `search(text)`, `moreLike(id)`.
+ * Methods: `search(text)`, `moreLike(id)`, `likeImages(images, {name, method})` (models like these
+ * images: PNG, JPEG or WebP files as Blobs or ArrayBuffers, searched in the visitor's browser and
+ * never stored or sent to a server; check `ready` event's `accepts` for 'like-images' first).
  *
  * Only messages from this element's iframe window *and* the app's origin are read, and each is
  * validated; messages to the app are addressed to the app's origin. No markup is ever built from
@@ -35,6 +52,32 @@ export interface ModelSearchElement extends HTMLElement {
   readonly lastResults: Extract<AppMessage, { type: 'results' }> | null;
   search(text: string): void;
   moreLike(id: string): void;
+  /**
+   * Searches for the models most like these images (1…64 PNG/JPEG/WebP files, each ≤ 16 MiB, ≤ 64
+   * MiB in all): as "more like this" from a model built from them. Rejects with a RangeError naming
+   * the limit before anything is sent. Your ArrayBuffers are copied, not detached. Resolves once the
+   * message is sent (or waits for the app's `ready`); a newer search, moreLike or likeImages call
+   * replaces one still being read.
+   */
+  likeImages(images: (Blob | ArrayBuffer)[], opts?: { name?: string; method?: string }): Promise<void>;
+}
+
+/** The bytes of images for a like-images message, checked against the protocol's limits (RangeError naming the limit). */
+export async function readEmbedImages(images: readonly (Blob | ArrayBuffer)[]): Promise<ArrayBuffer[]> {
+  if (!Array.isArray(images)) throw new TypeError('likeImages: images must be a list of Blobs or ArrayBuffers.');
+  if (images.length < 1) throw new RangeError('likeImages: give at least 1 image.');
+  if (images.length > MAX_EMBED_IMAGES) throw new RangeError(`likeImages: ${images.length} images (limit ${MAX_EMBED_IMAGES} images per search).`);
+  const sizeOf = (x: Blob | ArrayBuffer) => (x instanceof Blob ? x.size : x instanceof ArrayBuffer ? x.byteLength : -1);
+  let total = 0;
+  for (const [i, image] of images.entries()) {
+    const size = sizeOf(image);
+    if (size < 0) throw new TypeError(`likeImages: image ${i + 1} is not a Blob or an ArrayBuffer.`);
+    if (size > MAX_EMBED_IMAGE_BYTES) throw new RangeError(`likeImages: image ${i + 1} has ${size} bytes (limit ${MAX_EMBED_IMAGE_BYTES} bytes = 16 MiB per image).`);
+    total += size;
+  }
+  if (total > MAX_EMBED_TOTAL_BYTES) throw new RangeError(`likeImages: the images hold ${total} bytes in all (limit ${MAX_EMBED_TOTAL_BYTES} bytes = 64 MiB).`);
+  // Copies: the message transfers its buffers, and the caller's must stay usable.
+  return Promise.all(images.map((image) => (image instanceof Blob ? image.arrayBuffer() : image.slice(0))));
 }
 
 /** The iframe address for an app URL (relative URLs resolve against the page). Null if not http(s). */
@@ -66,6 +109,11 @@ function cssHeight(value: string | null): string {
   return /^\d+(\.\d+)?$/.test(v) ? `${v}px` : v;
 }
 
+/** A like-images message's buffers move to the app instead of being copied. */
+function transferOf(msg: HostMessage): Transferable[] {
+  return msg.type === 'like-images' ? msg.images : [];
+}
+
 function defineModelSearch(): void {
   if (typeof customElements === 'undefined' || customElements.get(ELEMENT_NAME)) return;
 
@@ -78,7 +126,9 @@ function defineModelSearch(): void {
     #frame: HTMLIFrameElement | null = null;
     #appOrigin = '';
     #ready = false;
-    #pending: HostQuery | null = null;
+    #pending: HostMessage | null = null;
+    /** Counts searches asked for: images still being read when a newer one comes are dropped. */
+    #turn = 0;
     #lastResults: Extract<AppMessage, { type: 'results' }> | null = null;
     #quiet = false;
     #connected = false;
@@ -166,6 +216,19 @@ function defineModelSearch(): void {
       this.#send({ like: String(id).slice(0, MAX_LIKE) });
     }
 
+    async likeImages(images: (Blob | ArrayBuffer)[], opts: { name?: string; method?: string } = {}): Promise<void> {
+      const turn = ++this.#turn;
+      const name = opts.name === undefined ? undefined : String(opts.name);
+      if (name !== undefined && name.length > MAX_NAME) throw new RangeError(`likeImages: the name has ${name.length} characters (limit ${MAX_NAME}).`);
+      const method = opts.method === undefined ? undefined : String(opts.method).slice(0, MAX_METHOD);
+      const buffers = await readEmbedImages(images);
+      if (turn !== this.#turn) return;
+      const msg: HostLikeImages = { protocol: EMBED_PROTOCOL, version: EMBED_VERSION, type: 'like-images', images: buffers };
+      if (name) msg.name = name;
+      if (method) msg.method = method;
+      this.#post(msg);
+    }
+
     #build(): void {
       this.#frame?.remove();
       this.#frame = null;
@@ -205,14 +268,18 @@ function defineModelSearch(): void {
     }
 
     #send(body: { text?: string; like?: string }): void {
-      const msg: HostQuery = { protocol: EMBED_PROTOCOL, version: EMBED_VERSION, type: 'query', ...body };
+      this.#turn++;
+      this.#post({ protocol: EMBED_PROTOCOL, version: EMBED_VERSION, type: 'query', ...body } satisfies HostQuery);
+    }
+
+    #post(msg: HostMessage): void {
       const target = this.#frame?.contentWindow;
       if (!this.#ready || !target) {
-        // Until the app says ready its listener may not exist yet; the latest query waits.
+        // Until the app says ready its listener may not exist yet; the latest message waits.
         this.#pending = msg;
         return;
       }
-      target.postMessage(msg, this.#appOrigin);
+      target.postMessage(msg, { targetOrigin: this.#appOrigin, transfer: transferOf(msg) });
     }
 
     #onMessage = (event: MessageEvent): void => {
@@ -224,7 +291,7 @@ function defineModelSearch(): void {
         this.#ready = true;
         const pending = this.#pending;
         this.#pending = null;
-        if (pending) frame.contentWindow.postMessage(pending, this.#appOrigin);
+        if (pending) frame.contentWindow.postMessage(pending, { targetOrigin: this.#appOrigin, transfer: transferOf(pending) });
       } else if (msg.type === 'results') {
         this.#lastResults = msg;
       } else if (msg.type === 'resize') {

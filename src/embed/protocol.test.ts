@@ -4,7 +4,11 @@ import {
   EMBED_PROTOCOL,
   EMBED_VERSION,
   MAX_FRAME_HEIGHT,
+  MAX_EMBED_IMAGE_BYTES,
+  MAX_EMBED_IMAGES,
+  MAX_EMBED_TOTAL_BYTES,
   MAX_LIKE,
+  MAX_NAME,
   MAX_TEXT,
   isAllowedOrigin,
   normaliseOrigin,
@@ -14,8 +18,9 @@ import {
   checkHostMessage,
   toEmbedResult,
   type EmbedResult,
+  type HostQuery,
 } from './protocol.ts';
-import { embedFrameUrl } from './modelSearchElement.ts';
+import { embedFrameUrl, readEmbedImages } from './modelSearchElement.ts';
 
 const env = { protocol: EMBED_PROTOCOL, version: EMBED_VERSION };
 
@@ -35,7 +40,7 @@ describe('parseHostMessage', () => {
 
   it('accepts an object without a prototype (as some hosts build them)', () => {
     const msg = Object.assign(Object.create(null) as object, { ...env, type: 'query', text: 'cats' });
-    expect(parseHostMessage(msg)?.text).toBe('cats');
+    expect((parseHostMessage(msg) as HostQuery | null)?.text).toBe('cats');
   });
 
   it('rejects the wrong protocol, version or type', () => {
@@ -72,10 +77,10 @@ describe('parseHostMessage', () => {
   });
 
   it('bounds string lengths', () => {
-    expect(parseHostMessage({ ...env, type: 'query', text: 'a'.repeat(MAX_TEXT) })?.text).toHaveLength(MAX_TEXT);
+    expect((parseHostMessage({ ...env, type: 'query', text: 'a'.repeat(MAX_TEXT) }) as HostQuery | null)?.text).toHaveLength(MAX_TEXT);
     expect(parseHostMessage({ ...env, type: 'query', text: 'a'.repeat(MAX_TEXT + 1) })).toBeNull();
     expect(parseHostMessage({ ...env, type: 'query', text: 'a'.repeat(10_000_000) })).toBeNull();
-    expect(parseHostMessage({ ...env, type: 'query', like: 'm'.repeat(MAX_LIKE) })?.like).toHaveLength(MAX_LIKE);
+    expect((parseHostMessage({ ...env, type: 'query', like: 'm'.repeat(MAX_LIKE) }) as HostQuery | null)?.like).toHaveLength(MAX_LIKE);
     expect(parseHostMessage({ ...env, type: 'query', like: 'm'.repeat(MAX_LIKE + 1) })).toBeNull();
     expect(parseHostMessage({ ...env, type: 'query', method: 'a'.repeat(41) })).toBeNull();
   });
@@ -113,7 +118,7 @@ describe('checkHostMessage', () => {
     expect(problem({ ...env, type: 'query', text: 'a'.repeat(1_000_000) })).toEqual(['field "text" has 1000000 characters (limit 500)', true]);
     expect(problem({ ...env, version: 2, type: 'query' })).toEqual(['field "version" is 2; this app speaks version 1', true]);
     expect(problem({ protocol: EMBED_PROTOCOL, type: 'query' })).toEqual(['field "version" is missing', true]);
-    expect(problem({ ...env, type: 'results' })).toEqual(['field "type" is "results"; a host can only send "query"', true]);
+    expect(problem({ ...env, type: 'results' })).toEqual(['field "type" is "results"; a host can send "query" or "like-images"', true]);
     expect(problem({ ...env })).toEqual(['field "type" is missing', true]);
     // Not this protocol's: another script's message, to be ignored without an answer.
     expect(problem({ type: 'query', text: 'a' })).toEqual(['field "protocol" is missing', false]);
@@ -133,6 +138,73 @@ describe('checkHostMessage', () => {
     const [words] = problem(JSON.parse('{"protocol":"model-search","version":1,"type":"query","__proto__":{"polluted":true}}')) as [string];
     expect(words).toMatch(/^field "__proto__" is not part of the protocol/);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('like-images', () => {
+  const problem = (data: unknown) => {
+    const c = checkHostMessage(data);
+    return c.query ? null : c.problem;
+  };
+  const like = (extra: object) => ({ ...env, type: 'like-images', ...extra });
+  const png = () => new Uint8Array([0x89, 0x50, 0x4e, 0x47]).buffer;
+
+  it('accepts 1…64 ArrayBuffers with an optional name and method, as a fresh message', () => {
+    const images = [png(), png()];
+    const parsed = parseHostMessage(like({ images, name: 'My model', method: 'first-moment' }));
+    expect(parsed).toEqual({ ...env, type: 'like-images', images, name: 'My model', method: 'first-moment' });
+    expect(parsed?.type === 'like-images' && parsed.images).not.toBe(images);
+    expect(parsed?.type === 'like-images' && parsed.images[0]).toBe(images[0]);
+    expect(parseHostMessage(like({ images: [png()] }))).toEqual({ ...env, type: 'like-images', images: [expect.any(ArrayBuffer)] });
+    expect(parseHostMessage(like({ images: Array.from({ length: MAX_EMBED_IMAGES }, png) }))).not.toBeNull();
+    expect(parseHostMessage(like({ images: [png()], name: 'n'.repeat(MAX_NAME) }))).not.toBeNull();
+  });
+
+  it('names the field and the limit of every problem', () => {
+    expect(problem(like({}))).toBe('field "images" is missing');
+    expect(problem(like({ images: [] }))).toBe('field "images" is empty (at least 1 image)');
+    expect(problem(like({ images: png() }))).toBe('field "images" must be a list of ArrayBuffers, not an object');
+    expect(problem(like({ images: Array.from({ length: 80 }, png) }))).toBe('field "images" has 80 entries (limit 64)');
+    expect(problem(like({ images: [png(), new Uint8Array(4)] }))).toBe('image 2 is a Uint8Array, not an ArrayBuffer');
+    expect(problem(like({ images: [new SharedArrayBuffer(4)] }))).toBe('image 1 is a SharedArrayBuffer, not an ArrayBuffer');
+    expect(problem(like({ images: [new Blob(['x'])] }))).toBe('image 1 is a Blob, not an ArrayBuffer');
+    expect(problem(like({ images: ['data:image/png;base64,AAAA'] }))).toBe('image 1 is a string, not an ArrayBuffer');
+    expect(problem(like({ images: [{ byteLength: 4 }] }))).toBe('image 1 is an object, not an ArrayBuffer');
+    expect(problem(like({ images: [{ [Symbol.toStringTag]: 'ArrayBuffer', byteLength: 4 }] }))).toBe('image 1 is a look-alike, not an ArrayBuffer');
+    expect(problem(like({ images: [new ArrayBuffer(0)] }))).toBe('image 1 is empty (0 bytes)');
+    expect(problem(like({ images: [png(), png(), new ArrayBuffer(20 * 1024 * 1024)] }))).toBe('image 3 has 20.0 MiB (limit 16.0 MiB)');
+    const big = Array.from({ length: 5 }, () => new ArrayBuffer(MAX_EMBED_IMAGE_BYTES));
+    expect(problem(like({ images: big }))).toBe(`field "images" holds 80.0 MiB in all (limit ${MAX_EMBED_TOTAL_BYTES / 1024 / 1024}.0 MiB)`);
+    expect(problem(like({ images: [png()], name: 'n'.repeat(MAX_NAME + 1) }))).toBe('field "name" has 201 characters (limit 200)');
+    expect(problem(like({ images: [png()], name: 3 }))).toBe('field "name" must be a string, not a number');
+    expect(problem(like({ images: [png()], text: 'a' }))).toBe('field "text" is not part of the protocol (like-images has protocol, version, type, images, name, method)');
+    expect(problem({ ...env, type: 'query', images: [png()] })).toMatch(/^field "images" is not part of the protocol \(a query has/);
+    const getter = like({});
+    Object.defineProperty(getter, 'images', { get: () => [png()], enumerable: true });
+    expect(problem(getter)).toBe('field "images" is not a plain value');
+    const sneaky = [png()];
+    Object.defineProperty(sneaky, 0, { get: () => png(), enumerable: true });
+    expect(problem(like({ images: sneaky }))).toBe('image 1 is not a plain value');
+  });
+
+  it('the element reads Blobs and copies ArrayBuffers, refusing what breaks a limit with a RangeError naming it', async () => {
+    const buf = png();
+    const [a, b] = await readEmbedImages([buf, new Blob([new Uint8Array([1, 2])])]);
+    expect(a).not.toBe(buf);
+    expect(buf.byteLength).toBe(4);
+    expect([a!.byteLength, b!.byteLength]).toEqual([4, 2]);
+    await expect(readEmbedImages([])).rejects.toThrow(RangeError);
+    await expect(readEmbedImages(Array.from({ length: 65 }, png))).rejects.toThrow(/65 images \(limit 64 images per search\)/);
+    await expect(readEmbedImages([png(), new ArrayBuffer(MAX_EMBED_IMAGE_BYTES + 1)])).rejects.toThrow(/image 2 has 16777217 bytes \(limit 16777216 bytes = 16 MiB per image\)/);
+    await expect(readEmbedImages(Array.from({ length: 5 }, () => new ArrayBuffer(MAX_EMBED_IMAGE_BYTES)))).rejects.toThrow(/limit 67108864 bytes = 64 MiB/);
+    await expect(readEmbedImages([new Uint8Array(3) as unknown as ArrayBuffer])).rejects.toThrow(TypeError);
+  });
+
+  it('a ready message may list what the app accepts', () => {
+    const ready = { ...env, type: 'ready', models: 3, index: 'x', accepts: ['query', 'like-images'] };
+    expect(parseAppMessage(ready)).toEqual(ready);
+    expect(parseAppMessage({ ...ready, accepts: 'query' })).toBeNull();
+    expect(parseAppMessage({ ...ready, accepts: [1] })).toBeNull();
   });
 });
 

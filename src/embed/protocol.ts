@@ -8,7 +8,8 @@ import type { RankedModel } from '../shared/protocol.ts';
  * Every message carries `protocol` and `version`. Parsers are strict: a wrong protocol, version or
  * type, a field of the wrong kind, an over-long string or any unknown field rejects the whole
  * message. Version 1 may gain optional fields and message types a host can ignore (listed here, and
- * accepted by these parsers from then on: `results.noMatch`, the `resize` message); a changed or
+ * accepted by these parsers from then on: `results.noMatch`, the `resize` message, the host's
+ * `like-images` message and `ready.accepts`); a changed or
  * required field comes with a new version. Parsed messages are
  * fresh objects holding only the known fields, so nothing of the sender's object (prototype,
  * getters, extra keys) leaks through.
@@ -23,6 +24,19 @@ export const MAX_METHOD = 40;
 export const MAX_FIELD = 500;
 export const MAX_RESULTS = 200;
 export const MAX_ORIGINS = 100;
+
+/** Limits of a `like-images` message: images per message, bytes per image, bytes in all, name length. */
+export const MAX_EMBED_IMAGES = 64;
+export const MAX_EMBED_IMAGE_BYTES = 16 * 1024 * 1024;
+export const MAX_EMBED_TOTAL_BYTES = 64 * 1024 * 1024;
+export const MAX_NAME = 200;
+
+/** The host message types this app accepts (sent in `ready.accepts`). */
+export const HOST_MESSAGE_TYPES = ['query', 'like-images'] as const;
+export type HostMessageType = (typeof HOST_MESSAGE_TYPES)[number];
+
+/** The `error` code for an image of a `like-images` message that cannot be read; the message names its position (1 = first). */
+export const BAD_IMAGE = 'bad-image';
 
 interface Envelope {
   protocol: typeof EMBED_PROTOCOL;
@@ -42,7 +56,21 @@ export interface HostQuery extends Envelope {
   method?: string;
 }
 
-export type HostMessage = HostQuery;
+/**
+ * Host → app (added to version 1): rank the models most like these images, as "more like this"
+ * from a model built from them. `images` are the files' bytes (PNG, JPEG or WebP), at most
+ * MAX_EMBED_IMAGES of at most MAX_EMBED_IMAGE_BYTES each, MAX_EMBED_TOTAL_BYTES in all; `name`
+ * (untrusted text) labels them in `results.query`. The app reads them in the visitor's browser and
+ * neither stores them nor sends them anywhere. Older apps answer `bad-message`: check `ready.accepts`.
+ */
+export interface HostLikeImages extends Envelope {
+  type: 'like-images';
+  images: ArrayBuffer[];
+  name?: string;
+  method?: string;
+}
+
+export type HostMessage = HostQuery | HostLikeImages;
 
 /** One ranked model as the host sees it: plain strings and numbers, never markup. */
 export interface EmbedResult {
@@ -63,6 +91,8 @@ export interface ReadyMessage extends Envelope {
   models: number;
   /** The index's name (from its manifest; untrusted text). */
   index: string;
+  /** The host message types this app accepts (added to version 1; absent from older apps, which accept only `query`). */
+  accepts?: string[];
 }
 
 export interface ResultsMessage extends Envelope {
@@ -162,14 +192,19 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
-const HOST_QUERY_KEYS = ['protocol', 'version', 'type', 'text', 'like', 'method'] as const;
+/** The fields each host message type may have. */
+const HOST_KEYS: Record<HostMessageType, readonly string[]> = {
+  query: ['protocol', 'version', 'type', 'text', 'like', 'method'],
+  'like-images': ['protocol', 'version', 'type', 'images', 'name', 'method'],
+};
 
 /**
- * A host's message checked: the query, or what is wrong with it in words naming the field.
- * `ours` says whether the message claims to be of this protocol (`protocol: 'model-search'`): only
- * then is the host told (another script on the page may post its own messages to every frame).
+ * A host's message checked: the message (a query or like-images), or what is wrong with it in words
+ * naming the field. `ours` says whether the message claims to be of this protocol (`protocol:
+ * 'model-search'`): only then is the host told (another script on the page may post its own
+ * messages to every frame).
  */
-export type HostMessageCheck = { query: HostQuery } | { query: null; problem: string; ours: boolean };
+export type HostMessageCheck = { query: HostMessage } | { query: null; problem: string; ours: boolean };
 
 /** A key or value quoted for a message: JSON, clipped (a hostile key may be megabytes long). */
 function quote(value: unknown, max = 40): string {
@@ -205,10 +240,13 @@ export function checkHostMessage(data: unknown): HostMessageCheck {
   }
   if (proto !== Object.prototype && proto !== null) return refuse('the message is not a plain object');
   if (Object.getOwnPropertySymbols(data).length) return refuse('the message has symbol keys');
+  const typeDesc = Object.getOwnPropertyDescriptor(data, 'type');
+  const type: unknown = typeDesc && 'value' in typeDesc ? typeDesc.value : undefined;
+  const keys = (HOST_MESSAGE_TYPES as readonly unknown[]).includes(type) ? HOST_KEYS[type as HostMessageType] : HOST_KEYS.query;
   const f: Fields = new Map();
   for (const key of Object.getOwnPropertyNames(data)) {
-    if (!(HOST_QUERY_KEYS as readonly string[]).includes(key)) {
-      return refuse(`field ${quote(key)} is not part of the protocol (a query has ${HOST_QUERY_KEYS.join(', ')})`);
+    if (!keys.includes(key)) {
+      return refuse(`field ${quote(key)} is not part of the protocol (${type === 'like-images' ? 'like-images' : 'a query'} has ${keys.join(', ')})`);
     }
     const desc = Object.getOwnPropertyDescriptor(data, key);
     if (!desc || !('value' in desc)) return refuse(`field "${key}" is not a plain value`);
@@ -216,14 +254,24 @@ export function checkHostMessage(data: unknown): HostMessageCheck {
   }
   const version = f.get('version');
   if (version !== EMBED_VERSION) return refuse(version === undefined ? 'field "version" is missing' : `field "version" is ${quote(version)}; this app speaks version ${EMBED_VERSION}`);
-  const type = f.get('type');
-  if (type !== 'query') return refuse(type === undefined ? 'field "type" is missing' : `field "type" is ${quote(type)}; a host can only send "query"`);
-  const problem = stringProblem(f, 'text', MAX_TEXT) || stringProblem(f, 'like', MAX_LIKE) || stringProblem(f, 'method', MAX_METHOD);
+  if (type !== 'query' && type !== 'like-images') {
+    return refuse(type === undefined ? 'field "type" is missing' : `field "type" is ${quote(type)}; a host can send "query" or "like-images"`);
+  }
+  const problem = stringProblem(f, 'method', MAX_METHOD) || (type === 'query' ? stringProblem(f, 'text', MAX_TEXT) || stringProblem(f, 'like', MAX_LIKE) : stringProblem(f, 'name', MAX_NAME));
   if (problem) return refuse(problem);
-  const text = f.get('text') as string | undefined;
-  const like = f.get('like') as string | undefined;
   const method = f.get('method') as string | undefined;
   if (method !== undefined && !/^[a-z0-9-]*$/.test(method)) return refuse(`field "method" is ${quote(method)}: only lower-case letters, digits and "-"`);
+  if (type === 'like-images') {
+    const images = checkImages(f);
+    if (typeof images === 'string') return refuse(images);
+    const out: HostLikeImages = envelope({ type: 'like-images' as const, images });
+    const name = f.get('name') as string | undefined;
+    if (name !== undefined) out.name = name;
+    if (method) out.method = method;
+    return { query: out };
+  }
+  const text = f.get('text') as string | undefined;
+  const like = f.get('like') as string | undefined;
   const out: HostQuery = envelope({ type: 'query' as const });
   if (text !== undefined) out.text = text;
   if (like !== undefined) out.like = like;
@@ -231,8 +279,49 @@ export function checkHostMessage(data: unknown): HostMessageCheck {
   return { query: out };
 }
 
-/** Validates a message a host page sent to the app; null for anything that is not a valid v1 query. */
-export function parseHostMessage(data: unknown): HostQuery | null {
+/** ArrayBuffer.prototype.byteLength: throws for anything that is not a real ArrayBuffer (a SharedArrayBuffer, a look-alike). */
+const arrayBufferBytes = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength')!.get!;
+
+/** Bytes in MiB for a message, e.g. "20.0 MiB". */
+const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+
+/** The `images` of a like-images message as a fresh list, or what is wrong with them (positions count from 1). */
+function checkImages(f: Fields): ArrayBuffer[] | string {
+  const list = f.get('images');
+  if (list === undefined) return 'field "images" is missing';
+  if (!Array.isArray(list)) return `field "images" must be a list of ArrayBuffers, not ${kind(list)}`;
+  if (list.length < 1) return 'field "images" is empty (at least 1 image)';
+  if (list.length > MAX_EMBED_IMAGES) return `field "images" has ${list.length} entries (limit ${MAX_EMBED_IMAGES})`;
+  const out: ArrayBuffer[] = [];
+  let total = 0;
+  for (let i = 0; i < list.length; i++) {
+    const desc = Object.getOwnPropertyDescriptor(list, i);
+    if (!desc || !('value' in desc)) return `image ${i + 1} is not a plain value`;
+    const v: unknown = desc.value;
+    const tag = Object.prototype.toString.call(v).slice(8, -1);
+    let bytes = -1;
+    if (tag === 'ArrayBuffer') {
+      try {
+        bytes = arrayBufferBytes.call(v) as number;
+      } catch {
+        bytes = -1;
+      }
+    }
+    if (bytes < 0) {
+      const what = tag === 'ArrayBuffer' ? 'a look-alike' : typeof v === 'object' && v !== null && tag !== 'Object' && tag !== 'Array' ? `a ${tag.slice(0, 40)}` : kind(v);
+      return `image ${i + 1} is ${what}, not an ArrayBuffer`;
+    }
+    if (bytes === 0) return `image ${i + 1} is empty (0 bytes)`;
+    if (bytes > MAX_EMBED_IMAGE_BYTES) return `image ${i + 1} has ${mib(bytes)} (limit ${mib(MAX_EMBED_IMAGE_BYTES)})`;
+    total += bytes;
+    out.push(v as ArrayBuffer);
+  }
+  if (total > MAX_EMBED_TOTAL_BYTES) return `field "images" holds ${mib(total)} in all (limit ${mib(MAX_EMBED_TOTAL_BYTES)})`;
+  return out;
+}
+
+/** Validates a message a host page sent to the app; null for anything that is not a valid v1 host message. */
+export function parseHostMessage(data: unknown): HostMessage | null {
   return checkHostMessage(data).query;
 }
 
@@ -263,12 +352,18 @@ export function parseAppMessage(data: unknown): AppMessage | null {
   const type = typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined;
   switch (type) {
     case 'ready': {
-      const f = plainFields(data, ['protocol', 'version', 'type', 'models', 'index']);
+      const f = plainFields(data, ['protocol', 'version', 'type', 'models', 'index', 'accepts']);
       if (!f || !hasEnvelope(f)) return null;
       const models = f.get('models');
       const index = reqString(f, 'index', MAX_FIELD);
       if (typeof models !== 'number' || !Number.isSafeInteger(models) || models < 0 || index === false) return null;
-      return envelope({ type: 'ready' as const, models, index });
+      const accepts = f.get('accepts');
+      const out: ReadyMessage = envelope({ type: 'ready' as const, models, index });
+      if (accepts !== undefined) {
+        if (!Array.isArray(accepts) || accepts.length > 20 || !accepts.every((a) => typeof a === 'string' && a.length <= MAX_METHOD)) return null;
+        out.accepts = [...(accepts as string[])];
+      }
+      return out;
     }
     case 'results': {
       const f = plainFields(data, ['protocol', 'version', 'type', 'query', 'method', 'results', 'noMatch']);

@@ -1,4 +1,4 @@
-import type { AbortStage, WorkerCounts } from '../shared/protocol.ts';
+import type { AbortStage, AddModelHoldStage, LocalModelSource, LocalModelSummary, WorkerCounts } from '../shared/protocol.ts';
 import { searchClient, type Deadlines } from './searchClient.ts';
 
 /**
@@ -32,6 +32,12 @@ export interface ModelSearchDebug {
   encodeImage(url: string): Promise<number[]>;
   /** The encoder's input pixels for the image at `url`. */
   preprocessImage(url: string): Promise<number[]>;
+  /** Your models as the worker lists them (thumbnails as byte counts, so that they cross to a test). */
+  listLocalModels(): Promise<(Omit<LocalModelSummary, 'thumbnails'> & { thumbnails: number[] })[]>;
+  /** What one of your models was made from: its images (name, SHA-256, size) in order and their unit embeddings (Playwright carries the Float32Array). */
+  localModelSource(id: string): Promise<LocalModelSource>;
+  /** Makes adds wait in the worker at `stage` until `holdAdd(null)` (to cancel one, or close the tab, there). */
+  holdAdd(stage: AddModelHoldStage | null): Promise<void>;
 }
 
 async function fetchBlob(url: string): Promise<Blob> {
@@ -52,6 +58,9 @@ export function debugHooks(): ModelSearchDebug {
     setDeadlines: (deadlines) => searchClient.setDeadlines(deadlines),
     encodeImage: async (url) => Array.from(await searchClient.encodeImage(await fetchBlob(url))),
     preprocessImage: async (url) => Array.from(await searchClient.preprocessImage(await fetchBlob(url))),
+    localModelSource: (id) => searchClient.localModelSource(id),
+    holdAdd: (stage) => searchClient.holdAdd(stage),
+    listLocalModels: async () => (await searchClient.listLocalModels()).map((m) => ({ ...m, thumbnails: m.thumbnails.map((t) => t.bytes.byteLength) })),
   };
 }
 

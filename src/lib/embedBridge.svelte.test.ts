@@ -28,6 +28,9 @@ function fakeFrame() {
 }
 
 const query = (body: object) => ({ protocol: 'model-search', version: 1, type: 'query', ...body });
+const likeImages = (images: ArrayBuffer[], body: object = {}) => ({ protocol: 'model-search', version: 1, type: 'like-images', images, ...body });
+/** The first bytes of a 2×2 PNG: enough for the header check (the worker decodes the rest). */
+const pngHeader = () => Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 2, 0, 0, 0, 2, 8, 6, 0, 0, 0]).buffer;
 /** Queries are applied one task after they arrive (a burst runs once). */
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -54,7 +57,7 @@ describe('embed bridge', () => {
     frame.receive(query({ text: 'red flowers', method: 'gd' }));
     await nextTask();
     expect(submit).toHaveBeenCalledTimes(1);
-    expect(submit).toHaveBeenCalledWith({ image: null, text: 'red flowers', like: null, method: 'gaussian' });
+    expect(submit).toHaveBeenCalledWith({ samples: null, image: null, text: 'red flowers', like: null, method: 'gaussian' });
     expect(pending).toHaveLength(1);
     expect(pending[0].request).toMatchObject({ method: 'gaussian', parts: [{ part: { kind: 'text', text: 'red flowers' } }] });
     // The same address handling as the app: the frame's entry is replaced, never added to.
@@ -62,7 +65,7 @@ describe('embed bridge', () => {
 
     frame.receive(query({ like: 'm7' }));
     await nextTask();
-    expect(submit).toHaveBeenLastCalledWith({ image: null, text: '', like: { id: 'm7', name: '' }, method: null });
+    expect(submit).toHaveBeenLastCalledWith({ samples: null, image: null, text: '', like: { id: 'm7', name: '' }, method: null });
     expect(pending[0].signal?.aborted).toBe(true); // the newer query drops the older
     expect(pending[1].request.parts).toEqual([{ part: { kind: 'model', modelId: 'm7' }, weight: 1 }]);
 
@@ -202,6 +205,61 @@ describe('embed bridge', () => {
     expect(submit).toHaveBeenCalledWith(expect.objectContaining({ text: 'red flowers' }));
     stop();
     expect(frame.listeners.size).toBe(0);
+  });
+
+  it('like-images goes in as a samples query; a bad header is answered with bad-image naming the image; the last of a burst wins', async () => {
+    const frame = fakeFrame();
+    vi.stubGlobal('window', frame.win);
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const m = new SearchManager();
+    await m.start({ appBase: 'http://x/', indexUrl: 'http://x/i/', backend: 'auto' });
+    const submit = vi.spyOn(m, 'submit');
+    const bridge = startEmbedBridge(m, { allowedOrigins: [HOST], indexBase: 'http://x/i/', search: `?parentOrigin=${encodeURIComponent(HOST)}` });
+    frame.receive(likeImages([pngHeader(), pngHeader()], { name: 'My model', method: 'first-moment' }));
+    await nextTask();
+    expect(submit).toHaveBeenCalledWith({ samples: { blobs: [expect.any(Blob), expect.any(Blob)], label: 'My model' }, text: '', like: null, method: 'first-moment' });
+    expect(pending[0]!.request.parts).toEqual([{ part: { kind: 'samples', images: [expect.any(Blob), expect.any(Blob)], label: 'My model' }, weight: 1 }]);
+
+    frame.receive(likeImages([pngHeader(), new Uint8Array([1, 2, 3, 4]).buffer]));
+    await nextTask();
+    expect(submit).toHaveBeenCalledTimes(1);
+    expect(frame.parent.postMessage).toHaveBeenLastCalledWith(
+      expect.objectContaining({ type: 'error', code: 'bad-image', message: expect.stringMatching(/image 2 could not be read as an image/) }),
+      HOST,
+    );
+
+    // A burst: a query then like-images: one search, the like-images.
+    frame.receive(query({ text: 'cats' }));
+    frame.receive(likeImages([pngHeader()]));
+    await nextTask();
+    expect(submit).toHaveBeenCalledTimes(2);
+    expect(submit).toHaveBeenLastCalledWith(expect.objectContaining({ samples: { blobs: [expect.any(Blob)] } }));
+    // From another origin: ignored, never submitted.
+    frame.receive(likeImages([pngHeader()]), 'https://evil.example');
+    await nextTask();
+    expect(submit).toHaveBeenCalledTimes(2);
+    bridge.stop();
+  });
+
+  it('while the allowlist loads, only the latest like-images message is kept', async () => {
+    const frame = fakeFrame();
+    vi.stubGlobal('window', frame.win);
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    let answer!: (r: Response) => void;
+    vi.stubGlobal('fetch', () => new Promise<Response>((resolve) => (answer = resolve)));
+    vi.stubGlobal('location', { search: `?embed=1&parentOrigin=${encodeURIComponent(HOST)}` });
+    const m = new SearchManager();
+    const submit = vi.spyOn(m, 'submit').mockResolvedValue();
+    const stop = connectEmbed(m, { appBase: 'http://x/', indexBase: 'http://x/i/' });
+    // Three held like-images messages that break the protocol: only the latest is kept, so one answer.
+    for (let i = 0; i < 3; i++) frame.receive(likeImages([new Uint8Array(4) as unknown as ArrayBuffer], { name: `n${i}` }));
+    frame.receive(query({ text: 'between' }));
+    answer(new Response(JSON.stringify({ allowedOrigins: [HOST] })));
+    await vi.waitFor(() => expect(submit).toHaveBeenCalledTimes(1));
+    expect(submit).toHaveBeenCalledWith(expect.objectContaining({ text: 'between' }));
+    const errors = frame.parent.postMessage.mock.calls.filter(([msg]) => msg.type === 'error');
+    expect(errors).toEqual([[expect.objectContaining({ code: 'bad-message', message: expect.stringMatching(/image 1 is a Uint8Array/) }), HOST]]);
+    stop();
   });
 
   it('a parent origin that is not allowed gets no bridge', () => {

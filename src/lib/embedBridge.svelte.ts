@@ -1,4 +1,19 @@
-import { checkHostMessage, envelope, isAllowedOrigin, MAX_FRAME_HEIGHT, parseAllowedOrigins, toEmbedResult, type AppMessage, type HostQuery, type ResultsMessage } from '../embed/protocol.ts';
+import { headerFault, readImageHeader } from '../core/encode/imageHeader.ts';
+import { IMAGE_FAULTS } from '../core/messages.ts';
+import {
+  BAD_IMAGE,
+  checkHostMessage,
+  envelope,
+  HOST_MESSAGE_TYPES,
+  isAllowedOrigin,
+  MAX_FRAME_HEIGHT,
+  parseAllowedOrigins,
+  toEmbedResult,
+  type AppMessage,
+  type HostLikeImages,
+  type HostMessage,
+  type ResultsMessage,
+} from '../embed/protocol.ts';
 import type { SearchManager } from './search.svelte.ts';
 import { parseMethod } from './urlState.ts';
 
@@ -11,7 +26,9 @@ import { parseMethod } from './urlState.ts';
  * A message from the parent that claims this protocol but breaks it (a wrong version, a field of the
  * wrong kind, an unknown field) is answered with an `error` message (`bad-message`) naming the field;
  * anything else that is ignored (another window or origin, another script's messages) is logged in
- * the frame's console, never answered. Queries are applied once per task: of a burst, the last wins.
+ * the frame's console, never answered. Queries and like-images messages are applied once per task:
+ * of a burst, the last wins. A like-images image whose header is not a readable image is answered
+ * with `bad-image` naming its position; its images are searched in this browser and kept nowhere.
  *
  * DOM hooks (for tests and diagnostics) on `<html>`:
  *  - `data-embed-bridge`: `on` while listening, `refused` when the parent origin is not allowed, `off` after stop();
@@ -38,7 +55,10 @@ export interface EmbedBridgeOptions {
 
 /** Most console lines about ignored messages per bridge (a flood must not flood the console too). */
 const MAX_WARNINGS = 10;
-/** Most messages kept while the allowlist loads; older ones go first (a later query replaces them anyway). */
+/**
+ * Most messages kept while the allowlist loads; older ones go first (a later query replaces them
+ * anyway). Of like-images messages (up to 64 MiB each) only the latest is kept.
+ */
 const MAX_EARLY = 50;
 
 /**
@@ -146,14 +166,30 @@ export function startEmbedBridge(manager: SearchManager, opts: EmbedBridgeOption
     }
   };
 
-  /** A host's query replaces the whole query, and goes in the way the app's own controls do. */
-  const apply = (q: HostQuery) => {
+  /** Whether the search running now came from a like-images message (its image errors are `bad-image`). */
+  let imagesApplied = false;
+
+  /** A host's message replaces the whole query, and goes in the way the app's own controls do. */
+  const apply = (q: HostMessage) => {
+    if (q.type === 'like-images') {
+      const fault = imageProblem(q);
+      if (fault) {
+        post(envelope({ type: 'error' as const, code: BAD_IMAGE, message: `The images were not searched: ${fault}.` }));
+        return;
+      }
+    }
     // Absent = automatic; an unknown name is reported and the automatic method used.
     const method = q.method ? parseMethod(q.method) : null;
     if (q.method && !method) {
       post(envelope({ type: 'error' as const, code: 'bad-method', message: `Unknown method "${q.method}"; the automatic method is used.` }));
     }
-    void manager.submit({ image: null, text: q.text ?? '', like: q.like ? { id: q.like, name: '' } : null, method });
+    imagesApplied = q.type === 'like-images';
+    if (q.type === 'like-images') {
+      const samples = { blobs: q.images.map((b) => new Blob([b])), ...(q.name ? { label: q.name } : {}) };
+      void manager.submit({ samples, text: '', like: null, method });
+    } else {
+      void manager.submit({ samples: null, image: null, text: q.text ?? '', like: q.like ? { id: q.like, name: '' } : null, method });
+    }
   };
 
   let warnings = 0;
@@ -164,9 +200,9 @@ export function startEmbedBridge(manager: SearchManager, opts: EmbedBridgeOption
   };
 
   // A burst of queries (a host typing, or a flood) runs once, with the last: one task later.
-  let latest: HostQuery | null = null;
+  let latest: HostMessage | null = null;
   let flush: ReturnType<typeof setTimeout> | undefined;
-  const enqueue = (q: HostQuery) => {
+  const enqueue = (q: HostMessage) => {
     latest = q;
     flush ??= setTimeout(() => {
       flush = undefined;
@@ -200,7 +236,7 @@ export function startEmbedBridge(manager: SearchManager, opts: EmbedBridgeOption
     $effect(() => {
       if (readySent || manager.phase !== 'ready' || !manager.info) return;
       readySent = true;
-      post(envelope({ type: 'ready' as const, models: manager.info.modelCount, index: manager.info.indexName.slice(0, 500) }));
+      post(envelope({ type: 'ready' as const, models: manager.info.modelCount, index: manager.info.indexName.slice(0, 500), accepts: [...HOST_MESSAGE_TYPES] }));
     });
     $effect(() => {
       const summary = manager.summary;
@@ -216,7 +252,11 @@ export function startEmbedBridge(manager: SearchManager, opts: EmbedBridgeOption
       const error = manager.error;
       if (error === lastError) return;
       lastError = error;
-      if (error) post(envelope({ type: 'error' as const, code: error.code, message: error.message.slice(0, MAX_ERROR_MESSAGE) }));
+      if (!error) return;
+      // An image of a like-images message that the worker could not decode.
+      const code = imagesApplied && manager.samples && error.code === 'bad-query' && /^This file /.test(error.message) ? BAD_IMAGE : error.code;
+      const message = code === BAD_IMAGE ? `The images were not searched: one of them ${error.message.replace(/^This file /, '')}` : error.message;
+      post(envelope({ type: 'error' as const, code, message: message.slice(0, MAX_ERROR_MESSAGE) }));
     });
     // A model was picked (its details opened): the host hears which.
     $effect(() => {
@@ -271,6 +311,11 @@ export function connectEmbed(manager: SearchManager, opts: { appBase: string; in
   // messages are kept (not judged yet) and handed to the bridge, which checks them like any other.
   const early: MessageEvent[] = [];
   const hold = (event: MessageEvent) => {
+    // At most one like-images message (the latest): 50 of them could hold gigabytes.
+    if (isLikeImages(event.data)) {
+      const older = early.findIndex((e) => isLikeImages(e.data));
+      if (older >= 0) early.splice(older, 1);
+    }
     if (early.push(event) > MAX_EARLY) early.shift();
   };
   window.addEventListener('message', hold);
@@ -283,6 +328,26 @@ export function connectEmbed(manager: SearchManager, opts: { appBase: string; in
     window.removeEventListener('message', hold);
     bridge?.stop();
   };
+}
+
+/** Whether a message (not judged yet) says it is a like-images message; reads only an own data property. */
+function isLikeImages(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null) return false;
+  const desc = Object.getOwnPropertyDescriptor(data, 'type');
+  return !!desc && 'value' in desc && desc.value === 'like-images';
+}
+
+/**
+ * What the headers of a like-images message's images show to be wrong (not an image format this app
+ * reads, CMYK, too many pixels), naming the image by position (1 = first), or ''.
+ */
+export function imageProblem(msg: HostLikeImages): string {
+  for (const [i, bytes] of msg.images.entries()) {
+    const header = readImageHeader(new Uint8Array(bytes));
+    const fault = header ? headerFault(header) : IMAGE_FAULTS.unreadable;
+    if (fault) return `image ${i + 1} ${fault}`;
+  }
+  return '';
 }
 
 /** An event's origin for a console line (it is the browser's serialisation, but may be 'null' or long). */

@@ -508,6 +508,84 @@ describe('SearchManager', () => {
     await started;
   });
 
+  it('sample images are the whole query: one samples part, described by count or name, never in the address or the session', async () => {
+    const storage = fakeSessionStorage();
+    vi.stubGlobal('sessionStorage', storage);
+    const address = memoryAddressBar('?q=red+boats+family%3Aboat');
+    const m = await readyManager(address);
+    void m.submit({ image: { blob: png(), name: 'a.png', source: 'file' } });
+    await m.settled();
+    expect(storage.items.size).toBe(1);
+    const blobs = [png('1'), png('2'), png('3')];
+    const done = m.submit({ samples: { blobs }, text: '', like: null });
+    expect(m.queryKinds).toEqual(['model']);
+    expect([m.text, m.image, m.likeId]).toEqual(['', null, '']);
+    await m.settled();
+    expect(storage.items.size).toBe(0);
+    const last = pending[pending.length - 1]!;
+    expect(last.request.parts).toEqual([{ part: { kind: 'samples', images: blobs }, weight: 1 }]);
+    expect(last.request.hybridWeight).toBe(0);
+    expect(address.search).toBe('');
+    last.resolve(response('m2'));
+    await done;
+    expect(m.summary?.label).toBe('models like your 3 images');
+    expect(m.heading).toBe('Top 1 of 3 models for models like your 3 images');
+
+    void m.submit({ samples: { blobs: [png()], label: 'My scarlet blossom' } });
+    expect(pending[pending.length - 1]!.request.parts[0]!.part).toMatchObject({ kind: 'samples', label: 'My scarlet blossom' });
+    expect(m.queuedLabel).toBe('');
+    expect(address.search).toBe('');
+  });
+
+  it('sample images keep field filters; free text, an image or "more like this" replaces them', async () => {
+    const m = await readyManager();
+    void m.submit({ text: 'family:star' });
+    void m.submit({ samples: { blobs: [png()] } });
+    expect(m.text).toBe('family:star');
+    expect(pending[pending.length - 1]!.request.filters).toEqual({ family: ['star'] });
+    m.text = 'red family:star';
+    void m.submit();
+    expect(m.samples).toBeNull();
+    expect(pending[pending.length - 1]!.request.parts).toEqual([{ part: { kind: 'text', text: 'red' }, weight: 1 }]);
+    void m.submit({ samples: { blobs: [png()] } });
+    void m.submit({ image: { blob: png(), name: 'a.png', source: 'file' } });
+    expect([m.samples, m.queryKinds]).toEqual([null, ['image']]);
+    void m.submit({ samples: { blobs: [png()] } });
+    void m.submit({ like: { id: 'm1', name: 'Model one' } });
+    expect(m.samples).toBeNull();
+    void m.submit({ samples: { blobs: [png()] } });
+    void m.submit({ samples: null });
+    expect(m.hasQuery).toBe(true);
+    expect(pending[pending.length - 1]!.request.parts).toEqual([]);
+  });
+
+  it('a large (tiered) index is sent sample images too (core rankTiered ranks them)', async () => {
+    const m = await readyManager();
+    m.info = { ...m.info!, tiered: { candidates: 10, blocks: 1, headBytes: 1 } };
+    const before = pending.length;
+    void m.submit({ samples: { blobs: [png()] } });
+    expect(pending).toHaveLength(before + 1);
+    expect(pending[before]!.request.parts.map((p) => p.part.kind)).toEqual(['samples']);
+  });
+
+  it('localModelsChanged updates the model count and heading, and runs the current query again', async () => {
+    const m = await readyManager();
+    expect(await m.localModelsChanged(4)).toBeUndefined();
+    expect([m.info?.modelCount, m.info?.localModels]).toEqual([4, 1]);
+    expect(pending).toHaveLength(0);
+    const done = m.submit({ text: 'red' });
+    pending[0]!.resolve({ ...response('a'), matched: 4 });
+    await done;
+    expect(m.heading).toBe('Top 1 of 4 models for “red”');
+    const again = m.localModelsChanged(3);
+    expect(m.info?.localModels).toBe(0);
+    expect(pending).toHaveLength(2);
+    expect(pending[1]!.request.parts).toEqual(pending[0]!.request.parts);
+    pending[1]!.resolve({ ...response('b'), matched: 3 });
+    await again;
+    expect(m.heading).toBe('Top 1 of 3 models for “red”');
+  });
+
   it('the app’s manager is one shared instance', () => {
     expect(searchManager).toBeInstanceOf(SearchManager);
   });

@@ -50,8 +50,18 @@ export interface SearchSummary {
 export const TOP_K = SEARCH_DEFAULTS.topK;
 
 /**
+ * Sample images of a model that is not in the index ("models like these images"): ranked as "more
+ * like this" from a model built from them. Kept in memory only: never in the address or the session.
+ */
+export interface SamplesQuery {
+  blobs: Blob[];
+  /** A name for them ("models like “<label>”"); untrusted text. */
+  label?: string;
+}
+
+/**
  * A change to the query, handed to `submit`. Fields left out keep their value; `null` removes a part.
- * Applied in this order: image, text, filters, like, method, k, weights.
+ * Applied in this order: samples, image, text, filters, like, method, k, weights.
  */
 export interface QueryChange {
   /** The text box: free text and field filters. */
@@ -62,6 +72,8 @@ export interface QueryChange {
   image?: StoredImage | null;
   /** "More like this": the model becomes the whole query. */
   like?: { id: string; name: string } | null;
+  /** Sample images become the whole query (text, image and like are cleared); free text, an image or a like clears them. */
+  samples?: SamplesQuery | null;
   /** The method asked for; null = automatic. */
   method?: Method | null;
   k?: number;
@@ -106,6 +118,8 @@ export class SearchManager {
   /** Id of the model used as query; its name arrives with the first response. */
   likeId = $state('');
   likeName = $state('');
+  /** Sample images as the query ("models like these images"); never written to the address or the session. */
+  samples = $state.raw<SamplesQuery | null>(null);
   /** The method asked for (URL or picker); null = automatic (best for the query kind). */
   requestedMethod = $state<Method | null>(null);
   k = $state(DEFAULT_K);
@@ -122,7 +136,7 @@ export class SearchManager {
   parsed: { text: string; filters: FieldFilters } = $derived(parseQuery(this.text));
 
   get queryKinds(): QueryKind[] {
-    if (this.likeId) return ['model'];
+    if (this.likeId || this.samples) return ['model'];
     const kinds: QueryKind[] = [];
     if (this.parsed.text) kinds.push('text');
     if (this.image) kinds.push(this.image.source === 'sketch' ? 'sketch' : 'image');
@@ -151,7 +165,7 @@ export class SearchManager {
   get showDownloads(): boolean {
     if (!this.files.length) return false;
     if (this.phase === 'loading') return true;
-    return this.searching && !!this.image && this.files.some((f) => f.kind === 'encoder' && !f.done);
+    return this.searching && (!!this.image || !!this.samples) && this.files.some((f) => f.kind === 'encoder' && !f.done);
   }
 
   /** Whether a query was submitted before the app was ready: it runs once ready ("Searching for … once ready"). */
@@ -274,6 +288,8 @@ export class SearchManager {
    */
   submit(change: QueryChange = {}): Promise<void> {
     this.limit = TOP_K;
+    if (change.samples) this.setSamples(change.samples);
+    else if (change.samples === null) this.samples = null;
     if (change.image !== undefined) {
       this.setImage(change.image);
       this.persistImage(change.image);
@@ -282,6 +298,8 @@ export class SearchManager {
     if (change.filters) this.text = formatQuery(parseQuery(this.text).text, change.filters);
     if (change.like) this.setLike(change.like);
     else if (change.like === null) this.clearLike();
+    // Free text (typed into the bound box, or given here) replaces sample images.
+    if (this.samples && this.parsed.text) this.samples = null;
     if (change.method !== undefined) this.requestedMethod = change.method;
     if (change.k !== undefined) this.k = change.k;
     if (change.imageWeight !== undefined) this.imageWeight = change.imageWeight;
@@ -309,6 +327,8 @@ export class SearchManager {
   /** The address changed under the page (back/forward): take its search and run it, writing nothing. */
   followAddress(): Promise<void> {
     this.selected = null;
+    // Sample images are not in the address: another entry's search replaces them.
+    this.samples = null;
     this.applyUrlState(readUrlState(this.address.search));
     return this.run();
   }
@@ -351,6 +371,7 @@ export class SearchManager {
     this.image = null;
     this.likeId = '';
     this.likeName = '';
+    this.samples = null;
     this.requestedMethod = null;
     this.k = DEFAULT_K;
     this.imageWeight = DEFAULT_IMAGE_WEIGHT;
@@ -426,14 +447,41 @@ export class SearchManager {
   private setImage(image: StoredImage | null): void {
     if (this.image) URL.revokeObjectURL(this.image.previewUrl);
     this.image = image ? { ...image, previewUrl: URL.createObjectURL(image.blob) } : null;
-    if (image) this.clearLike();
+    if (image) {
+      this.clearLike();
+      this.samples = null;
+    }
   }
 
   /** "More like this": the model becomes the whole query; free text goes (field filters stay). */
   private setLike(model: { id: string; name: string }): void {
     this.likeId = model.id;
     this.likeName = model.name;
+    this.samples = null;
     this.text = formatQuery('', this.parsed.filters);
+  }
+
+  /** Sample images become the whole query: free text, the image (and its session copy) and "more like this" go; field filters stay. */
+  private setSamples(samples: SamplesQuery): void {
+    this.samples = { blobs: [...samples.blobs], ...(samples.label ? { label: samples.label } : {}) };
+    this.clearLike();
+    if (this.image) {
+      this.setImage(null);
+      this.persistImage(null);
+    }
+    this.text = formatQuery('', this.parsed.filters);
+  }
+
+  /**
+   * The visitor added or removed one of their own models: `modelCount` is how many models searches
+   * rank now (the index's and theirs). The heading follows, and the current query runs again.
+   */
+  localModelsChanged(modelCount: number): Promise<void> {
+    if (this.info && Number.isSafeInteger(modelCount) && modelCount >= 0) {
+      const local = Math.max(0, (this.info.localModels ?? 0) + modelCount - this.info.modelCount);
+      this.info = { ...this.info, modelCount, localModels: local };
+    }
+    return this.phase === 'ready' && this.hasQuery ? this.run() : Promise.resolve();
   }
 
   private clearLike(): void {
@@ -447,6 +495,9 @@ export class SearchManager {
     const parts: SearchRequest['parts'] = [];
     if (this.likeId) {
       parts.push({ part: { kind: 'model', modelId: this.likeId }, weight: 1 });
+    } else if (this.samples) {
+      const { blobs, label } = this.samples;
+      parts.push({ part: { kind: 'samples', images: blobs, ...(label ? { label } : {}) }, weight: 1 });
     } else {
       const both = !!text && !!this.image;
       if (text) parts.push({ part: { kind: 'text', text }, weight: both ? 1 - this.imageWeight : 1 });
@@ -463,7 +514,7 @@ export class SearchManager {
       params: this.method === 'best-k' ? { k: this.k } : undefined,
       topK: this.limit,
       filters,
-      hybridWeight: text && !this.likeId ? this.hybridWeight : 0,
+      hybridWeight: text && !this.likeId && !this.samples ? this.hybridWeight : 0,
       ...(this.info?.tiered && this.candidates !== null ? { candidates: this.candidates } : {}),
       // Only a sign-coded head has a sign shortlist (the worker would ignore it on any other).
       ...(this.info?.tiered?.shortlist !== undefined && this.shortlist !== null ? { shortlist: this.shortlist } : {}),
@@ -473,6 +524,10 @@ export class SearchManager {
   /** Words for what is being searched, e.g. `“red flowers” + sketch`. */
   private describe(): string {
     if (this.likeId) return `models like “${this.likeName || this.likeId}”`;
+    if (this.samples) {
+      const n = this.samples.blobs.length;
+      return this.samples.label ? `models like “${this.samples.label}”` : `models like your ${n} image${n === 1 ? '' : 's'}`;
+    }
     if (!this.parsed.text && !this.image) return formatQuery('', this.parsed.filters);
     const bits: string[] = [];
     if (this.parsed.text) bits.push(`“${this.parsed.text}”`);

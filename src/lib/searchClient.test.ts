@@ -1,6 +1,6 @@
 import { expose } from 'comlink';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LoadProgress, ReadyInfo, SearchOutcome, SearchRequest, SearchResponse, WorkerConfig } from '../shared/protocol.ts';
+import type { AddModelInput, AddModelOutcome, AddModelProgress, LoadProgress, ReadyInfo, SearchOutcome, SearchRequest, SearchResponse, WorkerConfig } from '../shared/protocol.ts';
 import { createSearchClient, type WorkerLike } from './searchClient.ts';
 
 const INFO = { backend: 'wasm', encoderId: 'test', encoderLabel: 'Test', indexName: 'fixture', modelCount: 3, methods: ['first-moment'], examples: [], temperature: 100, wasmThreads: 1, loadMs: 1 } as unknown as ReadyInfo;
@@ -23,8 +23,15 @@ class FakeWorker extends EventTarget implements WorkerLike {
   /** Search call ids received, and those the page cancelled. */
   searched: number[] = [];
   cancelled = new Set<number>();
+  /** The load's progress callback (the worker keeps it: the image encoder reports through it after ready). */
+  loadProgress?: (p: LoadProgress) => void;
   private port: MessagePort;
-  constructor(behaviour: { search?: (r: SearchRequest, call: FakeCall) => Promise<SearchOutcome>; ready?: () => Promise<ReadyInfo>; progress?: boolean }) {
+  constructor(behaviour: {
+    search?: (r: SearchRequest, call: FakeCall) => Promise<SearchOutcome>;
+    ready?: () => Promise<ReadyInfo>;
+    progress?: boolean;
+    add?: (input: AddModelInput, call: FakeCall, onProgress: (p: AddModelProgress) => void) => Promise<AddModelOutcome>;
+  }) {
     super();
     const channel = new MessageChannel();
     this.port = channel.port1;
@@ -33,6 +40,7 @@ class FakeWorker extends EventTarget implements WorkerLike {
       {
         configure(config: WorkerConfig, onProgress: (p: LoadProgress) => void) {
           self.configured.push(config);
+          self.loadProgress = onProgress;
           if (behaviour.progress !== false) onProgress({ status: 'initiate', file: 'index.bin', label: 'Index' } as LoadProgress);
         },
         ready: behaviour.ready ?? (async () => INFO),
@@ -43,6 +51,10 @@ class FakeWorker extends EventTarget implements WorkerLike {
         },
         cancel(id: number) {
           self.cancelled.add(id);
+        },
+        addLocalModel(input: AddModelInput, id: number, onProgress: (p: AddModelProgress) => void) {
+          const call = { id, get cancelled() { return self.cancelled.has(id); } };
+          return behaviour.add ? behaviour.add(input, call, onProgress) : Promise.resolve({ status: 'refused', reasons: ['no'], skipped: [] });
         },
       },
       channel.port2,
@@ -268,5 +280,84 @@ describe('searchClient cancellation reaches the worker', () => {
     FakeWorker.all[0].crash('Uncaught Error: boom');
     expect(await client.search(text('crimson'), new AbortController().signal)).toMatchObject({ label: 'worker 1' });
     expect(client.workerStarts).toBe(2);
+  });
+});
+
+describe('searchClient adding a model', () => {
+  const INPUT: AddModelInput = { files: [{ name: 'a.png', blob: new Blob(['a']) }, { name: 'b.png', blob: new Blob(['b']) }] };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('takes longer than the call deadline while progress keeps coming: each event arms it again', async () => {
+    const add = async (_: AddModelInput, __: FakeCall, onProgress: (p: AddModelProgress) => void): Promise<AddModelOutcome> => {
+      for (let done = 1; done <= 6; done++) {
+        await sleep(40);
+        onProgress({ stage: 'embedding', done, total: 6, skipped: 0 });
+      }
+      return { status: 'refused', reasons: ['finished'], skipped: [] };
+    };
+    const client = createSearchClient(() => new FakeWorker({ add }), { callMs: 150, stallMs: 10_000 });
+    await client.start(CONFIG, () => {});
+    const seen: AddModelProgress[] = [];
+    // 6 × 40 ms = 240 ms in all, more than the 150 ms deadline, but never 150 ms without an event.
+    expect(await client.addLocalModel(INPUT, undefined, (p) => seen.push(p))).toEqual({ status: 'refused', reasons: ['finished'], skipped: [] });
+    // Progress crosses its own channel: the last event may land just after the answer.
+    await vi.waitFor(() => expect(seen).toHaveLength(6));
+    expect(FakeWorker.all[0].terminated).toBe(false);
+  });
+
+  it('no progress for the call deadline ends the worker with a clear error (nothing saved)', async () => {
+    const client = createSearchClient(() => new FakeWorker({ add: never }), { callMs: 60, stallMs: 10_000 });
+    await client.start(CONFIG, () => {});
+    await expect(client.addLocalModel(INPUT)).rejects.toMatchObject({ code: 'worker', message: expect.stringMatching(/while adding your model.*Nothing was saved/) });
+    expect(FakeWorker.all[0].terminated).toBe(true);
+  });
+
+  it('aborting sends a cancel for its call id; the worker answers "aborted" and stays alive', async () => {
+    const add = async (_: AddModelInput, call: FakeCall): Promise<AddModelOutcome> => {
+      while (!call.cancelled) await sleep(5);
+      return { status: 'aborted' };
+    };
+    const client = createSearchClient(() => new FakeWorker({ add }), { callMs: 10_000, stallMs: 10_000 });
+    await client.start(CONFIG, () => {});
+    const controller = new AbortController();
+    const pending = client.addLocalModel(INPUT, controller.signal);
+    await sleep(20);
+    controller.abort();
+    expect(await pending).toEqual({ status: 'aborted' });
+    expect(FakeWorker.all[0].cancelled.size).toBe(1);
+    expect(FakeWorker.all[0].terminated).toBe(false);
+  });
+
+  it('an add aborted before the worker was ready is never sent', async () => {
+    let calls = 0;
+    const client = createSearchClient(() => new FakeWorker({ add: async () => (calls++, { status: 'aborted' }) }), { callMs: 10_000, stallMs: 10_000 });
+    void client.start(CONFIG, () => {});
+    const controller = new AbortController();
+    controller.abort();
+    expect(await client.addLocalModel(INPUT, controller.signal)).toEqual({ status: 'aborted' });
+    expect(calls).toBe(0);
+  });
+
+  it('load progress after ready (the image encoder in the background) never re-arms the finished load’s stall timer', async () => {
+    const client = createSearchClient(() => new FakeWorker({}), { callMs: 10_000, stallMs: 60 });
+    await client.start(CONFIG, () => {});
+    FakeWorker.all[0].loadProgress!({ status: 'download', file: 'vision.onnx', loaded: 1, total: 2 });
+    await sleep(150);
+    expect(FakeWorker.all[0].terminated).toBe(false);
+  });
+
+  it('the image encoder’s first download (load progress) keeps an add alive past the call deadline', async () => {
+    let worker!: FakeWorker;
+    const add = async (): Promise<AddModelOutcome> => {
+      for (let i = 0; i < 5; i++) {
+        await sleep(40);
+        worker.loadProgress!({ status: 'download', file: 'vision.onnx', loaded: i, total: 5 });
+      }
+      return { status: 'aborted' };
+    };
+    const client = createSearchClient(() => (worker = new FakeWorker({ add })), { callMs: 120, stallMs: 10_000 });
+    await client.start(CONFIG, () => {});
+    expect(await client.addLocalModel(INPUT)).toEqual({ status: 'aborted' });
+    expect(worker.terminated).toBe(false);
   });
 });

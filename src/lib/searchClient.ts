@@ -1,7 +1,25 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import type { SearchWorkerApi } from '../../workers/search.worker.ts';
 import { AppError } from '../core/io/errors.ts';
-import type { AbortStage, LoadProgress, ReadyInfo, SearchOutcome, SearchRequest, SearchResponse, StorageInfo, WorkerConfig, WorkerCounts } from '../shared/protocol.ts';
+import type {
+  AbortStage,
+  AddModelHoldStage,
+  AddModelInput,
+  AddModelOutcome,
+  AddModelProgress,
+  ExportedFile,
+  LoadProgress,
+  LocalModelEdit,
+  LocalModelSource,
+  LocalModelSummary,
+  ReadyInfo,
+  SearchOutcome,
+  SearchRequest,
+  SearchResponse,
+  StorageInfo,
+  WorkerConfig,
+  WorkerCounts,
+} from '../shared/protocol.ts';
 import { installErrorTransfer } from '../shared/comlinkErrors.ts';
 
 installErrorTransfer();
@@ -57,6 +75,11 @@ interface Live {
   ready: boolean;
   /** The load in progress or done, with its configuration: callers that ask for the same one share it. */
   loading?: { config: WorkerConfig; info: Promise<ReadyInfo> };
+  /**
+   * Called on every load progress event, also after ready (the image encoder downloads in the
+   * background or for the first image): a running add re-arms its deadline with it.
+   */
+  onLoadProgress: Set<() => void>;
 }
 
 /**
@@ -88,7 +111,7 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
     let fail!: (err: AppError) => void;
     const failed = new Promise<never>((_, reject) => (fail = reject));
     failed.catch(() => {}); // observed through races; never an unhandled rejection
-    const l: Live = { worker, remote: wrap<SearchWorkerApi>(worker), failed, fail, ready: false };
+    const l: Live = { worker, remote: wrap<SearchWorkerApi>(worker), failed, fail, ready: false, onLoadProgress: new Set() };
     const onError = (e: Event) => {
       e.preventDefault?.();
       const unreadable = e.type === 'messageerror';
@@ -157,8 +180,11 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
   /** Loads index and encoder in `l`, failing when no progress comes for deadlines.stallMs. */
   async function loadNow(l: Live, config: WorkerConfig, onProgress: (p: LoadProgress) => void): Promise<ReadyInfo> {
     const stall = deadline(l, deadlines.stallMs, `Loading stopped: nothing arrived for ${seconds(deadlines.stallMs)}. Retry starts again.`);
+    let settled = false;
     const progress = (p: LoadProgress) => {
-      stall.arm();
+      // Events after the load settled (the image encoder in the background) must not re-arm its stall timer.
+      if (!settled) stall.arm();
+      for (const f of l.onLoadProgress) f();
       onProgress(p);
     };
     try {
@@ -166,6 +192,7 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
       l.ready = true;
       return info;
     } finally {
+      settled = true;
       stall.clear();
     }
   }
@@ -211,6 +238,40 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
     } finally {
       signal?.removeEventListener('abort', cancel);
     }
+  }
+
+  /**
+   * Adds one of the visitor's models in the loaded worker. It can take minutes (one image embedded
+   * per event), so its deadline is armed again on each progress event, as loading's is: the worker
+   * is taken for stuck only when callMs pass with no event. Aborting `signal` sends a cancel for its
+   * call id; the worker then saves nothing and answers 'aborted'.
+   */
+  async function addInWorker(input: AddModelInput, signal: AbortSignal | undefined, onProgress?: (p: AddModelProgress) => void): Promise<AddModelOutcome> {
+    const l = await loaded();
+    if (signal?.aborted) return { status: 'aborted' };
+    const id = nextCallId++;
+    const cancel = () => void l.remote.cancel(id).catch(() => {});
+    signal?.addEventListener('abort', cancel, { once: true });
+    const late = deadline(l, deadlines.callMs, `The search engine stopped answering while adding your model: nothing arrived for ${seconds(deadlines.callMs)}. Nothing was saved; retry starts it again.`);
+    const progress = proxy((p: AddModelProgress) => {
+      late.arm();
+      if (!signal?.aborted) onProgress?.(p);
+    });
+    // The image encoder's first download reports through the load's progress: it keeps the add alive too.
+    l.onLoadProgress.add(late.arm);
+    try {
+      return await Promise.race([l.remote.addLocalModel(input, id, progress), l.failed, late.expired]);
+    } finally {
+      l.onLoadProgress.delete(late.arm);
+      late.clear();
+      signal?.removeEventListener('abort', cancel);
+    }
+  }
+
+  /** A call that needs the loaded index (the worker derives local models' statistics for it). */
+  async function callLoaded<T>(fn: (r: Remote<SearchWorkerApi>) => Promise<T>, what: string): Promise<T> {
+    const l = await loaded();
+    return guarded(l, fn(l.remote), deadlines.callMs, what);
   }
 
   return {
@@ -284,6 +345,36 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
     /** Deletes every saved file; resolves to the emptied state. */
     clearStorage(): Promise<StorageInfo> {
       return call((r) => r.clearStorage(), 'a storage request');
+    },
+    /**
+     * Adds one of the visitor's models from image files (see addInWorker). Aborting `signal`
+     * resolves with `{status: 'aborted'}` once the worker has stopped (cancelling is not a failure).
+     */
+    addLocalModel(input: AddModelInput, signal?: AbortSignal, onProgress?: (p: AddModelProgress) => void): Promise<AddModelOutcome> {
+      return addInWorker(input, signal, onProgress);
+    },
+    /** The visitor's own models, with their thumbnails' bytes. */
+    listLocalModels(): Promise<LocalModelSummary[]> {
+      return callLoaded((r) => r.listLocalModels(), 'a request for your models');
+    },
+    /** Renames or re-describes one of your models; resolves to it as it is now. */
+    updateLocalModel(id: string, edit: LocalModelEdit): Promise<LocalModelSummary> {
+      return callLoaded((r) => r.updateLocalModel(id, edit), 'a change to your model');
+    },
+    removeLocalModel(id: string): Promise<void> {
+      return callLoaded((r) => r.removeLocalModel(id), 'a removal of your model');
+    },
+    /** Diagnostics: what one of your models was made from (images in order, their unit embeddings). */
+    localModelSource(id: string): Promise<LocalModelSource> {
+      return callLoaded((r) => r.localModelSource(id), 'a diagnostics request');
+    },
+    /** Diagnostics: adds wait in the worker at `stage` until `holdAdd(null)` (tests cancel or close the tab there). */
+    holdAdd(stage: AddModelHoldStage | null): Promise<void> {
+      return call((r) => r.holdAdd(stage), 'a diagnostics request');
+    },
+    /** Your models `ids` as an index shard (.tar for `build-index merge`) or as JSON. */
+    exportLocalModels(ids: string[], as: 'shard' | 'json'): Promise<ExportedFile> {
+      return callLoaded((r) => r.exportLocalModels(ids, as), 'an export of your models');
     },
   };
 }

@@ -33,6 +33,11 @@ export interface WorkerConfig {
   backend: BackendPreference;
   /** Host that serves hub-style model files (`{host}/{repo}/resolve/main/…`). */
   modelHost?: string;
+  /**
+   * Whether the visitor's own models (added in this browser, kept in IndexedDB) join searches.
+   * Default true; false inside embeds, where a host's results must never include a visitor's entries.
+   */
+  localModels?: boolean;
 }
 
 /** What a large file is for: the rows of the download list (src/components/LoadProgress.svelte). */
@@ -101,6 +106,10 @@ export interface StorageInfo {
   quota?: number;
   /** The latest storage notice of this session, if any. */
   notice?: StorageNotice;
+  /** The visitor's own models (kept when saved files are cleared); `thumbnails` is empty here (listLocalModels has them). */
+  localModels?: LocalModelSummary[];
+  /** Saved models that are damaged and left out (kept in storage, never deleted silently): the record's key and why. */
+  localDamaged?: { key: string; reason: string }[];
 }
 
 export interface ReadyInfo {
@@ -128,6 +137,8 @@ export interface ReadyInfo {
   tiered?: { candidates: number; blocks: number; headBytes: number; shortlist?: number };
   /** Folder (relative to the index) that thumbnail paths resolve against, when not the index's own (manifest.thumbnailBase). */
   thumbnailBase?: string;
+  /** How many of `modelCount` are the visitor's own models (added in this browser). */
+  localModels?: number;
 }
 
 /** One part of a query: text, an image file (or a sketch), or an existing model of the index. */
@@ -149,6 +160,8 @@ export interface RankedModel {
   /** Which thumbnail shows the model's sample nearest the query ("why this model"); −1 or absent: none known. */
   nearestThumbnail?: number;
   model: ModelMeta;
+  /** One of the visitor's own models (added in this browser, not part of the index). Its thumbnails come from `listLocalModels`. */
+  local?: boolean;
 }
 
 export interface SearchResponse {
@@ -165,6 +178,8 @@ export interface SearchResponse {
   facets: FacetCounts;
   /** The model a "more like this" query used (it is left out of the results). */
   queryModel?: { id: string; name: string; index: number };
+  /** Models ranked for this answer, the visitor's own included (version 1 indexes; the count can change when they add or remove one). */
+  modelCount?: number;
   /** Whether hybrid fusion changed the ranking (the query had text and a non-zero weight). */
   hybrid: boolean;
   /** Whether anything matches well (see src/core/scoring/matchQuality.ts): the UI says so when not. */
@@ -221,4 +236,88 @@ export interface WorkerCounts {
   aborted: Record<AbortStage, number>;
   /** Searches waiting at a held checkpoint now (see the worker's `holdAt`). */
   held: number;
+}
+
+/** One of the visitor's own models, added in this browser (workers/storage/localModelStore.ts keeps it). */
+export interface LocalModelSummary {
+  id: string;
+  /** Untrusted text (the visitor typed it, or a damaged record holds it): never HTML. */
+  name: string;
+  description: string;
+  licence: string;
+  /** Valid images the statistics were computed from. */
+  images: number;
+  /** Bytes kept in IndexedDB (embeddings and thumbnails). */
+  bytes: number;
+  createdAt: number;
+  updatedAt: number;
+  /** The encoder that embedded the images. */
+  encoder: { id: string; dim: number };
+  /** Ranked with the loaded index (same encoder and dimension, not shadowed, and the index is version 1). */
+  usable: boolean;
+  /** Why it is not ranked with the loaded index (another encoder, a tiered index, statistics that fail), when `usable` is false and it is not shadowed. */
+  unusableReason?: string;
+  /** The loaded index already has a model with this id: the index's copy is ranked, not this one. */
+  shadowed: boolean;
+  /** Kept for this tab only (IndexedDB unavailable): gone when the tab closes. */
+  sessionOnly: boolean;
+  /** Thumbnail files (WebP, or PNG where the browser cannot encode WebP), in order. */
+  thumbnails: { mime: string; bytes: ArrayBuffer }[];
+}
+
+/** A model to add: image files (a folder's or a pick's), optional metadata. */
+export interface AddModelInput {
+  /** The files as picked; the worker orders them by name (code points), skips non-images and duplicates. */
+  files: { name: string; blob: Blob }[];
+  name?: string;
+  description?: string;
+  licence?: string;
+  /** Id to use instead of the derived one (`[A-Za-z0-9._-]`, see core invalidIdReason). */
+  id?: string;
+}
+
+/** How adding a model is going (one event per image embedded). */
+export type AddModelProgress =
+  | { stage: 'reading'; done: number; total: number }
+  | { stage: 'embedding'; done: number; total: number; skipped: number }
+  | { stage: 'saving' }
+  /** The image encoder is being downloaded or opened first. */
+  | { stage: 'load'; progress: LoadProgress };
+
+/** A file that was left out of a model, and why (plain words). */
+export interface AddModelSkip {
+  name: string;
+  reason: string;
+}
+
+/** How adding a model ended. Nothing is saved unless `status` is 'saved'. */
+export type AddModelOutcome =
+  | { status: 'saved'; model: LocalModelSummary; skipped: AddModelSkip[] }
+  | { status: 'refused'; reasons: string[]; skipped: AddModelSkip[] }
+  | { status: 'aborted' };
+
+/** Fields of one of your models that can change (its id never does: links use it). */
+export interface LocalModelEdit {
+  name?: string;
+  description?: string;
+  licence?: string;
+}
+
+/** Where an add can be held (diagnostics: the worker's `holdAdd`): before each image, or before the one write. */
+export type AddModelHoldStage = 'before-embed' | 'before-save';
+
+/** Diagnostics: what one of your models was made from (the e2e test seeds the CLI's cache with it). */
+export interface LocalModelSource {
+  images: { name: string; sha256: string; width: number; height: number }[];
+  /** [images · dim], unit rows, in the images' order. */
+  embeddings: Float32Array;
+  dim: number;
+  encoder: { id: string; dim: number };
+}
+
+/** A file for the page to download (an index shard as .tar, or JSON). */
+export interface ExportedFile {
+  fileName: string;
+  mime: string;
+  bytes: ArrayBuffer;
 }

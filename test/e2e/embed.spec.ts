@@ -7,6 +7,7 @@ import { modelSimilarityScores } from '../../src/core/scoring/methods.ts';
 import { nodeIndex, nodeTextScores } from '../support/nodeSearch.ts';
 import { ranking } from '../support/page.ts';
 import { startStaticServer } from '../../tools/lib/staticServer.ts';
+import { writeDemoSamples } from '../support/zooSamples.ts';
 
 const HOST_DIR = fileURLToPath(new URL('../../examples/host/', import.meta.url));
 const APP = 'http://127.0.0.1:4173/';
@@ -86,6 +87,76 @@ test('a host page on another origin embeds the search: query in, results and sel
   }
 });
 
+/** Posts a like-images message straight into the app's frame (as a host without the element would), with `count` buffers of `bytes`. */
+function postRawImages(page: Page, count: number, bytes: number): Promise<void> {
+  return page.evaluate(
+    ([count, bytes]) => {
+      const frame = document.querySelector('model-search')!.shadowRoot!.querySelector('iframe')!;
+      const images = Array.from({ length: count }, () => new ArrayBuffer(bytes));
+      frame.contentWindow!.postMessage({ protocol: 'model-search', version: 1, type: 'like-images', images }, new URL(frame.src).origin, images);
+    },
+    [count, bytes] as const,
+  );
+}
+
+test('the host page uploads sample images of a model: the model comes first; over-limit messages are refused, naming the limit', async ({ page }) => {
+  test.setTimeout(240_000);
+  const dir = await mkdtemp(join(tmpdir(), 'samples-'));
+  const host = await startStaticServer({ root: HOST_DIR, port: HOST_PORT });
+  try {
+    // The demo model's own samples 0…7, rendered as the demo index's build did (plan §7 "Samples").
+    const files = await writeDemoSamples(SCARLET, 8, dir);
+    expect(files).toHaveLength(8);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // The element's events on the host page (they bubble out of the shadow root), kept for the test.
+    await page.addInitScript(() => {
+      if (window !== window.top) return;
+      const w = window as unknown as { appErrors: { code: string; message: string }[]; accepts: unknown };
+      w.appErrors = [];
+      document.addEventListener('model-search:error', (e) => w.appErrors.push((e as CustomEvent).detail));
+      document.addEventListener('model-search:ready', (e) => (w.accepts = (e as CustomEvent).detail.accepts));
+    });
+    await page.goto(`${host.url}?app=${encodeURIComponent(APP)}`);
+    await expect(page.locator('html')).toHaveAttribute('data-host-state', 'ready');
+    expect(await page.evaluate(() => (window as unknown as { accepts: unknown }).accepts)).toEqual(['query', 'like-images']);
+
+    await page.locator('#upload-files').setInputFiles(files);
+    await page.locator('#upload-name').fill('My scarlet blossom');
+    await page.getByRole('button', { name: 'Find models like these' }).click();
+    await expect(page.locator('#log-query')).toContainText('models like “My scarlet blossom”', { timeout: 120_000 });
+    await expect(page.locator('#log-results li').first()).toHaveAttribute('data-model-id', SCARLET);
+    expect(Number(await page.locator('html').getAttribute('data-host-results'))).toBeGreaterThan(0);
+    // Never in the frame's address: the images stay in the visitor's browser, in memory.
+    expect(new URL(appFrame(page).url()).search).not.toMatch(/samples|blob|like-images/);
+
+    // The element refuses over-limit calls itself, naming the limit.
+    const refused = await page.evaluate(async () => {
+      const el = document.querySelector('model-search') as unknown as { likeImages(i: ArrayBuffer[]): Promise<void> };
+      return el.likeImages(Array.from({ length: 65 }, () => new ArrayBuffer(1))).then(
+        () => 'sent',
+        (e: Error) => `${e.name}: ${e.message}`,
+      );
+    });
+    expect(refused).toMatch(/^RangeError: .*65 images \(limit 64/);
+
+    // A host without the element: the app answers bad-message naming the limit, and runs nothing.
+    const seq = await appFrame(page).getByTestId('status').getAttribute('data-seq');
+    const appErrors = () => page.evaluate(() => (window as unknown as { appErrors: { code: string; message: string }[] }).appErrors);
+    await postRawImages(page, 65, 16);
+    await expect.poll(appErrors).toContainEqual(expect.objectContaining({ code: 'bad-message', message: expect.stringContaining('has 65 entries (limit 64)') }));
+    await postRawImages(page, 1, 17_000_000);
+    await expect.poll(appErrors).toContainEqual(expect.objectContaining({ code: 'bad-message', message: expect.stringContaining('(limit 16.0 MiB)') }));
+    await page.waitForTimeout(300);
+    expect(await appFrame(page).getByTestId('status').getAttribute('data-seq')).toBe(seq);
+    await expect(page.locator('#log-results li').first()).toHaveAttribute('data-model-id', SCARLET);
+    expect(errors).toEqual([]);
+  } finally {
+    await host.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('messages from origins that are not on the allowlist are ignored', async ({ page }) => {
   // An unlisted site frames the app directly and claims to be the listed host.
   const dir = await mkdtemp(join(tmpdir(), 'attacker-'));
@@ -110,8 +181,15 @@ test('messages from origins that are not on the allowlist are ignored', async ({
       window.frames[0].postMessage({ protocol: 'model-search', version: 1, type: 'query', text: 'evil query' }, '*');
     });
     await expect(app.locator('html')).toHaveAttribute('data-embed-ignored', '1');
+    // Images too: a like-images message from the unlisted parent is ignored like a query.
+    await page.evaluate(() => {
+      const images = [new Uint8Array([0x89, 0x50, 0x4e, 0x47]).buffer];
+      window.frames[0].postMessage({ protocol: 'model-search', version: 1, type: 'like-images', images }, '*', images);
+    });
+    await expect(app.locator('html')).toHaveAttribute('data-embed-ignored', '2');
     await page.waitForTimeout(500);
     await expect(app.getByText(/evil query/)).toHaveCount(0);
+    await expect(app.getByText(/models like your/)).toHaveCount(0);
     expect(await app.getByTestId('status').getAttribute('data-seq')).toBe(seqBefore);
     // Whatever the app posts goes to the listed origin only: the unlisted parent never hears it.
     expect(received).toEqual([]);

@@ -138,3 +138,52 @@ test('browsing: "Show more" adds the next 24, cards sort by name, the title foll
   await page.keyboard.press('Enter');
   await expect(page.locator('#results-heading')).toBeFocused();
 });
+
+for (const vp of [
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: 'phone', width: 390, height: 844 },
+] as const) {
+  test(`${vp.name} ${vp.width}×${vp.height}: "Add your model" sits in the header, not the query row; results stay on the first screen; not in embeds`, async ({ page }, info) => {
+    test.skip(info.project.name !== 'wasm', 'layout does not depend on the backend');
+    const errors = watchPageErrors(page);
+    await page.setViewportSize({ width: vp.width, height: vp.height });
+    await page.goto('./');
+    await waitReady(page);
+    const add = page.getByRole('button', { name: 'Add your model' });
+    await expect(add).toBeVisible();
+    expect(await add.evaluate((el) => !!el.closest('header') && !el.closest('.query-row'))).toBe(true);
+    // The button is beside the title: it must not push the query row down past the title block.
+    const addBox = (await add.boundingBox())!;
+    const title = (await page.locator('header h1').boundingBox())!;
+    expect(addBox.y).toBeLessThan(title.y + title.height + 8);
+    await afterSearch(page, async () => {
+      await searchBox(page).fill('red flowers');
+      await searchBox(page).press('Enter');
+    });
+    await expectFirstCardInView(page, vp);
+    await page.screenshot({ path: shot(`layout-${vp.name}-add-model-button`, info.project.name) });
+    // The dialog fits the screen, and closing it gives the results back where they were.
+    await add.click();
+    const dialog = page.getByRole('dialog');
+    await expect(dialog).toBeVisible();
+    const box = (await dialog.boundingBox())!;
+    expect(box.x >= 0 && box.x + box.width <= vp.width).toBe(true);
+    await page.screenshot({ path: shot(`layout-${vp.name}-add-model-dialog`, info.project.name) });
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await expect(dialog).toBeHidden();
+    await expectFirstCardInView(page, vp);
+
+    // Embedded (in a host's iframe): neither the button nor "Your models".
+    await page.evaluate(() => {
+      const frame = document.createElement('iframe');
+      frame.src = './?embed=1&box=1';
+      frame.style.cssText = 'width: 600px; height: 400px';
+      document.body.append(frame);
+    });
+    const embed = page.frameLocator('iframe');
+    await expect(embed.getByTestId('status')).toHaveAttribute('data-phase', 'ready');
+    await expect(embed.getByRole('button', { name: /add your model/i })).toHaveCount(0);
+    await expect(embed.getByTestId('local-models')).toHaveCount(0);
+    expect(errors).toEqual([]);
+  });
+}

@@ -98,6 +98,8 @@ interface Host {
   console: string[];
   /** Posts a message (given as JSON, parsed in the page: own `__proto__` keys survive) to the app. */
   post(json: string): Promise<void>;
+  /** Posts the message a JS expression builds in the page (buffers, typed arrays), its ArrayBuffers transferred. */
+  postBuilt(expr: string): Promise<void>;
   messages(): Promise<AppMessage[]>;
   /** The first message after index `from` that `pick` accepts, or null after `ms`. */
   next(from: number, pick: (m: AppMessage) => boolean, ms?: number): Promise<AppMessage | null>;
@@ -132,12 +134,20 @@ async function openHost(ctx: HostileContext, opts: { early?: string; stranger?: 
   };
   const post = (json: string) =>
     page.evaluate(([j, origin]) => (document.getElementById('app') as HTMLIFrameElement).contentWindow!.postMessage(JSON.parse(j), origin), [json, appOrigin] as const);
+  const postBuilt = (expr: string) =>
+    page.evaluate(`(() => {
+      const msg = (${expr});
+      const list = msg && Array.isArray(msg.images) ? msg.images : [];
+      const transfer = list.filter((b) => Object.prototype.toString.call(b) === '[object ArrayBuffer]');
+      document.getElementById('app').contentWindow.postMessage(msg, ${JSON.stringify(appOrigin)}, transfer);
+    })()`) as Promise<void>;
   const host: Host = {
     context,
     page,
     app: null as unknown as Frame,
     console: lines,
     post,
+    postBuilt,
     messages,
     next,
     async stillWorks(text = 'teal') {
@@ -160,12 +170,16 @@ async function openHost(ctx: HostileContext, opts: { early?: string; stranger?: 
 }
 
 const query = (body: object) => JSON.stringify({ protocol: 'model-search', version: 1, type: 'query', ...body });
+/** The start of a like-images message as a JS object literal (the cases add `images`, and close it). */
+const LIKE = `{ protocol: 'model-search', version: 1, type: 'like-images'`;
+/** A PNG signature and a 2×2 IHDR, then garbage where the image data should be: passes the header check, fails to decode. */
+const DAMAGED_PNG = `new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 2, 0, 0, 0, 2, 8, 6, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]).buffer`;
 
 /**
  * A message the protocol refuses: the host must hear why (an `error` message naming `names`), no
  * search may run for it, and the app must still answer a valid query correctly afterwards.
  */
-function refusedMessage(name: string, json: () => string, names: (string | RegExp)[], after?: (h: Host) => Promise<string>): HostileCase {
+function refusedMessage(name: string, json: () => string | { expr: string }, names: (string | RegExp)[], after?: (h: Host) => Promise<string>): HostileCase {
   return {
     group: 'embed message',
     name,
@@ -173,8 +187,9 @@ function refusedMessage(name: string, json: () => string, names: (string | RegEx
       const h = await openHost(ctx);
       try {
         const from = (await h.messages()).length;
-        await h.post(json());
-        const err = await h.next(from, (m) => m.type === 'error', 5000);
+        const msg = json();
+        await (typeof msg === 'string' ? h.post(msg) : h.postBuilt(msg.expr));
+        const err = await h.next(from, (m) => m.type === 'error', typeof msg === 'string' ? 5000 : 20_000);
         // Nothing may run for it: no results message follows.
         await h.page.waitForTimeout(300);
         const ran = (await h.messages()).slice(from).find((m) => m.type === 'results');
@@ -238,6 +253,43 @@ const cases: HostileCase[] = [
       return polluted ? 'Object.prototype was polluted in the app' : '';
     },
   ),
+  // like-images (models like these images): the buffers' kinds, limits and contents.
+  refusedMessage('like-images with a Uint8Array instead of an ArrayBuffer', () => ({ expr: `${LIKE}, images: [new Uint8Array([137, 80, 78, 71])] }` }), ['image 1', 'Uint8Array', 'ArrayBuffer']),
+  refusedMessage('like-images with a Blob instead of an ArrayBuffer', () => ({ expr: `${LIKE}, images: [new Blob(['x'])] }` }), ['image 1', 'Blob']),
+  refusedMessage('like-images with 65 images', () => ({ expr: `${LIKE}, images: Array.from({ length: 65 }, () => new ArrayBuffer(8)) }` }), ['"images"', '65', 'limit 64']),
+  refusedMessage('like-images with a 17 MB image', () => ({ expr: `${LIKE}, images: [new ArrayBuffer(17000000)] }` }), ['image 1', 'limit 16.0 MiB']),
+  refusedMessage('like-images with no images', () => ({ expr: `${LIKE}, images: [] }` }), ['"images"', 'at least 1']),
+  refusedMessage('like-images with bytes that are no image', () => ({ expr: `${LIKE}, images: [new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]).buffer] }` }), ['image 1', 'could not be read']),
+  refusedMessage('like-images with a PNG header over a damaged body', () => ({ expr: `${LIKE}, images: [${DAMAGED_PNG}] }` }), ['could not be read']),
+  {
+    group: 'embed message',
+    name: 'like-images with a SharedArrayBuffer',
+    async run(ctx) {
+      const h = await openHost(ctx);
+      try {
+        const from = (await h.messages()).length;
+        // Without cross-origin isolation the page has no SharedArrayBuffer, or cannot post one to another origin.
+        const sent = await h.page
+          .evaluate(`(() => {
+            if (typeof SharedArrayBuffer === 'undefined') return 'no SharedArrayBuffer on this page';
+            document.getElementById('app').contentWindow.postMessage({ ${LIKE.slice(1)}, images: [new SharedArrayBuffer(8)] }, ${JSON.stringify(new URL(ctx.baseURL).origin)});
+            return 'sent';
+          })()`)
+          .catch((e: Error) => `the browser refused to send it: ${oneLine(e.message)}`);
+        const err = await h.next(from, (m) => m.type === 'error', 3000);
+        const ran = (await h.messages()).slice(from).find((m) => m.type === 'results');
+        if (ran) return silentWrong(`a search ran for a SharedArrayBuffer (${ran.query})`);
+        const works = await h.stillWorks();
+        if (works) return crash(`afterwards: ${works}`);
+        if (sent !== 'sent') return handled(String(sent));
+        if (!err) return handled('the browser did not deliver it (messageerror in the app); nothing ran');
+        const v = judgeError(err.message ?? '', ['image 1', 'SharedArrayBuffer']);
+        return v.outcome === 'clear error' ? clearError(`${err.code}: ${v.detail}`) : v;
+      } finally {
+        await h.close();
+      }
+    },
+  },
   {
     group: 'embed message',
     name: 'an unknown method name',

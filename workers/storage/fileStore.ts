@@ -78,7 +78,7 @@ function isTrustRecord(value: unknown): value is TrustRecord {
 }
 
 /** QuotaExceededError → 'quota'; anything else IndexedDB throws → 'unavailable'. */
-function classify(err: unknown): 'quota' | 'unavailable' {
+export function classify(err: unknown): 'quota' | 'unavailable' {
   const name = (err as { name?: unknown } | null)?.name;
   return name === 'QuotaExceededError' ? 'quota' : 'unavailable';
 }
@@ -109,19 +109,10 @@ export class VerifiedFileStore {
   }
 
   /** Whether the store can be opened and read (false in browsers that disable IndexedDB). */
-  async probe(timeoutMs = 5000): Promise<boolean> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const read = this.useStore('readonly', (store) => promisifyRequest(store.count()));
-      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('IndexedDB timed out')), timeoutMs)));
-      await Promise.race([read, timeout]);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
+  probe(timeoutMs = 5000): Promise<boolean> {
+    return probeStore(this.useStore, timeoutMs);
   }
+
 
   /** The stored bytes when present, of the expected size and hash; a damaged entry is deleted. */
   async get(sha256: string, bytes: number): Promise<GetResult> {
@@ -345,3 +336,17 @@ export function openFileStore(): Promise<VerifiedFileStore | null> {
   return defaultStore;
 }
 
+/** Whether an idb-keyval store can be opened and read within `timeoutMs` (false where IndexedDB is disabled or stuck). */
+export async function probeStore(useStore: UseStore, timeoutMs = 5000): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const read = useStore('readonly', (store) => promisifyRequest(store.count()));
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('IndexedDB timed out')), timeoutMs)));
+    await Promise.race([read, timeout]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -91,6 +91,28 @@ describe('rankTiered: the two-stage ranking of a tiered index', () => {
     expect(like.results.map((r) => r.index)).toEqual(topK(scores, 5).map((r) => r.index));
   });
 
+  it('sample images rank by the cosine to their mean (1st moment), every model a candidate; mixed with other parts they are refused', async () => {
+    const { gs, head, fetchBlocks, cache } = await setup();
+    const images = [qText, qImage];
+    const byImage = async (part: { kind: 'text' } | { kind: 'image'; image?: unknown }) => ('image' in part ? (part.image as Float32Array) : qText);
+    const got = await rankTiered({ head }, { parts: [{ part: { kind: 'samples', images }, weight: 1 }], topK: 5 }, byImage, { fetchBlocks, cache, candidates: COUNT });
+    expect(got.method).toBe('first-moment');
+    // Independent reference: the float64 mean of the two images, and the cosine with each record's mean.
+    const mean = Array.from({ length: DIM }, (_, j) => (qText[j]! + qImage[j]!) / 2);
+    const cos = (a: ArrayLike<number>) => {
+      let d = 0, na = 0, nb = 0;
+      for (let j = 0; j < DIM; j++) (d += a[j]! * mean[j]!), (na += a[j]! ** 2), (nb += mean[j]! ** 2);
+      return d / Math.sqrt(na * nb);
+    };
+    const reference = Float32Array.from(gs, (g) => cos(g.mean));
+    expect(got.results.map((r) => r.index)).toEqual(topK(reference, 5).map((r) => r.index));
+    for (const r of got.results) expect(r.score).toBeCloseTo(reference[r.index]!, 5);
+    await expect(
+      rankTiered({ head }, { parts: [{ part: { kind: 'samples', images }, weight: 1 }, { part: { kind: 'text', text: 'x' }, weight: 1 }] }, byImage, { fetchBlocks, cache }),
+    ).rejects.toThrow(/on its own/);
+    await expect(rankTiered({ head }, { parts: [{ part: { kind: 'samples', images: [] }, weight: 1 }] }, byImage, { fetchBlocks, cache })).rejects.toThrow(/at least 1 image/);
+  });
+
   it('Auto picks as on a version 1 index (the calibration measured each kind with it): text → 1st moment, images → Gaussian density', async () => {
     const { head, fetchBlocks, cache } = await setup();
     const run = (part: { kind: 'text'; text: string } | { kind: 'image'; image: string; source?: 'sketch' }) => rankTiered({ head }, { parts: [{ part, weight: 1 }] }, embedder, { fetchBlocks, cache });

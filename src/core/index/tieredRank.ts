@@ -8,7 +8,7 @@ import { gatherCodes } from './codeBlocks.ts';
 import { gaussianProxyScores, int8CosineScores, signAgreementScores, type Int8Means } from '../scoring/prefilter.ts';
 import { lowRankScoresKernel, type PrefilterKernel } from '../scoring/tieredKernels.ts';
 import { judgeMatch, type MatchVerdict } from '../scoring/matchQuality.ts';
-import { checkedEmbedding, partKind, type QueryPart, type RankQuery } from '../scoring/rank.ts';
+import { checkedEmbedding, checkSamples, embedSamplesMean, partKind, type EmbedPart, type QueryPart, type RankQuery } from '../scoring/rank.ts';
 import { hasFilters } from '../scoring/queryFilters.ts';
 import { SEARCH_DEFAULTS } from '../scoring/defaults.ts';
 import { topK, type Ranked } from '../scoring/topK.ts';
@@ -122,9 +122,10 @@ function planTiered<I>(target: TieredRankable, query: RankQuery<I>): { parts: Ra
     if (!Number.isFinite(weight) || weight < 0 || weight > 1e6) throw new AppError('bad-query', 'Query weights must be non-negative numbers (at most 1 000 000).');
     if (part.kind === 'text' && !part.text.trim()) throw new AppError('bad-query', 'Type a description of the images you are looking for.');
     if (part.kind === 'model' && target.idOf?.(part.modelId) === undefined) throw new AppError('bad-query', `The model “${part.modelId.slice(0, 200)}” is not in this index.`);
+    if (part.kind === 'samples') checkSamples(part);
   }
   const parts = query.parts.filter((p) => p.weight > 0).map((p) => (p.part.kind === 'text' ? { ...p, part: { kind: 'text' as const, text: p.part.text.trim() } } : p));
-  if (parts.some((p) => p.part.kind === 'model') && parts.length > 1) throw new AppError('bad-query', 'A model can only be used as a query on its own.');
+  if (parts.some((p) => p.part.kind === 'model' || p.part.kind === 'samples') && parts.length > 1) throw new AppError('bad-query', 'A model (or a set of sample images) can only be used as a query on its own.');
   const kinds = parts.map((p) => partKind(p.part));
   const requested = query.method ?? 'auto';
   // Auto as on a version 1 index (methods.ts autoMethod): the calibration measured each kind's threshold with it.
@@ -156,7 +157,7 @@ export function recordCosine(record: { mean: ArrayLike<number> }, q: ArrayLike<n
 export async function rankTiered<I>(
   target: TieredRankable,
   query: RankQuery<I>,
-  embed: (part: Exclude<QueryPart<I>, { kind: 'model' }>) => Promise<Float32Array>,
+  embed: (part: EmbedPart<I>) => Promise<Float32Array>,
   opts: TieredRankOptions,
 ): Promise<TieredRanking> {
   const { head } = target;
@@ -176,6 +177,12 @@ export async function rankTiered<I>(
     if (part.kind === 'model') {
       queryModel = target.idOf!(part.modelId)!;
       vectors.push({ q: (await recordOf(queryModel)).mean, weight });
+      judged.push({ kind: 'model' });
+    } else if (part.kind === 'samples') {
+      // Their mean as a unit vector: the 1st-moment cosine, as rank() scores a samples part.
+      const mean = await embedSamplesMean(part.images, head.dim, embed);
+      const norm = Math.hypot(...mean);
+      vectors.push({ q: norm > 0 ? mean.map((v) => v / norm) : mean, weight });
       judged.push({ kind: 'model' });
     } else {
       const embedding = checkedEmbedding(await embed(part), head.dim, kinds[i]!);

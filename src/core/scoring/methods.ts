@@ -2,6 +2,7 @@ import { AppError } from '../io/errors.ts';
 import { SEARCH_DEFAULTS } from './defaults.ts';
 import { dotKernelFor, gaussianKernelFor } from './simdKernels.ts';
 import { halfToFloatTable, inverseQuadForm, packedSize } from '../math/linalg.ts';
+import { rowNorms } from '../math/vectors.ts';
 import { styleDistanceScores } from './styleDistance.ts';
 import type { FloatData, GaussianSections, SearchIndex } from '../index/indexFormat.ts';
 
@@ -161,14 +162,32 @@ export function firstMomentDotsJs(means: Float32Array, dim: number, count: numbe
   return out;
 }
 
+/**
+ * A mean embedding as the query: cos(mean, μ_b) for every model. The same scores as "more like
+ * this" from a model whose stored mean is `mean` (q = mean / |mean|, then the 1st moment).
+ */
+export function meanSimilarityScores(index: SearchIndex, mean: Float32Array): Float32Array {
+  return scaledMeanScores(index, mean, rowNorms(mean, 1, index.dim)[0]);
+}
+
+function scaledMeanScores(index: SearchIndex, mean: Float32Array, norm: number): Float32Array {
+  const { dim } = index;
+  if (mean.length !== dim) throw new AppError('bad-query', `The query mean has ${mean.length} dimensions; this index needs ${dim}.`);
+  const q = Float32Array.from(mean);
+  if (norm > 0) for (let j = 0; j < dim; j++) q[j] /= norm;
+  return firstMomentScores(index.means, index.norms, dim, q);
+}
+
 /** Model as query: cos(μ_a, μ_b) against model `a`. */
 export function modelSimilarityScores(index: SearchIndex, a: number): Float32Array {
   if (!(Number.isInteger(a) && a >= 0 && a < index.count)) throw new AppError('bad-query', `There is no model number ${a}.`);
   const { dim } = index;
-  const q = index.means.slice(a * dim, (a + 1) * dim);
-  const n = index.norms[a];
-  if (n > 0) for (let j = 0; j < dim; j++) q[j] /= n;
-  return firstMomentScores(index.means, index.norms, dim, q);
+  return scaledMeanScores(index, index.means.subarray(a * dim, (a + 1) * dim), index.norms[a]);
+}
+
+/** A mean embedding as the query on the fine-tuned index: cos(P mean, P μ_b), as the fine-tuned method scores a query. */
+export function projectedMeanSimilarityScores(index: SearchIndex, mean: Float32Array): Float32Array {
+  return fineTunedScores(index, mean);
 }
 
 /** Model as query on the fine-tuned index: cos(P μa, P μb) (projected means are stored unit length). */

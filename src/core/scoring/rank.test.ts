@@ -6,8 +6,8 @@ import { AppError } from '../io/errors.ts';
 import { mulberry32 } from '../math/prng.ts';
 import { l2normalize } from '../math/vectors.ts';
 import { SEARCH_DEFAULTS } from './defaults.ts';
-import { productOfExperts, projectedModelSimilarityScores, scoreMethod, modelSimilarityScores } from './methods.ts';
-import { rank, planQuery, type QueryPart, type RankableIndex } from './rank.ts';
+import { meanSimilarityScores, productOfExperts, projectedMeanSimilarityScores, projectedModelSimilarityScores, scoreMethod, modelSimilarityScores } from './methods.ts';
+import { MAX_SAMPLE_IMAGES, rank, planQuery, type EmbedPart, type QueryPart, type RankableIndex } from './rank.ts';
 
 const DIM = 8;
 const COUNT = 12;
@@ -40,7 +40,7 @@ const imageVec = unit(202);
 /** The embedding stand-in: text and images get fixed vectors, and every call is recorded. */
 function embedder() {
   const calls: string[] = [];
-  const embed = async (part: Exclude<QueryPart<string>, { kind: 'model' }>) => {
+  const embed = async (part: EmbedPart<string>) => {
     calls.push(part.kind === 'text' ? `text:${part.text}` : `image:${part.image}`);
     return part.kind === 'text' ? textVec : imageVec;
   };
@@ -234,5 +234,74 @@ describe('rank on a fine-tuned index', () => {
     expect(Array.from(tuned.scores)).toEqual(Array.from(projectedModelSimilarityScores(index, 2)));
     expect(tuned.scores[2]).toBeCloseTo(1, 5);
     expect(Array.from(tuned.scores)).not.toEqual(Array.from(plain.scores));
+  });
+});
+
+describe('rank with sample images ("models like these images")', () => {
+  /** Image "s<m>-<k>" embeds as model m's kept sample k: the rows its stored mean was computed from. */
+  const sampleEmbedder = () => {
+    const calls: string[] = [];
+    const embed = async (part: EmbedPart<string>) => {
+      if (part.kind !== 'image') throw new Error('only images here');
+      calls.push(`${part.source}:${part.image}`);
+      const [m, k] = part.image.slice(1).split('-').map(Number);
+      return target.samples[m].slice(k * DIM, (k + 1) * DIM);
+    };
+    return { calls, embed };
+  };
+  const imagesOf = (m: number) => Array.from({ length: SAMPLES }, (_, k) => `s${m}-${k}`);
+  const samplesQuery = (images: string[], extra: object = {}) => ({ parts: [{ part: { kind: 'samples' as const, images, label: 'mine' }, weight: 1 }], ...extra });
+
+  it('scores exactly as "more like this" from a model whose stored mean is those images\' mean', async () => {
+    const { calls, embed } = sampleEmbedder();
+    const r = await rank(target, samplesQuery(imagesOf(4), { method: 'gaussian' }), embed);
+    expect(calls).toEqual(imagesOf(4).map((i) => `file:${i}`));
+    expect(r.method).toBe('first-moment');
+    expect(r.kinds).toEqual(['model']);
+    expect(Array.from(r.scores)).toEqual(Array.from(modelSimilarityScores(target.index, 4)));
+    // Not a model of the index: nothing is left out, so the model built from the same images is first.
+    expect(r.queryModel).toBe(-1);
+    expect(r.results[0].index).toBe(4);
+    expect(r.results.map((x) => x.index)).toEqual(order(r.scores).slice(0, SEARCH_DEFAULTS.topK));
+  });
+
+  it('meanSimilarityScores of a stored mean is modelSimilarityScores of its model', () => {
+    for (const m of [0, 5, COUNT - 1]) {
+      const mean = target.index.means.slice(m * DIM, (m + 1) * DIM);
+      expect(Array.from(meanSimilarityScores(target.index, mean))).toEqual(Array.from(modelSimilarityScores(target.index, m)));
+    }
+    expect(() => meanSimilarityScores(target.index, new Float32Array(DIM + 1))).toThrow(/dimensions/);
+  });
+
+  it('uses the projected means when the fine-tuned method is asked for and the index has it', async () => {
+    const next = mulberry32(3);
+    const projection = Float32Array.from({ length: DIM * DIM }, () => next() - 0.5);
+    const index = readIndex(writeIndex({ dim: DIM, means: target.index.means, projection }));
+    const tuned = await rank({ ...target, index }, samplesQuery(imagesOf(2), { method: 'fine-tuned' }), sampleEmbedder().embed);
+    expect(tuned.method).toBe('fine-tuned');
+    const mean = target.index.means.slice(2 * DIM, 3 * DIM);
+    expect(Array.from(tuned.scores)).toEqual(Array.from(projectedMeanSimilarityScores(index, mean)));
+    // The stored projected means are f16-free here: the same order as the model's own "more like this".
+    const like = projectedModelSimilarityScores(index, 2);
+    tuned.scores.forEach((s, i) => expect(s).toBeCloseTo(like[i], 5));
+    // Without the projection, fine-tuned falls back to the 1st moment as a model query does.
+    expect((await rank(target, samplesQuery(imagesOf(2), { method: 'fine-tuned' }), sampleEmbedder().embed)).method).toBe('first-moment');
+  });
+
+  it('refuses no images, too many, and samples mixed with other parts, before anything is encoded', async () => {
+    const { calls, embed } = sampleEmbedder();
+    await expect(rank(target, samplesQuery([]), embed)).rejects.toMatchObject({ code: 'bad-query', message: expect.stringMatching(/at least 1 image/) });
+    const many = Array.from({ length: MAX_SAMPLE_IMAGES + 1 }, () => 's0-0');
+    await expect(rank(target, samplesQuery(many), embed)).rejects.toThrow(`at most ${MAX_SAMPLE_IMAGES} images (this one has ${MAX_SAMPLE_IMAGES + 1})`);
+    const mixed = { parts: [...samplesQuery(imagesOf(1)).parts, { part: { kind: 'text' as const, text: 'red' }, weight: 1 }] };
+    expect(() => planQuery(target, mixed)).toThrow(/on their own/);
+    expect(() => planQuery(target, { parts: [{ part: { kind: 'samples', images: 'x' as unknown as string[] }, weight: 1 }] })).toThrow(/at least 1 image/);
+    expect(calls).toEqual([]);
+    // 1000 is allowed: the plan accepts it.
+    expect(planQuery(target, samplesQuery(Array.from({ length: MAX_SAMPLE_IMAGES }, () => 's0-0'))).method).toBe('first-moment');
+  });
+
+  it('refuses an image the encoder cannot embed for this index', async () => {
+    await expect(rank(target, samplesQuery(['a']), async () => new Float32Array(DIM + 1))).rejects.toMatchObject({ code: 'encoder-mismatch' });
   });
 });

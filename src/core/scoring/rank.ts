@@ -1,13 +1,16 @@
 import { AppError } from '../io/errors.ts';
 import type { SearchIndex } from '../index/indexFormat.ts';
 import type { MatchCalibration, ModelMeta } from '../index/manifest.ts';
+import { sampleMean } from '../index/modelEntry.ts';
 import { definedOnly, SEARCH_DEFAULTS } from './defaults.ts';
 import { applyFilterMask, createMetadataSearch, hybridScores, metadataRelevance, type MetadataSearch } from './hybrid.ts';
 import {
   autoMethod,
+  meanSimilarityScores,
   METHOD_INFO,
   modelSimilarityScores,
   nearestSample,
+  projectedMeanSimilarityScores,
   projectedModelSimilarityScores,
   productOfExperts,
   scoreMethod,
@@ -29,11 +32,22 @@ import { topK } from './topK.ts';
  * passed in as `embed`. `I` is how the caller carries an image (a Blob, a file path, bytes).
  */
 
-/** One part of a query: text, an image (a photo/file or a sketch), or a model of the index. */
+/**
+ * One part of a query: text, an image (a photo/file or a sketch), a model of the index, or sample
+ * images of a model that is not in the index ("models like these images": ranked as "more like
+ * this" from a model built from them; `label` names them for people).
+ */
 export type QueryPart<I> =
   | { kind: 'text'; text: string }
   | { kind: 'image'; image: I; source?: 'file' | 'sketch' }
-  | { kind: 'model'; modelId: string };
+  | { kind: 'model'; modelId: string }
+  | { kind: 'samples'; images: I[]; label?: string };
+
+/** The parts the caller's encoder embeds (a samples part is embedded one image part at a time). */
+export type EmbedPart<I> = Extract<QueryPart<I>, { kind: 'text' | 'image' }>;
+
+/** How many images a samples part may hold. */
+export const MAX_SAMPLE_IMAGES = 1000;
 
 export interface RankQuery<I> {
   /**
@@ -104,9 +118,10 @@ export interface Ranking {
   match: MatchVerdict;
 }
 
-/** The kind of a query part; sketches are images drawn in the app. */
+/** The kind of a query part; sketches are images drawn in the app; sample images rank as a model. */
 export function partKind(part: QueryPart<unknown>): QueryKind {
   if (part.kind === 'image') return part.source === 'sketch' ? 'sketch' : 'image';
+  if (part.kind === 'samples') return 'model';
   return part.kind;
 }
 
@@ -132,6 +147,7 @@ export function planQuery<I>(
     if (!Number.isFinite(weight) || weight < 0 || weight > 1e6) throw new AppError('bad-query', 'Query weights must be non-negative numbers (at most 1 000 000).');
     if (part.kind === 'text' && !part.text.trim()) throw new AppError('bad-query', 'Type a description of the images you are looking for.');
     if (part.kind === 'model' && !target.ids.has(part.modelId)) throw new AppError('bad-query', `The model “${part.modelId.slice(0, 200)}” is not in this index.`);
+    if (part.kind === 'samples') checkSamples(part);
   }
   const parts = query.parts
     .filter((p) => p.weight > 0)
@@ -140,13 +156,16 @@ export function planQuery<I>(
   if (parts.some((p) => p.part.kind === 'model') && parts.length > 1) {
     throw new AppError('bad-query', 'A model can only be used as a query on its own.');
   }
+  if (parts.some((p) => p.part.kind === 'samples') && parts.length > 1) {
+    throw new AppError('bad-query', 'Sample images of a model can only be used as a query on their own.');
+  }
   const kinds = parts.map((p) => partKind(p.part));
   const available = supportedMethods(target.index);
   const requested = query.method ?? 'auto';
   if (requested !== 'auto' && !Object.hasOwn(METHOD_INFO, requested)) {
     throw new AppError('bad-query', `There is no method "${String(requested)}" (methods: ${Object.keys(METHOD_INFO).join(', ')}).`);
   }
-  // Model as query compares means (cos μa·μb) — projected means when the fine-tuned method is asked for.
+  // Model (or sample images) as query compares means (cos μa·μb) — projected means when the fine-tuned method is asked for.
   const method: Method =
     kinds[0] === 'model'
       ? requested === 'fine-tuned' && available.includes('fine-tuned') ? 'fine-tuned' : 'first-moment'
@@ -159,6 +178,24 @@ export function planQuery<I>(
   const k = resultCount(query.topK);
   validateParams(query.params ?? {});
   return { parts, method, kinds, hybridWeight: hw, topK: k };
+}
+
+/**
+ * A samples part's images embedded one at a time, in order (the worker encodes one at a time
+ * anyway), and their mean as the index's Means section would store it.
+ */
+export async function embedSamplesMean<I>(images: readonly I[], dim: number, embed: (part: EmbedPart<I>) => Promise<Float32Array>): Promise<Float32Array> {
+  const rows = new Float32Array(images.length * dim);
+  for (const [r, image] of images.entries()) rows.set(checkedEmbedding(await embed({ kind: 'image', image, source: 'file' }), dim, 'image'), r * dim);
+  return sampleMean(rows, images.length, dim);
+}
+
+/** A samples part holds 1…MAX_SAMPLE_IMAGES images. */
+export function checkSamples(part: { images: unknown }): void {
+  if (!Array.isArray(part.images) || part.images.length < 1) throw new AppError('bad-query', 'Add at least 1 image of the model to search with.');
+  if (part.images.length > MAX_SAMPLE_IMAGES) {
+    throw new AppError('bad-query', `A search with sample images takes at most ${MAX_SAMPLE_IMAGES} images (this one has ${part.images.length}).`);
+  }
 }
 
 const byName = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
@@ -217,7 +254,7 @@ function metadataSearchFor(models: readonly ModelMeta[]): MetadataSearch {
 export async function rank<I>(
   target: RankableIndex,
   query: RankQuery<I>,
-  embed: (part: Exclude<QueryPart<I>, { kind: 'model' }>) => Promise<Float32Array>,
+  embed: (part: EmbedPart<I>) => Promise<Float32Array>,
 ): Promise<Ranking> {
   const { index, models } = target;
   // Field filters alone: list what they match (planQuery would ask for something to search with).
@@ -228,8 +265,15 @@ export async function rank<I>(
   const perPart: Float32Array[] = [];
   const judged: { kind: QueryKind; embedding?: Float32Array }[] = [];
   let queryModel = -1;
+  // The samples' mean: the direction nearest samples are judged against.
+  let samplesMean: Float32Array | null = null;
   for (const [i, { part }] of parts.entries()) {
-    if (part.kind === 'model') {
+    if (part.kind === 'samples') {
+      // One image at a time, in order: the worker encodes one at a time anyway.
+      samplesMean = await embedSamplesMean(part.images, index.dim, embed);
+      perPart.push(method === 'fine-tuned' ? projectedMeanSimilarityScores(index, samplesMean) : meanSimilarityScores(index, samplesMean));
+      judged.push({ kind: 'model' });
+    } else if (part.kind === 'model') {
       queryModel = target.ids.get(part.modelId)!;
       perPart.push(method === 'fine-tuned' ? projectedModelSimilarityScores(index, queryModel) : modelSimilarityScores(index, queryModel));
       judged.push({ kind: 'model' });
@@ -265,7 +309,8 @@ export async function rank<I>(
   }
   const top = topK(ranking, count).filter((r) => r.score > -Infinity);
   // One direction to compare samples with: the single part's embedding, or the query model's mean.
-  const probe = judged.length !== 1 ? null : queryModel >= 0 ? index.means.subarray(queryModel * index.dim, (queryModel + 1) * index.dim) : judged[0].embedding ?? null;
+  const probe =
+    judged.length !== 1 ? null : queryModel >= 0 ? index.means.subarray(queryModel * index.dim, (queryModel + 1) * index.dim) : (samplesMean ?? judged[0].embedding ?? null);
   const nearest = (m: number) => (probe ? nearestSample(index, m, probe, models[m].thumbnails.length) : -1);
   return {
     method,

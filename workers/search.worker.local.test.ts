@@ -1,0 +1,218 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it, vi } from 'vitest';
+import type { OpenedIndex } from '../src/core/index/openIndex.ts';
+import { MANIFEST_FORMAT, type IndexManifest, type ModelMeta } from '../src/core/index/manifest.ts';
+import { ENCODERS } from '../src/core/encode/encoders.ts';
+import { mulberry32 } from '../src/core/math/prng.ts';
+import { l2normalize } from '../src/core/math/vectors.ts';
+import { readTar } from '../src/core/io/tar.ts';
+import { smallIndex } from '../test/support/smallIndex.ts';
+import type { AddModelProgress, SearchOutcome } from '../src/shared/protocol.ts';
+import { LocalModelStore } from './storage/localModelStore.ts';
+import type { SearchWorkerApi } from './search.worker.ts';
+
+/*
+ * The worker's glue for your own models, in Node: the index loader, the encoder runtime, the image
+ * decoder and the thumbnailer are fakes; storage is fake-indexeddb; ranking, derivation and the
+ * store are the real code.
+ */
+
+const DESC = ENCODERS['test-encoder']!;
+const DIM = DESC.dim;
+const vector = (seed: number) => {
+  const next = mulberry32(seed);
+  return l2normalize(Float32Array.from({ length: DIM }, () => next() - 0.5));
+};
+
+const { captured } = vi.hoisted(() => ({ captured: { api: undefined as unknown, tiered: false } }));
+
+vi.mock('comlink', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('comlink')>()),
+  expose: (api: unknown) => {
+    captured.api = api;
+  },
+}));
+vi.mock('./ortRuntime.ts', () => ({ WASM_THREADS: 1, startOrtRuntime: async () => ({}) }));
+vi.mock('./webgpu.ts', () => ({ probeWebGpu: async () => ({ ok: false, reason: { kind: 'requested' } }) }));
+vi.mock('./decodeImage.ts', () => ({
+  decodeImage: async (blob: Blob) => {
+    const m = /^img:(\d+)$/.exec(await blob.text());
+    if (!m) throw new Error('not an image');
+    return { data: new Uint8Array([Number(m[1])]), width: 10, height: 8, original: { width: 10, height: 8 } };
+  },
+}));
+vi.mock('./thumbnail.ts', () => ({ makeThumbnail: async (blob: Blob) => ({ bytes: new TextEncoder().encode(await blob.text()).buffer, mime: 'image/webp' }) }));
+vi.mock('./encoderRuntime.ts', () => ({
+  EncoderRuntime: class {
+    desc = DESC;
+    backend = 'wasm';
+    backendReason = undefined;
+    async ready() {}
+    async encodeText() {
+      return vector(500);
+    }
+    async encodeImage(image: { data: Uint8Array }) {
+      return vector(image.data[0]!);
+    }
+  },
+}));
+vi.mock('./indexLoader.ts', () => ({
+  isTiered: (i: { kind?: string }) => i.kind === 'tiered',
+  startIndexLoad: () => {
+    const opened = captured.tiered ? tieredIndex() : baseIndex();
+    return { manifest: Promise.resolve(opened.manifest), index: Promise.resolve(opened) };
+  },
+}));
+
+function baseIndex(): OpenedIndex {
+  const { index } = smallIndex({ seed: 9, dim: DIM, count: 6, samples: 5 });
+  const models: ModelMeta[] = Array.from({ length: 6 }, (_, i) => ({ id: `m${i}`, name: `Model ${i}`, description: '', family: '', creator: 'unknown', licence: 'CC0-1.0', resolution: '', links: [], thumbnails: [] }));
+  const manifest: IndexManifest = {
+    format: MANIFEST_FORMAT,
+    formatVersion: 1,
+    name: 'base',
+    createdWith: 'test',
+    encoder: { id: DESC.id, dim: DIM },
+    count: 6,
+    licence: 'CC0-1.0',
+    files: { 'index.bin': { bytes: 0, sha256: '0'.repeat(64) }, 'models.json': { bytes: 0, sha256: '0'.repeat(64) } },
+    params: { epsilon: 1e-3, precision: 'f32', samplesKept: 5, samplesPrecision: 'f32', temperature: 20 },
+  };
+  return { manifest, manifestBytes: new Uint8Array(), models, index, ids: new Map(models.map((m, i) => [m.id, i])), temperature: 20, nullText: [] };
+}
+
+/** Just enough of a tiered (version 2) index for ready() and the local-model calls. */
+function tieredIndex() {
+  const manifest = { ...baseIndex().manifest, formatVersion: 2, files: { 'head.bin': { bytes: 1, sha256: '0'.repeat(64) } } };
+  return { kind: 'tiered', manifest, head: { count: 6, blocks: [] }, idOf: () => undefined, temperature: 20, nullText: [] };
+}
+
+async function worker(): Promise<SearchWorkerApi> {
+  await import('./search.worker.ts');
+  const api = captured.api as SearchWorkerApi;
+  api.configure({ indexUrl: 'https://x.test/index/', appBase: '/', backend: 'wasm' } as never);
+  return api;
+}
+
+const files = (seeds: number[]) => seeds.map((s, i) => ({ name: `${String(i).padStart(2, '0')}.png`, blob: new Blob([`img:${s}`]) }));
+const done = (o: SearchOutcome) => {
+  if (o.status !== 'done') throw new Error('aborted');
+  return o.response;
+};
+
+describe('search worker: your own models', () => {
+  it('adds, ranks (marked local), lists, survives clearing saved files, renames, exports, removes', async () => {
+    const api = await worker();
+    expect((await api.ready()).localModels).toBe(0);
+    const events: AddModelProgress[] = [];
+    const added = await api.addLocalModel({ files: files([1, 2, 3]), name: 'My roses', licence: 'CC0-1.0' }, 1, (p) => events.push(p));
+    if (added.status !== 'saved') throw new Error(JSON.stringify(added));
+    const id = added.model.id;
+    expect(added.model).toMatchObject({ name: 'My roses', images: 3, usable: true, shadowed: false, sessionOnly: false });
+    expect(added.model.thumbnails).toHaveLength(3);
+    expect(events.at(-1)).toEqual({ stage: 'saving' });
+
+    const search = (parts: object[]) => api.search({ parts, method: 'first-moment', hybridWeight: 0 } as never).then(done);
+    const img = (seed: number) => ({ part: { kind: 'image', image: new Blob([`img:${seed}`]) }, weight: 1 });
+    // An image of the model: it ranks first, marked as yours.
+    const r = await search([img(2)]);
+    expect(r.modelCount).toBe(7);
+    expect(r.results[0]).toMatchObject({ model: { id }, local: true });
+    expect(r.results.filter((x) => x.local)).toHaveLength(1);
+    // The derivation is kept for the next visit.
+    const { createStore, keys } = await import('idb-keyval');
+    await vi.waitFor(async () => expect(await keys(createStore('model-search-local', 'models'))).toContain(`derived:${id}`));
+    // More like this, from your model and to it.
+    const from = await search([{ part: { kind: 'model', modelId: id }, weight: 1 }]);
+    expect(from.queryModel).toMatchObject({ id, index: 6 });
+    const to = await search([{ part: { kind: 'model', modelId: 'm0' }, weight: 1 }]);
+    expect(to.results.some((x) => x.model.id === id && x.local)).toBe(true);
+
+    const info = await api.clearStorage();
+    expect(info.localModels?.map((m) => m.id)).toEqual([id]);
+    expect((await api.listLocalModels()).map((m) => m.name)).toEqual(['My roses']);
+
+    const renamed = await api.updateLocalModel(id, { name: 'Roses, renamed' });
+    expect(renamed).toMatchObject({ id, name: 'Roses, renamed' });
+    expect((await search([img(2)])).results[0]!.model.name).toBe('Roses, renamed');
+
+    const shard = await api.exportLocalModels([id], 'shard');
+    expect(shard.fileName).toBe('roses-renamed.shard.tar');
+    expect(readTar(new Uint8Array(shard.bytes)).map((f) => f.path)).toContain('index.bin');
+    const source = await api.localModelSource(id);
+    expect(source).toMatchObject({ dim: DIM, images: [{ name: '00.png', width: 10, height: 8 }, { name: '01.png' }, { name: '02.png' }] });
+    expect(Array.from(source.embeddings.subarray(0, DIM))).toEqual(Array.from(vector(1)));
+
+    // The same images again: refused.
+    const again = await api.addLocalModel({ files: files([3, 2, 1]), name: 'Twice' });
+    expect(again).toMatchObject({ status: 'refused', reasons: [expect.stringMatching(/already added as “Roses, renamed”/)] });
+
+    await api.removeLocalModel(id);
+    expect(await api.listLocalModels()).toEqual([]);
+    expect((await search([img(2)])).results.every((x) => !x.local)).toBe(true);
+    await expect(api.removeLocalModel(id)).rejects.toThrow(/no model/);
+  });
+
+  it('cancel(callId) stops an add, held before the save: nothing is saved', async () => {
+    const api = await worker();
+    api.holdAdd('before-save');
+    const pending = api.addLocalModel({ files: files([7, 8]), name: 'Held' }, 42);
+    await new Promise((r) => setTimeout(r, 50));
+    api.cancel(42);
+    api.holdAdd(null);
+    expect(await pending).toEqual({ status: 'aborted' });
+    expect(await api.listLocalModels()).toEqual([]);
+  });
+
+  it('reads the list again when another tab says it changed', async () => {
+    const api = await worker();
+    await api.ready();
+    expect(await api.listLocalModels()).toEqual([]);
+    // Another tab (its own store object on the same database) adds one and pings.
+    const other = new LocalModelStore((await import('idb-keyval')).createStore('model-search-local', 'models'));
+    const emb = new Float32Array([...vector(11), ...vector(12)]);
+    await other.save({
+      entry: {
+        schema: 1, id: 'other-tab-1', encoder: { id: DESC.id, dim: DIM },
+        meta: { name: 'From another tab', description: '', family: '', creator: 'unknown', licence: 'unspecified', resolution: '', links: [] },
+        images: [0, 1].map((i) => ({ name: `${i}.png`, sha256: String(i).repeat(64), width: 1, height: 1 })),
+        skipped: [], thumbnailMime: 'image/webp', thumbnails: 0, bytes: emb.byteLength, createdAt: 1, updatedAt: 1,
+      },
+      data: { embeddings: emb.buffer, thumbnails: [] },
+    });
+    const channel = new BroadcastChannel('model-search-local');
+    channel.postMessage({ type: 'changed' });
+    await new Promise((r) => setTimeout(r, 50));
+    channel.close();
+    expect((await api.listLocalModels()).map((m) => m.name)).toEqual(['From another tab']);
+    await api.removeLocalModel('other-tab-1');
+  });
+
+  it('with a tiered index: listed as not ranked (and why), no shard export, JSON export works', async () => {
+    const api = await worker();
+    const added = await api.addLocalModel({ files: files([41, 42]), name: 'Tiered' });
+    if (added.status !== 'saved') throw new Error(JSON.stringify(added));
+    captured.tiered = true;
+    try {
+      api.configure({ indexUrl: 'https://x.test/tiered/', appBase: '/', backend: 'wasm' } as never);
+      expect((await api.ready()).localModels).toBe(0);
+      const [listed] = await api.listLocalModels();
+      expect(listed).toMatchObject({ id: added.model.id, usable: false, unusableReason: expect.stringMatching(/not ranked with a tiered \(version 2\) index yet/) });
+      await expect(api.exportLocalModels([added.model.id], 'shard')).rejects.toThrow(/version 1 index only/);
+      expect((await api.exportLocalModels([added.model.id], 'json')).fileName).toBe('tiered.json');
+      await expect(api.search({ parts: [{ part: { kind: 'model', modelId: added.model.id }, weight: 1 }] } as never)).rejects.toThrow(/tiered \(version 2\)/);
+    } finally {
+      captured.tiered = false;
+      api.configure({ indexUrl: 'https://x.test/index/', appBase: '/', backend: 'wasm' } as never);
+      await api.removeLocalModel(added.model.id);
+    }
+  });
+
+  it('local models are off when the page says so (embeds)', async () => {
+    const api = await worker();
+    api.configure({ indexUrl: 'https://x.test/index/', appBase: '/', backend: 'wasm', localModels: false } as never);
+    await expect(api.addLocalModel({ files: files([1, 2]) })).rejects.toThrow(/off here/);
+    expect(await api.listLocalModels()).toEqual([]);
+    expect((await api.storageInfo()).localModels).toBeUndefined();
+  });
+});
