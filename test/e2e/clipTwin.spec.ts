@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, normalize, sep } from 'node:path';
 import { promisify } from 'node:util';
-import { expect, test, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
+import { expect, test, type BrowserContext, type Locator, type Page, type TestInfo } from '@playwright/test';
 import { CLIP_VIT_B32 } from '../../src/core/encode/encoders.ts';
 import { describeStorageNotice } from '../../src/lib/storageNotice.ts';
 import { HUB_PORT, HUB_PREFIX, modelHostOf, PINNED_TOWERS, startTwinHub, TWIN_DIR } from '../../tools/clip-twin/hub.ts';
@@ -32,6 +32,7 @@ const TEXT_TOWER = towerPath(CLIP_VIT_B32.text.url);
 const VISION_TOWER = towerPath(CLIP_VIT_B32.vision.url);
 const TEXT_LABEL = `${CLIP_VIT_B32.label} text encoder`;
 const VISION_LABEL = `${CLIP_VIT_B32.label} image encoder`;
+const TOKENIZER_LABEL = 'Tokenizer tokenizer.json';
 const ENCODER_GROUP = `encoder:${CLIP_VIT_B32.id}`;
 /**
  * The text query. The twin's weights are random, so its text scores lie close together (a range of
@@ -360,6 +361,22 @@ test('the app ranks a CLIP index as the CLI does (text and a held-out image, 1st
   }
 });
 
+/**
+ * The quota notice names `labels`, in order. Under this 40 MB quota Chromium once also refused the
+ * 2 MB tokenizer while the 64 MB tower was being written (a CI run of 2026-12-02; not reproduced
+ * alone): allowed, as long as the notice says so.
+ */
+async function expectQuotaNotice(notice: Locator, labels: string[]) {
+  const allowed = [labels, [TOKENIZER_LABEL, ...labels]].map((l) => describeStorageNotice({ kind: 'quota', labels: l }));
+  const ALLOWED = 'an allowed quota notice';
+  await expect
+    .poll(async () => {
+      const text = (await notice.textContent()) ?? '';
+      return allowed.includes(text) ? ALLOWED : text;
+    }, { timeout: 60_000 })
+    .toBe(ALLOWED);
+}
+
 test('storage quota too small for the towers: a clear message, results from the network, nothing saved', async ({ page: fresh, baseURL }, info) => {
   test.setTimeout(180_000);
   const pageErrors = watchPageErrors(fresh);
@@ -375,7 +392,7 @@ test('storage quota too small for the towers: a clear message, results from the 
   await expect(cards(fresh)).toHaveCount(twin.modelIds.length);
   note(info, 'quota: text results after', seconds(Date.now() - t0));
   // The text tower could not be saved: said in words, naming it; the results came all the same.
-  await expect(notice).toHaveText(describeStorageNotice({ kind: 'quota', labels: [TEXT_LABEL] }));
+  await expectQuotaNotice(notice, [TEXT_LABEL]);
   expect(towerRequests(TEXT_TOWER)).toBe(textBefore + 1);
   await expect(fresh.getByTestId('error-banner')).toHaveCount(0);
   // Storage that turned the text tower away would turn the image tower away too: it is not fetched
@@ -388,7 +405,7 @@ test('storage quota too small for the towers: a clear message, results from the 
   await expect(cards(fresh)).toHaveCount(twin.modelIds.length);
   expect(towerRequests(VISION_TOWER)).toBe(visionBefore + 1);
   // Both refusals stay in the notice: the second does not hide the first.
-  await expect(notice).toHaveText(describeStorageNotice({ kind: 'quota', labels: [TEXT_LABEL, VISION_LABEL] }));
+  await expectQuotaNotice(notice, [TEXT_LABEL, VISION_LABEL]);
   await removeImage(fresh);
 
   const files = await savedFiles(fresh);
@@ -404,7 +421,7 @@ test('storage quota too small for the towers: a clear message, results from the 
   await expect(cards(fresh)).toHaveCount(twin.modelIds.length);
   note(info, 'quota, reload: text results after', seconds(Date.now() - t0));
   expect(towerRequests(TEXT_TOWER)).toBe(textBefore + 2);
-  await expect(notice).toHaveText(describeStorageNotice({ kind: 'quota', labels: [TEXT_LABEL] }));
+  await expectQuotaNotice(notice, [TEXT_LABEL]);
   await expect(fresh.getByTestId('error-banner')).toHaveCount(0);
   expect(pageErrors).toEqual([]);
 });
