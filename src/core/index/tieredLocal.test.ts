@@ -6,7 +6,7 @@ import type { RankQuery } from '../scoring/rank.ts';
 import { prefilterKernel } from '../scoring/tieredKernels.ts';
 import { finaliseTieredModel, tieredSettingsFor, type TieredFinaliseSettings, type TieredModel } from './tieredEntry.ts';
 import { readTieredHead } from './tieredHead.ts';
-import type { BlockCache } from './tieredQuery.ts';
+import type { BlockCache, CodeCache } from './tieredQuery.ts';
 import { kernelScorer, rankTiered, type TieredLocal, type TieredRankable } from './tieredRank.ts';
 import { decodeRecord, RecordKind } from './tieredRecords.ts';
 
@@ -43,13 +43,14 @@ function models(): TieredModel[] {
   });
 }
 
-async function tieredIndex(ms: readonly TieredModel[]) {
-  const a = await assembleTiered(ms, { name: 't', licence: 'x', encoder: { id: TEST_ENCODER.id, dim: DIM }, epsilon: settings.epsilon, precision: settings.precision, ppcaRank: settings.ppcaRank, modelsPerBlock: 4, blockFiles: false });
+async function tieredIndex(ms: readonly TieredModel[], prefilter: 'int8' | 'sign' = 'int8') {
+  const a = await assembleTiered(ms, { name: 't', licence: 'x', encoder: { id: TEST_ENCODER.id, dim: DIM }, epsilon: settings.epsilon, precision: settings.precision, ppcaRank: settings.ppcaRank, modelsPerBlock: 4, blockFiles: false, prefilter });
   const head = readTieredHead(a.files.get('head.bin')!);
-  const data = a.files.get('records.bin')!;
+  const slice = (data: Uint8Array, e: { offset: number; bytes: number }) => data.slice(e.offset, e.offset + e.bytes);
   const ids = a.models.map((m) => m.meta.id);
-  const fetchBlocks = async (blocks: number[]) => new Map(blocks.map((b) => [b, data.slice(head.blocks[b]!.offset, head.blocks[b]!.offset + head.blocks[b]!.bytes)] as const));
-  return { head, ids, fetchBlocks, manifest: a.manifest };
+  const fetchBlocks = async (blocks: number[]) => new Map(blocks.map((b) => [b, slice(a.files.get('records.bin')!, head.blocks[b]!)] as const));
+  const signs = prefilter === 'sign' ? { fetchCodeBlocks: async (blocks: number[]) => new Map(blocks.map((b) => [b, slice(a.files.get('codes.bin')!, head.codeBlocks![b]!)] as const)), codeCache: new Map() as CodeCache, shortlist: N } : {};
+  return { head, ids, fetchBlocks, signs, manifest: a.manifest };
 }
 
 const qText = unit(Array.from({ length: DIM }, (_, j) => Math.sin(j + 1)));
@@ -61,18 +62,19 @@ describe('local models on a tiered index rank as in the merged index', async () 
   const held = all[HELD]!;
   const merged = await tieredIndex(all);
   const rest = await tieredIndex(all.filter((m) => m !== held));
+  const signed = { merged: await tieredIndex(all, 'sign'), rest: await tieredIndex(all.filter((m) => m !== held), 'sign') };
   const local: TieredLocal = { ids: [held.meta.id], records: [decodeRecord(held.record, DIM, 'local')] };
   const targetOf = (ix: typeof merged, withLocal?: TieredLocal): TieredRankable => ({ head: ix.head, idOf: (id) => (ix.ids.includes(id) ? ix.ids.indexOf(id) : undefined), ...(withLocal ? { local: withLocal } : {}) });
   const idAt = (ix: typeof merged) => (i: number) => (i < ix.head.count ? ix.ids[i]! : local.ids[i - ix.head.count]!);
 
-  async function both(query: RankQuery<string>, wasm = false) {
+  async function both(query: RankQuery<string>, wasm = false, pair = { merged, rest }) {
     const run = async (ix: typeof merged, withLocal?: TieredLocal) => {
       const scorer = wasm ? kernelScorer(prefilterKernel(ix.head)) : undefined;
-      const r = await rankTiered(targetOf(ix, withLocal), query, embed, { fetchBlocks: ix.fetchBlocks, cache: new Map() as BlockCache, candidates: N, ...(scorer ? { scorer } : {}) });
+      const r = await rankTiered(targetOf(ix, withLocal), query, embed, { fetchBlocks: ix.fetchBlocks, cache: new Map() as BlockCache, candidates: N, ...ix.signs, ...(scorer ? { scorer } : {}) });
       const id = idAt(ix);
       return { r, results: r.results.map((x) => ({ id: id(x.index), score: x.score })), query: r.queryModel >= 0 ? id(r.queryModel) : undefined };
     };
-    return { merged: await run(merged), local: await run(rest, local) };
+    return { merged: await run(pair.merged), local: await run(pair.rest, local) };
   }
 
   it('the set covers both record kinds, and the local model is not in the smaller index', () => {
@@ -123,6 +125,23 @@ describe('local models on a tiered index rank as in the merged index', async () 
     const full = await both({ parts: [{ part: { kind: 'model', modelId: from }, weight: 1 }], topK: N });
     expect(full.local.results).toEqual(full.merged.results);
     expect(full.local.results.map((r) => r.id)).toContain(held.meta.id);
+  });
+
+  it('a sign-coded head: the same, for text and for "more like this" from the local model', async () => {
+    for (const query of [{ parts: [{ part: text, weight: 1 }], method: 'gaussian' as const, topK: N }, { parts: [{ part: { kind: 'model' as const, modelId: held.meta.id }, weight: 1 }], topK: N }]) {
+      const { merged: m, local: l } = await both(query, false, signed);
+      expect(l.r.signStage).toBeDefined();
+      expect(l.results).toEqual(m.results);
+      expect(l.results.length).toBeGreaterThanOrEqual(N - 1);
+    }
+  });
+
+  it('the local model is a candidate whatever K; the prefilter (the early cards) stays the index’s', async () => {
+    const seen: number[][] = [];
+    const r = await rankTiered(targetOf(rest, local), { parts: [{ part: text, weight: 1 }], topK: N }, embed, { fetchBlocks: rest.fetchBlocks, cache: new Map(), candidates: 1, onPrefilter: (p) => void seen.push(p.map((x) => x.index)) });
+    expect(r.candidates.map((c) => c.index)).toEqual([r.prefilter[0]!.index, N - 1]);
+    expect(seen).toEqual([[r.prefilter[0]!.index]]);
+    expect(r.results.map((x) => x.index).sort()).toEqual([r.prefilter[0]!.index, N - 1].sort());
   });
 
   it('a local id that is unknown is refused as for the index', async () => {
