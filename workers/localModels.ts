@@ -4,7 +4,10 @@ import type { LocalSet } from '../src/core/index/appendModels.ts';
 import { entryShardFiles } from '../src/core/index/indexFolder.ts';
 import { readIndex, writeIndex, type FloatData, type SearchIndex } from '../src/core/index/indexFormat.ts';
 import { fromHalfArray } from '../src/core/math/linalg.ts';
-import { parseModels, metadataOverLimit, type IndexManifest } from '../src/core/index/manifest.ts';
+import { parseModels, metadataOverLimit, type IndexManifest, type ModelMeta, type TieredManifest } from '../src/core/index/manifest.ts';
+import { finaliseTieredModel, tieredSettingsFor } from '../src/core/index/tieredEntry.ts';
+import type { TieredLocal } from '../src/core/index/tieredRank.ts';
+import { decodeRecord, type TieredRecord } from '../src/core/index/tieredRecords.ts';
 import {
   byCodePoint,
   embeddingProblem,
@@ -33,8 +36,10 @@ import type { Thumbnail } from './thumbnail.ts';
  * The visitor's own models, worker side (docs/local-models.md): the add pipeline (files → unit
  * embeddings → one stored record) and the derivation of their index sections for the loaded index
  * (record → core finaliseModel → entryShardFiles → readIndex of the shard's own index.bin), which is
- * what ranking appends and what the export writes. Everything the browser does (decode, encode,
- * thumbnail, storage) is passed in, so this file is tested with fakes.
+ * what ranking appends and what the export writes; for a tiered index, their tiered records (record
+ * → core finaliseTieredModel → decodeRecord), which rankTiered scores with the index's candidates.
+ * Everything the browser does (decode, encode, thumbnail, storage) is passed in, so this file is
+ * tested with fakes.
  */
 
 /** Images one model may be made from (the builder has no limit; this bounds the worker's memory). */
@@ -293,26 +298,41 @@ export function derivationKey(basis: IndexBasis): string {
 function finaliseRecord(record: LocalEntry, basis: IndexBasis, cached?: DerivedRecord): FinaliseResult {
   let cache = finalised.get(basis);
   if (!cache) finalised.set(basis, (cache = new Map()));
-  const e = record.entry;
-  const key = `${e.id}\n${e.createdAt}\n${e.updatedAt}\n${e.images.length}`;
+  const key = recordKey(record);
   let hit = cache.get(key);
   if (!hit) cache.set(key, (hit = finaliseUncached(record, basis, cached)));
   return hit;
 }
 
-function finaliseUncached(record: LocalEntry, basis: IndexBasis, cached?: DerivedRecord): FinaliseResult {
-  const settings = entrySettingsFor(basis.manifest, basis.index);
+/** A record's memo key: its id (first line) and what changes with it. */
+const recordKey = ({ entry: e }: LocalEntry) => `${e.id}\n${e.createdAt}\n${e.updatedAt}\n${e.images.length}`;
+
+/** Forgets what was derived for records that are gone. */
+function forgetGone<T>(cache: Map<string, T> | undefined, records: readonly LocalEntry[]): void {
+  if (!cache) return;
+  const live = new Set(records.map((r) => r.entry.id));
+  for (const key of cache.keys()) if (!live.has(key.slice(0, key.indexOf('\n')))) cache.delete(key);
+}
+
+/** A record as finalise's input: a source labelled "your model", its rows, its thumbnails. */
+function entryInput(record: LocalEntry) {
   const e = record.entry;
   const m = e.meta;
   // metadataDefaults fixes the key order, which decides the bytes of models.json.
   const meta = metadataDefaults({ name: m.name, description: m.description, family: m.family, creator: m.creator, licence: m.licence, resolution: m.resolution || undefined, links: m.links }, e.id);
-  const input = {
+  return {
     source: { id: e.id, label: SOURCE_LABEL, meta, missingFields: [] },
     embeddings: embeddingRows(record),
     commonSize: m.resolution || undefined,
     thumbs: record.data.thumbnails.map((t) => new Uint8Array(t)),
     thumbExtension: e.thumbnailMime === 'image/png' ? 'png' : 'webp',
   };
+}
+
+function finaliseUncached(record: LocalEntry, basis: IndexBasis, cached?: DerivedRecord): FinaliseResult {
+  const settings = entrySettingsFor(basis.manifest, basis.index);
+  const e = record.entry;
+  const input = entryInput(record);
   const key = derivationKey(basis);
   const stats = cached?.key === key ? fromDerivedBin(cached.bin, record, basis) : undefined;
   if (stats) return { ok: true, model: { meta: modelMeta(input, []), thumbs: input.thumbs, ...stats } };
@@ -409,12 +429,8 @@ export async function entryFolder(
 
 /** The usable records as the loaded index would rank them: readIndex of the shard's own index.bin. */
 export async function deriveLocal(records: readonly LocalEntry[], basis: IndexBasis, cached: ReadonlyMap<string, DerivedRecord> = new Map()): Promise<DerivedLocal> {
-  // Forget what was finalised for records that are gone or changed.
-  const cache = finalised.get(basis);
-  if (cache) {
-    const live = new Set(records.map((r) => r.entry.id));
-    for (const key of cache.keys()) if (!live.has(key.slice(0, key.indexOf('\n')))) cache.delete(key);
-  }
+  // Forget what was finalised for records that are gone.
+  forgetGone(finalised.get(basis), records);
   const { files, unusable, fresh } = await entryFolder(records, basis, undefined, cached);
   // What the store already keeps for these settings is not fresh (a memoised result remembers it was).
   for (const [id, d] of fresh) if (cached.get(id)?.key === d.key) fresh.delete(id);
@@ -423,6 +439,63 @@ export async function deriveLocal(records: readonly LocalEntry[], basis: IndexBa
   const index = readIndex(file('index.bin'));
   const models = parseModels(JSON.parse(new TextDecoder().decode(file('models.json'))), index.count);
   return { set: { index, models }, unusable, fresh };
+}
+
+/** What a loaded tiered index gives the derivation: its encoder and params (ε, precision, PPCA rank). */
+export interface TieredBasis {
+  manifest: Pick<TieredManifest, 'encoder' | 'params'>;
+}
+
+export interface DerivedTieredLocal {
+  /** The usable models' records as the index would store them, with their metadata (same order); undefined when none is. */
+  set?: TieredLocal & { models: ModelMeta[] };
+  /** Why each unusable record is left out, by id. */
+  unusable: Map<string, string>;
+}
+
+type TieredResult = { ok: true; meta: ModelMeta; record: TieredRecord } | { ok: false; reason: string };
+
+/** Tiered records per loaded index, by id and last change (as `finalised`). */
+const tieredFinalised = new WeakMap<TieredBasis, Map<string, TieredResult>>();
+
+function tieredUncached(record: LocalEntry, basis: TieredBasis): TieredResult {
+  const s = tieredSettingsFor(basis.manifest);
+  const r = finaliseTieredModel(entryInput(record), s);
+  if (!r.ok) return { ok: false, reason: `“${record.entry.meta.name.slice(0, 80)}” cannot be ranked with this index: ${r.reason}.` };
+  // Decoded from the bytes a merged index would hold: the same record its candidates are scored from.
+  return { ok: true, meta: r.model.meta, record: decodeRecord(r.model.record, s.dim, 'your model’s record') };
+}
+
+/**
+ * The usable records as a tiered index would store them: core finaliseTieredModel with the index's
+ * ε, basis precision and PPCA rank, read back with decodeRecord; memoised per index and record.
+ */
+export function deriveTieredLocal(records: readonly LocalEntry[], basis: TieredBasis): DerivedTieredLocal {
+  let cache = tieredFinalised.get(basis);
+  if (!cache) tieredFinalised.set(basis, (cache = new Map()));
+  forgetGone(cache, records);
+  const unusable = new Map<string, string>();
+  const ids: string[] = [];
+  const derived: TieredRecord[] = [];
+  const models: ModelMeta[] = [];
+  for (const r of records) {
+    const why = unusableReason(r, basis);
+    if (why) {
+      unusable.set(r.entry.id, why);
+      continue;
+    }
+    const key = recordKey(r);
+    let hit = cache.get(key);
+    if (!hit) cache.set(key, (hit = tieredUncached(r, basis)));
+    if (!hit.ok) {
+      unusable.set(r.entry.id, hit.reason);
+      continue;
+    }
+    ids.push(r.entry.id);
+    derived.push(hit.record);
+    models.push(hit.meta);
+  }
+  return { ...(ids.length ? { set: { ids, records: derived, models } } : {}), unusable };
 }
 
 /** The list's view of a record. */

@@ -7,6 +7,8 @@ import { mulberry32 } from '../src/core/math/prng.ts';
 import { l2normalize } from '../src/core/math/vectors.ts';
 import { readTar } from '../src/core/io/tar.ts';
 import { smallIndex } from '../test/support/smallIndex.ts';
+import { smallTieredIndex } from '../test/support/tieredIndex.ts';
+import { readTieredHead } from '../src/core/index/tieredHead.ts';
 import type { AddModelProgress, SearchOutcome } from '../src/shared/protocol.ts';
 import { LocalModelStore } from './storage/localModelStore.ts';
 import type { SearchWorkerApi } from './search.worker.ts';
@@ -59,8 +61,8 @@ vi.mock('./encoderRuntime.ts', () => ({
 vi.mock('./indexLoader.ts', () => ({
   isTiered: (i: { kind?: string }) => i.kind === 'tiered',
   startIndexLoad: () => {
-    const opened = captured.tiered ? tieredIndex() : baseIndex();
-    return { manifest: Promise.resolve(opened.manifest), index: Promise.resolve(opened) };
+    const opened = captured.tiered ? tieredIndex() : Promise.resolve(baseIndex());
+    return { manifest: opened.then((o) => o.manifest), index: opened };
   },
 }));
 
@@ -81,10 +83,31 @@ function baseIndex(): OpenedIndex {
   return { manifest, manifestBytes: new Uint8Array(), models, index, ids: new Map(models.map((m, i) => [m.id, i])), temperature: 20, nullText: [] };
 }
 
-/** Just enough of a tiered (version 2) index for ready() and the local-model calls. */
-function tieredIndex() {
-  const manifest = { ...baseIndex().manifest, formatVersion: 2, files: { 'head.bin': { bytes: 1, sha256: '0'.repeat(64) } } };
-  return { kind: 'tiered', manifest, head: { count: 6, blocks: [] }, idOf: () => undefined, temperature: 20, nullText: [] };
+/** A small real tiered (version 2) index (models t0…t5), loaded as the worker's loader would give it: records in memory, JS scoring. */
+async function tieredIndex() {
+  const { packed, head: bytes } = await smallTieredIndex({ dim: DIM, count: 6, seed: 3, cycle: 4, noise: 0.4, perBlock: 3, dtype: 'f16' });
+  const head = readTieredHead(bytes);
+  const base = baseIndex().manifest;
+  const manifest = { ...base, formatVersion: 2, files: { 'head.bin': { bytes: bytes.byteLength, sha256: '0'.repeat(64) } }, params: { epsilon: 1e-2, precision: 'f16', ppcaRank: 8, temperature: 20 } };
+  const models: ModelMeta[] = Array.from({ length: 6 }, (_, i) => ({ id: `t${i}`, name: `Tiered ${i}`, description: '', family: '', creator: 'unknown', licence: 'CC0-1.0', resolution: '', links: [], thumbnails: [] }));
+  const seen = new Map<string, number>();
+  const counts = () => ({ requests: 0, fetched: 0, bytes: 0, fromStorage: 0 });
+  return {
+    kind: 'tiered',
+    manifest,
+    manifestBytes: new Uint8Array(),
+    head,
+    temperature: 20,
+    nullText: [],
+    cache: new Map(),
+    fetchBlocks: async (blocks: number[]) => new Map(blocks.map((b) => [b, packed.data.slice(head.blocks[b]!.offset, head.blocks[b]!.offset + head.blocks[b]!.bytes)] as const)),
+    scorer: () => undefined,
+    engine: () => ({ engine: 'wasm' }),
+    source: () => 'ranges',
+    idOf: (id: string) => seen.get(id),
+    meta: async (ms: number[]) => ms.map((m) => (seen.set(models[m]!.id, m), models[m]!)),
+    stats: { records: counts(), codes: counts(), metaShards: 0 },
+  };
 }
 
 async function worker(): Promise<SearchWorkerApi> {
@@ -188,23 +211,41 @@ describe('search worker: your own models', () => {
     await api.removeLocalModel('other-tab-1');
   });
 
-  it('with a tiered index: listed as not ranked (and why), no shard export, JSON export works', async () => {
+  it('with a tiered index: ranked (marked local) from its tiered record, "more like this" both ways; no shard export, JSON export works', async () => {
     const api = await worker();
     const added = await api.addLocalModel({ files: files([41, 42]), name: 'Tiered' });
     if (added.status !== 'saved') throw new Error(JSON.stringify(added));
+    const id = added.model.id;
     captured.tiered = true;
     try {
       api.configure({ indexUrl: 'https://x.test/tiered/', appBase: '/', backend: 'wasm' } as never);
-      expect((await api.ready()).localModels).toBe(0);
+      const info = await api.ready();
+      expect(info).toMatchObject({ modelCount: 7, localModels: 1 });
       const [listed] = await api.listLocalModels();
-      expect(listed).toMatchObject({ id: added.model.id, usable: false, unusableReason: expect.stringMatching(/not ranked with a tiered \(version 2\) index yet/) });
-      await expect(api.exportLocalModels([added.model.id], 'shard')).rejects.toThrow(/version 1 index only/);
-      expect((await api.exportLocalModels([added.model.id], 'json')).fileName).toBe('tiered.json');
-      await expect(api.search({ parts: [{ part: { kind: 'model', modelId: added.model.id }, weight: 1 }] } as never)).rejects.toThrow(/tiered \(version 2\)/);
+      expect(listed).toMatchObject({ id, usable: true, shadowed: false });
+      expect(listed!.unusableReason).toBeUndefined();
+      const search = (parts: object[], method?: string) => api.search({ parts, ...(method ? { method } : {}) } as never).then(done);
+      for (const method of ['first-moment', 'gaussian']) {
+        // An image of the model: it ranks first, marked as yours, after the index's six.
+        const r = await search([{ part: { kind: 'image', image: new Blob(['img:41']) }, weight: 1 }], method);
+        expect(r.results[0]).toMatchObject({ index: 6, local: true, model: { id, name: 'Tiered' } });
+        expect(r.results.filter((x) => x.local)).toHaveLength(1);
+        expect(r).toMatchObject({ modelCount: 7, matched: 7 });
+        expect(r.scores).toHaveLength(7);
+        expect(r.scores[6]).toBe(r.results[0]!.score);
+      }
+      const from = await search([{ part: { kind: 'model', modelId: id }, weight: 1 }]);
+      expect(from.queryModel).toEqual({ id, name: 'Tiered', index: 6 });
+      expect(from.results.map((x) => x.model.id)).toEqual(expect.arrayContaining(['t0', 't5']));
+      expect(from.results.some((x) => x.local)).toBe(false);
+      const to = await search([{ part: { kind: 'model', modelId: 't0' }, weight: 1 }]);
+      expect(to.results.some((x) => x.model.id === id && x.local)).toBe(true);
+      await expect(api.exportLocalModels([id], 'shard')).rejects.toThrow(/version 1 index only/);
+      expect((await api.exportLocalModels([id], 'json')).fileName).toBe('tiered.json');
     } finally {
       captured.tiered = false;
       api.configure({ indexUrl: 'https://x.test/index/', appBase: '/', backend: 'wasm' } as never);
-      await api.removeLocalModel(added.model.id);
+      await api.removeLocalModel(id);
     }
   });
 

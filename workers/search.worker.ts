@@ -8,7 +8,7 @@ import { supportedMethods } from '../src/core/scoring/methods.ts';
 import { rank } from '../src/core/scoring/rank.ts';
 import { preprocessRgba } from '../src/core/encode/preprocess.ts';
 import { withLocalModels, type WithLocal } from '../src/core/index/appendModels.ts';
-import { metadataOverLimit } from '../src/core/index/manifest.ts';
+import { metadataOverLimit, type ModelMeta } from '../src/core/index/manifest.ts';
 import type { OpenedIndex } from '../src/core/index/openIndex.ts';
 import type {
   AbortStage,
@@ -34,13 +34,13 @@ import type {
 } from '../src/shared/protocol.ts';
 import { installErrorTransfer } from '../src/shared/comlinkErrors.ts';
 import { decodeImage } from './decodeImage.ts';
-import { addModel, deriveLocal, exportFile, summary, unusableReason, type DerivedLocal } from './localModels.ts';
+import { addModel, deriveLocal, deriveTieredLocal, exportFile, summary, type DerivedLocal, type DerivedTieredLocal } from './localModels.ts';
 import { openLocalModelStore, type LoadResult, type LocalEntry, type LocalModelStore } from './storage/localModelStore.ts';
 import { makeThumbnail } from './thumbnail.ts';
 import { EncoderRuntime } from './encoderRuntime.ts';
 import { isTiered, startIndexLoad, type IndexLoad, type LoadedIndex } from './indexLoader.ts';
 import { countsSince, type TieredLoaded } from './tieredIndex.ts';
-import { DEFAULT_CANDIDATES, DEFAULT_SHORTLIST, rankTiered, TIERED_METHODS } from '../src/core/index/tieredRank.ts';
+import { DEFAULT_CANDIDATES, DEFAULT_SHORTLIST, rankTiered, TIERED_METHODS, type TieredLocal } from '../src/core/index/tieredRank.ts';
 import type { EmbedPart, RankQuery } from '../src/core/scoring/rank.ts';
 import { startOrtRuntime, WASM_THREADS, type Ort } from './ortRuntime.ts';
 import { probeWebGpu } from './webgpu.ts';
@@ -140,7 +140,6 @@ function getIndex(): Promise<LoadedIndex> {
 /** The index as loaded, once it is (the storage panel lists local models without waiting for it). */
 let settledIndex: LoadedIndex | undefined;
 const LOCAL_CHANNEL = 'model-search-local';
-const TIERED_NOT_RANKED = 'Your models are not ranked with a tiered (version 2) index yet: open a version 1 index to search with them.';
 let localStorePromise: Promise<LocalModelStore> | undefined;
 let localRecords: Promise<LoadResult> | undefined;
 let localChannel: BroadcastChannel | undefined;
@@ -213,6 +212,38 @@ async function localFor(loaded: OpenedIndex): Promise<{ records: LoadResult; der
   return { records, derived: await hit.derived };
 }
 
+/** Derived once per (loaded tiered index, stored set): your models as that index's records. */
+const derivedTiered = new WeakMap<TieredLoaded, { records: LoadResult; derived: DerivedTieredLocal }>();
+
+async function tieredLocalFor(loaded: TieredLoaded): Promise<DerivedTieredLocal> {
+  if (!localEnabled()) return { unusable: new Map() };
+  const records = await getLocalRecords();
+  let hit = derivedTiered.get(loaded);
+  if (!hit || hit.records !== records) {
+    let derived: DerivedTieredLocal;
+    try {
+      derived = deriveTieredLocal(records.entries, loaded);
+    } catch (err) {
+      // One failure must not stop the index's own searches: every local model is left out, with why.
+      const why = `Your models could not be prepared for this index: ${(err as Error)?.message ?? String(err)}`;
+      derived = { unusable: new Map(records.entries.map((r) => [r.entry.id, why])) };
+    }
+    hit = { records, derived };
+    derivedTiered.set(loaded, hit);
+  }
+  return hit.derived;
+}
+
+/** Your usable models for a tiered search: those whose id this index is not known to have (shadowed ones are left out). */
+async function tieredLocal(loaded: TieredLoaded): Promise<(TieredLocal & { models: ModelMeta[] }) | undefined> {
+  const { set } = await tieredLocalFor(loaded);
+  if (!set) return undefined;
+  const keep = set.ids.flatMap((id, i) => (loaded.idOf(id) === undefined ? [i] : []));
+  if (!keep.length) return undefined;
+  if (keep.length === set.ids.length) return set;
+  return { ids: keep.map((i) => set.ids[i]!), records: keep.map((i) => set.records[i]!), models: keep.map((i) => set.models[i]!) };
+}
+
 /** The loaded v1 index with the usable local models appended (memoised per change). */
 async function rankableFor(loaded: OpenedIndex): Promise<WithLocal> {
   if (!localEnabled()) return withLocalModels(loaded, undefined);
@@ -232,7 +263,8 @@ async function localSummaries(loaded: LoadedIndex | undefined, thumbnails: boole
   if (!loaded) {
     state = () => ({ unusable: 'The index is not loaded yet.', shadowed: false });
   } else if (isTiered(loaded)) {
-    state = (r) => ({ unusable: unusableReason(r, loaded) ?? TIERED_NOT_RANKED, shadowed: loaded.idOf(r.entry.id) !== undefined });
+    const derived = await tieredLocalFor(loaded);
+    state = (r) => ({ unusable: derived.unusable.get(r.entry.id), shadowed: loaded.idOf(r.entry.id) !== undefined });
   } else {
     const { derived } = await localFor(loaded);
     state = (r) => ({ unusable: derived.unusable.get(r.entry.id), shadowed: loaded.ids.has(r.entry.id) });
@@ -245,8 +277,8 @@ async function localSummaries(loaded: LoadedIndex | undefined, thumbnails: boole
 }
 
 /**
- * "More like this" from one of your models that this index does not rank (another encoder, a tiered
- * index): says why, instead of "not in this index".
+ * "More like this" from one of your models that this index does not rank (another encoder, a
+ * record that cannot be derived): says why, instead of "not in this index".
  */
 async function checkLocalModelQuery(loaded: LoadedIndex, req: SearchRequest): Promise<void> {
   if (!localEnabled() || !Array.isArray(req?.parts)) return;
@@ -257,7 +289,7 @@ async function checkLocalModelQuery(loaded: LoadedIndex, req: SearchRequest): Pr
     if (inIndex) continue;
     const record = (await getLocalRecords()).entries.find((r) => r.entry.id === part.modelId);
     if (!record) continue;
-    const why = isTiered(loaded) ? (unusableReason(record, loaded) ?? TIERED_NOT_RANKED) : (await localFor(loaded)).derived.unusable.get(part.modelId);
+    const why = isTiered(loaded) ? (await tieredLocalFor(loaded)).unusable.get(part.modelId) : (await localFor(loaded)).derived.unusable.get(part.modelId);
     if (why) throw new AppError('bad-query', why);
   }
 }
@@ -389,8 +421,12 @@ async function runTieredSearch(loaded: TieredLoaded, runtime: EncoderRuntime, re
   const embed = embedPart(runtime, call);
   const before = { records: { ...loaded.stats.records }, codes: { ...loaded.stats.codes } };
   let partialSent: Promise<void> = Promise.resolve();
+  // Your models: always candidates, at head.count + i.
+  const local = await tieredLocal(loaded);
+  const { count } = loaded.head;
+  const modelCount = count + (local?.ids.length ?? 0);
   const ranking = await rankTiered(
-    { head: loaded.head, calibration: loaded.calibration, nullText: loaded.nullText, idOf: loaded.idOf },
+    { head: loaded.head, calibration: loaded.calibration, nullText: loaded.nullText, idOf: loaded.idOf, ...(local ? { local } : {}) },
     req as RankQuery<Blob>,
     async (part) => {
       const e0 = performance.now();
@@ -422,7 +458,7 @@ async function runTieredSearch(loaded: TieredLoaded, runtime: EncoderRuntime, re
             scoreMs: prefilterMs,
             results: prefilter.map((r, i) => ({ rank: i + 1, index: r.index, score: NaN, contentScore: NaN, nearestThumbnail: -1, model: metas[i]! })),
             scores: new Float32Array(0),
-            matched: loaded.head.count,
+            matched: modelCount,
             facets: {},
             hybrid: false,
             match: { kind: 'ok', best: NaN },
@@ -438,7 +474,11 @@ async function runTieredSearch(loaded: TieredLoaded, runtime: EncoderRuntime, re
   await partialSent;
   counts.scorings++;
   await checkpoint(call, 'before-return');
-  const metas = await loaded.meta([...ranking.results.map((r) => r.index), ...(ranking.queryModel >= 0 ? [ranking.queryModel] : [])]);
+  // Metadata: the index's models from their shards, yours from their records.
+  const shown = [...ranking.results.map((r) => r.index), ...(ranking.queryModel >= 0 ? [ranking.queryModel] : [])];
+  const indexMetas = await loaded.meta(shown.filter((m) => m < count));
+  let next = 0;
+  const metas = shown.map((m) => (m < count ? indexMetas[next++]! : local!.models[m - count]!));
   const records = countsSince(before.records, loaded.stats.records);
   const codes = countsSince(before.codes, loaded.stats.codes);
   // Every model's score for the plot and the strength words: the exact score of each candidate, the
@@ -453,9 +493,10 @@ async function runTieredSearch(loaded: TieredLoaded, runtime: EncoderRuntime, re
     method: ranking.method,
     encodeMs,
     scoreMs: totalMs - encodeMs,
-    results: ranking.results.map((r, i) => ({ rank: i + 1, index: r.index, score: r.score, contentScore: r.score, nearestThumbnail: -1, model: metas[i]! })),
+    results: ranking.results.map((r, i) => ({ rank: i + 1, index: r.index, score: r.score, contentScore: r.score, nearestThumbnail: -1, model: metas[i]!, ...(r.index >= count ? { local: true } : {}) })),
+    modelCount,
     scores,
-    matched: loaded.head.count,
+    matched: modelCount,
     facets: {},
     hybrid: false,
     match: ranking.match,
@@ -556,13 +597,15 @@ const api = {
     const [index, runtime] = await Promise.all([getIndex(), warmRuntime, getOrtRuntime()]);
     progress({ status: 'ready', backend: runtime.backend, reason: runtime.backendReason });
     if (isTiered(index)) {
+      // Your models join before the first search (a ?like=<your model> link needs them).
+      const local = (await tieredLocal(index))?.ids.length ?? 0;
       return {
         backend: runtime.backend,
         backendReason: runtime.backendReason,
         encoderId: runtime.desc.id,
         encoderLabel: runtime.desc.label,
         indexName: index.manifest.name,
-        modelCount: index.head.count,
+        modelCount: index.head.count + local,
         methods: [...TIERED_METHODS],
         params: index.manifest.params,
         examples: index.manifest.examples ?? [],
@@ -576,7 +619,7 @@ const api = {
           ...(index.head.codeBlocks ? { shortlist: Math.min(DEFAULT_SHORTLIST, index.head.count) } : {}),
         },
         thumbnailBase: index.manifest.thumbnailBase,
-        localModels: 0,
+        localModels: local,
       };
     }
     // Your models join before the first search (a ?like=<your model> link needs them).

@@ -178,7 +178,7 @@ export interface SearchResponse {
   facets: FacetCounts;
   /** The model a "more like this" query used (it is left out of the results). */
   queryModel?: { id: string; name: string; index: number };
-  /** Models ranked for this answer, the visitor's own included (version 1 indexes; the count can change when they add or remove one). */
+  /** Models ranked for this answer, the visitor's own included (the count can change when they add or remove one). */
   modelCount?: number;
   /** Whether hybrid fusion changed the ranking (the query had text and a non-zero weight). */
   hybrid: boolean;
@@ -255,7 +255,7 @@ export interface LocalModelSummary {
   encoder: { id: string; dim: number };
   /** Ranked with the loaded index (same encoder and dimension, not shadowed, and the index is version 1). */
   usable: boolean;
-  /** Why it is not ranked with the loaded index (another encoder, a tiered index, statistics that fail), when `usable` is false and it is not shadowed. */
+  /** Why it is not ranked with the loaded index (another encoder, statistics that fail), when `usable` is false and it is not shadowed. */
   unusableReason?: string;
   /** The loaded index already has a model with this id: the index's copy is ranked, not this one. */
   shadowed: boolean;

@@ -47,6 +47,26 @@ export interface TieredRankable {
   nullText?: Float32Array[];
   /** Model id → position, for "more like this" (only the ids of models already shown need be known). */
   idOf?: (modelId: string) => number | undefined;
+  /**
+   * Models ranked with the index but not in it (the visitor's own, docs/local-models.md): their
+   * records as the index would store them. They are always candidates, scored exactly; model i is
+   * position head.count + i.
+   */
+  local?: TieredLocal;
+}
+
+export interface TieredLocal {
+  ids: readonly string[];
+  /** Decoded from the record bytes the index would hold (decodeRecord(encodeRecord(…))). */
+  records: readonly TieredRecord[];
+}
+
+/** A model's position: the head's (target.idOf), else a local model's (head.count + i). */
+export function tieredIdOf(target: TieredRankable, modelId: string): number | undefined {
+  const m = target.idOf?.(modelId);
+  if (m !== undefined) return m;
+  const i = target.local?.ids.indexOf(modelId) ?? -1;
+  return i >= 0 ? target.head.count + i : undefined;
 }
 
 export interface TieredRankOptions {
@@ -94,13 +114,14 @@ export interface TieredRanking {
   kinds: QueryKind[];
   /** The prefilter's top `topK` (its scores are the proxy's, not the method's). */
   prefilter: Ranked[];
-  /** The exact ranking of the candidates (top `topK`), rank order. */
+  /** The exact ranking of the candidates and local models (top `topK`), rank order. */
   results: Ranked[];
-  /** Every candidate with its exact score, prefilter order. */
+  /** Every candidate with its exact score, prefilter order, then the local models (but a local query model). */
   candidates: Ranked[];
   /**
    * The prefilter's score of every model, index order (−∞ for the query model). A sign-coded head
    * scores only its shortlist this way (int8 means from codes.bin): NaN for the other models.
+   * Local models follow the head's (head.count + i), with their exact scores.
    */
   prefilterScores: Float32Array;
   /** Blocks fetched for this query (not cached before). */
@@ -121,7 +142,7 @@ function planTiered<I>(target: TieredRankable, query: RankQuery<I>): { parts: Ra
   for (const { part, weight } of query.parts) {
     if (!Number.isFinite(weight) || weight < 0 || weight > 1e6) throw new AppError('bad-query', 'Query weights must be non-negative numbers (at most 1 000 000).');
     if (part.kind === 'text' && !part.text.trim()) throw new AppError('bad-query', 'Type a description of the images you are looking for.');
-    if (part.kind === 'model' && target.idOf?.(part.modelId) === undefined) throw new AppError('bad-query', `The model “${part.modelId.slice(0, 200)}” is not in this index.`);
+    if (part.kind === 'model' && tieredIdOf(target, part.modelId) === undefined) throw new AppError('bad-query', `The model “${part.modelId.slice(0, 200)}” is not in this index.`);
     if (part.kind === 'samples') checkSamples(part);
   }
   const parts = query.parts.filter((p) => p.weight > 0).map((p) => (p.part.kind === 'text' ? { ...p, part: { kind: 'text' as const, text: p.part.text.trim() } } : p));
@@ -163,7 +184,10 @@ export async function rankTiered<I>(
   const { head } = target;
   const { parts, method, kinds, topK: count } = planTiered(target, query);
   const k = Math.min(candidateCount(opts.candidates), head.count);
+  const local = target.local?.records ?? [];
+  if (target.local && target.local.ids.length !== local.length) throw new Error('local models: ids and records differ in number');
   const recordOf = async (m: number): Promise<TieredRecord> => {
+    if (m >= head.count) return local[m - head.count]!;
     const block = head.directory[m]!.block;
     await ensureBlocks(head, [block], opts.cache, opts.fetchBlocks);
     return opts.cache.get(block)!.get(m)!;
@@ -175,7 +199,7 @@ export async function rankTiered<I>(
   let queryModel = -1;
   for (const [i, { part, weight }] of parts.entries()) {
     if (part.kind === 'model') {
-      queryModel = target.idOf!(part.modelId)!;
+      queryModel = tieredIdOf(target, part.modelId)!;
       vectors.push({ q: (await recordOf(queryModel)).mean, weight });
       judged.push({ kind: 'model' });
     } else if (part.kind === 'samples') {
@@ -193,15 +217,21 @@ export async function rankTiered<I>(
 
   // Stage 1: every model, from the head. A text + image query sums the parts' weighted scores (product of experts).
   const stage = head.prefilter ? await int8Stage(head, vectors, method, opts.scorer) : await signStage(head, vectors, method, Math.max(k, shortlistCount(opts.shortlist)), queryModel, opts);
-  const pre = stage.scores;
-  if (queryModel >= 0) pre[queryModel] = -Infinity;
-  const candidates = (stage.shortlist ? topK(stage.shortlist.scores, k).map((c) => ({ index: stage.shortlist!.models[c.index]!, score: c.score })) : topK(pre, k)).filter((c) => c.score > -Infinity);
+  const headScores = stage.scores;
+  if (queryModel >= 0 && queryModel < head.count) headScores[queryModel] = -Infinity;
+  const candidates = (stage.shortlist ? topK(stage.shortlist.scores, k).map((c) => ({ index: stage.shortlist!.models[c.index]!, score: c.score })) : topK(headScores, k)).filter((c) => c.score > -Infinity);
   const prefilter = candidates.slice(0, count);
   await opts.onPrefilter?.(prefilter);
 
-  // Stage 2: the candidates' records (missing blocks fetched and verified), scored exactly.
+  // Stage 2: the candidates' records (missing blocks fetched and verified) and the local models' (but
+  // the query model), scored exactly by the same engine.
   const fetched = await ensureBlocks(head, candidates.map((c) => head.directory[c.index]!.block), opts.cache, opts.fetchBlocks);
   const records = candidates.map((c) => opts.cache.get(head.directory[c.index]!.block)!.get(c.index)!);
+  local.forEach((record, i) => {
+    if (head.count + i === queryModel) return;
+    candidates.push({ index: head.count + i, score: NaN });
+    records.push(record);
+  });
   const exact = new Float32Array(candidates.length);
   for (const { q, weight } of vectors) {
     const densities = method === 'gaussian' && opts.scorer ? await opts.scorer.logDensities(records, q) : null;
@@ -210,9 +240,17 @@ export async function rankTiered<I>(
     });
   }
   exact.forEach((s, i) => {
+    if ((Number.isNaN(s) || s === Infinity) && candidates[i]!.index >= head.count) throw new Error(`Local model “${target.local!.ids[candidates[i]!.index - head.count]!.slice(0, 140)}” scores ${s}: its record is inconsistent.`);
     if (Number.isNaN(s) || s === Infinity) throw new AppError('index-format', `Model #${candidates[i]!.index} scores ${Number.isNaN(s) ? 'NaN' : '+∞'}: this index's record for it is inconsistent, so it cannot be ranked. Rebuild the index.`);
   });
   const results = topK(exact, Math.min(count, candidates.length)).map((r) => ({ index: candidates[r.index]!.index, score: r.score }));
+  // Local models have no prefilter score: their exact one (−∞ for a local query model).
+  let pre = headScores;
+  if (local.length) {
+    pre = new Float32Array(head.count + local.length).fill(-Infinity);
+    pre.set(headScores);
+    candidates.forEach((c, i) => c.index >= head.count && (pre[c.index] = exact[i]!));
+  }
   return {
     method,
     kinds,
