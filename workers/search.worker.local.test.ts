@@ -140,6 +140,7 @@ describe('search worker: your own models', () => {
     // An image of the model: it ranks first, marked as yours.
     const r = await search([img(2)]);
     expect(r.modelCount).toBe(7);
+    expect(await api.modelCount()).toEqual({ modelCount: 7, localModels: 1 });
     expect(r.results[0]).toMatchObject({ model: { id }, local: true });
     expect(r.results.filter((x) => x.local)).toHaveLength(1);
     // The derivation is kept for the next visit.
@@ -172,6 +173,7 @@ describe('search worker: your own models', () => {
 
     await api.removeLocalModel(id);
     expect(await api.listLocalModels()).toEqual([]);
+    expect(await api.modelCount()).toEqual({ modelCount: 6, localModels: 0 });
     expect((await search([img(2)])).results.every((x) => !x.local)).toBe(true);
     await expect(api.removeLocalModel(id)).rejects.toThrow(/no model/);
   });
@@ -221,6 +223,7 @@ describe('search worker: your own models', () => {
       api.configure({ indexUrl: 'https://x.test/tiered/', appBase: '/', backend: 'wasm' } as never);
       const info = await api.ready();
       expect(info).toMatchObject({ modelCount: 7, localModels: 1 });
+      expect(await api.modelCount()).toEqual({ modelCount: 7, localModels: 1 });
       const [listed] = await api.listLocalModels();
       expect(listed).toMatchObject({ id, usable: true, shadowed: false });
       expect(listed!.unusableReason).toBeUndefined();

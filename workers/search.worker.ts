@@ -256,6 +256,16 @@ async function rankableFor(loaded: OpenedIndex): Promise<WithLocal> {
   }
 }
 
+/** How many models searches rank with `loaded` (the index's, and those of yours that join it) and how many of them are yours. */
+async function rankedCounts(loaded: LoadedIndex): Promise<{ modelCount: number; localModels: number }> {
+  if (isTiered(loaded)) {
+    const local = (await tieredLocal(loaded))?.ids.length ?? 0;
+    return { modelCount: loaded.head.count + local, localModels: local };
+  }
+  const target = await rankableFor(loaded);
+  return { modelCount: target.index.count, localModels: target.index.count - target.baseCount };
+}
+
 /** Every stored model with whether (and why not) it is ranked with `loaded`; thumbnails when asked. */
 async function localSummaries(loaded: LoadedIndex | undefined, thumbnails: boolean): Promise<{ models: LocalModelSummary[]; damaged: LoadResult['damaged'] }> {
   const [records, store] = await Promise.all([getLocalRecords(), getLocalStore()]);
@@ -598,14 +608,14 @@ const api = {
     progress({ status: 'ready', backend: runtime.backend, reason: runtime.backendReason });
     if (isTiered(index)) {
       // Your models join before the first search (a ?like=<your model> link needs them).
-      const local = (await tieredLocal(index))?.ids.length ?? 0;
+      const counts = await rankedCounts(index);
       return {
         backend: runtime.backend,
         backendReason: runtime.backendReason,
         encoderId: runtime.desc.id,
         encoderLabel: runtime.desc.label,
         indexName: index.manifest.name,
-        modelCount: index.head.count + local,
+        ...counts,
         methods: [...TIERED_METHODS],
         params: index.manifest.params,
         examples: index.manifest.examples ?? [],
@@ -619,11 +629,11 @@ const api = {
           ...(index.head.codeBlocks ? { shortlist: Math.min(DEFAULT_SHORTLIST, index.head.count) } : {}),
         },
         thumbnailBase: index.manifest.thumbnailBase,
-        localModels: local,
       };
     }
     // Your models join before the first search (a ?like=<your model> link needs them).
     const target = await rankableFor(index);
+    const counts = await rankedCounts(index);
     // Copy the Gaussian factors into the WASM kernel now, not on the first query.
     const g = target.index.gaussian;
     if (g) gaussianKernelFor(g, target.index.dim, target.index.count);
@@ -633,8 +643,7 @@ const api = {
       encoderId: runtime.desc.id,
       encoderLabel: runtime.desc.label,
       indexName: index.manifest.name,
-      modelCount: target.index.count,
-      localModels: target.index.count - target.baseCount,
+      ...counts,
       methods: supportedMethods(target.index),
       params: index.manifest.params,
       examples: index.manifest.examples ?? [],
@@ -751,6 +760,11 @@ const api = {
       addListeners.delete(forward);
       if (callId !== undefined) calls.delete(callId);
     }
+  },
+
+  /** How many models searches rank now: the index's and those of yours that join it (after you add or remove one). */
+  async modelCount(): Promise<{ modelCount: number; localModels: number }> {
+    return rankedCounts(await getIndex());
   },
 
   /** The visitor's own models, with thumbnails (transferred), and whether each is ranked with the loaded index. */

@@ -16,7 +16,8 @@ function setup(saved = [localSummary('a-1'), localSummary('b-2', { usable: false
   const revoked: string[] = [];
   const manager = new LocalModelsManager({
     client,
-    onChanged: (n) => changed.push(n),
+    // Each change is recorded with how many of the listed models rank at that moment.
+    onChanged: () => changed.push(manager.list.filter((m) => m.usable && !m.shadowed).length),
     save: (_parts, type, filename) => saves.push({ type, filename }),
     persist: vi.fn(persist),
     createUrl: () => `blob:${next++}`,
@@ -33,7 +34,7 @@ describe('LocalModelsManager', () => {
     expect(manager.list[0]).not.toHaveProperty('thumbnails');
     expect(manager.thumbSrc('a-1', 1)).toBe('blob:1');
     expect(manager.thumbSrc('nope', 0)).toBe('');
-    expect(manager.ranked).toBe(1); // b-2 was made with another encoder
+    expect(manager.list.map((m) => m.usable)).toEqual([true, false]); // b-2 was made with another encoder
     await manager.refresh();
     expect(manager.thumbSrc('b-2', 0)).toBe('blob:2');
   });

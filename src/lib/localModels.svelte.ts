@@ -38,8 +38,8 @@ export interface LocalModelsClient {
 
 export interface LocalModelsDeps {
   client: LocalModelsClient;
-  /** After a change: how many of your models now rank with the index (the search re-runs). */
-  onChanged: (ranked: number) => void;
+  /** After a change to your models (the model count is refreshed and the search re-runs). */
+  onChanged: () => void;
   /** Downloads a file (src/lib/saveFile.ts). */
   save: (parts: BlobPart[], type: string, filename: string) => void;
   /** navigator.storage.persist(); resolves false when not granted or unavailable. */
@@ -88,10 +88,6 @@ export class LocalModelsManager {
     return this.add.phase === 'embedding' || this.add.phase === 'saving';
   }
 
-  /** How many of your models rank with the loaded index (usable, not shadowed by an index model). */
-  get ranked(): number {
-    return this.list.filter((m) => m.usable && !m.shadowed).length;
-  }
 
   /** A local model's k-th thumbnail as an object URL ('' when unknown). */
   thumbSrc(id: string, k: number): string {
@@ -156,7 +152,7 @@ export class LocalModelsManager {
     channel.onmessage = async () => {
       const before = signature(this.list);
       await this.refresh();
-      if (signature(this.list) !== before) this.deps.onChanged(this.ranked);
+      if (signature(this.list) !== before) this.deps.onChanged();
     };
     return () => channel.close();
   }
@@ -191,7 +187,7 @@ export class LocalModelsManager {
       const model = await this.deps.client.updateLocalModel(id, { name: trimmed });
       this.setList(this.list.map((m) => (m.id === id ? this.view(model) : m)), true);
       // The results show the new name once the search runs again.
-      this.deps.onChanged(this.ranked);
+      this.deps.onChanged();
       return 'Renamed';
     });
   }
@@ -206,7 +202,7 @@ export class LocalModelsManager {
     return this.act('Could not remove', async () => {
       await this.deps.client.removeLocalModel(id);
       this.setList(this.list.filter((m) => m.id !== id));
-      this.deps.onChanged(this.ranked);
+      this.deps.onChanged();
       return 'Removed';
     });
   }
@@ -238,7 +234,7 @@ export class LocalModelsManager {
       const { model, skipped } = outcome;
       this.setList([...this.list.filter((m) => m.id !== model.id), this.view(model)]);
       this.add = { ...this.add, phase: 'done', done: model.images, total: this.add.total, skippedFiles: skipped, localId: model.id, text: outcomeText(outcome) };
-      this.deps.onChanged(this.ranked);
+      this.deps.onChanged();
       if (!model.sessionOnly) await this.askPersist();
     } else if (outcome.status === 'refused') {
       this.add = { ...this.add, phase: 'refused', reasons: outcome.reasons, skippedFiles: outcome.skipped, text: outcomeText(outcome) };
@@ -304,11 +300,7 @@ function signature(list: LocalModelView[]): string {
 /** The app's manager: the worker bridge, the search (which re-runs after a change), downloads. */
 export const localModels = new LocalModelsManager({
   client: searchClient,
-  onChanged: (ranked) => {
-    const info = searchManager.info;
-    // The index's own models, plus those of yours that rank now.
-    void searchManager.localModelsChanged(info ? info.modelCount - (info.localModels ?? 0) + ranked : ranked);
-  },
+  onChanged: () => void searchManager.localModelsChanged(),
   save: saveFile,
   persist: () => (typeof navigator !== 'undefined' && navigator.storage?.persist ? navigator.storage.persist() : Promise.resolve(false)),
 });

@@ -4,7 +4,7 @@ import { memoryAddressBar } from './addressBar.ts';
 
 // The fake worker bridge (test/support/fakeSearchClient.ts): searches resolve when the test says so.
 vi.mock('./searchClient.ts', async () => (await import('../../test/support/fakeSearchClient.ts')).fakeSearchClientModule(['gaussian', 'first-moment', 'monte-carlo', 'best-k']));
-const { pending, startup } = await import('../../test/support/fakeSearchClient.ts');
+const { pending, startup, rankedCounts } = await import('../../test/support/fakeSearchClient.ts');
 
 /** Image decoding needs a browser; here a file is "prepared" as is, and a text file is refused. */
 vi.mock('./imageInput.ts', () => ({
@@ -64,6 +64,7 @@ describe('SearchManager', () => {
     pending.length = 0;
     startup.events = [];
     startup.hold = undefined;
+    Object.assign(rankedCounts, { modelCount: 3, localModels: 0 });
   });
   afterEach(() => {
     vi.unstubAllGlobals();
@@ -570,20 +571,43 @@ describe('SearchManager', () => {
 
   it('localModelsChanged updates the model count and heading, and runs the current query again', async () => {
     const m = await readyManager();
-    expect(await m.localModelsChanged(4)).toBeUndefined();
+    Object.assign(rankedCounts, { modelCount: 4, localModels: 1 });
+    expect(await m.localModelsChanged()).toBeUndefined();
     expect([m.info?.modelCount, m.info?.localModels]).toEqual([4, 1]);
     expect(pending).toHaveLength(0);
     const done = m.submit({ text: 'red' });
     pending[0]!.resolve({ ...response('a'), matched: 4 });
     await done;
     expect(m.heading).toBe('Top 1 of 4 models for “red”');
-    const again = m.localModelsChanged(3);
+    Object.assign(rankedCounts, { modelCount: 3, localModels: 0 });
+    const again = m.localModelsChanged();
+    await vi.waitFor(() => expect(pending).toHaveLength(2));
     expect(m.info?.localModels).toBe(0);
-    expect(pending).toHaveLength(2);
     expect(pending[1]!.request.parts).toEqual(pending[0]!.request.parts);
     pending[1]!.resolve({ ...response('b'), matched: 3 });
     await again;
     expect(m.heading).toBe('Top 1 of 3 models for “red”');
+  });
+
+  it('localModelsChanged keeps the old count when the worker cannot say, and still runs the query again', async () => {
+    const m = await readyManager();
+    const real = searchClient.modelCount;
+    searchClient.modelCount = () => Promise.reject(new Error('worker gone'));
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const done = m.submit({ text: 'red' });
+      pending[0]!.resolve(response('a'));
+      await done;
+      const again = m.localModelsChanged();
+      await vi.waitFor(() => expect(pending).toHaveLength(2));
+      pending[1]!.resolve(response('b'));
+      await again;
+      expect(m.info?.modelCount).toBe(3);
+      expect(warn).toHaveBeenCalledWith('The model count could not be refreshed:', expect.any(Error));
+    } finally {
+      searchClient.modelCount = real;
+      warn.mockRestore();
+    }
   });
 
   it('the app’s manager is one shared instance', () => {

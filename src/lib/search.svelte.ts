@@ -473,15 +473,19 @@ export class SearchManager {
   }
 
   /**
-   * The visitor added or removed one of their own models: `modelCount` is how many models searches
-   * rank now (the index's and theirs). The heading follows, and the current query runs again.
+   * The visitor added, renamed or removed one of their own models: the model count comes from the
+   * worker (which decides which of them rank), the heading follows, and the current query runs again.
    */
-  localModelsChanged(modelCount: number): Promise<void> {
-    if (this.info && Number.isSafeInteger(modelCount) && modelCount >= 0) {
-      const local = Math.max(0, (this.info.localModels ?? 0) + modelCount - this.info.modelCount);
-      this.info = { ...this.info, modelCount, localModels: local };
+  async localModelsChanged(): Promise<void> {
+    if (this.phase !== 'ready') return;
+    try {
+      const counts = await searchClient.modelCount();
+      if (this.info) this.info = { ...this.info, ...counts };
+    } catch (err) {
+      // The count is a label: a worker that cannot say keeps the old one (the search below reports real failures).
+      console.warn('The model count could not be refreshed:', err);
     }
-    return this.phase === 'ready' && this.hasQuery ? this.run() : Promise.resolve();
+    if (this.hasQuery) await this.run();
   }
 
   private clearLike(): void {

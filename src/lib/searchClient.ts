@@ -353,6 +353,10 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
     addLocalModel(input: AddModelInput, signal?: AbortSignal, onProgress?: (p: AddModelProgress) => void): Promise<AddModelOutcome> {
       return addInWorker(input, signal, onProgress);
     },
+    /** How many models searches rank now (the index's and the visitor's that join it). */
+    modelCount(): Promise<{ modelCount: number; localModels: number }> {
+      return callLoaded((r) => r.modelCount(), 'a request for the model count');
+    },
     /** The visitor's own models, with their thumbnails' bytes. */
     listLocalModels(): Promise<LocalModelSummary[]> {
       return callLoaded((r) => r.listLocalModels(), 'a request for your models');

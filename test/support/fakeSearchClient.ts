@@ -18,6 +18,9 @@ export const pending: { request: SearchRequest; resolve: (r: SearchResponse) => 
 /** How the fake worker starts: the progress events it sends, and a promise it waits for before it is ready. */
 export const startup: { events: LoadProgress[]; hold?: Promise<void> } = { events: [] };
 
+/** What the fake worker's `modelCount()` answers (tests set it before a change to the visitor's models). */
+export const rankedCounts = { modelCount: 3, localModels: 0 };
+
 /** A stand-in for src/lib/searchClient.ts (use with vi.mock) over a 3-model index with `methods`. */
 export function fakeSearchClientModule(methods: Method[]) {
   return {
@@ -33,6 +36,7 @@ export function fakeSearchClientModule(methods: Method[]) {
           signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
           pending.push({ request, resolve, signal, partial });
         }),
+      modelCount: async () => ({ ...rankedCounts }),
       ...fakeLocalModelsClient(),
     },
   };
