@@ -102,6 +102,9 @@ describe('writeTar / readTar', () => {
       ['a truncated archive', one.subarray(0, 512 + 3), /"models.json": the archive is truncated/],
       ['no end marker', one.subarray(0, 1024), /truncated \(no end marker/],
       ['an empty archive', new Uint8Array(0), /empty/],
+      // Names come from the archive: quoted with control characters escaped (they must not drive a terminal).
+      ['a name with an escape sequence', patchHeader(one, 0, setName('\u001b[2Jx\ny')), /^tar entry "\\u001b\[2Jx\\u000ay": the path contains a control character$/],
+      ['a bad checksum in a name with a control character', patchHeader(one, 0, (h) => (h[0] = 0x07), true), /^tar entry "\\u0007odels\.json": bad header checksum/],
     ];
     for (const [what, bytes, message] of cases) {
       it(what, () => expect(() => readTar(bytes)).toThrow(message));

@@ -12,6 +12,8 @@
  * archive, duplicate paths, and more entries or bytes than the limits.
  */
 
+import { quote } from '../messages.ts';
+
 export interface TarFile {
   /** '/'-separated, relative, without '.' or '..' segments. */
   path: string;
@@ -74,7 +76,7 @@ function splitPath(path: string): { name: Uint8Array; prefix: Uint8Array } {
     if (name.length > 100) break;
     if (prefix.length <= 155) return { name, prefix };
   }
-  throw new TarError(`tar entry "${path}": the path is too long for a ustar header`);
+  throw new TarError(`tar entry ${quote(path)}: the path is too long for a ustar header`);
 }
 
 /** A deterministic ustar archive of `files` (see the header). */
@@ -83,9 +85,9 @@ export function writeTar(files: Iterable<TarFile>): Uint8Array<ArrayBuffer> {
   let total = 2 * BLOCK;
   for (const [i, f] of sorted.entries()) {
     const bad = unsafeTarPath(f.path);
-    if (bad) throw new TarError(`tar entry "${f.path}": ${bad}`);
-    if (i > 0 && sorted[i - 1].path === f.path) throw new TarError(`tar entry "${f.path}": the path is given twice`);
-    if (f.bytes.length > MAX_OCTAL_SIZE) throw new TarError(`tar entry "${f.path}": larger than a ustar entry can be`);
+    if (bad) throw new TarError(`tar entry ${quote(f.path)}: ${bad}`);
+    if (i > 0 && sorted[i - 1].path === f.path) throw new TarError(`tar entry ${quote(f.path)}: the path is given twice`);
+    if (f.bytes.length > MAX_OCTAL_SIZE) throw new TarError(`tar entry ${quote(f.path)}: larger than a ustar entry can be`);
     total += BLOCK + Math.ceil(f.bytes.length / BLOCK) * BLOCK;
   }
   const out = new Uint8Array(total);
@@ -123,7 +125,7 @@ function readString(h: Uint8Array, at: number, len: number): string {
 
 function readOctal(h: Uint8Array, at: number, len: number, what: string, entry: string): number {
   const digits = readString(h, at, len).trim();
-  if (!/^[0-7]*$/.test(digits)) throw new TarError(`tar entry "${entry}": its ${what} field is not an octal number`);
+  if (!/^[0-7]*$/.test(digits)) throw new TarError(`tar entry ${quote(entry)}: its ${what} field is not an octal number`);
   return digits === '' ? 0 : parseInt(digits, 8);
 }
 
@@ -139,13 +141,13 @@ function paxPath(data: Uint8Array, entry: string): string | undefined {
   while (at < data.length) {
     const space = data.indexOf(0x20, at);
     const len = space < 0 ? NaN : Number(text.decode(data.subarray(at, space)));
-    if (!Number.isInteger(len) || len <= 0 || at + len > data.length) throw new TarError(`tar entry "${entry}": a malformed pax header`);
+    if (!Number.isInteger(len) || len <= 0 || at + len > data.length) throw new TarError(`tar entry ${quote(entry)}: a malformed pax header`);
     const record = text.decode(data.subarray(space + 1, at + len - 1));
     const eq = record.indexOf('=');
     const key = record.slice(0, eq);
     const value = record.slice(eq + 1);
     if (key === 'path') path = value;
-    else if (key === 'size') throw new TarError(`tar entry "${entry}": pax "size" records are not supported`);
+    else if (key === 'size') throw new TarError(`tar entry ${quote(entry)}: pax "size" records are not supported`);
     at += len;
   }
   return path;
@@ -187,11 +189,11 @@ export function readTar(bytes: Uint8Array, limits: TarLimits = {}): TarFile[] {
       signed += b > 127 ? b - 256 : b;
     }
     const stored = readOctal(h, 148, 8, 'checksum', label);
-    if (stored !== sum && stored !== signed) throw new TarError(`tar entry "${label}": bad header checksum (damaged archive)`);
+    if (stored !== sum && stored !== signed) throw new TarError(`tar entry ${quote(label)}: bad header checksum (damaged archive)`);
 
     const size = readOctal(h, 124, 12, 'size', label);
     const dataAt = at + BLOCK;
-    if (dataAt + size > bytes.length) throw new TarError(`tar entry "${label}": the archive is truncated (${size} bytes declared)`);
+    if (dataAt + size > bytes.length) throw new TarError(`tar entry ${quote(label)}: the archive is truncated (${size} bytes declared)`);
     const data = bytes.subarray(dataAt, dataAt + size);
     at = dataAt + Math.ceil(size / BLOCK) * BLOCK;
 
@@ -208,16 +210,16 @@ export function readTar(bytes: Uint8Array, limits: TarLimits = {}): TarFile[] {
       if (path === '' || path === '.') continue;
     }
     const bad = unsafeTarPath(path);
-    if (bad) throw new TarError(`tar entry "${label}": ${bad}`);
+    if (bad) throw new TarError(`tar entry ${quote(label)}: ${bad}`);
     if (isDir) {
       dirs.add(path);
       continue;
     }
     if (type !== '0' && type !== '\0' && type !== '7') {
       const kind = { '1': 'a hard link', '2': 'a symbolic link', '3': 'a device', '4': 'a device', '6': 'a FIFO', g: 'a pax global header', K: 'a long link name' }[type];
-      throw new TarError(`tar entry "${label}": ${kind ?? `an entry of type "${type}"`} (only regular files are accepted)`);
+      throw new TarError(`tar entry ${quote(label)}: ${kind ?? `an entry of type ${quote(type)}`} (only regular files are accepted)`);
     }
-    if (seen.has(path)) throw new TarError(`tar entry "${label}": the path occurs twice`);
+    if (seen.has(path)) throw new TarError(`tar entry ${quote(label)}: the path occurs twice`);
     total += size;
     if (total > maxBytes) throw new TarError(`the archive's files are larger than ${maxBytes} bytes in total`);
     seen.add(path);
@@ -226,9 +228,9 @@ export function readTar(bytes: Uint8Array, limits: TarLimits = {}): TarFile[] {
   // A file may not also be a folder of another entry.
   for (const f of files) {
     for (let i = f.path.indexOf('/'); i > 0; i = f.path.indexOf('/', i + 1)) {
-      if (seen.has(f.path.slice(0, i))) throw new TarError(`tar entry "${f.path}": "${f.path.slice(0, i)}" is both a file and a folder`);
+      if (seen.has(f.path.slice(0, i))) throw new TarError(`tar entry ${quote(f.path)}: ${quote(f.path.slice(0, i))} is both a file and a folder`);
     }
-    if (dirs.has(f.path)) throw new TarError(`tar entry "${f.path}": it is both a file and a folder`);
+    if (dirs.has(f.path)) throw new TarError(`tar entry ${quote(f.path)}: it is both a file and a folder`);
   }
   return files;
 }

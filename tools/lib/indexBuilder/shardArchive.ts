@@ -8,6 +8,7 @@
 import { mkdir, mkdtemp, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { DEFAULT_TAR_LIMITS, readTar, TarError, type TarLimits } from '../../../src/core/io/tar.ts';
+import { quote } from '../../../src/core/messages.ts';
 import { InputError } from './errors.ts';
 
 /** A shard as merge reads it: `dir` holds its files, `label` names it in messages (the folder or the archive). */
@@ -35,7 +36,7 @@ async function extractArchive(archive: string, into: string, limits: TarLimits):
   const root = resolve(into);
   for (const f of files) {
     const target = resolve(root, f.path);
-    if (!target.startsWith(root + sep)) throw new TarError(`tar entry "${f.path}": the path leaves the folder`);
+    if (!target.startsWith(root + sep)) throw new TarError(`tar entry ${quote(f.path)}: the path leaves the folder`);
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, f.bytes, { flag: 'wx' });
   }
