@@ -183,6 +183,42 @@ test.describe('add your model', () => {
     expect(errors).toEqual([]);
   });
 
+  test('storage full while adding: a clear message, nothing saved (after a reload too); with room again the same images save', async ({ page, baseURL }) => {
+    test.setTimeout(180_000);
+    const errors = watchPageErrors(page);
+    // A tiny quota for the app's origin in this context, set before anything is stored (Chromium
+    // keeps the quota it has checked once): every IndexedDB write is refused, as on a full disk.
+    // navigator.storage.estimate() does not show this override, so the save's own pre-check passes
+    // and the browser's QuotaExceededError is what the worker meets.
+    const cdp = await page.context().newCDPSession(page);
+    const origin = new URL(baseURL!).origin;
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 1 });
+    await openColours(page);
+    const dialog = await openDialog(page);
+    const images = await reds(5, 'full');
+    await dialog.locator('#add-model-files').setInputFiles(images);
+    await dialog.getByRole('button', { name: 'Add model' }).click();
+    const status = page.getByTestId('add-model-status');
+    await expect(status).toHaveAttribute('data-phase', 'refused', { timeout: 120_000 });
+    await expect(status).toHaveText(/^Not added: Not enough storage to keep this model \(needs ≈ [\d.]+ MB; the browser refused to store it\)\. Remove one of your models, or clear saved files under Offline storage\./);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    expect(await callDebug(page, 'listLocalModels')).toEqual([]);
+    await search(page, 'crimson');
+    await expect(page.getByTestId('results').locator('li')).toHaveCount(12);
+    await page.reload();
+    await waitReady(page);
+    expect(await callDebug(page, 'listLocalModels')).toEqual([]);
+
+    // Room again: the same images are not "already added" (nothing was half-saved); they save.
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    const again = await openDialog(page);
+    await again.locator('#add-model-files').setInputFiles(images);
+    await again.getByRole('button', { name: 'Add model' }).click();
+    await expect(status).toContainText('Saved', { timeout: 120_000 });
+    expect((await callDebug(page, 'listLocalModels')).map((m) => m.images)).toEqual([5]);
+    expect(errors).toEqual([]);
+  });
+
   test('Cancel while embedding saves nothing, and the search still works', async ({ page }) => {
     test.setTimeout(120_000);
     const errors = watchPageErrors(page);

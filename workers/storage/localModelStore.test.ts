@@ -95,7 +95,10 @@ describe('LocalModelStore', () => {
     const failing: UseStore = () => Promise.reject(new DOMException('full', 'QuotaExceededError'));
     const store = new LocalModelStore(failing, async () => ({ usage: 10, quota: 1e9 }));
     const result = await store.save(record('f-6'));
-    expect(result).toEqual({ status: 'quota', message: expect.stringMatching(/needs ≈ 0\.1 MB; the browser allows 953\.7 MB more/) });
+    // The estimate reports plenty of room although the write was refused: no contradicting figure.
+    expect(result).toEqual({ status: 'quota', message: expect.stringMatching(/needs ≈ 0\.1 MB; the browser refused to store it\)\./) });
+    const tight = new LocalModelStore(failing, async () => ({ usage: 999_990, quota: 1_000_000 }));
+    expect(await tight.save(record('f-7'))).toEqual({ status: 'quota', message: expect.stringMatching(/needs ≈ 0\.1 MB; the browser allows 0\.1 MB more\)\./) });
   });
 
   it('skips and reports damaged records, deleting none', async () => {

@@ -93,8 +93,8 @@ const browserEstimate: Estimate = () =>
 const megabytes = (n: number) => `${Math.max(0.1, Math.round((n / MB) * 10) / 10)} MB`;
 
 /** The words shown when storage cannot keep a model. */
-export function quotaMessage(needs: number, free: number | undefined): string {
-  const allows = free === undefined ? '' : `; the browser allows ${megabytes(Math.max(0, free))} more`;
+export function quotaMessage(needs: number, free: number | 'refused' | undefined): string {
+  const allows = free === undefined ? '' : free === 'refused' ? '; the browser refused to store it' : `; the browser allows ${megabytes(Math.max(0, free))} more`;
   return `Not enough storage to keep this model (needs ≈ ${megabytes(needs)}${allows}). Remove one of your models, or clear saved files under Offline storage.`;
 }
 
@@ -262,7 +262,10 @@ export class LocalModelStore {
       const kind = classify(err);
       if (kind === 'quota') {
         const after = await this.estimate();
-        return { status: 'quota', message: quotaMessage(needs, after?.quota !== undefined && after.usage !== undefined ? after.quota - after.usage : undefined) };
+        const free = after?.quota !== undefined && after.usage !== undefined ? after.quota - after.usage : undefined;
+        // The estimate can still report room after a refused write (it lags, or a limit applies that
+        // it does not show, as in private windows): a figure that contradicts the refusal is left out.
+        return { status: 'quota', message: quotaMessage(needs, free === undefined || free >= needs ? 'refused' : free) };
       }
       return { status: 'unavailable', message: `Your model could not be saved: the browser's storage failed (${String((err as Error | null)?.message ?? err).slice(0, 200)}).` };
     }
