@@ -252,6 +252,99 @@ async function publish(context: BrowserContext, dir: () => string, stall: (file:
   });
 }
 
+/** Four small distinct PNGs, as a creator's samples. */
+async function samplePngs(): Promise<{ name: string; mimeType: string; buffer: Buffer }[]> {
+  const sharp = (await import('sharp')).default;
+  return Promise.all(
+    [0, 1, 2, 3].map(async (i) => ({
+      name: `sample-${i}.png`,
+      mimeType: 'image/png',
+      buffer: await sharp({ create: { width: 48, height: 48, channels: 3, background: { r: 200, g: 30 + 20 * i, b: 40 } } }).png().toBuffer(),
+    })),
+  );
+}
+
+/** Adds a model of yours through "Add your model"; its id. */
+async function addYourModel(page: Page): Promise<string> {
+  await page.getByRole('button', { name: 'Add your model' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.locator('#add-model-files').setInputFiles(await samplePngs());
+  await dialog.getByLabel(/^name/i).fill('Mine');
+  await dialog.getByRole('button', { name: 'Add model' }).click();
+  const status = page.getByTestId('add-model-status');
+  await status.filter({ hasText: 'Saved' }).waitFor({ timeout: 60_000 });
+  const id = (await status.getAttribute('data-local-id'))!;
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  return id;
+}
+
+/** Edits your model's stored records in the page's IndexedDB (model-search-local/models), or only looks; the keys present after. */
+function editLocalRecords(page: Page, id: string, how: 'cut embeddings' | 'drop data' | 'look'): Promise<string[]> {
+  return page.evaluate(
+    ({ id, how }) =>
+      new Promise<string[]>((resolve, reject) => {
+        const req = indexedDB.open('model-search-local');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const db = req.result;
+          const store = db.transaction('models', 'readwrite').objectStore('models');
+          if (how === 'drop data') store.delete(`data:${id}`);
+          else if (how === 'cut embeddings') {
+            const get = store.get(`data:${id}`);
+            get.onsuccess = () => {
+              const data = get.result as { embeddings: ArrayBuffer };
+              store.put({ ...data, embeddings: data.embeddings.slice(0, data.embeddings.byteLength - 12) }, `data:${id}`);
+            };
+          }
+          store.transaction.oncomplete = () => {
+            const keys = db.transaction('models').objectStore('models').getAllKeys();
+            keys.onsuccess = () => {
+              db.close();
+              resolve((keys.result as IDBValidKey[]).map(String));
+            };
+          };
+        };
+      }),
+    { id, how },
+  );
+}
+
+/**
+ * One of your saved models damaged in storage (`how`), then a reload: the search is the index's own
+ * ranking (the damaged model is left out, never scored from bad numbers), the storage panel says so,
+ * and its records are kept (never deleted silently).
+ */
+function damagedLocalModel(how: 'cut embeddings' | 'drop data'): HostileCase {
+  return {
+    group: 'storage fault',
+    name: how === 'cut embeddings' ? 'a saved model of yours with its embeddings cut short, then a reload' : 'a saved model of yours whose data record is gone, then a reload',
+    timeoutMs: 90_000,
+    async run(ctx): Promise<Verdict> {
+      const context = await ctx.browser.newContext({ serviceWorkers: 'block' });
+      try {
+        const first = await open(context, ctx.baseURL);
+        if (await first.banner()) return crash('the first visit failed');
+        const id = await addYourModel(first.page);
+        const kept = await editLocalRecords(first.page, id, how);
+        await first.page.close();
+        const again = await open(context, ctx.baseURL);
+        if (await again.banner()) return crash(`the visit after the damage failed: ${await again.banner()}`);
+        const wrong = await again.wrongResults();
+        if (wrong) return silentWrong(`the ranking is not the index's own: ${wrong}`);
+        const panel = again.page.getByTestId('storage-panel');
+        await panel.locator('summary').click();
+        const said = panel.getByTestId('storage-local-damaged');
+        if (!(await said.waitFor({ timeout: 10_000 }).then(() => true, () => false))) return silentWrong('the damaged model was left out without a word');
+        const after = await editLocalRecords(again.page, id, 'look');
+        if (!after.includes(`entry:${id}`) || (kept.includes(`data:${id}`) && !after.includes(`data:${id}`))) return dataLost(`its records were deleted: ${after.join(', ')}`);
+        return handled(`left out of the ranking (which equals the index's own); the panel says “${oneLine((await said.textContent()) ?? '')}”; its records are kept`);
+      } finally {
+        await context.close();
+      }
+    },
+  };
+}
+
 const cases: HostileCase[] = [
   brokenStorage('IndexedDB missing in the worker', `Object.defineProperty(self, 'indexedDB', { value: undefined, configurable: true });`, /unavailable/i),
   brokenStorage(
@@ -563,6 +656,8 @@ const cases: HostileCase[] = [
       }
     },
   },
+  damagedLocalModel('cut embeddings'),
+  damagedLocalModel('drop data'),
 ];
 
 defineHostileCases(cases);
