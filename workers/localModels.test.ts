@@ -138,6 +138,22 @@ describe('addModel', () => {
     expect(await addModel(input(other, { description: 'x'.repeat(6000) }), fakes().deps)).toMatchObject({ status: 'refused', reasons: ['The description is 6000 characters (limit 5000): shorten it.'] });
   });
 
+  it('a damaged stored record holding the new id is named, with the way out (the dialog asks for no id)', async () => {
+    const id = saved(await addModel(input([file('a.png', img(1)), file('b.png', img(2))], { name: 'Mine' }), fakes().deps)).record.entry.id;
+    const exists = async (): Promise<SaveResult> => ({ status: 'exists' });
+    for (const key of [`entry:${id}`, `data:${id}`]) {
+      expect(await addModel(input([file('a.png', img(1)), file('b.png', img(2))], { name: 'Mine' }), fakes({ save: exists, damagedKeys: ['entry:other-1', key] }).deps)).toMatchObject({
+        status: 'refused',
+        reasons: [`A damaged saved model holds the id “${id}”: remove damaged models under Offline storage, then add these images again.`],
+      });
+    }
+    // Taken meanwhile by a healthy model (another tab saved it): the plain words.
+    expect(await addModel(input([file('a.png', img(1)), file('b.png', img(2))], { name: 'Mine' }), fakes({ save: exists, damagedKeys: ['entry:other-1'] }).deps)).toMatchObject({
+      status: 'refused',
+      reasons: [expect.stringMatching(/one of your models has that id/)],
+    });
+  });
+
   it('stops between images when cancelled, saving nothing', async () => {
     let cancel = false;
     const f = fakes({ cancelled: () => cancel });

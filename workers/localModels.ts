@@ -63,6 +63,8 @@ export interface AddDeps {
   indexHas(id: string): boolean;
   /** The stored models (to refuse a second copy of the same images or a taken id). */
   existing: readonly LocalEntryMeta[];
+  /** Keys of stored records that are damaged (left out of searches; one may hold the new model's id). */
+  damagedKeys?: readonly string[];
   save(record: LocalEntry): Promise<SaveResult>;
   cancelled(): boolean;
   onProgress?(p: AddModelProgress): void;
@@ -248,7 +250,15 @@ export async function addModel(input: AddModelInput, deps: AddDeps): Promise<Add
   if (deps.cancelled()) return { status: 'aborted' };
   deps.onProgress?.({ stage: 'saving' });
   const saved = await deps.save(record);
-  if (saved.status === 'exists') return { status: 'refused', reasons: [`The id “${id}” is taken: one of your models has that id. Choose another id.`], skipped };
+  if (saved.status === 'exists') {
+    // A damaged record under this id (never shown among your models) would otherwise leave a person
+    // told to choose an id the dialog does not ask for.
+    const damaged = deps.damagedKeys?.some((k) => k === `entry:${id}` || k === `data:${id}`);
+    const reason = damaged
+      ? `A damaged saved model holds the id “${id}”: remove damaged models under Offline storage, then add these images again.`
+      : `The id “${id}” is taken: one of your models has that id. Choose another id.`;
+    return { status: 'refused', reasons: [reason], skipped };
+  }
   if (saved.status !== 'saved') return { status: 'refused', reasons: [saved.message], skipped };
   return { status: 'saved', record, skipped };
 }

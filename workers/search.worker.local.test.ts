@@ -213,6 +213,35 @@ describe('search worker: your own models', () => {
     await api.removeLocalModel('other-tab-1');
   });
 
+  it('a damaged record holds its id until the visitor removes the damaged models; then the same images save again', async () => {
+    const api = await worker();
+    await api.ready();
+    const added = await api.addLocalModel({ files: files([21, 22]), name: 'Cut' });
+    if (added.status !== 'saved') throw new Error(JSON.stringify(added));
+    const id = added.model.id;
+    // The data record cut short (a write killed half-way in an older version, a disk fault) and another tab's ping.
+    const { createStore, get, set, keys } = await import('idb-keyval');
+    const db = createStore('model-search-local', 'models');
+    const data = (await get(`data:${id}`, db)) as { embeddings: ArrayBuffer; thumbnails: ArrayBuffer[] };
+    await set(`data:${id}`, { ...data, embeddings: data.embeddings.slice(4) }, db);
+    const channel = new BroadcastChannel('model-search-local');
+    channel.postMessage({ type: 'changed' });
+    await new Promise((r) => setTimeout(r, 50));
+    channel.close();
+    const info = await api.storageInfo();
+    expect(info.localDamaged).toEqual([{ key: `entry:${id}`, reason: 'its embeddings have the wrong size' }]);
+    expect(await api.listLocalModels()).toEqual([]);
+    const blocked = await api.addLocalModel({ files: files([21, 22]), name: 'Cut' });
+    expect(blocked).toMatchObject({ status: 'refused', reasons: [`A damaged saved model holds the id “${id}”: remove damaged models under Offline storage, then add these images again.`] });
+
+    const after = await api.removeDamagedLocalModels();
+    expect(after.localDamaged).toBeUndefined();
+    expect((await keys(db)).filter((k) => String(k).endsWith(id))).toEqual([]);
+    const again = await api.addLocalModel({ files: files([21, 22]), name: 'Cut' });
+    expect(again).toMatchObject({ status: 'saved', model: { id } });
+    await api.removeLocalModel(id);
+  });
+
   it('with a tiered index: ranked (marked local) from its tiered record, "more like this" both ways; no shard export, JSON export works', async () => {
     const api = await worker();
     const added = await api.addLocalModel({ files: files([41, 42]), name: 'Tiered' });

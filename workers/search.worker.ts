@@ -742,6 +742,7 @@ const api = {
         thumbnail: makeThumbnail,
         indexHas: (id) => (isTiered(loaded) ? loaded.idOf(id) !== undefined : loaded.ids.has(id)),
         existing: records.entries.map((r) => r.entry),
+        damagedKeys: records.damaged.map((d) => d.key),
         save: (record) => store.save(record),
         cancelled: () => call.cancelled,
         onProgress: send,
@@ -832,6 +833,17 @@ const api = {
 
   /** What offline storage holds, with the browser's usage estimate when it gives one. */
   storageInfo(): Promise<StorageInfo> {
+    return storageInfo();
+  },
+
+  /**
+   * Deletes your saved models' damaged records (the storage panel lists them; the visitor confirmed):
+   * they never rank, and a damaged record would keep its id taken. Returns the state after.
+   */
+  async removeDamagedLocalModels(): Promise<StorageInfo> {
+    if (!localEnabled()) throw new AppError('bad-query', 'Your own models are off here.');
+    const removed = await (await getLocalStore()).removeDamaged();
+    if (removed.length) localChanged(true);
     return storageInfo();
   },
 

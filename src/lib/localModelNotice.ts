@@ -76,3 +76,13 @@ export function damagedText(count: number): string {
     ? 'One of your saved models is damaged and was left out (it is still in storage).'
     : `${count} of your saved models are damaged and were left out (they are still in storage).`;
 }
+
+/** A damaged record's key as a person reads it: the model's id (its records are keyed "entry:<id>", "data:<id>"). */
+export function damagedName(key: string): string {
+  if (key === '*') return 'Your models';
+  const m = /^(?:entry|data):(.*)$/s.exec(key);
+  return m ? m[1] : key;
+}
+
+/** The confirmation before damaged records are deleted. */
+export const REMOVE_DAMAGED_QUESTION = 'Remove the damaged models from this browser? They cannot be searched or exported, and their images are not kept anywhere else.';

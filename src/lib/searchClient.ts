@@ -346,6 +346,10 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
     clearStorage(): Promise<StorageInfo> {
       return call((r) => r.clearStorage(), 'a storage request');
     },
+    /** Deletes the damaged records of your saved models (after the visitor confirmed); resolves to the state after. */
+    removeDamagedLocalModels(): Promise<StorageInfo> {
+      return call((r) => r.removeDamagedLocalModels(), 'a storage request');
+    },
     /**
      * Adds one of the visitor's models from image files (see addInWorker). Aborting `signal`
      * resolves with `{status: 'aborted'}` once the worker has stopped (cancelling is not a failure).

@@ -1,7 +1,11 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { StorageInfo } from '../shared/protocol.ts';
 
-const client = { storageInfo: vi.fn<() => Promise<StorageInfo>>(), clearStorage: vi.fn<() => Promise<StorageInfo>>() };
+const client = {
+  storageInfo: vi.fn<() => Promise<StorageInfo>>(),
+  clearStorage: vi.fn<() => Promise<StorageInfo>>(),
+  removeDamagedLocalModels: vi.fn<() => Promise<StorageInfo>>(),
+};
 vi.mock('./searchClient.ts', () => ({ searchClient: client }));
 
 const { StorageManager, formatBytes, storageManager } = await import('./storage.svelte.ts');
@@ -18,6 +22,7 @@ describe('StorageManager', () => {
   beforeEach(() => {
     client.storageInfo.mockReset();
     client.clearStorage.mockReset();
+    client.removeDamagedLocalModels.mockReset();
   });
 
   it('reads what is saved, then clears it', async () => {
@@ -62,6 +67,26 @@ describe('StorageManager', () => {
     expect(s.status).toBe('Could not clear offline storage: the browser reported an unexpected error (details in the console).');
     expect(warn).toHaveBeenCalledTimes(2);
     warn.mockRestore();
+  });
+
+  it('removes damaged models only after a confirmation, and says so only when none is left', async () => {
+    const s = new StorageManager();
+    const damaged: StorageInfo = { ...saved, localDamaged: [{ key: 'entry:mine-1', reason: 'its embeddings have the wrong size' }] };
+    await s.removeDamaged();
+    expect(s.confirmingDamaged).toBe(true);
+    expect(client.removeDamagedLocalModels).not.toHaveBeenCalled();
+    client.removeDamagedLocalModels.mockResolvedValueOnce(saved);
+    await s.removeDamaged(true);
+    expect([s.confirmingDamaged, s.info, s.status]).toEqual([false, saved, 'Removed the damaged models']);
+    client.removeDamagedLocalModels.mockResolvedValueOnce(damaged);
+    await s.removeDamaged(true);
+    expect(s.status).toBe('Could not remove one damaged record: it is still saved.');
+    client.removeDamagedLocalModels.mockRejectedValueOnce(new AppError('worker', 'The browser refused.'));
+    await s.removeDamaged(true);
+    expect([s.info, s.status]).toEqual([damaged, 'Could not remove the damaged models: The browser refused.']);
+    await s.removeDamaged();
+    s.reset();
+    expect(s.confirmingDamaged).toBe(false);
   });
 
   it('only the newest action writes its outcome; reset() forgets everything', async () => {

@@ -33,7 +33,31 @@ export class StorageManager {
     );
   }
 
+  /** Asked to remove the damaged records of your models: the panel shows the confirmation. */
+  confirmingDamaged = $state(false);
+
+  /**
+   * Deletes your saved models' damaged records: asks first (the panel confirms), then reports what
+   * is left — "Removed" only when none is.
+   */
+  removeDamaged(confirmed = false): Promise<void> {
+    if (!confirmed) {
+      this.confirmingDamaged = true;
+      return Promise.resolve();
+    }
+    this.confirmingDamaged = false;
+    return this.act(
+      () => searchClient.removeDamagedLocalModels(),
+      (info) => {
+        const left = info.localDamaged?.length ?? 0;
+        return left ? `Could not remove ${left === 1 ? 'one damaged record' : `${left} damaged records`}: ${left === 1 ? 'it is' : 'they are'} still saved.` : 'Removed the damaged models';
+      },
+      'Could not remove the damaged models',
+    );
+  }
+
   reset(): void {
+    this.confirmingDamaged = false;
     this.seq++;
     this.info = null;
     this.busy = false;

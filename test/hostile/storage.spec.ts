@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page, Route } from '@playwright/test';
 import { PUBLIC_DIR } from '../../tools/lib/nodeEncoder.ts';
 import { nodeTextScores } from '../support/nodeSearch.ts';
-import { ranking } from '../support/page.ts';
+import { ranking, shot } from '../support/page.ts';
 import { clearError, crash, dataLost, handled, judgeError, oneLine, silentWrong, type HostileCase, type HostileContext, type Verdict } from './harness.ts';
 import { defineHostileCases } from './runner.ts';
 
@@ -264,17 +264,25 @@ async function samplePngs(): Promise<{ name: string; mimeType: string; buffer: B
   );
 }
 
-/** Adds a model of yours through "Add your model"; its id. */
-async function addYourModel(page: Page): Promise<string> {
+/** Adds a model of yours through "Add your model" (the same four samples, named "Mine"): what the dialog said, and the id when saved. */
+async function tryAddYourModel(page: Page): Promise<{ said: string; id: string | null }> {
   await page.getByRole('button', { name: 'Add your model' }).click();
   const dialog = page.getByRole('dialog');
   await dialog.locator('#add-model-files').setInputFiles(await samplePngs());
   await dialog.getByLabel(/^name/i).fill('Mine');
   await dialog.getByRole('button', { name: 'Add model' }).click();
   const status = page.getByTestId('add-model-status');
-  await status.filter({ hasText: 'Saved' }).waitFor({ timeout: 60_000 });
-  const id = (await status.getAttribute('data-local-id'))!;
+  await status.filter({ hasText: /Saved|Not added/ }).waitFor({ timeout: 60_000 });
+  const said = (await status.textContent()) ?? '';
+  const id = /Saved/.test(said) ? await status.getAttribute('data-local-id') : null;
   await dialog.getByRole('button', { name: 'Done' }).click();
+  return { said, id };
+}
+
+/** Adds a model of yours through "Add your model"; its id. */
+async function addYourModel(page: Page): Promise<string> {
+  const { said, id } = await tryAddYourModel(page);
+  if (!id) throw new Error(`not saved: ${said}`);
   return id;
 }
 
@@ -337,7 +345,23 @@ function damagedLocalModel(how: 'cut embeddings' | 'drop data'): HostileCase {
         if (!(await said.waitFor({ timeout: 10_000 }).then(() => true, () => false))) return silentWrong('the damaged model was left out without a word');
         const after = await editLocalRecords(again.page, id, 'look');
         if (!after.includes(`entry:${id}`) || (kept.includes(`data:${id}`) && !after.includes(`data:${id}`))) return dataLost(`its records were deleted: ${after.join(', ')}`);
-        return handled(`left out of the ranking (which equals the index's own); the panel says “${oneLine((await said.textContent()) ?? '')}”; its records are kept`);
+        const told = oneLine((await said.textContent()) ?? '');
+        // The same images again: the damaged record holds their id, and the words must say what to do.
+        const blocked = await tryAddYourModel(again.page);
+        if (blocked.id) return silentWrong(`the same images were saved again beside the damaged record (${blocked.id})`);
+        if (!/damaged saved model holds the id/.test(blocked.said) || !/Offline storage/.test(blocked.said)) return silentWrong(`adding them again said “${oneLine(blocked.said)}”`);
+        // Removing the damaged records (asked, confirmed) frees the id; nothing else is deleted.
+        await panel.getByRole('button', { name: /Remove damaged models/ }).click();
+        await panel.getByRole('alert').scrollIntoViewIfNeeded();
+        await again.page.screenshot({ path: shot(`damaged-model-${how.replace(' ', '-')}`, 'hostile') });
+        await panel.getByRole('alert').getByRole('button', { name: 'Remove' }).click();
+        await panel.getByTestId('storage-status').filter({ hasText: 'Removed the damaged models' }).waitFor({ timeout: 10_000 });
+        if (await said.isVisible()) return silentWrong('the panel still reports a damaged model after removing it');
+        const gone = await editLocalRecords(again.page, id, 'look');
+        if (gone.length) return silentWrong(`records left after removing the damaged model: ${gone.join(', ')}`);
+        const readded = await tryAddYourModel(again.page);
+        if (readded.id !== id) return silentWrong(`after removing the damaged model the same images were not saved again: “${oneLine(readded.said)}”`);
+        return handled(`left out of the ranking (which equals the index's own); the panel says “${told}”; its records are kept until the visitor removes them there (confirmed), which frees its id: the same images then save again`);
       } finally {
         await context.close();
       }

@@ -143,6 +143,32 @@ describe('LocalModelStore', () => {
     expect((await keys(useStore)).length).toBe(16);
   });
 
+  it('removes only the damaged records when asked, with their derivations; healthy models and their caches stay', async () => {
+    const useStore = freshStore();
+    const store = new LocalModelStore(useStore, plenty);
+    await store.save(record('good-1'));
+    expect(await store.putDerived('good-1', { key: 'k', bin: new ArrayBuffer(2) })).toBe(true);
+    const short = record('short-1');
+    short.data.embeddings = short.data.embeddings.slice(4);
+    await set('entry:short-1', short.entry, useStore);
+    await set('data:short-1', short.data, useStore);
+    await set('derived:short-1', { key: 'k', bin: new ArrayBuffer(2) }, useStore);
+    await set('entry:nodata-1', record('nodata-1').entry, useStore);
+    await set('data:orphan-1', record('orphan-1').data, useStore);
+    await set('stray', 1, useStore);
+
+    const removed = await store.removeDamaged();
+    expect(removed.sort()).toEqual(['data:orphan-1', 'data:short-1', 'derived:short-1', 'entry:nodata-1', 'entry:short-1', 'stray']);
+    expect((await keys(useStore)).map(String).sort()).toEqual(['data:good-1', 'derived:good-1', 'entry:good-1']);
+    const listed = await store.list();
+    expect(listed.damaged).toEqual([]);
+    expect(listed.entries.map((e) => e.entry.id)).toEqual(['good-1']);
+    // Nothing damaged: nothing deleted; the same images can be saved again under the freed id.
+    expect(await store.removeDamaged()).toEqual([]);
+    expect(await store.save(record('short-1'))).toEqual({ status: 'saved' });
+    expect(await new LocalModelStore(null).removeDamaged()).toEqual([]);
+  });
+
   it('keeps derivations beside their model (a cache: never reported damaged), removed with it', async () => {
     const useStore = freshStore();
     const store = new LocalModelStore(useStore, plenty);

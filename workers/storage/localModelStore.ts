@@ -307,6 +307,45 @@ export class LocalModelStore {
     });
   }
 
+  /**
+   * Deletes the damaged records (what list() reports as damaged), checked again inside one
+   * transaction so that a model saved or mended meanwhile is kept; the only way records of yours
+   * are deleted without naming the model, and only when the visitor asks. Returns the keys deleted.
+   */
+  async removeDamaged(): Promise<string[]> {
+    if (!this.useStore) return [];
+    return this.useStore('readwrite', (store) => {
+      const removed: string[] = [];
+      const done = new Promise<string[]>((resolve, reject) => {
+        store.transaction.oncomplete = () => resolve(removed);
+        onError(store.transaction, reject);
+      });
+      const keysReq = store.getAllKeys();
+      const valuesReq = store.getAll();
+      valuesReq.onsuccess = () => {
+        const byKey = new Map<string, unknown>();
+        (keysReq.result as IDBValidKey[]).forEach((k, i) => byKey.set(String(k), (valuesReq.result as unknown[])[i]));
+        const drop = (key: string) => {
+          if (!byKey.has(key)) return;
+          store.delete(key);
+          removed.push(key);
+        };
+        for (const [key, value] of byKey) {
+          if (key.startsWith('entry:')) {
+            const id = key.slice('entry:'.length);
+            if (recordProblem(key, value, byKey.get(dataKey(id)))) [key, dataKey(id), derivedKey(id)].forEach(drop);
+          } else if (key.startsWith('data:')) {
+            const id = key.slice('data:'.length);
+            if (!byKey.has(entryKey(id))) [key, derivedKey(id)].forEach(drop);
+          } else if (!key.startsWith('derived:')) {
+            drop(key);
+          }
+        }
+      };
+      return done;
+    });
+  }
+
   /** Removes a model's two records in one transaction. */
   async remove(id: string): Promise<void> {
     if (!this.useStore) {
