@@ -231,11 +231,13 @@ describe('search worker: your own models', () => {
     const info = await api.storageInfo();
     expect(info.localDamaged).toEqual([{ key: `entry:${id}`, reason: 'its embeddings have the wrong size' }]);
     expect(await api.listLocalModels()).toEqual([]);
+    expect(await api.damagedLocalModels()).toEqual(info.localDamaged);
     const blocked = await api.addLocalModel({ files: files([21, 22]), name: 'Cut' });
     expect(blocked).toMatchObject({ status: 'refused', reasons: [`A damaged saved model holds the id “${id}”: remove damaged models under Offline storage, then add these images again.`] });
 
     const after = await api.removeDamagedLocalModels();
     expect(after.localDamaged).toBeUndefined();
+    expect(await api.damagedLocalModels()).toEqual([]);
     expect((await keys(db)).filter((k) => String(k).endsWith(id))).toEqual([]);
     const again = await api.addLocalModel({ files: files([21, 22]), name: 'Cut' });
     expect(again).toMatchObject({ status: 'saved', model: { id } });

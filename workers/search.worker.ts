@@ -775,6 +775,11 @@ const api = {
     return transferSummaries((await localSummaries(loaded, true)).models);
   },
 
+  /** Your saved models' damaged records (left out of searches, kept until removed under Offline storage): key and why. */
+  async damagedLocalModels(): Promise<{ key: string; reason: string }[]> {
+    return (await getLocalRecords()).damaged;
+  },
+
   /** Renames or re-describes one of your models; returns it as it is now. */
   async updateLocalModel(id: string, edit: LocalModelEdit): Promise<LocalModelSummary> {
     if (!localEnabled()) throw new AppError('bad-query', 'Your own models are off here.');

@@ -39,6 +39,25 @@ describe('LocalModelsManager', () => {
     expect(manager.thumbSrc('b-2', 0)).toBe('blob:2');
   });
 
+  it('knows the damaged records (the panel points to Offline storage); failing to read them keeps the list and the last known', async () => {
+    const { manager, client } = setup();
+    await manager.refresh();
+    expect(manager.damaged).toEqual([]);
+    const damaged = vi.fn(async () => [{ key: 'entry:cut-1', reason: 'its embeddings have the wrong size' }, { key: '*', reason: 'could not be read' }]);
+    Object.assign(client, { damagedLocalModels: damaged });
+    await manager.refresh();
+    expect(manager.damaged).toEqual(['entry:cut-1']);
+    damaged.mockRejectedValueOnce(new Error('worker gone'));
+    await manager.refresh();
+    expect([manager.damaged, manager.list.length, manager.status]).toEqual([['entry:cut-1'], 2, '']);
+    damaged.mockResolvedValueOnce([]);
+    await manager.refresh();
+    expect(manager.damaged).toEqual([]);
+    manager.damaged = ['entry:x'];
+    manager.reset();
+    expect(manager.damaged).toEqual([]);
+  });
+
   it('refuses fewer than 2 images before asking the worker', async () => {
     const { client, manager } = setup([]);
     await manager.start([png('a.png'), png('notes.txt')], { name: '', description: '', licence: '' });

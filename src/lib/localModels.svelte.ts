@@ -31,6 +31,8 @@ export interface AddState {
 export interface LocalModelsClient {
   addLocalModel(input: AddModelInput, signal?: AbortSignal, onProgress?: (p: AddModelProgress) => void): Promise<AddModelOutcome>;
   listLocalModels(): Promise<LocalModelSummary[]>;
+  /** Damaged records of your models (left out of searches); absent in fakes that have none. */
+  damagedLocalModels?(): Promise<{ key: string; reason: string }[]>;
   updateLocalModel(id: string, edit: LocalModelEdit): Promise<LocalModelSummary>;
   removeLocalModel(id: string): Promise<void>;
   exportLocalModels(ids: string[], as: 'shard' | 'json'): Promise<ExportedFile>;
@@ -56,6 +58,8 @@ const IDLE: AddState = { phase: 'idle', done: 0, total: 0, skipped: 0, text: '',
  * Components read these fields and call these methods; only this class talks to the worker bridge.
  */
 export class LocalModelsManager {
+  /** Keys of your saved models' damaged records (left out; the storage panel removes them). */
+  damaged = $state.raw<string[]>([]);
   /** Your models, newest list from the worker. */
   list = $state.raw<LocalModelView[]>([]);
   /** The current or last add. */
@@ -97,7 +101,13 @@ export class LocalModelsManager {
   /** Reads the list again from the worker (the index loaded, or another tab changed it). */
   async refresh(): Promise<void> {
     try {
-      this.setList(await this.deps.client.listLocalModels());
+      const [list, damaged] = await Promise.all([
+        this.deps.client.listLocalModels(),
+        // A failure to read them hides only this note, never the list.
+        Promise.resolve(this.deps.client.damagedLocalModels?.() ?? []).catch(() => this.damaged.map((d) => ({ key: d, reason: '' }))),
+      ]);
+      this.setList(list);
+      this.damaged = damaged.filter((d) => d.key !== '*').map((d) => d.key);
     } catch (err) {
       this.fail('Could not read your models', err);
     }
@@ -221,6 +231,7 @@ export class LocalModelsManager {
     this.controller?.abort();
     this.controller = undefined;
     this.setList([]);
+    this.damaged = [];
     this.add = IDLE;
     this.busy = false;
     this.status = '';

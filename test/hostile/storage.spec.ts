@@ -346,6 +346,12 @@ function damagedLocalModel(how: 'cut embeddings' | 'drop data'): HostileCase {
         const after = await editLocalRecords(again.page, id, 'look');
         if (!after.includes(`entry:${id}`) || (kept.includes(`data:${id}`) && !after.includes(`data:${id}`))) return dataLost(`its records were deleted: ${after.join(', ')}`);
         const told = oneLine((await said.textContent()) ?? '');
+        // "Your models", where a person looks for the model that vanished, says so too.
+        const yours = again.page.getByTestId('local-models');
+        await yours.locator('summary').click();
+        const yoursSaid = yours.getByTestId('local-models-damaged');
+        if (!(await yoursSaid.waitFor({ timeout: 10_000 }).then(() => true, () => false))) return silentWrong('“Your models” says nothing of the damaged model');
+        if (!/Offline storage/.test((await yoursSaid.textContent()) ?? '')) return silentWrong(`“Your models” does not say where to remove it: ${await yoursSaid.textContent()}`);
         // The same images again: the damaged record holds their id, and the words must say what to do.
         const blocked = await tryAddYourModel(again.page);
         if (blocked.id) return silentWrong(`the same images were saved again beside the damaged record (${blocked.id})`);
@@ -357,6 +363,7 @@ function damagedLocalModel(how: 'cut embeddings' | 'drop data'): HostileCase {
         await panel.getByRole('alert').getByRole('button', { name: 'Remove' }).click();
         await panel.getByTestId('storage-status').filter({ hasText: 'Removed the damaged models' }).waitFor({ timeout: 10_000 });
         if (await said.isVisible()) return silentWrong('the panel still reports a damaged model after removing it');
+        if (!(await yoursSaid.waitFor({ state: 'detached', timeout: 10_000 }).then(() => true, () => false))) return silentWrong('“Your models” still reports a damaged model after removing it');
         const gone = await editLocalRecords(again.page, id, 'look');
         if (gone.length) return silentWrong(`records left after removing the damaged model: ${gone.join(', ')}`);
         const readded = await tryAddYourModel(again.page);
