@@ -10,7 +10,7 @@ import { l2normalize } from '../src/core/math/vectors.ts';
 import { rank } from '../src/core/scoring/rank.ts';
 import type { AddModelInput, AddModelProgress } from '../src/shared/protocol.ts';
 import { readTar } from '../src/core/io/tar.ts';
-import { addModel, deriveLocal, entryFolder, exportFile, exportJson, localModelId, slug, summary, type AddDeps, type AddResult } from './localModels.ts';
+import { addModel, deriveLocal, deriveTieredLocal, entryFolder, memoisedDerivations, exportFile, exportJson, localModelId, slug, summary, type AddDeps, type AddResult } from './localModels.ts';
 import type { LocalEntry, LocalEntryMeta, SaveResult } from './storage/localModelStore.ts';
 
 const DIM = 8;
@@ -255,7 +255,7 @@ describe('deriveLocal and entryFolder', () => {
     expect(mean[0]).toBe(Math.fround((vector(21)[0] + vector(22)[0]) / 2));
   });
 
-  it('exports a shard .tar holding exactly the bytes ranked, JSON, and refuses a shard on a tiered index', async () => {
+  it('exports a shard .tar holding exactly the bytes ranked, JSON, and refuses a shard before the index has loaded', async () => {
     const b = basis();
     const r1 = await record('Zeta roses', [11, 12, 13]);
     const r2 = await record('Alpha', [21, 22]);
@@ -275,9 +275,25 @@ describe('deriveLocal and entryFolder', () => {
     const json = await exportFile([r1], 'json', undefined);
     expect(json).toMatchObject({ fileName: 'zeta-roses.json', mime: 'application/json' });
     expect(JSON.parse(new TextDecoder().decode(json.bytes)).models[0].images).toBe(3);
-    await expect(exportFile([r1], 'shard', undefined)).rejects.toThrow(/version 1 index only/);
+    await expect(exportFile([r1], 'shard', undefined)).rejects.toThrow(/index loaded first/);
     const other = await record('Other', [31, 32], { id: 'zoo-encoder', dim: DIM });
     await expect(exportFile([other], 'shard', b)).rejects.toThrow(/made with zoo-encoder/);
+  });
+
+  it('holds one derivation per live record: renamed or removed ones are let go (a 512-d factor is ~0.5–1 MB each)', async () => {
+    const b = basis();
+    const r = await record('Renamed often', [51, 52, 53]);
+    const keep = await record('Kept', [61, 62]);
+    for (let t = 1; t <= 20; t++) {
+      const renamed = { ...r, entry: { ...r.entry, meta: { ...r.entry.meta, name: `Name ${t}` }, updatedAt: r.entry.updatedAt + t } };
+      expect((await deriveLocal([renamed, keep], b)).set!.models.map((m) => m.name)).toEqual(['Kept', `Name ${t}`].sort((x, y) => (x < y ? -1 : 1)));
+      expect(memoisedDerivations(b)).toBe(2);
+    }
+    await deriveLocal([keep], b);
+    expect(memoisedDerivations(b)).toBe(1);
+    const tb = { manifest: { encoder: { id: 'test-encoder', dim: DIM }, params: { epsilon: 1e-3, precision: 'f32' as const, ppcaRank: 4 } } };
+    for (let t = 1; t <= 5; t++) deriveTieredLocal([{ ...r, entry: { ...r.entry, updatedAt: t } }], tb);
+    expect(memoisedDerivations(tb)).toBe(1);
   });
 
   it('uses a stored derivation only when it fits the settings and the embeddings', async () => {

@@ -1,11 +1,12 @@
 import { readImageHeader } from '../src/core/encode/imageHeader.ts';
 import type { RgbaImage } from '../src/core/encode/preprocess.ts';
 import type { LocalSet } from '../src/core/index/appendModels.ts';
-import { entryShardFiles } from '../src/core/index/indexFolder.ts';
+import { BROWSER_CREATED_WITH, entryShardFiles } from '../src/core/index/indexFolder.ts';
+import { assembleTiered } from '../src/core/index/tieredAssemble.ts';
 import { readIndex, writeIndex, type FloatData, type SearchIndex } from '../src/core/index/indexFormat.ts';
 import { fromHalfArray } from '../src/core/math/linalg.ts';
 import { parseModels, metadataOverLimit, type IndexManifest, type ModelMeta, type TieredManifest } from '../src/core/index/manifest.ts';
-import { finaliseTieredModel, tieredSettingsFor } from '../src/core/index/tieredEntry.ts';
+import { finaliseTieredModel, tieredSettingsFor, type TieredModel } from '../src/core/index/tieredEntry.ts';
 import type { TieredLocal } from '../src/core/index/tieredRank.ts';
 import { decodeRecord, type TieredRecord } from '../src/core/index/tieredRecords.ts';
 import {
@@ -289,6 +290,25 @@ export function unusableReason(record: LocalEntry, basis: { manifest: { encoder:
   return undefined;
 }
 
+/**
+ * The records that can join this index, each with `finalise`'s result (a string from it: why that
+ * one cannot), and why the others cannot, by id.
+ */
+function usableRecords<T>(
+  records: readonly LocalEntry[],
+  basis: Parameters<typeof unusableReason>[1],
+  finalise: (record: LocalEntry) => T | string,
+): { usable: { record: LocalEntry; value: T }[]; unusable: Map<string, string> } {
+  const usable: { record: LocalEntry; value: T }[] = [];
+  const unusable = new Map<string, string>();
+  for (const record of records) {
+    const value = unusableReason(record, basis) ?? finalise(record);
+    if (typeof value === 'string') unusable.set(record.entry.id, value);
+    else usable.push({ record, value });
+  }
+  return { usable, unusable };
+}
+
 type FinaliseResult = { ok: true; model: FinalisedModel; fresh?: DerivedRecord } | { ok: false; reason: string };
 
 /** Finalised records per loaded index, by id and last change: a change re-finalises only what changed. */
@@ -314,14 +334,19 @@ function finaliseRecord(record: LocalEntry, basis: IndexBasis, cached?: DerivedR
   return hit;
 }
 
+/** Diagnostics: how many records' derivations are held in memory for this loaded index (one per live record at most). */
+export function memoisedDerivations(basis: object): number {
+  return (finalised.get(basis as IndexBasis)?.size ?? 0) + (tieredFinalised.get(basis as TieredBasis)?.size ?? 0);
+}
+
 /** A record's memo key: its id (first line) and what changes with it. */
 const recordKey = ({ entry: e }: LocalEntry) => `${e.id}\n${e.createdAt}\n${e.updatedAt}\n${e.images.length}`;
 
-/** Forgets what was derived for records that are gone. */
+/** Forgets what was derived for records that are gone or changed since (a rename makes a new key: the old one's factors would stay in memory). */
 function forgetGone<T>(cache: Map<string, T> | undefined, records: readonly LocalEntry[]): void {
   if (!cache) return;
-  const live = new Set(records.map((r) => r.entry.id));
-  for (const key of cache.keys()) if (!live.has(key.slice(0, key.indexOf('\n')))) cache.delete(key);
+  const live = new Set(records.map(recordKey));
+  for (const key of cache.keys()) if (!live.has(key)) cache.delete(key);
 }
 
 /** A record as finalise's input: a source labelled "your model", its rows, its thumbnails. */
@@ -412,25 +437,14 @@ export async function entryFolder(
   name = 'my-models',
   cached: ReadonlyMap<string, DerivedRecord> = new Map(),
 ): Promise<{ files: { path: string; bytes: Uint8Array }[]; unusable: Map<string, string>; fresh: Map<string, DerivedRecord> }> {
-  const unusable = new Map<string, string>();
-  const fresh = new Map<string, DerivedRecord>();
-  const models: FinalisedModel[] = [];
-  const counts: number[] = [];
-  for (const r of records) {
-    const why = unusableReason(r, basis);
-    if (why) {
-      unusable.set(r.entry.id, why);
-      continue;
-    }
+  const { usable, unusable } = usableRecords(records, basis, (r) => {
     const f = finaliseRecord(r, basis, cached.get(r.entry.id));
-    if (!f.ok) {
-      unusable.set(r.entry.id, f.reason);
-      continue;
-    }
-    if (f.fresh) fresh.set(r.entry.id, f.fresh);
-    models.push(f.model);
-    counts.push(r.entry.images.length);
-  }
+    return f.ok ? f : f.reason;
+  });
+  const fresh = new Map<string, DerivedRecord>();
+  for (const { record, value } of usable) if (value.fresh) fresh.set(record.entry.id, value.fresh);
+  const models = usable.map((u) => u.value.model);
+  const counts = usable.map((u) => u.record.entry.images.length);
   if (!models.length) return { files: [], unusable, fresh };
   const settings = entrySettingsFor(basis.manifest, basis.index).index;
   const files = await entryShardFiles(models, { ...settings, samplesPerModel: samplesSummary(counts) }, { name });
@@ -484,28 +498,70 @@ export function deriveTieredLocal(records: readonly LocalEntry[], basis: TieredB
   let cache = tieredFinalised.get(basis);
   if (!cache) tieredFinalised.set(basis, (cache = new Map()));
   forgetGone(cache, records);
-  const unusable = new Map<string, string>();
-  const ids: string[] = [];
-  const derived: TieredRecord[] = [];
-  const models: ModelMeta[] = [];
-  for (const r of records) {
-    const why = unusableReason(r, basis);
-    if (why) {
-      unusable.set(r.entry.id, why);
-      continue;
-    }
+  const { usable, unusable } = usableRecords(records, basis, (r) => {
     const key = recordKey(r);
     let hit = cache.get(key);
     if (!hit) cache.set(key, (hit = tieredUncached(r, basis)));
-    if (!hit.ok) {
-      unusable.set(r.entry.id, hit.reason);
-      continue;
-    }
-    ids.push(r.entry.id);
-    derived.push(hit.record);
-    models.push(hit.meta);
-  }
-  return { ...(ids.length ? { set: { ids, records: derived, models } } : {}), unusable };
+    return hit.ok ? hit : hit.reason;
+  });
+  const set = { ids: usable.map((u) => u.record.entry.id), records: usable.map((u) => u.value.record), models: usable.map((u) => u.value.meta) };
+  return { ...(usable.length ? { set } : {}), unusable };
+}
+
+/** What a loaded tiered index gives the shard export: its manifest, and whether its head is sign-coded. */
+export interface TieredExportBasis {
+  kind: 'tiered';
+  manifest: TieredManifest;
+  signCoded: boolean;
+}
+
+/**
+ * The tiered shard files of `records` for this index: a version 2 folder (manifest.json, head.bin,
+ * records.bin, meta/, codes.bin for a sign-coded head, block files when the index has them) with
+ * the index's own settings — ε, basis precision, PPCA rank, models per block, prefilter, temperature,
+ * thumbnailBase and example queries — so that `build-index merge --format tiered` accepts it beside
+ * the index and the merged index ranks these models as the app does (core assembleTiered, the
+ * builder's and the merge's own function). Where the index keeps its thumbnails elsewhere
+ * (thumbnailBase), the index part holds none, as the index's own shards; the models' thumbnails
+ * still travel in the archive, at their paths, for the site to copy into that folder.
+ */
+export async function tieredEntryFolder(
+  records: readonly LocalEntry[],
+  basis: TieredExportBasis,
+  name = 'my-models',
+): Promise<{ files: { path: string; bytes: Uint8Array }[]; unusable: Map<string, string> }> {
+  const s = tieredSettingsFor(basis.manifest);
+  const { usable, unusable } = usableRecords(records, basis, (r): TieredModel | string => {
+    const f = finaliseTieredModel(entryInput(r), s);
+    return f.ok ? f.model : `“${r.entry.meta.name.slice(0, 80)}” cannot be ranked with this index: ${f.reason}.`;
+  });
+  const models = usable.map((u) => u.value);
+  const counts = usable.map((u) => u.record.entry.images.length);
+  if (!models.length) return { files: [], unusable };
+  const m = basis.manifest;
+  const licences = [...new Set(models.map((x) => x.meta.licence))];
+  const { files, manifest } = await assembleTiered(
+    models,
+    {
+      name,
+      licence: licences.length === 1 ? licences[0]! : 'unspecified',
+      examples: m.examples,
+      encoder: { ...m.encoder },
+      epsilon: s.epsilon,
+      precision: s.precision,
+      ppcaRank: s.ppcaRank,
+      modelsPerBlock: m.tiered.modelsPerBlock,
+      blockFiles: m.tiered.blockFiles,
+      prefilter: basis.signCoded ? 'sign' : 'int8',
+      thumbnailBase: m.thumbnailBase,
+      samplesPerModel: samplesSummary(counts),
+      temperature: m.params?.temperature,
+    },
+    BROWSER_CREATED_WITH,
+  );
+  const out = [{ path: 'manifest.json', bytes: new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n') }, ...[...files].map(([path, bytes]) => ({ path, bytes }))];
+  if (m.thumbnailBase) for (const x of models) x.thumbs.forEach((bytes, i) => out.push({ path: x.meta.thumbnails[i]!, bytes }));
+  return { files: out, unusable };
 }
 
 /** The list's view of a record. */
@@ -557,16 +613,17 @@ function exportBaseName(records: readonly LocalEntry[]): string {
 }
 
 /**
- * `records` as a file to download: an index shard (`<name>.shard.tar`, for a version 1 `basis`;
- * `basis` undefined = a tiered index, refused) or the JSON description (`<name>.json`).
+ * `records` as a file to download: an index shard of the loaded index's format (`<name>.shard.tar`:
+ * a version 1 folder for a version 1 `basis`, a tiered folder for a tiered one) or the JSON
+ * description (`<name>.json`).
  */
-export async function exportFile(records: readonly LocalEntry[], as: 'shard' | 'json', basis: IndexBasis | undefined): Promise<{ fileName: string; mime: string; bytes: Uint8Array<ArrayBuffer> }> {
+export async function exportFile(records: readonly LocalEntry[], as: 'shard' | 'json', basis: IndexBasis | TieredExportBasis | undefined): Promise<{ fileName: string; mime: string; bytes: Uint8Array<ArrayBuffer> }> {
   if (!records.length) throw new AppError('bad-query', 'Choose at least one of your models to export.');
   const base = exportBaseName(records);
   if (as === 'json') return { fileName: `${base}.json`, mime: 'application/json', bytes: new TextEncoder().encode(exportJson(records)) };
   if (as !== 'shard') throw new AppError('bad-query', 'Export as "shard" or "json".');
-  if (!basis) throw new AppError('bad-query', 'An index shard of your models can be exported with a version 1 index only (this one is tiered); export them as JSON instead.');
-  const { files, unusable } = await entryFolder(records, basis, base);
+  if (!basis) throw new AppError('bad-query', 'An index shard needs the index loaded first (its settings go into the shard); export them as JSON, or retry once the index has loaded.');
+  const { files, unusable } = (basis as TieredExportBasis).kind === 'tiered' ? await tieredEntryFolder(records, basis as TieredExportBasis, base) : await entryFolder(records, basis as IndexBasis, base);
   if (unusable.size) throw new AppError('bad-query', [...unusable.values()].join(' '));
   return { fileName: `${base}.shard.tar`, mime: 'application/x-tar', bytes: writeTar(files) };
 }

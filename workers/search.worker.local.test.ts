@@ -88,7 +88,7 @@ async function tieredIndex() {
   const { packed, head: bytes } = await smallTieredIndex({ dim: DIM, count: 6, seed: 3, cycle: 4, noise: 0.4, perBlock: 3, dtype: 'f16' });
   const head = readTieredHead(bytes);
   const base = baseIndex().manifest;
-  const manifest = { ...base, formatVersion: 2, files: { 'head.bin': { bytes: bytes.byteLength, sha256: '0'.repeat(64) } }, params: { epsilon: 1e-2, precision: 'f16', ppcaRank: 8, temperature: 20 } };
+  const manifest = { ...base, formatVersion: 2, files: { 'head.bin': { bytes: bytes.byteLength, sha256: '0'.repeat(64) } }, tiered: { modelsPerBlock: 3, blocks: head.blocks.length, blockFiles: false }, params: { epsilon: 1e-2, precision: 'f16', ppcaRank: 8, temperature: 20 } };
   const models: ModelMeta[] = Array.from({ length: 6 }, (_, i) => ({ id: `t${i}`, name: `Tiered ${i}`, description: '', family: '', creator: 'unknown', licence: 'CC0-1.0', resolution: '', links: [], thumbnails: [] }));
   const seen = new Map<string, number>();
   const counts = () => ({ requests: 0, fetched: 0, bytes: 0, fromStorage: 0 });
@@ -244,7 +244,7 @@ describe('search worker: your own models', () => {
     await api.removeLocalModel(id);
   });
 
-  it('with a tiered index: ranked (marked local) from its tiered record, "more like this" both ways; no shard export, JSON export works', async () => {
+  it('with a tiered index: ranked (marked local) from its tiered record, "more like this" both ways; a tiered shard export and JSON', async () => {
     const api = await worker();
     const added = await api.addLocalModel({ files: files([41, 42]), name: 'Tiered' });
     if (added.status !== 'saved') throw new Error(JSON.stringify(added));
@@ -274,7 +274,13 @@ describe('search worker: your own models', () => {
       expect(from.results.some((x) => x.local)).toBe(false);
       const to = await search([{ part: { kind: 'model', modelId: 't0' }, weight: 1 }]);
       expect(to.results.some((x) => x.model.id === id && x.local)).toBe(true);
-      await expect(api.exportLocalModels([id], 'shard')).rejects.toThrow(/version 1 index only/);
+      // The shard is a tiered folder with the index's settings (its merge: test/unit/tieredShardExport.test.ts).
+      const shard = await api.exportLocalModels([id], 'shard');
+      expect(shard.fileName).toBe('tiered.shard.tar');
+      const inTar = readTar(new Uint8Array(shard.bytes));
+      expect(inTar.map((f) => f.path).sort()).toEqual(['head.bin', 'manifest.json', 'meta/0.json', 'records.bin', `thumbs/${id}/0.webp`, `thumbs/${id}/1.webp`]);
+      const shardManifest = JSON.parse(new TextDecoder().decode(inTar.find((f) => f.path === 'manifest.json')!.bytes));
+      expect(shardManifest).toMatchObject({ formatVersion: 2, count: 1, encoder: { id: DESC.id, dim: DIM }, tiered: { modelsPerBlock: 3, blocks: 1, blockFiles: false }, params: { epsilon: 1e-2, precision: 'f16', ppcaRank: 8, temperature: 20 } });
       expect((await api.exportLocalModels([id], 'json')).fileName).toBe('tiered.json');
     } finally {
       captured.tiered = false;

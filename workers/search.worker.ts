@@ -815,7 +815,8 @@ const api = {
     if (!Array.isArray(ids) || !ids.length) throw new AppError('bad-query', 'Choose at least one of your models to export.');
     const records = await Promise.all(ids.map((id) => localRecord(id)));
     const loaded = as === 'shard' ? await getIndex() : undefined;
-    const file = await exportFile(records, as, loaded && !isTiered(loaded) ? loaded : undefined);
+    const basis = loaded && isTiered(loaded) ? { kind: 'tiered' as const, manifest: loaded.manifest, signCoded: !!loaded.head.codeBlocks } : loaded;
+    const file = await exportFile(records, as, basis);
     return transfer({ fileName: file.fileName, mime: file.mime, bytes: file.bytes.buffer }, [file.bytes.buffer]);
   },
 

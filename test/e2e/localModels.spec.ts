@@ -24,6 +24,7 @@ test.use({ serviceWorkers: 'allow' });
 test.beforeEach(({}, info) => test.skip(info.project.name !== 'wasm', 'runs in the wasm project'));
 
 const DEMO = fileURLToPath(new URL('../../public/index/demo/', import.meta.url));
+const DEMO_TIERED = fileURLToPath(new URL('../../public/index/demo-tiered/', import.meta.url));
 /** In the test build's connect-src (playwright.config.ts). */
 const INDEX_PORT = 4176;
 const HELD_OUT = 'scarlet-blossom-pixel-v1-e0234';
@@ -156,6 +157,58 @@ test('a model added in the browser is found first, survives reload and offline, 
     const mergedResults = await query(other, QUERY);
     expect(mergedResults).toEqual(added);
     await other.screenshot({ path: shot('local-model-merged', info.project.name) });
+  } finally {
+    await fresh.close();
+  }
+  expect(errors).toEqual([]);
+});
+
+test('on a tiered index, your model exports as a tiered shard that `merge --format tiered` joins with the index: the merged index ranks it as the app did', async ({ page, browser }, info) => {
+  test.setTimeout(300_000);
+  const errors = watchPageErrors(page);
+  // Every model a candidate of the two-stage query: the app always reranks your model, the merged index must too.
+  const params = 'candidates=400&method=gaussian';
+  await page.goto(`./?debug&index=index/demo-tiered/&${params}`);
+  await waitReady(page);
+  await page.getByRole('button', { name: /add your model/i }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.locator('#add-model-files').setInputFiles(pngs.slice(0, 12));
+  await dialog.getByLabel(/^name/i).fill('My tiered blossom');
+  await dialog.getByLabel(/licen[cs]e/i).fill('CC0-1.0');
+  await dialog.getByRole('button', { name: /^add( model)?$/i }).click();
+  const status = page.getByTestId('add-model-status');
+  await expect(status).toContainText('Saved', { timeout: 120_000 });
+  const localId = (await status.getAttribute('data-local-id'))!;
+  await dialog.getByRole('button', { name: /close|done/i }).first().click();
+  const added = await query(page, QUERY);
+  expect(added.slice(0, 3).map((r) => r.id)).toContain(localId);
+  await expect(page.locator(`[data-model-id="${localId}"]`)).toHaveAttribute('data-local', 'true');
+
+  await page.getByText('Your models', { exact: false }).first().click();
+  const panel = page.getByTestId('local-models');
+  await panel.getByRole('checkbox').first().check();
+  const downloading = page.waitForEvent('download');
+  await panel.getByRole('button', { name: /export as index shard/i }).click();
+  const shardTar = join(work, 'tiered-shard.tar');
+  await (await downloading).saveAs(shardTar);
+  const paths = readTar(new Uint8Array(await readFile(shardTar))).map((f) => f.path);
+  expect(paths).toEqual(expect.arrayContaining(['manifest.json', 'head.bin', 'records.bin', 'meta/0.json', `thumbs/${localId}/0.webp`]));
+
+  // The site merges it beside the index. Its thumbnails live in ../demo/ like the index's own (a site copies the
+  // archive's thumbs/ there; here the repo's demo folder is left alone, so that model's cards show no image).
+  const merged = await runTool('build-index', ['merge', '--format', 'tiered', '--out', join(work, 'site', 'tiered-merged'), '--licence', 'CC0-1.0', DEMO_TIERED, shardTar], { timeoutMs: 180_000 });
+  expect(merged.code, merged.stderr).toBe(0);
+  await symlink(DEMO, join(work, 'site', 'demo'));
+
+  const fresh = await browser.newContext({ baseURL: info.project.use.baseURL, serviceWorkers: 'block' });
+  try {
+    const other = await fresh.newPage();
+    await other.goto(`./?index=${encodeURIComponent(`${server.url}site/tiered-merged/`)}&${params}`);
+    await waitReady(other);
+    const mergedResults = await query(other, QUERY);
+    expect(mergedResults.map((r) => r.id)).toEqual(added.map((r) => r.id));
+    for (const [i, r] of mergedResults.entries()) expect(Math.abs(r.score - added[i]!.score), r.id).toBeLessThan(1e-5);
+    await expect(other.locator(`[data-model-id="${localId}"]`)).not.toHaveAttribute('data-local', 'true');
   } finally {
     await fresh.close();
   }

@@ -174,10 +174,6 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     if (positionals.length === 0) throw new UsageError('merge needs at least one shard folder');
     checkFormatFlags(values);
     if (values.format === 'tiered') {
-      const { isShardArchive } = await import('./shardArchive.ts');
-      for (const p of positionals) {
-        if (await isShardArchive(p)) throw new InputError(`${p}: a tiered merge takes shard folders, not .tar archives (extract it first)`);
-      }
       const { mergeTieredShards } = await import('./tieredMerge.ts');
       return mergeTieredShards({
         outDir: required(values.out, 'out'),

@@ -1,6 +1,6 @@
 /**
  * `build-index merge --format tiered --out <dir> <shard>...`: joins tiered (version 2) shard
- * indexes into one. Each shard is verified like a reader verifies it (manifest, head.bin and
+ * indexes (folders, or `.tar` archives of them: the app's export of your models) into one. Each shard is verified like a reader verifies it (manifest, head.bin and
  * records.bin sizes and SHA-256, the head's own checks, every block against its SHA-256 and every
  * record decoded, a sign-coded shard's codes.bin block by block, every metadata shard against the
  * head's MetaTable), the settings must agree (encoder and dimension, ε, basis precision, PPCA rank,
@@ -24,6 +24,7 @@ import { InputError } from './errors.ts';
 import { checkOutputDir, defaultIndexName } from './output.ts';
 import { checkSameSettings, checkShardDirs, loadMergeEncoder, mergedLicence, mergedOrder, mergedSamplesPerModel, readThumbnails } from './mergeShards.ts';
 import { completeReport, emptyReport, type BuildReport } from './report.ts';
+import { withShardFolders } from './shardArchive.ts';
 import { writeTieredIndex, type TieredPrefilter } from './tieredAssemble.ts';
 import type { TieredModel } from './tieredFinalise.ts';
 
@@ -114,70 +115,76 @@ export async function mergeTieredShards(opts: TieredMergeOptions): Promise<Build
   return completeReport(report, async () => {
     checkShardDirs(opts.shardDirs);
     await checkOutputDir(opts.outDir, !!opts.force, opts.shardDirs);
-    const shards: TieredShard[] = [];
-    for (const dir of opts.shardDirs) shards.push(await readTieredShard(dir));
-
-    // --- the settings must agree ---
-    const first = shards[0]!;
-    const describe = (s: TieredShard) => {
-      const p: BuildParams = s.manifest.params ?? {};
-      return {
-        encoder: `${s.manifest.encoder.id} (${s.manifest.encoder.dim}-d)`,
-        precision: String(p.precision ?? 'unknown'),
-        epsilon: String(p.epsilon ?? 'unknown'),
-        ppcaRank: String(p.ppcaRank ?? 'unknown'),
-        temperature: String(p.temperature ?? 'unknown'),
-        ...(opts.thumbnailBase === undefined ? { thumbnailBase: s.manifest.thumbnailBase ?? 'none (in the index)' } : {}),
-        ...(opts.modelsPerBlock === undefined ? { modelsPerBlock: `${s.manifest.tiered.modelsPerBlock} (or pass --models-per-block)` } : {}),
-      };
-    };
-    checkSameSettings(shards, describe);
-    const { id: encoderId, dim } = first.manifest.encoder;
-    report.encoder = { id: encoderId, dim };
-    const p0: BuildParams = first.manifest.params ?? {};
-    if (p0.epsilon === undefined || p0.precision === undefined || p0.ppcaRank === undefined) {
-      throw new InputError(`shard ${first.dir}: its manifest does not record params.epsilon, params.precision and params.ppcaRank`);
-    }
-
-    const licence = mergedLicence(shards, opts.licence);
-
-    // --- unique ids, sorted order ---
-    const entries = mergedOrder(shards, (s) => s.meta);
-
-    // --- the records as stored (bytes copied: a record holds no offsets), in the merged order ---
-    const thumbnailBase = opts.thumbnailBase ?? first.manifest.thumbnailBase;
-    const models: TieredModel[] = [];
-    for (const { si, m, meta } of entries) {
-      const s = shards[si]!;
-      const d = s.head.directory[m]!;
-      const start = s.head.blocks[d.block]!.offset + d.offset;
-      models.push({ meta, record: s.records.subarray(start, start + d.bytes), thumbs: thumbnailBase ? [] : await readThumbnails(s, meta) });
-      const kind = s.records[start] === 1 ? 'exact' : 'ppca';
-      const rank = s.records[start + 2]! | (s.records[start + 3]! << 8);
-      report.models.push({ id: meta.id, images: 0, embedded: 0, fromCache: 0, skipped: 0, epsilon: p0.epsilon, jitterSteps: 0, samplesKept: 0, thumbnails: meta.thumbnails.length, record: kind, rank });
-    }
-
-    await writeTieredIndex(
-      opts.outDir,
-      models,
-      {
-        name,
-        licence,
-        encoder: { id: encoderId, dim },
-        epsilon: p0.epsilon,
-        precision: p0.precision,
-        ppcaRank: p0.ppcaRank,
-        modelsPerBlock: opts.modelsPerBlock ?? first.manifest.tiered.modelsPerBlock,
-        blockFiles: opts.blockFiles ?? shards.every((s) => s.manifest.tiered.blockFiles),
-        thumbnailBase,
-        // (The head is recomputed from the stored records: any shard head makes either kind.)
-        prefilter: opts.prefilter ?? (shards.every((x) => x.head.codeBlocks) ? 'sign' : 'int8'),
-        samplesPerModel: mergedSamplesPerModel(shards.map((s) => ({ params: s.manifest.params, count: s.manifest.count })), models.length),
-        // Example queries travel when every shard has the same ones (a build's, given to each shard).
-        examples: shards.every((x) => JSON.stringify(x.manifest.examples) === JSON.stringify(first.manifest.examples)) ? first.manifest.examples : undefined,
-        temperature: p0.temperature,
-      },
-      { force: opts.force, encoder: opts.encoder ?? (await loadMergeEncoder(encoderId)) },
-    );
+    // A .tar shard (the app's export of your models) is extracted beside the output for the merge (shardArchive.ts).
+    await withShardFolders(opts.outDir, opts.shardDirs, (sources) => mergeTieredFolders(sources.map((s) => s.dir), name, opts, report));
   });
+}
+
+/** The merge proper, from shard folders. */
+async function mergeTieredFolders(shardDirs: string[], name: string, opts: TieredMergeOptions, report: BuildReport): Promise<void> {
+  const shards: TieredShard[] = [];
+  for (const dir of shardDirs) shards.push(await readTieredShard(dir));
+
+  // --- the settings must agree ---
+  const first = shards[0]!;
+  const describe = (s: TieredShard) => {
+    const p: BuildParams = s.manifest.params ?? {};
+    return {
+      encoder: `${s.manifest.encoder.id} (${s.manifest.encoder.dim}-d)`,
+      precision: String(p.precision ?? 'unknown'),
+      epsilon: String(p.epsilon ?? 'unknown'),
+      ppcaRank: String(p.ppcaRank ?? 'unknown'),
+      temperature: String(p.temperature ?? 'unknown'),
+      ...(opts.thumbnailBase === undefined ? { thumbnailBase: s.manifest.thumbnailBase ?? 'none (in the index)' } : {}),
+      ...(opts.modelsPerBlock === undefined ? { modelsPerBlock: `${s.manifest.tiered.modelsPerBlock} (or pass --models-per-block)` } : {}),
+    };
+  };
+  checkSameSettings(shards, describe);
+  const { id: encoderId, dim } = first.manifest.encoder;
+  report.encoder = { id: encoderId, dim };
+  const p0: BuildParams = first.manifest.params ?? {};
+  if (p0.epsilon === undefined || p0.precision === undefined || p0.ppcaRank === undefined) {
+    throw new InputError(`shard ${first.dir}: its manifest does not record params.epsilon, params.precision and params.ppcaRank`);
+  }
+
+  const licence = mergedLicence(shards, opts.licence);
+
+  // --- unique ids, sorted order ---
+  const entries = mergedOrder(shards, (s) => s.meta);
+
+  // --- the records as stored (bytes copied: a record holds no offsets), in the merged order ---
+  const thumbnailBase = opts.thumbnailBase ?? first.manifest.thumbnailBase;
+  const models: TieredModel[] = [];
+  for (const { si, m, meta } of entries) {
+    const s = shards[si]!;
+    const d = s.head.directory[m]!;
+    const start = s.head.blocks[d.block]!.offset + d.offset;
+    models.push({ meta, record: s.records.subarray(start, start + d.bytes), thumbs: thumbnailBase ? [] : await readThumbnails(s, meta) });
+    const kind = s.records[start] === 1 ? 'exact' : 'ppca';
+    const rank = s.records[start + 2]! | (s.records[start + 3]! << 8);
+    report.models.push({ id: meta.id, images: 0, embedded: 0, fromCache: 0, skipped: 0, epsilon: p0.epsilon, jitterSteps: 0, samplesKept: 0, thumbnails: meta.thumbnails.length, record: kind, rank });
+  }
+
+  await writeTieredIndex(
+    opts.outDir,
+    models,
+    {
+      name,
+      licence,
+      encoder: { id: encoderId, dim },
+      epsilon: p0.epsilon,
+      precision: p0.precision,
+      ppcaRank: p0.ppcaRank,
+      modelsPerBlock: opts.modelsPerBlock ?? first.manifest.tiered.modelsPerBlock,
+      blockFiles: opts.blockFiles ?? shards.every((s) => s.manifest.tiered.blockFiles),
+      thumbnailBase,
+      // (The head is recomputed from the stored records: any shard head makes either kind.)
+      prefilter: opts.prefilter ?? (shards.every((x) => x.head.codeBlocks) ? 'sign' : 'int8'),
+      samplesPerModel: mergedSamplesPerModel(shards.map((s) => ({ params: s.manifest.params, count: s.manifest.count })), models.length),
+      // Example queries travel when every shard has the same ones (a build's, given to each shard).
+      examples: shards.every((x) => JSON.stringify(x.manifest.examples) === JSON.stringify(first.manifest.examples)) ? first.manifest.examples : undefined,
+      temperature: p0.temperature,
+    },
+    { force: opts.force, encoder: opts.encoder ?? (await loadMergeEncoder(encoderId)) },
+  );
 }
