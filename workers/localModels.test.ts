@@ -138,6 +138,15 @@ describe('addModel', () => {
     expect(await addModel(input(other, { description: 'x'.repeat(6000) }), fakes().deps)).toMatchObject({ status: 'refused', reasons: ['The description is 6000 characters (limit 5000): shorten it.'] });
   });
 
+  it('a file over the size limit says its size rounded up, never equal to the limit', async () => {
+    // A real Blob whose size says 256 MB + 1 byte (its bytes are never read: the size alone refuses it).
+    const huge = new Blob([]);
+    Object.defineProperty(huge, 'size', { value: 256 * 1024 * 1024 + 1 });
+    Object.defineProperty(huge, 'arrayBuffer', { value: () => Promise.reject(new Error('must not be read')) });
+    const r = saved(await addModel(input([file('a.png', img(1)), file('b.png', img(2)), file('big.png', huge)]), fakes().deps));
+    expect(r.skipped).toEqual([{ name: 'big.png', reason: 'too large (256.1 MB; files up to 256 MB are accepted)' }]);
+  });
+
   it('a damaged stored record holding the new id is named, with the way out (the dialog asks for no id)', async () => {
     const id = saved(await addModel(input([file('a.png', img(1)), file('b.png', img(2))], { name: 'Mine' }), fakes().deps)).record.entry.id;
     const exists = async (): Promise<SaveResult> => ({ status: 'exists' });
@@ -147,10 +156,15 @@ describe('addModel', () => {
         reasons: [`A damaged saved model holds the id “${id}”: remove damaged models under Offline storage, then add these images again.`],
       });
     }
-    // Taken meanwhile by a healthy model (another tab saved it): the plain words.
+    // Taken meanwhile by a healthy model (another tab saved it): the plain words, and the way out the dialog offers.
     expect(await addModel(input([file('a.png', img(1)), file('b.png', img(2))], { name: 'Mine' }), fakes({ save: exists, damagedKeys: ['entry:other-1'] }).deps)).toMatchObject({
       status: 'refused',
-      reasons: [expect.stringMatching(/one of your models has that id/)],
+      reasons: [expect.stringMatching(/one of your models has that id .*Give the model another name/)],
+    });
+    // The same images under the same name after the site merged their shard: the index has the derived id.
+    expect(await addModel(input([file('a.png', img(1)), file('b.png', img(2))], { name: 'Mine' }), fakes({ indexHas: (x) => x === id }).deps)).toMatchObject({
+      status: 'refused',
+      reasons: [`The id “${id}” is taken: an index model has that id (these images may already be in this index, merged from an export). Give the model another name to add it anyway.`],
     });
   });
 

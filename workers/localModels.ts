@@ -116,11 +116,13 @@ function validInput(input: AddModelInput): string | undefined {
 }
 
 /** Why `id` cannot name a new model (its form, or the index or one of your models has it), or undefined. */
-function idProblem(id: string, deps: Pick<AddDeps, 'indexHas' | 'existing'>): string | undefined {
+function idProblem(id: string, deps: Pick<AddDeps, 'indexHas' | 'existing'>, given = true): string | undefined {
   const fault = invalidIdReason(id);
   if (fault) return `The id “${id.slice(0, 140)}” cannot be used: ${fault}.`;
-  if (deps.indexHas(id)) return `The id “${id}” is taken: an index model has that id. Choose another id.`;
-  if (deps.existing.some((e) => e.id === id)) return `The id “${id}” is taken: one of your models has that id. Choose another id.`;
+  // A derived id (the dialog asks for none) changes with the name: that is the way out to offer.
+  const change = given ? 'Choose another id.' : 'Give the model another name to add it anyway.';
+  if (deps.indexHas(id)) return `The id “${id}” is taken: an index model has that id${given ? '' : ' (these images may already be in this index, merged from an export)'}. ${change}`;
+  if (deps.existing.some((e) => e.id === id)) return `The id “${id}” is taken: one of your models has that id. ${change}`;
   return undefined;
 }
 
@@ -164,7 +166,7 @@ export async function addModel(input: AddModelInput, deps: AddDeps): Promise<Add
     if (deps.cancelled()) return { status: 'aborted' };
     const skip = (reason: string) => skipped.push({ name: file.name, reason });
     if (file.blob.size === 0) skip(IMAGE_FAULTS.empty);
-    else if (file.blob.size > MAX_FILE_BYTES) skip(`too large (${Math.round(file.blob.size / 1024 / 1024)} MB; files up to ${MAX_FILE_BYTES / 1024 / 1024} MB are accepted)`);
+    else if (file.blob.size > MAX_FILE_BYTES) skip(`too large (${(Math.ceil((file.blob.size / 1024 / 1024) * 10) / 10).toFixed(1)} MB; files up to ${MAX_FILE_BYTES / 1024 / 1024} MB are accepted)`);
     else {
       const bytes = new Uint8Array(await file.blob.arrayBuffer());
       const sha = await sha256Hex(bytes);
@@ -215,7 +217,7 @@ export async function addModel(input: AddModelInput, deps: AddDeps): Promise<Add
   if (twin) return { status: 'refused', reasons: [`These images were already added as “${twin.meta.name}” (${twin.id}).`], skipped };
   const name = input.name?.trim() ?? '';
   const id = given || (await localModelId(name, shas));
-  const idFault = idProblem(id, deps);
+  const idFault = idProblem(id, deps, !!given);
   if (idFault) return { status: 'refused', reasons: [idFault], skipped };
 
   // Thumbnails of one model share one type (the paths' extension follows it).
@@ -257,7 +259,7 @@ export async function addModel(input: AddModelInput, deps: AddDeps): Promise<Add
     const damaged = deps.damagedKeys?.some((k) => k === `entry:${id}` || k === `data:${id}`);
     const reason = damaged
       ? `A damaged saved model holds the id “${id}”: remove damaged models under Offline storage, then add these images again.`
-      : `The id “${id}” is taken: one of your models has that id. Choose another id.`;
+      : `The id “${id}” is taken: one of your models has that id (saved meanwhile, in another tab?). ${given ? 'Choose another id.' : 'Give the model another name to add it anyway.'}`;
     return { status: 'refused', reasons: [reason], skipped };
   }
   if (saved.status !== 'saved') return { status: 'refused', reasons: [saved.message], skipped };

@@ -174,7 +174,7 @@ function getLocalRecords(): Promise<LoadResult> {
       .catch((err: unknown) => {
         // Storage failing must not stop searches: none of your models this time, read again next time.
         if (localRecords === reading) localRecords = undefined;
-        return { entries: [], damaged: [{ key: '*', reason: `your models could not be read (${(err as Error)?.message ?? String(err)})` }], derived: new Map() };
+        return { entries: [], damaged: [{ key: '*', reason: `the browser's storage failed (${String((err as Error)?.message ?? err).slice(0, 200)})` }], derived: new Map() };
       });
     localRecords = reading;
   }
@@ -752,7 +752,8 @@ const api = {
       if (result.status === 'refused') return result;
       localChanged(true);
       const { models } = await localSummaries(loaded, true);
-      const model = models.find((m) => m.id === result.record.entry.id)!;
+      // Saved: if reading the list back fails (or another tab removed it at once), answer from the record itself.
+      const model = models.find((m) => m.id === result.record.entry.id) ?? summary(result.record, { shadowed: false, sessionOnly: store.sessionOnly });
       return transfer({ status: 'saved', model, skipped: result.skipped }, model.thumbnails.map((t) => t.bytes));
     } catch (err) {
       if (err instanceof Cancelled) return { status: 'aborted' };
@@ -798,7 +799,8 @@ const api = {
     if (!updated) throw new AppError('bad-query', `There is no model “${String(id).slice(0, 140)}” among your models.`);
     localChanged(true);
     const loaded = await getIndex().catch(() => undefined);
-    const model = (await localSummaries(loaded, true)).models.find((m) => m.id === id)!;
+    const model = (await localSummaries(loaded, true)).models.find((m) => m.id === id);
+    if (!model) throw new AppError('bad-query', `“${updated.meta.name.slice(0, 140)}” was renamed, but it is no longer among your models (removed in another tab, or storage could not be read back).`);
     return transferSummaries(model);
   },
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../core/io/errors.ts';
 import type { LocalModelSummary } from '../shared/protocol.ts';
-import { damagedName, damagedText, failureText, modelMarks, outcomeText, progressText, skipLine } from './localModelNotice.ts';
+import { damagedName, damagedNotice, damagedText, failureText, modelMarks, outcomeText, progressText, skipLine } from './localModelNotice.ts';
 
 const MODEL = { id: 'mine-1a2b3c4d', name: 'Mine', images: 31, sessionOnly: false, usable: true, shadowed: false } as LocalModelSummary;
 
@@ -31,6 +31,10 @@ describe('localModelNotice', () => {
     expect(failureText('Could not rename', new TypeError('x'))).toMatch(/unexpected error/);
     expect(damagedText(1)).toBe('One of your saved models is damaged and was left out (it is still in storage).');
     expect(damagedText(2)).toMatch(/^2 of your saved models are damaged/);
+    expect(damagedNotice([{ key: 'entry:a', reason: 'x' }, { key: 'data:b', reason: 'y' }])).toBe(damagedText(2));
+    expect(damagedNotice([{ key: '*', reason: "the browser's storage failed (UnknownError)" }])).toBe(
+      "Your saved models could not be read, so none joins searches now (they are read again next time): the browser's storage failed (UnknownError).",
+    );
     expect([damagedName('entry:mine-1a2b3c4d'), damagedName('data:x'), damagedName('stray'), damagedName('*')]).toEqual(['mine-1a2b3c4d', 'x', 'stray', 'Your models']);
   });
 });

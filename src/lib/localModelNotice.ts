@@ -77,6 +77,16 @@ export function damagedText(count: number): string {
     : `${count} of your saved models are damaged and were left out (they are still in storage).`;
 }
 
+/**
+ * The storage panel's line about damaged records: how many, or — when the store itself could not be
+ * read (the worker reports that under the key "*") — that, with the browser's reason.
+ */
+export function damagedNotice(damaged: readonly { key: string; reason: string }[]): string {
+  const unreadable = damaged.find((d) => d.key === '*');
+  if (unreadable) return `Your saved models could not be read, so none joins searches now (they are read again next time): ${unreadable.reason}.`;
+  return damagedText(damaged.length);
+}
+
 /** A damaged record's key as a person reads it: the model's id (its records are keyed "entry:<id>", "data:<id>"). */
 export function damagedName(key: string): string {
   if (key === '*') return 'Your models';

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { createStore, keys, set, type UseStore } from 'idb-keyval';
 import { describe, expect, it } from 'vitest';
 import { VerifiedFileStore } from './fileStore.ts';
-import { LocalModelStore, LOCAL_DB_NAME, LOCAL_STORE_NAME, openLocalModelStore, recordBytes, type LocalEntry } from './localModelStore.ts';
+import { LocalModelStore, LOCAL_DB_NAME, LOCAL_STORE_NAME, openLocalModelStore, quotaMessage, recordBytes, type LocalEntry } from './localModelStore.ts';
 
 let dbCount = 0;
 function freshStore(): UseStore {
@@ -87,7 +87,7 @@ describe('LocalModelStore', () => {
     const r = record('e-5', 4000);
     const result = await store.save(r);
     expect(result.status).toBe('quota');
-    expect(result.status === 'quota' && result.message).toMatch(/^Not enough storage to keep this model \(needs ≈ 0\.1 MB; the browser allows 0\.1 MB more\)\. Remove one of your models, or clear saved files under Offline storage\.$/);
+    expect(result.status === 'quota' && result.message).toMatch(/^Not enough storage to keep this model \(needs ≈ 0\.1 MB; too little room would be left\)\. Remove one of your models, or clear saved files under Offline storage\.$/);
     expect(await keys(useStore)).toEqual([]);
   });
 
@@ -98,7 +98,19 @@ describe('LocalModelStore', () => {
     // The estimate reports plenty of room although the write was refused: no contradicting figure.
     expect(result).toEqual({ status: 'quota', message: expect.stringMatching(/needs ≈ 0\.1 MB; the browser refused to store it\)\./) });
     const tight = new LocalModelStore(failing, async () => ({ usage: 999_990, quota: 1_000_000 }));
-    expect(await tight.save(record('f-7'))).toEqual({ status: 'quota', message: expect.stringMatching(/needs ≈ 0\.1 MB; the browser allows 0\.1 MB more\)\./) });
+    expect(await tight.save(record('f-7'))).toEqual({ status: 'quota', message: expect.stringMatching(/needs ≈ 0\.1 MB; the browser allows < 0\.1 MB more\)\./) });
+  });
+
+  it('quota words: the need rounded up, never a free figure at or above the need, 0 when nothing is left', () => {
+    const MB = 1024 * 1024;
+    const words = (needs: number, free: Parameters<typeof quotaMessage>[1]) => /\(([^)]*)\)/.exec(quotaMessage(needs, free))![1];
+    expect(words(3 * MB, 4.8 * MB)).toBe('needs ≈ 3 MB; too little room would be left');
+    expect(words(3 * MB, 3 * MB)).toBe('needs ≈ 3 MB; too little room would be left');
+    expect(words(3 * MB, 1 * MB)).toBe('needs ≈ 3 MB; the browser allows 1 MB more');
+    expect(words(3 * MB, 0)).toBe('needs ≈ 3 MB; the browser allows 0 MB more');
+    expect(words(3 * MB, -5)).toBe('needs ≈ 3 MB; the browser allows 0 MB more');
+    expect(words(3.01 * MB, undefined)).toBe('needs ≈ 3.1 MB');
+    expect(words(1000, 'refused')).toBe('needs ≈ 0.1 MB; the browser refused to store it');
   });
 
   it('skips and reports damaged records, deleting none', async () => {
@@ -120,6 +132,10 @@ describe('LocalModelStore', () => {
     await put(notUnit);
     const dots = record('x..y');
     await put(dots);
+    await put(record('.'));
+    const nanDate = record('nandate-1');
+    nanDate.entry.createdAt = NaN;
+    await put(nanDate);
     const one = record('one-1', 1);
     await put(one);
     await set('entry:nodata-1', record('nodata-1').entry, useStore);
@@ -135,12 +151,14 @@ describe('LocalModelStore', () => {
       'entry:nan-1': 'embedding 1 is not a number',
       'entry:nonunit-1': 'embedding 1 is not a unit vector',
       'entry:x..y': 'its id is not valid',
+      'entry:.': 'its id is not valid',
+      'entry:nandate-1': 'its dates are not valid',
       'entry:one-1': 'it has fewer than 2 images',
       'entry:nodata-1': 'its embeddings are missing',
       'data:orphan-1': 'its description is missing',
       'entry:long-1': 'its metadata has a description of 6000 characters (limit 5000)',
     });
-    expect((await keys(useStore)).length).toBe(16);
+    expect((await keys(useStore)).length).toBe(20);
   });
 
   it('removes only the damaged records when asked, with their derivations; healthy models and their caches stay', async () => {

@@ -1,5 +1,6 @@
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 import { metadataOverLimit, type ModelMeta } from '../../src/core/index/manifest.ts';
+import { invalidIdReason } from '../../src/core/index/modelEntry.ts';
 import type { AddModelSkip, LocalModelEdit } from '../../src/shared/protocol.ts';
 import { classify, probeStore } from './fileStore.ts';
 
@@ -75,8 +76,6 @@ export interface LoadResult {
 
 export const MAX_THUMBNAILS = 3;
 export const MAX_THUMBNAIL_BYTES = 1_000_000;
-const ID_PATTERN = /^[A-Za-z0-9._-]+$/;
-const MAX_ID_LENGTH = 128;
 const MB = 1024 * 1024;
 
 const entryKey = (id: string) => `entry:${id}`;
@@ -90,12 +89,22 @@ const browserEstimate: Estimate = () =>
     .then(() => (typeof navigator !== 'undefined' ? navigator.storage?.estimate?.() : undefined))
     .catch(() => undefined);
 
-const megabytes = (n: number) => `${Math.max(0.1, Math.round((n / MB) * 10) / 10)} MB`;
+/** A size in MB to one decimal: rounded up when `up` (a need is never understated), "0 MB" only for nothing. */
+const megabytes = (n: number, up = false) => {
+  const tenths = (up ? Math.ceil : Math.round)((n / MB) * 10) / 10;
+  return `${n > 0 && tenths === 0 ? '< 0.1' : tenths} MB`;
+};
 
-/** The words shown when storage cannot keep a model. */
+/**
+ * The words shown when storage cannot keep a model. `free`: what the estimate leaves (a figure that
+ * does not contradict the refusal: the check keeps twice the need free, so room between one and two
+ * times the need is "little room" rather than a number larger than the need); 'refused': the
+ * browser refused the write itself.
+ */
 export function quotaMessage(needs: number, free: number | 'refused' | undefined): string {
-  const allows = free === undefined ? '' : free === 'refused' ? '; the browser refused to store it' : `; the browser allows ${megabytes(Math.max(0, free))} more`;
-  return `Not enough storage to keep this model (needs ≈ ${megabytes(needs)}${allows}). Remove one of your models, or clear saved files under Offline storage.`;
+  const allows =
+    free === undefined ? '' : free === 'refused' ? '; the browser refused to store it' : free >= needs ? '; too little room would be left' : `; the browser allows ${megabytes(Math.max(0, free))} more`;
+  return `Not enough storage to keep this model (needs ≈ ${megabytes(needs, true)}${allows}). Remove one of your models, or clear saved files under Offline storage.`;
 }
 
 /** Bytes a record keeps: its embeddings and thumbnails. */
@@ -111,7 +120,8 @@ export function recordProblem(key: string, entry: unknown, data: unknown): strin
   const e = entry as Partial<LocalEntryMeta> | null;
   if (typeof e !== 'object' || e === null) return 'the record is not an object';
   if (e.schema !== 1) return `unknown record schema ${String(e.schema)}`;
-  if (!isString(e.id) || !e.id || e.id.length > MAX_ID_LENGTH || !ID_PATTERN.test(e.id) || e.id.includes('..')) return 'its id is not valid';
+  // The index's own id rules (an id becomes a folder name in an exported shard).
+  if (!isString(e.id) || invalidIdReason(e.id)) return 'its id is not valid';
   if (key !== entryKey(e.id)) return 'its id does not match its key';
   const enc = e.encoder as Partial<LocalEntryMeta['encoder']> | undefined;
   if (!enc || !isString(enc.id) || !isCount(enc.dim, 4096) || enc.dim < 1) return 'its encoder is not valid';
@@ -126,7 +136,7 @@ export function recordProblem(key: string, entry: unknown, data: unknown): strin
   if (!Array.isArray(e.skipped) || !e.skipped.every((s) => isString(s?.name) && isString(s?.reason))) return 'its report is not valid';
   if (e.thumbnailMime !== 'image/webp' && e.thumbnailMime !== 'image/png') return 'its thumbnail type is not valid';
   if (!isCount(e.thumbnails, MAX_THUMBNAILS)) return 'it has too many thumbnails';
-  if (!(typeof e.createdAt === 'number' && typeof e.updatedAt === 'number' && typeof e.bytes === 'number')) return 'its dates are not valid';
+  if (![e.createdAt, e.updatedAt, e.bytes].every((v) => typeof v === 'number' && Number.isFinite(v))) return 'its dates are not valid';
   const d = data as Partial<LocalEntryData> | null | undefined;
   if (typeof d !== 'object' || d === null) return 'its embeddings are missing';
   if (!(d.embeddings instanceof ArrayBuffer) || d.embeddings.byteLength !== images.length * enc.dim * 4) return 'its embeddings have the wrong size';
