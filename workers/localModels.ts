@@ -2,7 +2,7 @@ import { readImageHeader } from '../src/core/encode/imageHeader.ts';
 import type { RgbaImage } from '../src/core/encode/preprocess.ts';
 import type { LocalSet } from '../src/core/index/appendModels.ts';
 import { BROWSER_CREATED_WITH, entryShardFiles } from '../src/core/index/indexFolder.ts';
-import { assembleTiered } from '../src/core/index/tieredAssemble.ts';
+import { assembleTiered, tieredManifestJson } from '../src/core/index/tieredAssemble.ts';
 import { readIndex, writeIndex, type FloatData, type SearchIndex } from '../src/core/index/indexFormat.ts';
 import { fromHalfArray } from '../src/core/math/linalg.ts';
 import { parseModels, metadataOverLimit, type IndexManifest, type ModelMeta, type TieredManifest } from '../src/core/index/manifest.ts';
@@ -561,7 +561,7 @@ export async function tieredEntryFolder(
     },
     BROWSER_CREATED_WITH,
   );
-  const out = [{ path: 'manifest.json', bytes: new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n') }, ...[...files].map(([path, bytes]) => ({ path, bytes }))];
+  const out = [{ path: 'manifest.json', bytes: new TextEncoder().encode(tieredManifestJson(manifest)) }, ...[...files].map(([path, bytes]) => ({ path, bytes }))];
   if (m.thumbnailBase) for (const x of models) x.thumbs.forEach((bytes, i) => out.push({ path: x.meta.thumbnails[i]!, bytes }));
   return { files: out, unusable };
 }

@@ -103,11 +103,14 @@ export class LocalModelsManager {
     try {
       const [list, damaged] = await Promise.all([
         this.deps.client.listLocalModels(),
-        // A failure to read them hides only this note, never the list.
-        Promise.resolve(this.deps.client.damagedLocalModels?.() ?? []).catch(() => this.damaged.map((d) => ({ key: d, reason: '' }))),
+        // A failure to read them keeps the last known, and never hides the list.
+        Promise.resolve(this.deps.client.damagedLocalModels?.() ?? []).then(
+          (d) => d.filter((x) => x.key !== '*').map((x) => x.key),
+          () => this.damaged,
+        ),
       ]);
       this.setList(list);
-      this.damaged = damaged.filter((d) => d.key !== '*').map((d) => d.key);
+      this.damaged = damaged;
     } catch (err) {
       this.fail('Could not read your models', err);
     }

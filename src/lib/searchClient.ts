@@ -365,11 +365,11 @@ export function createSearchClient(makeWorker: () => WorkerLike, deadlines: Dead
     listLocalModels(): Promise<LocalModelSummary[]> {
       return callLoaded((r) => r.listLocalModels(), 'a request for your models');
     },
-    /** Renames or re-describes one of your models; resolves to it as it is now. */
     /** Your saved models' damaged records (key and why), left out of searches. */
     damagedLocalModels(): Promise<{ key: string; reason: string }[]> {
       return call((r) => r.damagedLocalModels(), 'a request for your models');
     },
+    /** Renames or re-describes one of your models; resolves to it as it is now. */
     updateLocalModel(id: string, edit: LocalModelEdit): Promise<LocalModelSummary> {
       return callLoaded((r) => r.updateLocalModel(id, edit), 'a change to your model');
     },

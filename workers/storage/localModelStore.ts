@@ -162,6 +162,35 @@ function onError(tx: IDBTransaction, reject: (e: unknown) => void) {
 }
 
 /**
+ * The store's records sorted out: usable models (validated), damaged records (key and why), and
+ * cached derivations. One rule for what list() reports as damaged and what removeDamaged() deletes.
+ */
+function sortRecords(byKey: ReadonlyMap<string, unknown>): LoadResult {
+  const entries: LocalEntry[] = [];
+  const damaged: LoadResult['damaged'] = [];
+  const derived = new Map<string, DerivedRecord>();
+  for (const [key, value] of byKey) {
+    if (key.startsWith('entry:')) {
+      const id = key.slice('entry:'.length);
+      const data = byKey.get(dataKey(id));
+      const problem = recordProblem(key, value, data);
+      if (problem) damaged.push({ key, reason: problem });
+      else entries.push({ entry: value as LocalEntryMeta, data: data as LocalEntryData });
+    } else if (key.startsWith('data:')) {
+      if (!byKey.has(entryKey(key.slice('data:'.length)))) damaged.push({ key, reason: 'its description is missing' });
+    } else if (key.startsWith('derived:')) {
+      // A cache: a bad one is simply derived again (and overwritten).
+      const d = value as Partial<DerivedRecord> | null;
+      if (d && typeof d.key === 'string' && d.bin instanceof ArrayBuffer) derived.set(key.slice('derived:'.length), { key: d.key, bin: d.bin });
+    } else {
+      damaged.push({ key, reason: 'unknown record' });
+    }
+  }
+  entries.sort((a, b) => a.entry.createdAt - b.entry.createdAt || (a.entry.id < b.entry.id ? -1 : 1));
+  return { entries, damaged, derived };
+}
+
+/**
  * The local models' storage: IndexedDB, or (where it is unavailable) this worker's memory for the
  * tab only — `sessionOnly` says which.
  */
@@ -184,28 +213,7 @@ export class LocalModelStore {
     const [keys, values] = await this.useStore('readonly', (store) => Promise.all([promisifyRequest(store.getAllKeys()), promisifyRequest(store.getAll())]));
     const byKey = new Map<string, unknown>();
     keys.forEach((k, i) => byKey.set(String(k), values[i]));
-    const entries: LocalEntry[] = [];
-    const damaged: LoadResult['damaged'] = [];
-    const derived = new Map<string, DerivedRecord>();
-    for (const [key, value] of byKey) {
-      if (key.startsWith('entry:')) {
-        const id = key.slice('entry:'.length);
-        const data = byKey.get(dataKey(id));
-        const problem = recordProblem(key, value, data);
-        if (problem) damaged.push({ key, reason: problem });
-        else entries.push({ entry: value as LocalEntryMeta, data: data as LocalEntryData });
-      } else if (key.startsWith('data:')) {
-        if (!byKey.has(entryKey(key.slice('data:'.length)))) damaged.push({ key, reason: 'its description is missing' });
-      } else if (key.startsWith('derived:')) {
-        // A cache: a bad one is simply derived again (and overwritten).
-        const d = value as Partial<DerivedRecord> | null;
-        if (d && typeof d.key === 'string' && d.bin instanceof ArrayBuffer) derived.set(key.slice('derived:'.length), { key: d.key, bin: d.bin });
-      } else {
-        damaged.push({ key, reason: 'unknown record' });
-      }
-    }
-    entries.sort((a, b) => a.entry.createdAt - b.entry.createdAt || (a.entry.id < b.entry.id ? -1 : 1));
-    return { entries, damaged, derived };
+    return sortRecords(byKey);
   }
 
   /**
@@ -335,21 +343,16 @@ export class LocalModelStore {
       valuesReq.onsuccess = () => {
         const byKey = new Map<string, unknown>();
         (keysReq.result as IDBValidKey[]).forEach((k, i) => byKey.set(String(k), (valuesReq.result as unknown[])[i]));
-        const drop = (key: string) => {
-          if (!byKey.has(key)) return;
+        // A damaged entry or stray data record goes with its model's other records.
+        const withRelated = (key: string) => {
+          const id = /^(?:entry|data):(.*)$/s.exec(key)?.[1];
+          return id === undefined ? [key] : [key, dataKey(id), derivedKey(id)];
+        };
+        const doomed = new Set(sortRecords(byKey).damaged.flatMap(({ key }) => withRelated(key)));
+        for (const key of doomed) {
+          if (!byKey.has(key)) continue;
           store.delete(key);
           removed.push(key);
-        };
-        for (const [key, value] of byKey) {
-          if (key.startsWith('entry:')) {
-            const id = key.slice('entry:'.length);
-            if (recordProblem(key, value, byKey.get(dataKey(id)))) [key, dataKey(id), derivedKey(id)].forEach(drop);
-          } else if (key.startsWith('data:')) {
-            const id = key.slice('data:'.length);
-            if (!byKey.has(entryKey(id))) [key, derivedKey(id)].forEach(drop);
-          } else if (!key.startsWith('derived:')) {
-            drop(key);
-          }
         }
       };
       return done;

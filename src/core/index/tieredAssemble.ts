@@ -68,6 +68,9 @@ export interface AssembledTiered {
 
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 1) + '\n');
 
+/** manifest.json's text as the builder, the merge and the browser's shard write it. */
+export const tieredManifestJson = (manifest: TieredManifest): string => JSON.stringify(manifest, null, 2) + '\n';
+
 /**
  * The index folder's contents for `models` (in any order). The storage order is blockOrder's
  * clustered order of the models sorted by id, computed from the records' stored float32 means: a

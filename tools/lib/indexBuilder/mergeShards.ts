@@ -139,16 +139,27 @@ export function mergedOrder<S extends { dir: string }>(shards: readonly S[], met
   return entries;
 }
 
-export async function mergeShards(opts: MergeOptions): Promise<BuildReport> {
+/**
+ * A merge's frame, shared with tieredMerge.ts: its report, the checks on the shard list and the
+ * output, then `merge` over the shards as folders (a .tar shard — such as the app's export of your
+ * models — is extracted beside the output for the merge and removed after: shardArchive.ts).
+ */
+export function runMerge(
+  opts: { outDir: string; shardDirs: string[]; force?: boolean; name?: string },
+  merge: (shardDirs: string[], name: string, report: BuildReport) => Promise<void>,
+): Promise<BuildReport> {
   const name = opts.name ?? defaultIndexName(opts.outDir);
   const report = emptyReport('merge', opts.outDir, name, { id: '', dim: 0 });
   report.shards = opts.shardDirs;
   return completeReport(report, async () => {
     checkShardDirs(opts.shardDirs);
     await checkOutputDir(opts.outDir, !!opts.force, opts.shardDirs);
-    // A .tar shard is extracted beside the output for the merge (shardArchive.ts).
-    await withShardFolders(opts.outDir, opts.shardDirs, (sources) => mergeFolders(sources.map((s) => s.dir), name, opts, report));
+    await withShardFolders(opts.outDir, opts.shardDirs, (sources) => merge(sources.map((s) => s.dir), name, report));
   });
+}
+
+export function mergeShards(opts: MergeOptions): Promise<BuildReport> {
+  return runMerge(opts, (shardDirs, name, report) => mergeFolders(shardDirs, name, opts, report));
 }
 
 /** The merge proper, from shard folders. */

@@ -4,7 +4,7 @@
  * this adds the calibration (with the encoder: both towers) and the atomic write.
  */
 import type { MatchCalibration, TieredManifest } from '../../../src/core/index/manifest.ts';
-import { assembleTiered, type TieredSettings } from '../../../src/core/index/tieredAssemble.ts';
+import { assembleTiered, tieredManifestJson, type TieredSettings } from '../../../src/core/index/tieredAssemble.ts';
 import type { NodeEncoder } from '../nodeEncoder.ts';
 import { writeDirAtomically, type WriteStep } from '../writeIndexDir.ts';
 import { calibrateTiered } from './tieredCalibrate.ts';
@@ -26,6 +26,6 @@ export async function writeTieredIndex(
   let calibration: MatchCalibration | undefined;
   if (opts.encoder) calibration = await calibrateTiered(records, opts.encoder, stored.map((m) => m.meta.name));
   const full: TieredManifest = { ...manifest, ...(calibration ? { calibration } : {}) };
-  await writeDirAtomically(outDir, files, JSON.stringify(full, null, 2) + '\n', { force: opts.force, onStep: opts.onStep });
+  await writeDirAtomically(outDir, files, tieredManifestJson(full), { force: opts.force, onStep: opts.onStep });
   return full;
 }

@@ -1,14 +1,15 @@
 /**
  * `build-index merge --format tiered --out <dir> <shard>...`: joins tiered (version 2) shard
- * indexes (folders, or `.tar` archives of them: the app's export of your models) into one. Each shard is verified like a reader verifies it (manifest, head.bin and
- * records.bin sizes and SHA-256, the head's own checks, every block against its SHA-256 and every
- * record decoded, a sign-coded shard's codes.bin block by block, every metadata shard against the
- * head's MetaTable), the settings must agree (encoder and dimension, ε, basis precision, PPCA rank,
- * temperature, where the thumbnails live), ids must be unique, and the models are concatenated in sorted id order — the order a single
- * build starts from — then put in the clustered storage order (blockOrder, from the stored means),
- * re-blocked, re-hashed and recalibrated by the same writeTieredIndex as a build: shard-then-merge
- * reproduces a single build byte for byte. The merged head is int8 or sign-coded (`prefilter`)
- * whatever the shards' heads are: it is recomputed from the records.
+ * indexes (folders, or `.tar` archives of them: the app's export of your models) into one. Each
+ * shard is verified like a reader verifies it (manifest, head.bin and records.bin sizes and
+ * SHA-256, the head's own checks, every block against its SHA-256 and every record decoded, a
+ * sign-coded shard's codes.bin block by block, every metadata shard against the head's MetaTable),
+ * the settings must agree (encoder and dimension, ε, basis precision, PPCA rank, temperature, where
+ * the thumbnails live), ids must be unique, and the models are concatenated in sorted id order —
+ * the order a single build starts from — then put in the clustered storage order (blockOrder, from
+ * the stored means), re-blocked, re-hashed and recalibrated by the same writeTieredIndex as a
+ * build: shard-then-merge reproduces a single build byte for byte. The merged head is int8 or
+ * sign-coded (`prefilter`) whatever the shards' heads are: it is recomputed from the records.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,10 +22,8 @@ import { sha256Hex } from '../../../src/core/io/sha256.ts';
 import { MAX_UNDECLARED_BYTES } from '../../../src/core/io/fetchBytes.ts';
 import type { NodeEncoder } from '../nodeEncoder.ts';
 import { InputError } from './errors.ts';
-import { checkOutputDir, defaultIndexName } from './output.ts';
-import { checkSameSettings, checkShardDirs, loadMergeEncoder, mergedLicence, mergedOrder, mergedSamplesPerModel, readThumbnails } from './mergeShards.ts';
-import { completeReport, emptyReport, type BuildReport } from './report.ts';
-import { withShardFolders } from './shardArchive.ts';
+import { checkSameSettings, loadMergeEncoder, mergedLicence, mergedOrder, mergedSamplesPerModel, readThumbnails, runMerge } from './mergeShards.ts';
+import type { BuildReport } from './report.ts';
 import { writeTieredIndex, type TieredPrefilter } from './tieredAssemble.ts';
 import type { TieredModel } from './tieredFinalise.ts';
 
@@ -108,16 +107,8 @@ export async function readTieredShard(dir: string): Promise<TieredShard> {
   }
 }
 
-export async function mergeTieredShards(opts: TieredMergeOptions): Promise<BuildReport> {
-  const name = opts.name ?? defaultIndexName(opts.outDir);
-  const report = emptyReport('merge', opts.outDir, name, { id: '', dim: 0 });
-  report.shards = opts.shardDirs;
-  return completeReport(report, async () => {
-    checkShardDirs(opts.shardDirs);
-    await checkOutputDir(opts.outDir, !!opts.force, opts.shardDirs);
-    // A .tar shard (the app's export of your models) is extracted beside the output for the merge (shardArchive.ts).
-    await withShardFolders(opts.outDir, opts.shardDirs, (sources) => mergeTieredFolders(sources.map((s) => s.dir), name, opts, report));
-  });
+export function mergeTieredShards(opts: TieredMergeOptions): Promise<BuildReport> {
+  return runMerge(opts, (shardDirs, name, report) => mergeTieredFolders(shardDirs, name, opts, report));
 }
 
 /** The merge proper, from shard folders. */
